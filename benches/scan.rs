@@ -1,0 +1,2 @@
+//! SKELETON: the scan bench (issue 2).
+fn main() {}

@@ -1,0 +1,2 @@
+//! SKELETON: the triage example (issue 5).
+fn main() {}

@@ -1,0 +1,70 @@
+//! # logtriage
+//!
+//! Turns a flood of Google Cloud Logging entries into a short, ranked list of root causes,
+//! each linked to the issue that already tracks it.
+//!
+//! The pipeline, one module per concept:
+//! [`Reader`] frames entries in one reusable buffer; the [`Prefilter`] picks the few that may
+//! hold a failure; those are parsed into borrowed [`Entry`] views; event assembly turns them
+//! into [`Event`]s (whole and split Python [`Traceback`]s, error entries, slow queries, OOM
+//! kills); the [`Classifier`] gives each a category and subject; a stable [`Fingerprint`]
+//! groups repeats; [`KnownIssues`] links groups to a tracker; the [`Report`] holds it all.
+//! [`TriageBuilder`] puts them together.
+//!
+//! ```
+//! use logtriage::{NoSink, TriageBuilder};
+//!
+//! let triage = TriageBuilder::new().build()?;
+//! let logs = br#"{"insertId":"a1","severity":"INFO","textPayload":"GET /health 200"}
+//! {"insertId":"a2","severity":"ERROR","textPayload":"Redis connection failed: Error 111 connecting to 10.0.0.5:6379. Connection refused."}
+//! "#;
+//! let report = triage.run_slice(logs, &mut NoSink)?;
+//! assert_eq!(report.totals.entries, 2);
+//! assert_eq!(report.totals.events, 1);
+//! # Ok::<(), logtriage::Error>(())
+//! ```
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod classify;
+mod entry;
+mod error;
+mod event;
+mod fingerprint;
+mod knowledge;
+mod reader;
+mod report;
+mod traceback;
+mod triage;
+
+pub use classify::{Classifier, BUILTIN_CATEGORIES};
+pub use entry::{Entry, EntryError, Prefilter, Severity};
+pub use error::{Error, Result};
+pub use event::{Event, EventKind, SlowQuery};
+pub use fingerprint::{is_in_app, normalize_message, Fingerprint};
+pub use knowledge::{suggest_title, IssueRef, KnownIssues};
+pub use reader::{Format, Framed, Reader, ReaderBuilder, DEFAULT_MAX_ENTRY_BYTES};
+pub use report::{Group, Report, Totals, MALFORMED_LINES_KEPT, SAMPLES_KEPT};
+pub use traceback::{parse as parse_traceback, Exception, Frame, Link, Traceback};
+pub use triage::{FnSink, NoSink, Sink, Triage, TriageBuilder};
+
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
+#[cfg(test)]
+mod send_sync {
+    fn assert_send_sync<T: Send + Sync>() {}
+
+    #[test]
+    fn public_types_are_send_and_sync() {
+        assert_send_sync::<crate::Triage>();
+        assert_send_sync::<crate::Report>();
+        assert_send_sync::<crate::Event>();
+        assert_send_sync::<crate::Classifier>();
+        assert_send_sync::<crate::KnownIssues>();
+        assert_send_sync::<crate::Error>();
+        assert_send_sync::<crate::Prefilter>();
+        assert_send_sync::<crate::Reader<std::io::Stdin>>();
+    }
+}

@@ -1,0 +1,228 @@
+//! The report: totals that account for every entry, and events grouped by fingerprint (§4).
+//!
+//! A report is a monoid: [`Report::merge`] of the reports of two consecutive shards equals
+//! the report of their concatenation, so shards of a large export can be triaged apart.
+
+use crate::event::Event;
+use crate::fingerprint::Fingerprint;
+use crate::knowledge::IssueRef;
+use crate::traceback::Frame;
+use std::collections::{BTreeSet, HashMap};
+
+/// How many malformed lines a report remembers.
+pub const MALFORMED_LINES_KEPT: usize = 10;
+/// How many sample `insertId`s a group keeps.
+pub const SAMPLES_KEPT: usize = 5;
+
+/// Counts that account for every entry: `entries = ok + malformed + oversize`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Totals {
+    /// Entries framed in the input.
+    pub entries: u64,
+    /// Entries that were well-formed (and, when parsed, parsed).
+    pub ok: u64,
+    /// Entries that are not JSON objects, or a truncated last entry.
+    pub malformed: u64,
+    /// Entries larger than `max_entry_bytes`, skipped.
+    pub oversize: u64,
+    /// Events found.
+    pub events: u64,
+    /// Input lines read (used to place a later shard's line numbers when merging).
+    pub lines: u64,
+    /// The 1-based lines where the first malformed entries start.
+    pub malformed_lines: Vec<u64>,
+}
+
+impl Totals {
+    /// Counts one well-formed entry.
+    pub fn ok(&mut self) {
+        self.entries += 1;
+        self.ok += 1;
+    }
+
+    /// Counts one malformed entry starting at `line`.
+    pub fn malformed(&mut self, line: u64) {
+        self.entries += 1;
+        self.malformed += 1;
+        if self.malformed_lines.len() < MALFORMED_LINES_KEPT {
+            self.malformed_lines.push(line);
+        }
+    }
+
+    /// Counts one oversize entry.
+    pub fn oversize(&mut self) {
+        self.entries += 1;
+        self.oversize += 1;
+    }
+
+    /// Adds the totals of the shard that follows this one.
+    pub fn merge(&mut self, next: &Totals) {
+        self.entries += next.entries;
+        self.ok += next.ok;
+        self.malformed += next.malformed;
+        self.oversize += next.oversize;
+        self.events += next.events;
+        let room = MALFORMED_LINES_KEPT.saturating_sub(self.malformed_lines.len());
+        let offset = self.lines;
+        self.malformed_lines
+            .extend(next.malformed_lines.iter().take(room).map(|l| l + offset));
+        self.lines += next.lines;
+    }
+}
+
+/// Events that share a fingerprint.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Group {
+    /// The shared fingerprint.
+    pub fingerprint: Fingerprint,
+    /// The category id.
+    pub category: String,
+    /// The deciding exception type, if any.
+    pub exception: Option<String>,
+    /// The first occurrence's message.
+    pub message: String,
+    /// The first occurrence's subject.
+    pub subject: Option<String>,
+    /// The first occurrence's innermost in-app frame (where it was raised in the app).
+    pub top_frame: Option<Frame>,
+    /// How many events the group holds.
+    pub count: u64,
+    /// The earliest timestamp seen (RFC 3339 strings compare in time order).
+    pub first_seen: Option<String>,
+    /// The latest timestamp seen.
+    pub last_seen: Option<String>,
+    /// Services seen, sorted.
+    pub services: BTreeSet<String>,
+    /// Revisions seen, sorted.
+    pub revisions: BTreeSet<String>,
+    /// The first `insertId`s, in input order, at most [`SAMPLES_KEPT`].
+    pub samples: Vec<String>,
+    /// The known issue that tracks the group.
+    pub known_issue: Option<IssueRef>,
+    /// A title for a new issue, when no known issue matches.
+    pub suggested_title: Option<String>,
+}
+
+impl Group {
+    fn new(event: &Event, suggested_title: Option<String>) -> Self {
+        Group {
+            fingerprint: event.fingerprint,
+            category: event.category.clone(),
+            exception: event.exception.clone(),
+            message: event.message.clone(),
+            subject: event.subject.clone(),
+            top_frame: event.frames.last().cloned(),
+            count: 0,
+            first_seen: None,
+            last_seen: None,
+            services: BTreeSet::new(),
+            revisions: BTreeSet::new(),
+            samples: Vec::new(),
+            known_issue: event.known_issue.clone(),
+            suggested_title,
+        }
+    }
+
+    fn add(&mut self, event: &Event) {
+        self.count += 1;
+        if let Some(ts) = &event.timestamp {
+            widen(&mut self.first_seen, &mut self.last_seen, ts, ts);
+        }
+        self.services.extend(event.service.iter().cloned());
+        self.revisions.extend(event.revision.iter().cloned());
+        let room = SAMPLES_KEPT.saturating_sub(self.samples.len());
+        self.samples
+            .extend(event.insert_ids.iter().take(room.min(1)).cloned());
+    }
+
+    fn merge(&mut self, next: &Group) {
+        self.count += next.count;
+        if let (Some(first), Some(last)) = (&next.first_seen, &next.last_seen) {
+            widen(&mut self.first_seen, &mut self.last_seen, first, last);
+        }
+        self.services.extend(next.services.iter().cloned());
+        self.revisions.extend(next.revisions.iter().cloned());
+        let room = SAMPLES_KEPT.saturating_sub(self.samples.len());
+        self.samples.extend(next.samples.iter().take(room).cloned());
+    }
+}
+
+fn widen(first: &mut Option<String>, last: &mut Option<String>, lo: &str, hi: &str) {
+    if first.as_deref().is_none_or(|f| lo < f) {
+        *first = Some(lo.to_string());
+    }
+    if last.as_deref().is_none_or(|l| hi > l) {
+        *last = Some(hi.to_string());
+    }
+}
+
+/// The result of a triage run: totals and groups.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+pub struct Report {
+    /// Counts that account for every entry.
+    pub totals: Totals,
+    /// Groups, in the order their first event was found until [`Report::rank`] sorts them.
+    pub groups: Vec<Group>,
+    #[serde(skip)]
+    index: HashMap<Fingerprint, usize>,
+}
+
+impl Report {
+    /// Adds a classified event to its group. `suggest` makes the suggested title of a new
+    /// group that has no known issue.
+    pub fn add(&mut self, event: &Event, suggest: impl FnOnce(&Event) -> String) {
+        self.totals.events += 1;
+        let i = match self.index.get(&event.fingerprint) {
+            Some(&i) => i,
+            None => {
+                let title = event.known_issue.is_none().then(|| suggest(event));
+                self.groups.push(Group::new(event, title));
+                self.index.insert(event.fingerprint, self.groups.len() - 1);
+                self.groups.len() - 1
+            }
+        };
+        if let Some(group) = self.groups.get_mut(i) {
+            group.add(event);
+        }
+    }
+
+    /// Appends the report of the shard that follows this one.
+    pub fn merge(&mut self, next: &Report) {
+        self.totals.merge(&next.totals);
+        for group in &next.groups {
+            match self
+                .index
+                .get(&group.fingerprint)
+                .and_then(|&i| self.groups.get_mut(i))
+            {
+                Some(mine) => mine.merge(group),
+                None => {
+                    self.index.insert(group.fingerprint, self.groups.len());
+                    self.groups.push(group.clone());
+                }
+            }
+        }
+    }
+
+    /// Sorts groups for a reader: by the rank of their category (lower first, see
+    /// `Classifier::rank`), then most frequent first, then first seen.
+    pub fn rank(&mut self, category_rank: impl Fn(&str) -> u32) {
+        self.groups.sort_by(|a, b| {
+            category_rank(&a.category)
+                .cmp(&category_rank(&b.category))
+                .then(b.count.cmp(&a.count))
+                .then(a.first_seen.cmp(&b.first_seen))
+                .then(a.fingerprint.cmp(&b.fingerprint))
+        });
+        self.reindex();
+    }
+
+    fn reindex(&mut self) {
+        self.index = self
+            .groups
+            .iter()
+            .enumerate()
+            .map(|(i, g)| (g.fingerprint, i))
+            .collect();
+    }
+}
