@@ -96,6 +96,7 @@ impl Event {
 
 /// Options of event assembly.
 #[derive(Clone, Debug)]
+#[allow(dead_code)] // SKELETON
 pub(crate) struct AssemblerOptions {
     /// Slow-query threshold in milliseconds (`--slow-ms`, default 1000).
     pub slow_ms: f64,
