@@ -225,15 +225,9 @@ impl Fnv {
 
 /// Decides from an entry's raw bytes, without parsing, whether it may hold an event
 /// (§2): traceback markers, error levels, slow-query and out-of-memory markers.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct Prefilter {
     _private: (),
-}
-
-impl Default for Prefilter {
-    fn default() -> Self {
-        Prefilter { _private: () }
-    }
 }
 
 impl Prefilter {
