@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Whole-run comparison of logtriage with the tools users reach for, in one run on one corpus.
+#
+#   benches/compare.sh            # 256 MiB NDJSON, 2% failures
+#   MIB=64 RUNS=3 benches/compare.sh
+#
+# Needs hyperfine, ripgrep, jq and python3 (Debian: apt-get install hyperfine ripgrep jq).
+# Prints each command's median wall time and throughput, the ratios against logtriage on one
+# thread, and the peak RSS of each command from /usr/bin/time -v.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+MIB=${MIB:-256}
+RATE=${RATE:-0.02}
+RUNS=${RUNS:-5}
+DIR=${DIR:-/tmp/logtriage-compare}
+mkdir -p "$DIR"
+for tool in hyperfine rg jq python3; do
+  command -v "$tool" >/dev/null || { echo "compare.sh: $tool is missing" >&2; exit 2; }
+done
+
+cargo build --release --quiet --example triage --example gen_corpus
+BIN=target/release/examples
+NDJSON="$DIR/corpus-$MIB-$RATE.ndjson"
+ARRAY="$DIR/corpus-$MIB-$RATE.json"
+[ -s "$NDJSON" ] || "$BIN/gen_corpus" --mib "$MIB" --failure-rate "$RATE" > "$NDJSON"
+[ -s "$ARRAY" ] || "$BIN/gen_corpus" --mib "$MIB" --failure-rate "$RATE" --array > "$ARRAY"
+cat "$NDJSON" "$ARRAY" > /dev/null # page cache
+
+JQ_FILTER='select(.severity == "ERROR" or ((.textPayload // .jsonPayload.message // "") | test("Traceback|duration: "))) | .insertId'
+declare -a NAMES=(
+  "logtriage 1 thread"
+  "logtriage 2 threads"
+  "logtriage array 1 thread"
+  "rg -c"
+  "jq"
+  "python json.loads + re"
+)
+declare -a CMDS=(
+  "$BIN/triage --format json --threads 1 < $NDJSON > /dev/null"
+  "$BIN/triage --format json --threads 2 < $NDJSON > /dev/null"
+  "$BIN/triage --format json --threads 1 < $ARRAY > /dev/null"
+  "rg -c -e Traceback -e '\"severity\":\"ERROR\"' -e 'duration: ' $NDJSON > /dev/null"
+  "jq -c '$JQ_FILTER' < $NDJSON > /dev/null"
+  "python3 benches/peer_triage.py < $NDJSON > /dev/null"
+)
+
+ARGS=()
+for i in "${!CMDS[@]}"; do
+  ARGS+=(--command-name "${NAMES[$i]}" "${CMDS[$i]}")
+done
+# jq and Python take minutes on 256 MiB: fewer runs keep the whole comparison short.
+hyperfine --style basic --warmup 1 --runs "$RUNS" --export-json "$DIR/times.json" "${ARGS[@]}" >&2
+
+echo
+printf '%-28s %10s %10s %10s %12s\n' command median_s GB/s vs_1thr peak_RSS_MiB
+for i in "${!CMDS[@]}"; do
+  rss=$( { /usr/bin/time -v bash -c "${CMDS[$i]}" ; } 2>&1 | awk '/Maximum resident/ {printf "%.1f", $6/1024}')
+  python3 - "$DIR/times.json" "$i" "$rss" "$NDJSON" "$ARRAY" <<'PY'
+import json, os, sys
+times = json.load(open(sys.argv[1]))["results"]
+i, rss = int(sys.argv[2]), sys.argv[3]
+r = times[i]
+size = os.path.getsize(sys.argv[5] if "array" in r["command"] else sys.argv[4])
+base = times[0]["median"]
+print(f'{r["command"]:<28} {r["median"]:10.3f} {size / r["median"] / 1e9:10.2f} {r["median"] / base:10.2f} {rss:>12}')
+PY
+done

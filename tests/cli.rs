@@ -1,0 +1,299 @@
+//! Runs the `triage` example binary the way a user does: on the shipped fixtures, with each
+//! output format, and with the arguments that must fail.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+/// `cargo test` builds the examples next to the test binaries: target/<profile>/examples.
+fn triage_bin() -> PathBuf {
+    let exe = std::env::current_exe().expect("test binary path");
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target/<profile>");
+    let bin = profile_dir
+        .join("examples")
+        .join(format!("triage{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        bin.exists(),
+        "{} not built; run the tests with `cargo test`",
+        bin.display()
+    );
+    bin
+}
+
+fn fixture(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+fn triage(args: &[&str], stdin: Option<&[u8]>) -> Output {
+    let mut child = Command::new(triage_bin())
+        .args(args)
+        .env_remove("NO_COLOR")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run triage");
+    let mut input = child.stdin.take().expect("stdin");
+    if let Some(bytes) = stdin {
+        input.write_all(bytes).expect("write stdin");
+    }
+    drop(input);
+    child.wait_with_output().expect("triage output")
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+const KNOWN: &str = "--known-issues";
+
+#[test]
+fn text_report_matches_golden_file() {
+    let out = triage(
+        &[
+            KNOWN,
+            &fixture("known_issues.json"),
+            &fixture("staging.json"),
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(!text.contains('\x1b'), "no colour when stdout is a pipe");
+    let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/staging.txt");
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&golden, &text).expect("write golden file");
+    }
+    let want = std::fs::read_to_string(&golden).expect("tests/golden/staging.txt");
+    assert_eq!(
+        text, want,
+        "rerun with UPDATE_GOLDEN=1 after checking the difference"
+    );
+}
+
+#[test]
+fn text_report_lines_fit_100_columns() {
+    let out = triage(
+        &[
+            KNOWN,
+            &fixture("known_issues.json"),
+            &fixture("staging.json"),
+        ],
+        None,
+    );
+    for line in stdout(&out).lines() {
+        assert!(line.chars().count() <= 100, "too wide: {line}");
+    }
+}
+
+#[test]
+fn name_error_group_comes_first_and_every_group_is_linked() {
+    let out = triage(
+        &[
+            "--format",
+            "json",
+            KNOWN,
+            &fixture("known_issues.json"),
+            &fixture("staging.json"),
+        ],
+        None,
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json report");
+    let groups = report["groups"].as_array().expect("groups");
+    assert_eq!(groups[0]["exception"], "NameError");
+    assert_eq!(groups[0]["subject"], "UnifiedExecutionEngineFactory");
+    let linked: Vec<&str> = groups
+        .iter()
+        .filter_map(|g| g["known_issue"]["id"].as_str())
+        .collect();
+    for id in ["903", "915", "921", "922", "923"] {
+        assert!(
+            linked.contains(&id),
+            "issue {id} not linked; linked: {linked:?}"
+        );
+    }
+}
+
+#[test]
+fn json_totals_add_up() {
+    let out = triage(&["--format", "json", &fixture("staging.json")], None);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json report");
+    let t = &report["totals"];
+    let n = |k: &str| t[k].as_u64().unwrap_or_else(|| panic!("totals.{k}"));
+    assert!(n("entries") > 0);
+    assert_eq!(n("entries"), n("ok") + n("malformed") + n("oversize"));
+    let counted: u64 = report["groups"]
+        .as_array()
+        .expect("groups")
+        .iter()
+        .map(|g| g["count"].as_u64().unwrap())
+        .sum();
+    assert_eq!(counted, n("events"));
+    for g in report["groups"].as_array().unwrap() {
+        assert!(g["fingerprint"].as_str().is_some_and(|f| f.len() == 16));
+        assert!(g["known_issue"].is_null());
+        assert!(g["suggested_title"].as_str().is_some_and(|t| !t.is_empty()));
+    }
+}
+
+#[test]
+fn ndjson_has_one_valid_event_per_line() {
+    let out = triage(
+        &[
+            "--format",
+            "ndjson",
+            KNOWN,
+            &fixture("known_issues.json"),
+            &fixture("staging.json"),
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.lines().count() > 5);
+    for line in text.lines() {
+        let ev: serde_json::Value = serde_json::from_str(line).expect("one JSON event per line");
+        for field in [
+            "insert_id",
+            "line",
+            "entries",
+            "timestamp",
+            "service",
+            "category",
+            "exception",
+            "message",
+            "subject",
+            "fingerprint",
+            "frames",
+            "known_issue",
+        ] {
+            assert!(ev.get(field).is_some(), "missing {field} in {line}");
+        }
+        assert!(ev["line"].as_u64().is_some_and(|l| l >= 1));
+        assert!(ev["entries"].as_array().is_some_and(|e| !e.is_empty()));
+    }
+}
+
+#[test]
+fn ndjson_and_array_inputs_give_the_same_report() {
+    let a = triage(&["--format", "json", &fixture("staging.json")], None);
+    let b = triage(&["--format", "json", &fixture("staging.ndjson")], None);
+    let a: serde_json::Value = serde_json::from_slice(&a.stdout).expect("array report");
+    let b: serde_json::Value = serde_json::from_slice(&b.stdout).expect("ndjson report");
+    assert_eq!(a["groups"], b["groups"]);
+    assert_eq!(a["totals"]["entries"], b["totals"]["entries"]);
+    assert_eq!(a["totals"]["events"], b["totals"]["events"]);
+}
+
+#[test]
+fn stdin_is_read_when_no_file_is_given() {
+    let bytes = std::fs::read(fixture("staging.ndjson")).expect("fixture");
+    let from_stdin = triage(&["--format", "json"], Some(&bytes));
+    let from_file = triage(&["--format", "json", &fixture("staging.ndjson")], None);
+    assert_eq!(from_stdin.status.code(), Some(0));
+    assert_eq!(from_stdin.stdout, from_file.stdout);
+}
+
+#[test]
+fn fail_on_any_exits_1() {
+    let out = triage(&["--fail-on", "any", &fixture("staging.json")], None);
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn fail_on_a_category_that_is_absent_exits_0() {
+    let quiet =
+        b"{\"insertId\":\"q1\",\"severity\":\"INFO\",\"textPayload\":\"GET /health 200\"}\n";
+    let out = triage(&["--fail-on", "undefined_symbol"], Some(quiet));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
+
+#[test]
+fn fail_on_unknown_category_exits_2_with_one_line() {
+    let out = triage(
+        &["--fail-on", "no_such_category", &fixture("staging.json")],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("no_such_category"), "{err}");
+}
+
+#[test]
+fn missing_file_exits_2_with_one_line() {
+    let out = triage(&["/no/such/logs.json"], None);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("/no/such/logs.json"), "{err}");
+}
+
+#[test]
+fn bad_argument_exits_2_with_one_line() {
+    let out = triage(&["--format", "xml"], Some(b""));
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(stderr(&out).lines().count(), 1, "{}", stderr(&out));
+}
+
+#[test]
+fn invalid_known_issues_file_exits_2_with_its_reason() {
+    let dir = std::env::temp_dir().join(format!("logtriage-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let bad = dir.join("known_issues_bad_regex.json");
+    std::fs::write(
+        &bad,
+        r#"{"issues": [{"id": "903", "title": "t", "category": "undefined_symbol", "pattern": "Unified(("}]}"#,
+    )
+    .expect("write");
+    let out = triage(
+        &[KNOWN, &bad.display().to_string(), &fixture("staging.json")],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("known_issues_bad_regex.json") && err.contains("issue 0"),
+        "{err}"
+    );
+}
+
+#[test]
+fn help_explains_every_option_with_an_example() {
+    let out = triage(&["--help"], None);
+    assert_eq!(out.status.code(), Some(0));
+    let help = stdout(&out);
+    for opt in [
+        "--format",
+        "--known-issues",
+        "--rules",
+        "--slow-ms",
+        "--max-entry-bytes",
+        "--validate",
+        "--fail-on",
+        "--threads",
+        "Examples:",
+    ] {
+        assert!(help.contains(opt), "--help lacks {opt}");
+    }
+}
+
+#[test]
+fn empty_input_reports_no_events() {
+    let out = triage(&[], Some(b""));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).contains("0 entries"));
+}
