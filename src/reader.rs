@@ -49,6 +49,7 @@ pub enum Framed<'buf> {
 pub struct ReaderBuilder {
     capacity: usize,
     max_entry_bytes: usize,
+    format: Option<Format>,
 }
 
 impl Default for ReaderBuilder {
@@ -56,6 +57,7 @@ impl Default for ReaderBuilder {
         ReaderBuilder {
             capacity: 64 << 10,
             max_entry_bytes: DEFAULT_MAX_ENTRY_BYTES,
+            format: None,
         }
     }
 }
@@ -78,9 +80,16 @@ impl ReaderBuilder {
         self
     }
 
+    /// Skips detection and reads `format` (default: detected from the first byte). For
+    /// input that starts mid-stream at an entry boundary, as the parallel path's blocks do.
+    pub fn format(&mut self, format: Option<Format>) -> &mut Self {
+        self.format = format;
+        self
+    }
+
     /// A reader over `rdr`.
     pub fn build<R: Read>(&self, rdr: R) -> Reader<R> {
-        let _ = (self.capacity, self.max_entry_bytes);
+        let _ = (self.capacity, self.max_entry_bytes, self.format);
         Reader { rdr }
     }
 }

@@ -5,9 +5,10 @@ use crate::classify::Classifier;
 use crate::entry::{Entry, Prefilter};
 use crate::event::{Assembler, AssemblerOptions, Event};
 use crate::knowledge::{self, KnownIssues};
-use crate::reader::{Framed, ReaderBuilder, DEFAULT_MAX_ENTRY_BYTES};
-use crate::report::Report;
+use crate::reader::{Format, Framed, Reader, ReaderBuilder, DEFAULT_MAX_ENTRY_BYTES};
+use crate::report::{Report, Totals, MALFORMED_LINES_KEPT};
 use crate::{fingerprint, Error, Result};
+use rayon::prelude::*;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -162,58 +163,15 @@ impl Triage {
         &self.classifier
     }
 
-    /// Reads `rdr` to the end, pushing each event to `sink`, and returns the ranked report.
+    /// Reads `rdr` to the end, pushing each event to `sink` as it is found, and returns the
+    /// ranked report. With `threads > 1`, NDJSON and text input is cut into blocks that are
+    /// scanned in parallel; the events and the report are the same as with one thread.
     pub fn run<R: Read, S: Sink + ?Sized>(&self, rdr: R, sink: &mut S) -> Result<Report> {
-        let mut reader = ReaderBuilder::new()
-            .capacity(self.options.capacity)
-            .max_entry_bytes(self.options.max_entry_bytes)
-            .build(rdr);
-        let prefilter = Prefilter::default();
-        let mut assembler = Assembler::new(AssemblerOptions {
-            slow_ms: self.options.slow_ms,
-        });
-        let mut report = Report::default();
-        let mut found: Vec<Event> = Vec::new();
-        let mut scratch = String::new();
-        let mut go_on = true;
-        while go_on {
-            let Some(framed) = reader.next_entry()? else {
-                break;
-            };
-            match framed {
-                Framed::Oversize { .. } => {
-                    report.totals.oversize();
-                    assembler.skip();
-                }
-                Framed::Malformed { line } => report.totals.malformed(line),
-                Framed::Entry { bytes, line, json } => {
-                    let wanted = self.options.validate
-                        || assembler.has_open()
-                        || prefilter.is_candidate(bytes);
-                    if !wanted {
-                        report.totals.ok();
-                        assembler.skip();
-                        continue;
-                    }
-                    let entry = if json {
-                        Entry::from_json(bytes, line, &mut scratch)
-                    } else {
-                        Ok(Entry::from_text(String::from_utf8_lossy(bytes), line))
-                    };
-                    match entry {
-                        Ok(entry) => {
-                            report.totals.ok();
-                            assembler.push(&entry, &mut |ev| found.push(ev));
-                        }
-                        Err(_) => report.totals.malformed(line),
-                    }
-                }
-            }
-            go_on = self.emit(&mut found, &mut report, sink)?;
-        }
-        assembler.finish(&mut |ev| found.push(ev));
-        self.emit(&mut found, &mut report, sink)?;
-        report.totals.lines = reader.lines();
+        let mut report = if self.options.threads > 1 {
+            self.run_parallel(rdr, sink)?
+        } else {
+            self.run_sequential(rdr, sink)?
+        };
         report.rank(|c| self.classifier.rank(c));
         Ok(report)
     }
@@ -223,28 +181,418 @@ impl Triage {
         self.run(input, sink)
     }
 
-    /// Classifies, fingerprints and links the events found, then hands them on.
-    fn emit<S: Sink + ?Sized>(
-        &self,
-        found: &mut Vec<Event>,
-        report: &mut Report,
-        sink: &mut S,
-    ) -> Result<bool> {
-        let mut go_on = true;
-        for mut event in found.drain(..) {
-            self.finish_event(&mut event);
-            report.add(&event, knowledge::suggest_title);
-            if go_on {
-                go_on = sink.event(&event)?;
-            }
-        }
-        Ok(go_on)
-    }
-
     /// Classification, fingerprint and known issue of one assembled event.
     pub fn finish_event(&self, event: &mut Event) {
         self.classifier.classify(event);
         event.fingerprint = fingerprint::of_event(event);
         event.known_issue = self.known.find(event).cloned();
     }
+
+    fn reader<R: Read>(&self, rdr: R, format: Option<Format>) -> Reader<R> {
+        ReaderBuilder::new()
+            .capacity(self.options.capacity)
+            .max_entry_bytes(self.options.max_entry_bytes)
+            .format(format)
+            .build(rdr)
+    }
+
+    fn assembler(&self) -> Assembler {
+        Assembler::new(AssemblerOptions {
+            slow_ms: self.options.slow_ms,
+        })
+    }
+
+    fn run_sequential<R: Read, S: Sink + ?Sized>(&self, rdr: R, sink: &mut S) -> Result<Report> {
+        let mut assembler = self.assembler();
+        let mut totals = Totals::default();
+        let mut report = Report::default();
+        let mut go_on = true;
+        let mut emit = |ev: Event| -> Result<bool> {
+            report.add(&ev, knowledge::suggest_title);
+            go_on = go_on && sink.event(&ev)?;
+            Ok(go_on)
+        };
+        let reader = self.reader(rdr, None);
+        if self.scan(reader, 0, &mut assembler, &mut totals, &mut emit)? {
+            let mut rest = Vec::new();
+            assembler.finish(&mut |ev| rest.push(ev));
+            for mut ev in rest {
+                self.finish_event(&mut ev);
+                emit(ev)?;
+            }
+        }
+        let events = std::mem::take(&mut report.totals.events);
+        report.totals = Totals { events, ..totals };
+        Ok(report)
+    }
+
+    /// Frames, filters, parses and assembles every entry of `reader`; each completed and
+    /// classified event goes to `emit`, which returns `false` to stop. Lines are numbered from
+    /// `first_line + 1`. Returns whether the input was read to its end.
+    fn scan<R: Read>(
+        &self,
+        mut reader: Reader<R>,
+        first_line: u64,
+        assembler: &mut Assembler,
+        totals: &mut Totals,
+        emit: &mut dyn FnMut(Event) -> Result<bool>,
+    ) -> Result<bool> {
+        let prefilter = Prefilter::default();
+        let mut found: Vec<Event> = Vec::new();
+        let mut scratch = String::new();
+        while let Some(framed) = reader.next_entry()? {
+            match framed {
+                Framed::Oversize { .. } => {
+                    totals.oversize();
+                    assembler.skip();
+                }
+                Framed::Malformed { line } => totals.malformed(first_line + line),
+                Framed::Entry { bytes, line, json } => {
+                    let wanted = self.options.validate
+                        || assembler.has_open()
+                        || prefilter.is_candidate(bytes);
+                    if !wanted {
+                        totals.ok();
+                        assembler.skip();
+                        continue;
+                    }
+                    let line = first_line + line;
+                    let entry = if json {
+                        Entry::from_json(bytes, line, &mut scratch)
+                    } else {
+                        Ok(Entry::from_text(String::from_utf8_lossy(bytes), line))
+                    };
+                    match entry {
+                        Ok(entry) => {
+                            totals.ok();
+                            assembler.push(&entry, &mut |ev| found.push(ev));
+                        }
+                        Err(_) => totals.malformed(line),
+                    }
+                }
+            }
+            for mut ev in found.drain(..) {
+                self.finish_event(&mut ev);
+                if !emit(ev)? {
+                    return Ok(false);
+                }
+            }
+        }
+        totals.lines = reader.lines();
+        Ok(true)
+    }
+
+    /// The parallel path: blocks cut at entry boundaries are scanned by rayon workers, each
+    /// with a fresh assembler. A block is only valid that way when the assembler had nothing
+    /// open at its start; when the block before it ended inside a split traceback, the block
+    /// is scanned again, in order, with the carried assembler. Arrays are framed by a
+    /// string-aware scanner that cannot start mid-stream, so they go the sequential way.
+    fn run_parallel<R: Read, S: Sink + ?Sized>(&self, rdr: R, sink: &mut S) -> Result<Report> {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(self.options.threads)
+            .build()
+            .map_err(|e| {
+                Error::Config(format!(
+                    "cannot start {} threads: {e}",
+                    self.options.threads
+                ))
+            })?;
+        let mut blocks = Blocks::new(rdr, BLOCK_BYTES, self.options.max_entry_bytes);
+        let first = blocks.read_batch(1)?;
+        let format = first.first().and_then(|b| detect(&b.bytes));
+        if matches!(format, None | Some(Format::Array)) || blocks.gave_up {
+            let head: Vec<u8> = first.into_iter().flat_map(|b| b.bytes).collect();
+            let (tail, carry) = blocks.into_rest();
+            return self.run_sequential(head.as_slice().chain(carry.as_slice()).chain(tail), sink);
+        }
+        let mut merge = Merge {
+            assembler: self.assembler(),
+            report: Report::default(),
+            totals: Totals::default(),
+            go_on: true,
+        };
+        let mut batch = first;
+        let batch_len = self.options.threads * 4;
+        while !batch.is_empty() && merge.go_on {
+            // Workers scan this batch while this thread reads the next one.
+            let mut results = Vec::new();
+            let next = pool.in_place_scope(|scope| {
+                scope.spawn(|_| {
+                    results = batch
+                        .par_iter()
+                        .map(|b| self.scan_block(b, format, None))
+                        .collect();
+                });
+                blocks.read_batch(batch_len)
+            });
+            for (block, result) in batch.iter().zip(results) {
+                let result = if merge.assembler.has_open() {
+                    let carried = std::mem::replace(&mut merge.assembler, self.assembler());
+                    self.scan_block(block, format, Some(carried))
+                } else {
+                    result
+                };
+                merge.block(result?, sink)?;
+                if !merge.go_on {
+                    break;
+                }
+            }
+            batch = next?;
+            if blocks.gave_up && merge.go_on {
+                // A line longer than any block: the rest goes the sequential way, which skips
+                // it without holding it whole.
+                let line = batch.first().map_or(blocks.lines, |b| b.first_line);
+                let head: Vec<u8> = batch.into_iter().flat_map(|b| b.bytes).collect();
+                let (tail, carry) = blocks.into_rest();
+                let reader =
+                    self.reader(head.as_slice().chain(carry.as_slice()).chain(tail), format);
+                let mut rest = BlockResult {
+                    events: Vec::new(),
+                    totals: Totals::default(),
+                    assembler: merge.assembler,
+                };
+                merge.assembler = self.assembler();
+                let mut emit = |ev: Event| {
+                    rest.events.push(ev);
+                    Ok(true)
+                };
+                self.scan(
+                    reader,
+                    line,
+                    &mut rest.assembler,
+                    &mut rest.totals,
+                    &mut emit,
+                )?;
+                rest.totals.lines += line;
+                merge.block(rest, sink)?;
+                break;
+            }
+        }
+        if merge.go_on {
+            let mut rest = Vec::new();
+            merge.assembler.finish(&mut |ev| rest.push(ev));
+            for mut ev in rest {
+                self.finish_event(&mut ev);
+                merge.event(ev, sink)?;
+            }
+        }
+        let events = merge.report.totals.events;
+        merge.report.totals = Totals {
+            events,
+            ..merge.totals
+        };
+        Ok(merge.report)
+    }
+
+    /// Scans one block with a fresh or a carried assembler, keeping its events.
+    fn scan_block(
+        &self,
+        block: &Block,
+        format: Option<Format>,
+        carried: Option<Assembler>,
+    ) -> Result<BlockResult> {
+        let mut result = BlockResult {
+            events: Vec::new(),
+            totals: Totals::default(),
+            assembler: carried.unwrap_or_else(|| self.assembler()),
+        };
+        // The first block may start with a BOM: let the reader detect it there.
+        let format = if block.first_line == 0 { None } else { format };
+        let reader = self.reader(block.bytes.as_slice(), format);
+        let mut emit = |ev: Event| {
+            result.events.push(ev);
+            Ok(true)
+        };
+        self.scan(
+            reader,
+            block.first_line,
+            &mut result.assembler,
+            &mut result.totals,
+            &mut emit,
+        )?;
+        result.totals.lines += block.first_line;
+        Ok(result)
+    }
+}
+
+/// Bytes a parallel worker scans at a time.
+const BLOCK_BYTES: usize = 1 << 20;
+
+/// A part of the input that starts and ends at entry boundaries.
+struct Block {
+    bytes: Vec<u8>,
+    /// Lines before the block.
+    first_line: u64,
+}
+
+/// What a worker found in one block.
+struct BlockResult {
+    events: Vec<Event>,
+    /// Totals with absolute line numbers; `lines` is the last line of the block.
+    totals: Totals,
+    /// The assembler's state at the block's end.
+    assembler: Assembler,
+}
+
+/// Puts block results together in input order.
+struct Merge {
+    assembler: Assembler,
+    report: Report,
+    totals: Totals,
+    go_on: bool,
+}
+
+impl Merge {
+    fn block<S: Sink + ?Sized>(&mut self, result: BlockResult, sink: &mut S) -> Result<()> {
+        // Block totals carry absolute lines already: add them without Totals::merge's offset.
+        let t = result.totals;
+        self.totals.entries += t.entries;
+        self.totals.ok += t.ok;
+        self.totals.malformed += t.malformed;
+        self.totals.oversize += t.oversize;
+        let room = MALFORMED_LINES_KEPT.saturating_sub(self.totals.malformed_lines.len());
+        self.totals
+            .malformed_lines
+            .extend(t.malformed_lines.into_iter().take(room));
+        self.totals.lines = self.totals.lines.max(t.lines);
+        self.assembler = result.assembler;
+        for ev in result.events {
+            self.event(ev, sink)?;
+            if !self.go_on {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    fn event<S: Sink + ?Sized>(&mut self, ev: Event, sink: &mut S) -> Result<()> {
+        self.report.add(&ev, knowledge::suggest_title);
+        self.go_on = sink.event(&ev)?;
+        Ok(())
+    }
+}
+
+/// The format from the first non-whitespace byte after an optional BOM, or `None` for input
+/// that is empty or whitespace only.
+fn detect(bytes: &[u8]) -> Option<Format> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    match bytes.iter().find(|b| !b.is_ascii_whitespace())? {
+        b'[' => Some(Format::Array),
+        b'{' => Some(Format::Ndjson),
+        _ => Some(Format::Text),
+    }
+}
+
+/// Cuts the input into blocks that end at entry boundaries: after a `\n` that is followed by
+/// `{` (NDJSON: only a new object starts a line with `{`; lines inside a pretty-printed object
+/// are indented) or, in text, after any `\n`.
+struct Blocks<R> {
+    rdr: R,
+    size: usize,
+    max_entry: usize,
+    /// Bytes read past the last boundary.
+    carry: Vec<u8>,
+    /// Lines before `carry`.
+    lines: u64,
+    eof: bool,
+    /// No boundary within `max_entry` bytes: the caller must go on sequentially.
+    gave_up: bool,
+    text: Option<bool>,
+}
+
+impl<R: Read> Blocks<R> {
+    fn new(rdr: R, size: usize, max_entry: usize) -> Self {
+        Blocks {
+            rdr,
+            size,
+            max_entry,
+            carry: Vec::new(),
+            lines: 0,
+            eof: false,
+            gave_up: false,
+            text: None,
+        }
+    }
+
+    /// Up to `n` blocks; fewer at the end of the input, none after it.
+    fn read_batch(&mut self, n: usize) -> Result<Vec<Block>> {
+        let mut batch = Vec::with_capacity(n);
+        while batch.len() < n && !self.gave_up {
+            match self.next_block()? {
+                Some(block) => batch.push(block),
+                None => break,
+            }
+        }
+        Ok(batch)
+    }
+
+    fn next_block(&mut self) -> Result<Option<Block>> {
+        loop {
+            let want = self.carry.len() + self.size;
+            if !self.eof && self.fill(want)? == 0 {
+                self.eof = true;
+            }
+            let text = *self
+                .text
+                .get_or_insert_with(|| detect(&self.carry) == Some(Format::Text));
+            let cut = if self.eof {
+                Some(self.carry.len())
+            } else {
+                last_boundary(&self.carry, text)
+            };
+            match cut {
+                Some(0) if self.eof => return Ok(None),
+                Some(cut) if cut > 0 => {
+                    let rest = self.carry.split_off(cut);
+                    let bytes = std::mem::replace(&mut self.carry, rest);
+                    let first_line = self.lines;
+                    self.lines += memchr::memchr_iter(b'\n', &bytes).count() as u64;
+                    return Ok(Some(Block { bytes, first_line }));
+                }
+                _ if self.carry.len() > self.max_entry.saturating_add(self.size) => {
+                    self.gave_up = true;
+                    return Ok(None);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Reads until `carry` holds `want` bytes or the input ends; returns the bytes read.
+    fn fill(&mut self, want: usize) -> Result<usize> {
+        let start = self.carry.len();
+        self.carry.resize(want.max(start), 0);
+        let mut end = start;
+        while end < self.carry.len() {
+            match self.rdr.read(self.carry.get_mut(end..).unwrap_or(&mut [])) {
+                Ok(0) => break,
+                Ok(n) => end += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        self.carry.truncate(end);
+        Ok(end - start)
+    }
+
+    /// The unread input and the bytes read past the last block.
+    fn into_rest(self) -> (R, Vec<u8>) {
+        (self.rdr, self.carry)
+    }
+}
+
+/// The end of the last whole entry in `bytes`: just after a `\n` followed by `{` (or, for
+/// text, just after the last `\n`).
+fn last_boundary(bytes: &[u8], text: bool) -> Option<usize> {
+    if text {
+        return memchr::memrchr(b'\n', bytes).map(|i| i + 1);
+    }
+    let mut end = bytes.len();
+    while let Some(i) = memchr::memrchr(b'\n', bytes.get(..end)?) {
+        if bytes.get(i + 1) == Some(&b'{') {
+            return Some(i + 1);
+        }
+        end = i;
+    }
+    None
 }
