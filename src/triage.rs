@@ -59,6 +59,7 @@ pub struct TriageBuilder {
     capacity: usize,
     validate: bool,
     threads: usize,
+    block_bytes: usize,
 }
 
 impl Default for TriageBuilder {
@@ -71,6 +72,7 @@ impl Default for TriageBuilder {
             capacity: 64 << 10,
             validate: false,
             threads: 1,
+            block_bytes: 1 << 20,
         }
     }
 }
@@ -122,6 +124,13 @@ impl TriageBuilder {
     /// Worker threads for large inputs (default 1).
     pub fn threads(&mut self, n: usize) -> &mut Self {
         self.threads = n.max(1);
+        self
+    }
+
+    /// The size of the blocks the parallel path hands to each worker (default 1 MiB; each
+    /// worker holds about four at a time).
+    pub fn block_bytes(&mut self, bytes: usize) -> &mut Self {
+        self.block_bytes = bytes.max(1);
         self
     }
 
@@ -297,7 +306,7 @@ impl Triage {
                     self.options.threads
                 ))
             })?;
-        let mut blocks = Blocks::new(rdr, BLOCK_BYTES, self.options.max_entry_bytes);
+        let mut blocks = Blocks::new(rdr, self.options.block_bytes, self.options.max_entry_bytes);
         let first = blocks.read_batch(1)?;
         let format = first.first().and_then(|b| detect(&b.bytes));
         if matches!(format, None | Some(Format::Array)) || blocks.gave_up {
@@ -414,9 +423,6 @@ impl Triage {
         Ok(result)
     }
 }
-
-/// Bytes a parallel worker scans at a time.
-const BLOCK_BYTES: usize = 1 << 20;
 
 /// A part of the input that starts and ends at entry boundaries.
 struct Block {

@@ -1,0 +1,114 @@
+//! The parallel path gives the same events, in the same order, and the same report as one
+//! thread, also when split tracebacks straddle the blocks the workers get.
+
+#[path = "../benches/corpus.rs"]
+mod corpus;
+
+use logtriage::{Event, FnSink, Report, TriageBuilder};
+use proptest::prelude::*;
+
+fn run(input: &[u8], threads: usize, block_bytes: usize) -> (Vec<Event>, Report) {
+    let triage = TriageBuilder::new()
+        .threads(threads)
+        .block_bytes(block_bytes)
+        .build()
+        .expect("build");
+    let mut events = Vec::new();
+    let report = triage
+        .run(
+            input,
+            &mut FnSink(|ev: &Event| {
+                events.push(ev.clone());
+                Ok(true)
+            }),
+        )
+        .expect("run");
+    (events, report)
+}
+
+fn assert_same(input: &[u8], threads: usize, block_bytes: usize) {
+    let (want_events, want) = run(input, 1, block_bytes);
+    let (events, report) = run(input, threads, block_bytes);
+    assert_eq!(
+        events.len(),
+        want_events.len(),
+        "event count, {threads} threads, {block_bytes} B blocks"
+    );
+    assert_eq!(
+        events, want_events,
+        "{threads} threads, {block_bytes} B blocks"
+    );
+    assert_eq!(report.totals, want.totals);
+    assert_eq!(report.groups, want.groups);
+}
+
+#[test]
+fn two_threads_match_one_on_a_corpus_with_split_tracebacks() {
+    let spec = corpus::Spec {
+        bytes: 2 << 20,
+        failure_rate: 0.2,
+        shape: corpus::Shape::Ndjson,
+        seed: 7,
+    };
+    let c = corpus::generate(spec);
+    let (events, report) = run(&c.bytes, 2, 64 << 10);
+    assert_eq!(events.len() as u64, c.events);
+    assert_eq!(report.totals.entries, c.entries);
+    for block in [997, 4096, 64 << 10] {
+        assert_same(&c.bytes, 2, block);
+    }
+    assert_same(&c.bytes, 3, 8192);
+}
+
+#[test]
+fn array_input_takes_the_sequential_path_with_the_same_result() {
+    let spec = corpus::Spec {
+        bytes: 256 << 10,
+        failure_rate: 0.2,
+        shape: corpus::Shape::Array,
+        seed: 3,
+    };
+    let c = corpus::generate(spec);
+    assert_same(&c.bytes, 2, 4096);
+}
+
+#[test]
+fn a_line_longer_than_a_block_and_the_entry_limit_is_oversize_either_way() {
+    let mut input = Vec::new();
+    input.extend_from_slice(
+        b"{\"insertId\":\"a\",\"severity\":\"ERROR\",\"textPayload\":\"boom\"}\n",
+    );
+    input.extend_from_slice(b"{\"textPayload\":\"");
+    input.resize(input.len() + 300_000, b'x');
+    input.extend_from_slice(
+        b"\"}\n{\"insertId\":\"b\",\"severity\":\"ERROR\",\"textPayload\":\"boom again\"}\n",
+    );
+    let triage = TriageBuilder::new()
+        .threads(2)
+        .block_bytes(1024)
+        .max_entry_bytes(100_000)
+        .build()
+        .expect("build");
+    let report = triage
+        .run_slice(&input, &mut logtriage::NoSink)
+        .expect("run");
+    assert_eq!(report.totals.oversize, 1);
+    assert_eq!(report.totals.entries, 3);
+    assert_eq!(report.totals.events, 2);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    #[test]
+    fn any_block_size_and_thread_count_gives_the_same_result(
+        seed in 0u64..1000,
+        rate in 0.0f64..0.5,
+        block in 64usize..8192,
+        threads in 2usize..4,
+    ) {
+        let spec = corpus::Spec { bytes: 48 << 10, failure_rate: rate, shape: corpus::Shape::Ndjson, seed };
+        let c = corpus::generate(spec);
+        assert_same(&c.bytes, threads, block);
+    }
+}
