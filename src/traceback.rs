@@ -153,10 +153,11 @@ fn parse_top(lines: &[&str]) -> Vec<Exception> {
     let mut i = 0;
     while i < lines.len() {
         if b.expects_start() && is_group_line(lines[i]) {
-            let end = lines[i..]
+            // The region ends where its margin ends, or where the next group starts.
+            let end = lines[i + 1..]
                 .iter()
-                .position(|l| !is_group_line(l))
-                .map_or(lines.len(), |n| i + n);
+                .position(|l| !is_group_line(l) || start_at(l) == Some(0))
+                .map_or(lines.len(), |n| i + 1 + n);
             let region: Vec<&str> = lines[i..end]
                 .iter()
                 .map(|l| l.get(2..).unwrap_or(""))
@@ -381,6 +382,10 @@ impl Builder {
         if self.separator(line) {
             return true;
         }
+        // An indented line can start the next traceback (a SyntaxError location, a group).
+        if start_at(line) == Some(0) {
+            return false;
+        }
         if line.starts_with([' ', '\t']) || is_message_tail(line) {
             self.append_message(line);
             return true;
@@ -535,7 +540,6 @@ fn exception_line(line: &str) -> Option<(&str, &str)> {
 /// Follows a traceback line by line, as event assembly needs for tracebacks split one line
 /// per entry: it says whether each next line still belongs to the traceback.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-#[allow(dead_code)] // used by event assembly (next commit)
 pub(crate) struct LineMachine {
     builder: Builder,
     /// Inside a top-level exception group's margin.
@@ -544,7 +548,6 @@ pub(crate) struct LineMachine {
     group_exception: bool,
 }
 
-#[allow(dead_code)]
 impl LineMachine {
     /// A machine when `line` starts a traceback (`Traceback (most recent call last):`, an
     /// exception group header, or the `  File "x.py", line N` of a SyntaxError printed without
@@ -565,7 +568,7 @@ impl LineMachine {
     pub(crate) fn feed(&mut self, line: &str) -> bool {
         let line = line.trim_end_matches(['\r', '\n']);
         if self.group {
-            if is_group_line(line) {
+            if is_group_line(line) && start_at(line) != Some(0) {
                 let content = line.trim_start_matches([' ', '|', '+']);
                 if exception_line(content).is_some() {
                     self.group_exception = true;
