@@ -275,12 +275,22 @@ impl Assembler {
             }
             return false;
         };
-        let mut event = match pending {
-            Some(p) => {
+        // A header joins only when it carries the traceback's prefix (the same compose
+        // service); its text loses the prefix as the traceback lines do.
+        let header = pending.and_then(|p| match strip_shaped(prefix, &p.event.text) {
+            Some(own) => {
+                let own = own.to_string();
+                Some((p, own))
+            }
+            None => {
+                out(p.event);
+                None
+            }
+        });
+        let mut event = match header {
+            Some((p, own)) => {
                 let mut event = join(p.event, entry);
-                if let Some(own) = strip_shaped(prefix, &event.text) {
-                    event.text = own.to_string();
-                }
+                event.text = own;
                 event
             }
             None => Event::new(EventKind::Traceback, entry),

@@ -673,6 +673,138 @@ mod tests {
         assert!(!m.feed("INFO:     Started server process [1]"));
     }
 
+    /// Feeds `lines` after the first; returns how many were taken and whether the
+    /// traceback was whole at that point.
+    fn run_machine(lines: &[&str]) -> (usize, bool) {
+        let mut m = LineMachine::start(lines[0]).unwrap();
+        let mut taken = 1;
+        for line in &lines[1..] {
+            if !m.feed(line) {
+                break;
+            }
+            taken += 1;
+        }
+        (taken, m.complete())
+    }
+
+    #[test]
+    fn machine_end_table() {
+        let rows: &[(&str, &[&str], usize, bool)] = &[
+            (
+                "ends at a log line",
+                &[
+                    "Traceback (most recent call last):",
+                    "  File \"/app/a.py\", line 1, in <module>",
+                    "KeyError: 'a'",
+                    "[2026-11-27 07:01:02 +0000] [7] [INFO] Worker exiting (pid: 7)",
+                ],
+                3,
+                true,
+            ),
+            (
+                "chain through blank lines and separator",
+                &[
+                    "Traceback (most recent call last):",
+                    "  File \"/app/a.py\", line 1, in <module>",
+                    "ConnectionRefusedError: [Errno 111] Connection refused",
+                    "",
+                    "During handling of the above exception, another exception occurred:",
+                    "",
+                    "Traceback (most recent call last):",
+                    "  File \"/app/b.py\", line 2, in f",
+                    "redis.exceptions.ConnectionError: Error 111 connecting to 10.0.0.5:6379. Connection refused.",
+                    "GET /health 200",
+                ],
+                9,
+                true,
+            ),
+            (
+                "libpq continuation and SQLAlchemy background link",
+                &[
+                    "Traceback (most recent call last):",
+                    "  File \"/app/a.py\", line 1, in <module>",
+                    "sqlalchemy.exc.OperationalError: (psycopg2.OperationalError) connection to server at \"10.20.0.3\", port 5432 failed: Connection refused",
+                    "\tIs the server running on that host and accepting TCP/IP connections?",
+                    "",
+                    "(Background on this error at: https://sqlalche.me/e/20/e3q8)",
+                    "INFO:     Shutting down",
+                ],
+                6,
+                true,
+            ),
+            (
+                "a second traceback is not a continuation",
+                &[
+                    "Traceback (most recent call last):",
+                    "  File \"/app/a.py\", line 1, in <module>",
+                    "KeyError: 'a'",
+                    "Traceback (most recent call last):",
+                ],
+                3,
+                true,
+            ),
+            (
+                "cut before the exception line",
+                &[
+                    "Traceback (most recent call last):",
+                    "  File \"/app/a.py\", line 1, in <module>",
+                    "    run()",
+                    "GET /health 200",
+                ],
+                3,
+                false,
+            ),
+            (
+                "exception group to its closing line",
+                &[
+                    "  + Exception Group Traceback (most recent call last):",
+                    "  |   File \"/app/a.py\", line 9, in <module>",
+                    "  | ExceptionGroup: eg (2 sub-exceptions)",
+                    "  +-+---------------- 1 ----------------",
+                    "    | ValueError: a",
+                    "    +---------------- 2 ----------------",
+                    "    | TypeError: b",
+                    "    +------------------------------------",
+                    "GET /health 200",
+                ],
+                8,
+                true,
+            ),
+            (
+                "SyntaxError without header",
+                &[
+                    "  File \"/app/a.py\", line 3",
+                    "    def f(:",
+                    "          ^",
+                    "SyntaxError: invalid syntax",
+                    "  File \"/app/b.py\", line 4",
+                ],
+                4,
+                true,
+            ),
+            (
+                "recursion elision and 3.13 elided lines",
+                &[
+                    "Traceback (most recent call last):",
+                    "  File \"/app/a.py\", line 2, in f",
+                    "    return f(",
+                    "           ^^",
+                    "    ...<2 lines>...",
+                    "  [Previous line repeated 996 more times]",
+                    "RecursionError: maximum recursion depth exceeded",
+                    "",
+                    "",
+                    "ERROR:root:next",
+                ],
+                9,
+                true,
+            ),
+        ];
+        for (name, lines, taken, complete) in rows {
+            assert_eq!(run_machine(lines), (*taken, *complete), "{name}");
+        }
+    }
+
     #[test]
     fn machine_start_rejects_other_lines() {
         assert!(LineMachine::start("GET /health 200").is_none());

@@ -590,6 +590,7 @@ enum Item {
     ErrorLine,
     Slow,
     Tb { template: usize, header: bool },
+    Whole { template: usize, header: bool },
 }
 
 fn item_lines(item: &Item) -> Vec<(Severity, String)> {
@@ -617,6 +618,15 @@ fn item_lines(item: &Item) -> Vec<(Severity, String)> {
             out.extend(text.lines().map(|l| (Severity::Default, l.to_string())));
             out
         }
+        Item::Whole { template, header } => {
+            let mut out = Vec::new();
+            if *header {
+                out.push((Severity::Default, GUNICORN.to_string()));
+            }
+            let text = TEMPLATES[template % TEMPLATES.len()];
+            out.push((Severity::Error, text.to_string()));
+            out
+        }
     }
 }
 
@@ -628,6 +638,8 @@ fn item() -> impl Strategy<Value = Item> {
         Just(Item::Slow),
         (0..TEMPLATES.len(), any::<bool>())
             .prop_map(|(template, header)| Item::Tb { template, header }),
+        (0..TEMPLATES.len(), any::<bool>())
+            .prop_map(|(template, header)| Item::Whole { template, header }),
     ]
 }
 
@@ -675,11 +687,17 @@ fn oracle(entries: &[Entry<'_>], slow_ms: f64) -> Vec<(EventKind, Vec<String>)> 
         while i < items.len() {
             let header = items[i].effective_severity().is_error()
                 && !starts(text(i))
+                && !text(i).contains('\n')
                 && i + 1 < items.len()
-                && starts(text(i + 1));
+                && (starts(text(i + 1)) || whole(text(i + 1)));
             let from = i;
             if header {
                 i += 1;
+            }
+            if whole(text(i)) {
+                events.push((EventKind::Traceback, (from..=i).map(id).collect()));
+                i += 1;
+                continue;
             }
             if starts(text(i)) {
                 let end = tb_end(&(0..items.len()).map(text).collect::<Vec<_>>(), i);
@@ -706,6 +724,11 @@ fn oracle(entries: &[Entry<'_>], slow_ms: f64) -> Vec<(EventKind, Vec<String>)> 
     events
 }
 
+/// An entry that holds a whole traceback.
+fn whole(text: &str) -> bool {
+    text.contains('\n') && text.lines().next().is_some_and(starts)
+}
+
 fn starts(line: &str) -> bool {
     line == "Traceback (most recent call last):"
         || line == "  + Exception Group Traceback (most recent call last):"
@@ -721,6 +744,9 @@ fn tb_end(lines: &[&str], start: usize) -> usize {
     let mut after_separator = false;
     let mut after_exception = false;
     while let Some(line) = lines.get(j) {
+        if line.contains('\n') {
+            break;
+        }
         let next_sep = lines[j..]
             .iter()
             .find(|l| !l.is_empty())
@@ -841,4 +867,22 @@ proptest! {
             prop_assert!(!tb.chain.last().unwrap().type_name.is_empty(), "{}", e.text);
         }
     }
+}
+
+#[test]
+fn header_of_another_compose_service_does_not_join() {
+    let lines = [
+        "worker-1  | ERROR: job 17 failed",
+        "web-1     | Traceback (most recent call last):",
+        "web-1     |   File \"/app/main.py\", line 3, in <module>",
+        "web-1     | KeyError: 'JOB_ID'",
+    ];
+    let entries: Vec<Entry<'_>> = lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| Entry::from_text(Cow::Borrowed(*l), i as u64 + 1))
+        .collect();
+    let events = run(&entries, 1000.0);
+    let kinds: Vec<(EventKind, u64)> = events.iter().map(|e| (e.kind, e.line)).collect();
+    assert_eq!(kinds, [(EventKind::Severity, 1), (EventKind::Traceback, 2)]);
 }
