@@ -805,6 +805,36 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(128))]
+
+        /// Whatever the lines, the machine does not panic.
+        #[test]
+        fn machine_survives_any_lines(lines in proptest::collection::vec(
+            proptest::sample::select(vec![
+                "Traceback (most recent call last):",
+                "  + Exception Group Traceback (most recent call last):",
+                "  File \"/app/a.py\", line 3, in f",
+                "  File \"/app/a.py\", line 3",
+                "    return f()",
+                "           ~~~^^^",
+                "  | ValueError: a",
+                "    +------------------------------------",
+                "KeyError: 'a'",
+                "During handling of the above exception, another exception occurred:",
+                "",
+                "\tIs the server running on that host?",
+                "GET /health 200",
+            ]),
+            1..30,
+        )) {
+            if let Some(mut m) = LineMachine::start(lines[0]) {
+                let taken = lines[1..].iter().take_while(|l| m.feed(l)).count();
+                let _ = (taken, m.complete());
+            }
+        }
+    }
+
     #[test]
     fn machine_start_rejects_other_lines() {
         assert!(LineMachine::start("GET /health 200").is_none());

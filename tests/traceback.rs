@@ -1083,3 +1083,50 @@ KeyError: 'b'"#,
     assert_eq!(tb.chain.len(), 1);
     assert_eq!(tb.chain[0].message, "'a'");
 }
+
+mod never_panics {
+    use logtriage::parse_traceback;
+    use proptest::prelude::*;
+
+    /// Pieces of real tracebacks, shuffled and cut anywhere.
+    const PIECES: &[&str] = &[
+        "Traceback (most recent call last):",
+        "  + Exception Group Traceback (most recent call last):",
+        "  File \"/app/a.py\", line 3, in f",
+        "  File \"/app/a.py\", line 3",
+        "  File \"/app/a.py\", line ",
+        "    return f()",
+        "           ^^^",
+        "  |   File \"/app/a.py\", line 9, in <module>",
+        "  | ExceptionGroup: eg (2 sub-exceptions)",
+        "  +-+---------------- 1 ----------------",
+        "    +---------------- ... ----------------",
+        "    | and 2 more exceptions",
+        "    +------------------------------------",
+        "+-+",
+        "  +",
+        "|",
+        "KeyError: 'a'",
+        "The above exception was the direct cause of the following exception:",
+        "",
+        "web-1  | ",
+        "2026-11-27T07:01:02.1Z ",
+        "é",
+        "\t",
+    ];
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn parse_survives_any_mix(
+            picks in prop::collection::vec(0..PIECES.len(), 0..40),
+            cut in 0usize..2000,
+        ) {
+            let text: String = picks.iter().map(|&i| PIECES[i]).collect::<Vec<_>>().join("\n");
+            let _ = parse_traceback(&text);
+            let end = (0..=cut.min(text.len())).rev().find(|&i| text.is_char_boundary(i)).unwrap_or(0);
+            let _ = parse_traceback(&text[..end]);
+        }
+    }
+}

@@ -272,6 +272,16 @@ fn header_line_joins_its_traceback() {
             events[0].traceback.as_ref().unwrap().chain[0].type_name,
             "NameError"
         );
+        // Every traceback shape takes its header, a group or a bare SyntaxError too.
+        for template in TEMPLATES {
+            let mut entries = vec![entry("h", "i1", Severity::Default, header)];
+            entries.extend(split("i1", 0, template));
+            let events = run(&entries, 1000.0);
+            assert_eq!(events.len(), 1, "{header} {template}");
+            assert_eq!(events[0].text, format!("{header}\n{template}"));
+            let tb = events[0].traceback.as_ref().unwrap();
+            assert!(!tb.chain.last().unwrap().type_name.is_empty());
+        }
         // The header also joins a traceback that comes whole in the next entry.
         let whole = [
             entry("h", "i1", Severity::Default, header),
