@@ -1,11 +1,17 @@
 //! Failure events: assembling entries (and lines split over entries) into events (§2).
 //!
-//! SKELETON: the real implementation (issue 3) replaces the bodies, keeping the API.
+//! An entry whose text spans lines is self-contained: a traceback in it (in `textPayload`,
+//! `jsonPayload.message` or any other string field) ends with the entry. Single-line entries
+//! are followed per stream ([`Entry::stream_key`]) with a [`LineMachine`], so a traceback
+//! that Cloud Run or GKE split into one entry per line comes back as one event even when
+//! instances interleave. State is bounded: an open traceback is flushed after
+//! [`MAX_LINES`] lines or [`MAX_IDLE`] entries without a continuation, and at most
+//! [`MAX_STREAMS`] streams hold state at once.
 
-use crate::entry::{Entry, Severity};
+use crate::entry::{level_word, Entry, Severity};
 use crate::fingerprint::Fingerprint;
 use crate::knowledge::IssueRef;
-use crate::traceback::{Frame, Traceback};
+use crate::traceback::{self, start_at, strip_shaped, Frame, LineMachine, Traceback};
 
 /// What made an entry (or run of entries) an event (§2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -79,7 +85,7 @@ impl Event {
             timestamp: entry.timestamp.as_ref().map(|s| s.to_string()),
             service: entry.service().map(str::to_string),
             revision: entry.revision().map(str::to_string),
-            severity: entry.effective_severity(),
+            severity: severity_of(entry),
             text: String::new(),
             traceback: None,
             slow_query: None,
@@ -94,44 +100,493 @@ impl Event {
     }
 }
 
+/// An open split traceback is flushed once it has this many lines.
+pub(crate) const MAX_LINES: usize = 256;
+/// An open split traceback is flushed when this many entries (parsed or skipped) go by
+/// without one continuing it.
+pub(crate) const MAX_IDLE: u64 = 1000;
+/// A pending header line waits at most this many entries for its traceback: while it waits
+/// every entry is parsed, so the wait is kept short.
+pub(crate) const MAX_PENDING_IDLE: u64 = 100;
+/// At most this many streams hold an open traceback or a pending header; the oldest is
+/// flushed to make room.
+pub(crate) const MAX_STREAMS: usize = 64;
+
 /// Options of event assembly.
 #[derive(Clone, Debug)]
-#[allow(dead_code)] // SKELETON
 pub(crate) struct AssemblerOptions {
     /// Slow-query threshold in milliseconds (`--slow-ms`, default 1000).
     pub slow_ms: f64,
+}
+
+/// A traceback split over single-line entries, still collecting lines.
+#[derive(Debug)]
+struct Open {
+    stream: u64,
+    /// The per-line prefix (`web-1  | `, a timestamp) its header carried; lines of the same
+    /// shape continue it, others belong to someone else.
+    prefix: String,
+    machine: LineMachine,
+    /// Starts at the first entry (the header line's, when one came first).
+    event: Event,
+    lines: Vec<String>,
+    /// The tick of the entry that last continued it.
+    last: u64,
+}
+
+impl Open {
+    fn into_event(self) -> Event {
+        let mut event = self.event;
+        if !event.text.is_empty() {
+            event.text.push('\n');
+        }
+        let mut lines = self.lines;
+        while lines.last().is_some_and(|l| l.trim().is_empty()) {
+            lines.pop();
+        }
+        event.text.push_str(&lines.join("\n"));
+        event.traceback = traceback::parse(&event.text);
+        event
+    }
+}
+
+/// An error-level single-line entry that may be the header of a traceback in the next line
+/// of its stream.
+#[derive(Debug)]
+struct Pending {
+    stream: u64,
+    event: Event,
+    tick: u64,
 }
 
 /// Turns entries into events, keeping bounded per-stream state for split tracebacks.
 #[derive(Debug)]
 pub(crate) struct Assembler {
     options: AssemblerOptions,
+    open: Vec<Open>,
+    pending: Vec<Pending>,
+    /// Events flushed by `skip`, which has no sink; they go out with the next push.
+    ready: Vec<Event>,
+    /// Counts every entry, pushed or skipped.
+    tick: u64,
 }
 
 impl Assembler {
     pub(crate) fn new(options: AssemblerOptions) -> Self {
-        Assembler { options }
+        Assembler {
+            options,
+            open: Vec::new(),
+            pending: Vec::new(),
+            ready: Vec::new(),
+            tick: 0,
+        }
     }
 
     /// Whether some stream has an open traceback or a pending header: while it does, every
     /// entry must be parsed, since any may continue it.
     pub(crate) fn has_open(&self) -> bool {
-        todo!("issue 3")
+        !(self.open.is_empty() && self.pending.is_empty() && self.ready.is_empty())
     }
 
     /// Feeds one parsed entry; completed events go to `out`.
     pub(crate) fn push(&mut self, entry: &Entry<'_>, out: &mut dyn FnMut(Event)) {
-        let _ = (entry, out, &self.options);
-        todo!("issue 3")
+        self.tick += 1;
+        self.expire();
+        for event in self.ready.drain(..) {
+            out(event);
+        }
+        let stream = entry.stream_key();
+        if let Some(text) = whole_traceback(entry) {
+            self.end_stream(stream, out);
+            let mut event = match self.take_pending(stream) {
+                Some(p) => join(p.event, entry),
+                None => Event::new(EventKind::Traceback, entry),
+            };
+            event.kind = EventKind::Traceback;
+            if !event.text.is_empty() {
+                event.text.push('\n');
+            }
+            event.text.push_str(text.trim_end());
+            event.traceback = traceback::parse(&event.text);
+            out(event);
+            return;
+        }
+        let message = entry.message().unwrap_or("").trim_end_matches(['\n', '\r']);
+        if message.contains('\n') {
+            self.end_stream(stream, out);
+            if let Some(p) = self.take_pending(stream) {
+                out(p.event);
+            }
+        } else if self.push_line(entry, stream, message, out) {
+            return;
+        }
+        let Some(event) = self.other_event(entry) else {
+            return;
+        };
+        if event.kind == EventKind::Severity && !message.contains('\n') {
+            self.make_room(out);
+            self.pending.push(Pending {
+                stream,
+                event,
+                tick: self.tick,
+            });
+        } else {
+            out(event);
+        }
+    }
+
+    /// Handles one single-line entry against its stream's state; `true` when the line was
+    /// taken into a traceback.
+    fn push_line(
+        &mut self,
+        entry: &Entry<'_>,
+        stream: u64,
+        line: &str,
+        out: &mut dyn FnMut(Event),
+    ) -> bool {
+        let found = self
+            .open
+            .iter()
+            .position(|o| o.stream == stream && strip_shaped(&o.prefix, line).is_some());
+        if let Some(i) = found {
+            if self.continue_open(i, entry, line, out) {
+                return true;
+            }
+            // A stray line (another thread's print) inside a traceback that has not reached
+            // its exception line yet does not cut it short: it is an entry of its own.
+            let whole = self.open.get(i).is_none_or(|o| o.machine.complete());
+            if !whole && start_at(line).is_none() {
+                return false;
+            }
+            let done = self.open.remove(i);
+            out(done.into_event());
+        }
+        let pending = self.take_pending(stream);
+        let Some(at) = start_at(line) else {
+            if let Some(p) = pending {
+                out(p.event);
+            }
+            return false;
+        };
+        let (prefix, rest) = line.split_at(at);
+        let Some(machine) = LineMachine::start(rest) else {
+            if let Some(p) = pending {
+                out(p.event);
+            }
+            return false;
+        };
+        // A header joins only when it carries the traceback's prefix (the same compose
+        // service); its text loses the prefix as the traceback lines do.
+        let header = pending.and_then(|p| match strip_shaped(prefix, &p.event.text) {
+            Some(own) => {
+                let own = own.to_string();
+                Some((p, own))
+            }
+            None => {
+                out(p.event);
+                None
+            }
+        });
+        let mut event = match header {
+            Some((p, own)) => {
+                let mut event = join(p.event, entry);
+                event.text = own;
+                event
+            }
+            None => Event::new(EventKind::Traceback, entry),
+        };
+        event.kind = EventKind::Traceback;
+        self.make_room(out);
+        self.open.push(Open {
+            stream,
+            prefix: prefix.to_string(),
+            machine,
+            event,
+            lines: vec![rest.to_string()],
+            last: self.tick,
+        });
+        true
+    }
+
+    /// Offers `line` to the open traceback `i`; `true` when it continued it.
+    fn continue_open(
+        &mut self,
+        i: usize,
+        entry: &Entry<'_>,
+        line: &str,
+        out: &mut dyn FnMut(Event),
+    ) -> bool {
+        let Some(open) = self.open.get_mut(i) else {
+            return false;
+        };
+        let rest = strip_shaped(&open.prefix, line).unwrap_or(line);
+        if !open.machine.feed(rest) {
+            return false;
+        }
+        open.lines.push(rest.to_string());
+        open.last = self.tick;
+        open.event
+            .insert_ids
+            .extend(entry.insert_id.iter().map(|s| s.to_string()));
+        open.event.severity = open.event.severity.max(severity_of(entry));
+        if open.lines.len() >= MAX_LINES {
+            let done = self.open.remove(i);
+            out(done.into_event());
+        }
+        true
     }
 
     /// Notes that a non-candidate entry went by unparsed (it counts for the bound on how long
     /// a split traceback may stay open).
-    pub(crate) fn skip(&mut self) {}
+    pub(crate) fn skip(&mut self) {
+        self.tick += 1;
+        self.expire();
+    }
 
     /// Flushes every open traceback at the end of the input.
     pub(crate) fn finish(&mut self, out: &mut dyn FnMut(Event)) {
-        let _ = out;
-        todo!("issue 3")
+        for event in self.ready.drain(..) {
+            out(event);
+        }
+        let mut all: Vec<(u64, Event)> = Vec::new();
+        all.extend(self.open.drain(..).map(|o| (o.last, o.into_event())));
+        all.extend(self.pending.drain(..).map(|p| (p.tick, p.event)));
+        all.sort_by_key(|(tick, _)| *tick);
+        for (_, event) in all {
+            out(event);
+        }
+    }
+
+    /// Moves tracebacks and headers that waited too long to `ready`.
+    fn expire(&mut self) {
+        if self.open.is_empty() && self.pending.is_empty() {
+            return;
+        }
+        let tick = self.tick;
+        let mut i = 0;
+        while i < self.open.len() {
+            if tick.saturating_sub(self.open[i].last) > MAX_IDLE {
+                let done = self.open.remove(i);
+                self.ready.push(done.into_event());
+            } else {
+                i += 1;
+            }
+        }
+        let (stale, keep): (Vec<Pending>, Vec<Pending>) = self
+            .pending
+            .drain(..)
+            .partition(|p| tick.saturating_sub(p.tick) > MAX_PENDING_IDLE);
+        self.pending = keep;
+        self.ready.extend(stale.into_iter().map(|p| p.event));
+    }
+
+    /// Flushes the oldest open traceback or pending header when every slot is taken.
+    fn make_room(&mut self, out: &mut dyn FnMut(Event)) {
+        while self.open.len() + self.pending.len() >= MAX_STREAMS {
+            let oldest_open = self.open.iter().enumerate().min_by_key(|(_, o)| o.last);
+            let oldest_pending = self.pending.iter().enumerate().min_by_key(|(_, p)| p.tick);
+            match (oldest_open, oldest_pending) {
+                (Some((i, o)), Some((_, p))) if o.last <= p.tick => {
+                    let done = self.open.remove(i);
+                    out(done.into_event());
+                }
+                (_, Some((j, _))) => out(self.pending.remove(j).event),
+                (Some((i, _)), None) => {
+                    let done = self.open.remove(i);
+                    out(done.into_event());
+                }
+                (None, None) => return,
+            }
+        }
+    }
+
+    /// Ends the open tracebacks of `stream`: an entry that spans lines continues none.
+    fn end_stream(&mut self, stream: u64, out: &mut dyn FnMut(Event)) {
+        let mut i = 0;
+        while i < self.open.len() {
+            if self.open[i].stream == stream {
+                let done = self.open.remove(i);
+                out(done.into_event());
+            } else {
+                i += 1;
+            }
+        }
+    }
+
+    fn take_pending(&mut self, stream: u64) -> Option<Pending> {
+        let i = self.pending.iter().position(|p| p.stream == stream)?;
+        let p = self.pending.remove(i);
+        Some(p)
+    }
+
+    /// The event of an entry that holds no traceback: out of memory, a slow query, or an
+    /// error-level message.
+    fn other_event(&self, entry: &Entry<'_>) -> Option<Event> {
+        let text = entry
+            .message()
+            .or_else(|| entry.json_strings.first().map(|(_, v)| v.as_ref()))
+            .unwrap_or("");
+        if is_out_of_memory(text) {
+            let mut event = Event::new(EventKind::OutOfMemory, entry);
+            event.text = text.trim_end().to_string();
+            return Some(event);
+        }
+        if let Some(slow) =
+            slow_query(entry, text).filter(|q| q.duration_ms >= self.options.slow_ms)
+        {
+            let mut event = Event::new(EventKind::SlowQuery, entry);
+            event.text = text.trim_end().to_string();
+            event.slow_query = Some(slow);
+            return Some(event);
+        }
+        let severity = severity_of(entry);
+        if severity.is_error() {
+            let mut event = Event::new(EventKind::Severity, entry);
+            event.severity = severity;
+            event.text = text.trim_end().to_string();
+            return Some(event);
+        }
+        None
     }
 }
+
+/// The entry's level (§2); for a plain-text line behind a `docker compose` prefix
+/// (`worker-1  | ERROR: job 17 failed`) the level word after the prefix counts.
+fn severity_of(entry: &Entry<'_>) -> Severity {
+    let severity = entry.effective_severity();
+    if severity != Severity::Default {
+        return severity;
+    }
+    entry
+        .message()
+        .and_then(after_compose_prefix)
+        .map_or(severity, level_word)
+}
+
+fn after_compose_prefix(text: &str) -> Option<&str> {
+    let (name, rest) = text.split_once(" | ")?;
+    let name = name.trim_end();
+    let plain = name
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+    (!name.is_empty() && plain).then_some(rest)
+}
+
+/// A header event continued by `entry`'s traceback.
+fn join(mut header: Event, entry: &Entry<'_>) -> Event {
+    header
+        .insert_ids
+        .extend(entry.insert_id.iter().map(|s| s.to_string()));
+    header.severity = header.severity.max(severity_of(entry));
+    header
+}
+
+/// The text of a traceback held whole in one entry: a string that spans lines and has a
+/// traceback start in it. From a field other than the message, the message goes first (it
+/// is the log record's header line).
+fn whole_traceback(entry: &Entry<'_>) -> Option<String> {
+    let strings = entry.text_payload.iter().map(|s| ("", s.as_ref())).chain(
+        entry
+            .json_strings
+            .iter()
+            .map(|(k, v)| (k.as_ref(), v.as_ref())),
+    );
+    for (key, value) in strings {
+        if !holds_traceback(value) {
+            continue;
+        }
+        if key.is_empty() || key == "message" {
+            return Some(value.to_string());
+        }
+        return Some(match entry.message().filter(|m| !m.trim().is_empty()) {
+            Some(header) => format!("{}\n{}", header.trim_end(), value),
+            None => value.to_string(),
+        });
+    }
+    None
+}
+
+fn holds_traceback(value: &str) -> bool {
+    value.trim_end().contains('\n')
+        && (value.contains("Traceback (most recent call last):") || value.contains("File \""))
+        && value.lines().any(|l| start_at(l).is_some())
+}
+
+/// Cloud Run's `Memory limit of 512 MiB exceeded with 519 MiB used`, a kernel
+/// `Out of memory: Killed process 1234 (python)`, a container's `OOMKilled` status.
+fn is_out_of_memory(text: &str) -> bool {
+    (text.contains("Memory limit of ") && text.contains(" exceeded with "))
+        || text.contains("Out of memory: Killed process")
+        || text.contains("OOMKilled")
+}
+
+/// A slow query: PostgreSQL `duration: N ms  statement: ...`, MySQL `# Query_time: N`, or a
+/// JSON payload with a numeric `duration_ms` and a `query`, `statement` or `sql`.
+fn slow_query(entry: &Entry<'_>, text: &str) -> Option<SlowQuery> {
+    if let Some(duration_ms) = entry.duration_ms {
+        let statement = ["query", "statement", "sql"]
+            .iter()
+            .find_map(|k| entry.json_string(k));
+        if let Some(statement) = statement {
+            return Some(SlowQuery {
+                duration_ms,
+                statement: statement.to_string(),
+            });
+        }
+    }
+    postgres_duration(text).or_else(|| mysql_query_time(text))
+}
+
+/// `LOG:  duration: 5123.456 ms  statement: SELECT ...`, `duration: 1843.2 ms  execute
+/// <unnamed>: SELECT ...` (also `parse`/`bind`); a bare `duration: N ms` has no statement.
+fn postgres_duration(text: &str) -> Option<SlowQuery> {
+    let at = text.find("duration: ")?;
+    let rest = text.get(at + "duration: ".len()..)?;
+    let (number, rest) = rest.split_once(" ms")?;
+    let duration_ms: f64 = number.trim().parse().ok()?;
+    let rest = rest.trim_start();
+    let statement = if let Some(s) = rest.strip_prefix("statement: ") {
+        s
+    } else if ["execute ", "parse ", "bind "]
+        .iter()
+        .any(|p| rest.starts_with(p))
+    {
+        rest.split_once(": ").map_or("", |(_, s)| s)
+    } else {
+        ""
+    };
+    Some(SlowQuery {
+        duration_ms,
+        statement: statement.trim().to_string(),
+    })
+}
+
+/// A MySQL slow-log block: `# Query_time: 3.000123  Lock_time: ...`, the statement on the
+/// lines after it that are not comments or `SET timestamp=` / `use`.
+fn mysql_query_time(text: &str) -> Option<SlowQuery> {
+    let at = text.find("# Query_time: ")?;
+    let rest = text.get(at + "# Query_time: ".len()..)?;
+    let number: String = rest
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == '.')
+        .collect();
+    let seconds: f64 = number.parse().ok()?;
+    let statement: Vec<&str> = rest
+        .lines()
+        .skip(1)
+        .map(str::trim)
+        .filter(|l| {
+            !(l.is_empty()
+                || l.starts_with('#')
+                || l.starts_with("SET timestamp=")
+                || l.starts_with("use "))
+        })
+        .collect();
+    Some(SlowQuery {
+        duration_ms: seconds * 1000.0,
+        statement: statement.join(" "),
+    })
+}
+
+#[cfg(test)]
+mod tests;
