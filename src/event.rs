@@ -4,9 +4,11 @@
 //! `jsonPayload.message` or any other string field) ends with the entry. Single-line entries
 //! are followed per stream ([`Entry::stream_key`]) with a [`LineMachine`], so a traceback
 //! that Cloud Run or GKE split into one entry per line comes back as one event even when
-//! instances interleave. State is bounded: an open traceback is flushed after
-//! [`MAX_LINES`] lines or [`MAX_IDLE`] entries without a continuation, and at most
-//! [`MAX_STREAMS`] streams hold state at once.
+//! instances interleave. State is bounded: an open traceback keeps its first and last
+//! [`MAX_LINES`]` / 2` lines (the middle becomes a `...<N lines>...` line, as CPython 3.13
+//! prints) and its first [`MAX_LINES`] insertIds, however long it runs; it is flushed after
+//! [`MAX_IDLE`] entries without a continuation ([`MAX_IDLE_COMPLETE`] once it has its
+//! exception line), and at most [`MAX_STREAMS`] streams hold state at once.
 
 use crate::entry::{level_word, Entry, Severity};
 use crate::fingerprint::Fingerprint;
@@ -100,14 +102,19 @@ impl Event {
     }
 }
 
-/// An open split traceback is flushed once it has this many lines.
+/// An open split traceback keeps at most this many lines (half from its start, half from its
+/// end) and this many insertIds (its first ones).
 pub(crate) const MAX_LINES: usize = 256;
 /// An open split traceback is flushed when this many entries (parsed or skipped) go by
-/// without one continuing it.
+/// without one continuing it, while it still waits for its exception line.
 pub(crate) const MAX_IDLE: u64 = 1000;
+/// Once it has its exception line, only a chained exception can continue it, and Cloud Run
+/// writes those lines in the same burst: a short wait suffices. While anything is open the
+/// pipeline parses more entries, so the wait is kept short.
+pub(crate) const MAX_IDLE_COMPLETE: u64 = 32;
 /// A pending header line waits at most this many entries for its traceback: while it waits
 /// every entry is parsed, so the wait is kept short.
-pub(crate) const MAX_PENDING_IDLE: u64 = 100;
+pub(crate) const MAX_PENDING_IDLE: u64 = 32;
 /// At most this many streams hold an open traceback or a pending header; the oldest is
 /// flushed to make room.
 pub(crate) const MAX_STREAMS: usize = 64;
@@ -129,18 +136,48 @@ struct Open {
     machine: LineMachine,
     /// Starts at the first entry (the header line's, when one came first).
     event: Event,
+    /// The first `MAX_LINES / 2` lines.
     lines: Vec<String>,
+    /// The last `MAX_LINES / 2` lines after those, and how many fell out between.
+    tail: std::collections::VecDeque<String>,
+    omitted: u64,
     /// The tick of the entry that last continued it.
     last: u64,
 }
 
 impl Open {
+    /// Keeps a line: the first half of the budget from the start, the rest as a window over
+    /// the end, so a runaway traceback stays one event in bounded memory.
+    fn keep(&mut self, line: &str) {
+        if self.lines.len() < MAX_LINES / 2 {
+            self.lines.push(line.to_string());
+            return;
+        }
+        if self.tail.len() >= MAX_LINES / 2 {
+            self.tail.pop_front();
+            self.omitted += 1;
+        }
+        self.tail.push_back(line.to_string());
+    }
+
+    fn idle_limit(&self) -> u64 {
+        if self.machine.complete() {
+            MAX_IDLE_COMPLETE
+        } else {
+            MAX_IDLE
+        }
+    }
+
     fn into_event(self) -> Event {
         let mut event = self.event;
         if !event.text.is_empty() {
             event.text.push('\n');
         }
         let mut lines = self.lines;
+        if self.omitted > 0 {
+            lines.push(format!("    ...<{} lines>...", self.omitted));
+        }
+        lines.extend(self.tail);
         while lines.last().is_some_and(|l| l.trim().is_empty()) {
             lines.pop();
         }
@@ -223,7 +260,12 @@ impl Assembler {
         let Some(event) = self.other_event(entry) else {
             return;
         };
-        if event.kind == EventKind::Severity && !message.contains('\n') {
+        // Only an un-structured line can be a log record's header with its traceback in the
+        // next lines; a structured record holds its own traceback.
+        if event.kind == EventKind::Severity
+            && !message.contains('\n')
+            && entry.text_payload.is_some()
+        {
             self.make_room(out);
             self.pending.push(Pending {
                 stream,
@@ -249,7 +291,7 @@ impl Assembler {
             .iter()
             .position(|o| o.stream == stream && strip_shaped(&o.prefix, line).is_some());
         if let Some(i) = found {
-            if self.continue_open(i, entry, line, out) {
+            if self.continue_open(i, entry, line) {
                 return true;
             }
             // A stray line (another thread's print) inside a traceback that has not reached
@@ -303,19 +345,15 @@ impl Assembler {
             machine,
             event,
             lines: vec![rest.to_string()],
+            tail: std::collections::VecDeque::new(),
+            omitted: 0,
             last: self.tick,
         });
         true
     }
 
     /// Offers `line` to the open traceback `i`; `true` when it continued it.
-    fn continue_open(
-        &mut self,
-        i: usize,
-        entry: &Entry<'_>,
-        line: &str,
-        out: &mut dyn FnMut(Event),
-    ) -> bool {
+    fn continue_open(&mut self, i: usize, entry: &Entry<'_>, line: &str) -> bool {
         let Some(open) = self.open.get_mut(i) else {
             return false;
         };
@@ -323,16 +361,14 @@ impl Assembler {
         if !open.machine.feed(rest) {
             return false;
         }
-        open.lines.push(rest.to_string());
+        open.keep(rest);
         open.last = self.tick;
-        open.event
-            .insert_ids
-            .extend(entry.insert_id.iter().map(|s| s.to_string()));
-        open.event.severity = open.event.severity.max(severity_of(entry));
-        if open.lines.len() >= MAX_LINES {
-            let done = self.open.remove(i);
-            out(done.into_event());
+        if open.event.insert_ids.len() < MAX_LINES {
+            open.event
+                .insert_ids
+                .extend(entry.insert_id.iter().map(|s| s.to_string()));
         }
+        open.event.severity = open.event.severity.max(severity_of(entry));
         true
     }
 
@@ -365,7 +401,7 @@ impl Assembler {
         let tick = self.tick;
         let mut i = 0;
         while i < self.open.len() {
-            if tick.saturating_sub(self.open[i].last) > MAX_IDLE {
+            if tick.saturating_sub(self.open[i].last) > self.open[i].idle_limit() {
                 let done = self.open.remove(i);
                 self.ready.push(done.into_event());
             } else {

@@ -467,12 +467,22 @@ fn never_closing_stream_stays_bounded() {
     for _ in 0..10_000 {
         a.push(&frame, &mut |ev| events.push(ev));
         assert!(a.open.len() <= 1);
-        assert!(a.open.iter().all(|o| o.lines.len() < MAX_LINES));
+        assert!(a
+            .open
+            .iter()
+            .all(|o| o.lines.len() + o.tail.len() <= MAX_LINES));
+        assert!(a.open.iter().all(|o| o.event.insert_ids.len() <= MAX_LINES));
     }
-    // Each flush holds MAX_LINES lines; the rest starts no new traceback.
+    // One traceback stays one event, however long it runs; memory stays bounded.
+    assert!(events.is_empty());
+    a.finish(&mut |ev| events.push(ev));
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].insert_ids.len(), MAX_LINES);
-    assert!(a.open.is_empty());
+    assert!(
+        events[0].text.contains("...<9745 lines>..."),
+        "{}",
+        &events[0].text[..200]
+    );
 }
 
 #[test]
@@ -853,7 +863,14 @@ fn oracle_agrees_on_a_fixed_stream() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(128))]
+    // Shrunk failures are kept beside this file and replayed first on every run.
+    #![proptest_config(ProptestConfig {
+        cases: 128,
+        failure_persistence: Some(Box::new(
+            proptest::test_runner::FileFailurePersistence::WithSource("proptest-regressions"),
+        )),
+        ..ProptestConfig::default()
+    })]
 
     #[test]
     fn assembler_matches_oracle(
