@@ -31,6 +31,44 @@ pub enum Severity {
 }
 
 impl Severity {
+    /// The severity named `name` (Cloud Logging's upper-case names; case is ignored, as are
+    /// `WARN` and `FATAL` spellings); anything else is `Default`.
+    pub(crate) fn from_name(name: &str) -> Severity {
+        const NAMES: &[(&str, Severity)] = &[
+            ("DEFAULT", Severity::Default),
+            ("DEBUG", Severity::Debug),
+            ("INFO", Severity::Info),
+            ("NOTICE", Severity::Notice),
+            ("WARNING", Severity::Warning),
+            ("WARN", Severity::Warning),
+            ("ERROR", Severity::Error),
+            ("CRITICAL", Severity::Critical),
+            ("FATAL", Severity::Critical),
+            ("ALERT", Severity::Alert),
+            ("EMERGENCY", Severity::Emergency),
+        ];
+        NAMES
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map_or(Severity::Default, |(_, s)| *s)
+    }
+
+    /// The severity of a `LogSeverity` number (0 DEFAULT .. 800 EMERGENCY), rounded down to
+    /// a named level.
+    pub(crate) fn from_number(n: u64) -> Severity {
+        match n {
+            800.. => Severity::Emergency,
+            700.. => Severity::Alert,
+            600.. => Severity::Critical,
+            500.. => Severity::Error,
+            400.. => Severity::Warning,
+            300.. => Severity::Notice,
+            200.. => Severity::Info,
+            100.. => Severity::Debug,
+            _ => Severity::Default,
+        }
+    }
+
     /// Whether an entry of this severity without a traceback is an event (§2.3).
     pub fn is_error(self) -> bool {
         self >= Severity::Error
@@ -86,8 +124,16 @@ impl<'a> Entry<'a> {
         line: u64,
         scratch: &'a mut String,
     ) -> Result<Self, EntryError> {
-        let _ = (bytes, line, scratch);
-        todo!("issue 2")
+        let text: &'a str = match std::str::from_utf8(bytes) {
+            Ok(text) => text,
+            Err(_) => lossy_into(bytes, scratch),
+        };
+        let mut entry = serde_json::from_str::<Entry<'a>>(text).map_err(|e| EntryError {
+            line,
+            reason: e.to_string(),
+        })?;
+        entry.line = line;
+        Ok(entry)
     }
 
     /// A plain-text line as an entry: its text is the `text_payload`.
@@ -223,18 +269,387 @@ impl Fnv {
     }
 }
 
+/// Decodes `bytes` into `scratch`, invalid UTF-8 replaced by U+FFFD, reusing its allocation.
+fn lossy_into<'a>(bytes: &[u8], scratch: &'a mut String) -> &'a str {
+    scratch.clear();
+    for chunk in bytes.utf8_chunks() {
+        scratch.push_str(chunk.valid());
+        if !chunk.invalid().is_empty() {
+            scratch.push(char::REPLACEMENT_CHARACTER);
+        }
+    }
+    scratch
+}
+
+/// Literals of which at least one occurs in every entry that may start or hold an event
+/// (CONTRACT §2), as raw bytes of the entry: JSON (strings escaped, `"key":"value"` or
+/// `"key": "value"`) or a plain-text line. They are rare in the bulk of request logs.
+pub(crate) const CANDIDATE_LITERALS: &[&str] = &[
+    // Tracebacks, chained ones and exception groups (`+ Exception Group Traceback`).
+    "Traceback",
+    // A SyntaxError block starts with its `  File "x", line N` line; `\"` inside JSON.
+    "File \\\"",
+    "File \"",
+    // Error severities (`"severity":"ERROR"`) and level words (`ERROR:`, `[ERROR]`).
+    "ERROR",
+    "CRITICAL",
+    "ALERT",
+    "EMERGENCY",
+    "FATAL",
+    // Log record headers before a traceback: uvicorn's `Exception in ASGI application`,
+    // gunicorn's `Exception in worker process`.
+    "Exception",
+    // Slow queries: Cloud SQL PostgreSQL, MySQL slow log, structured `duration_ms`.
+    "duration: ",
+    "Query_time",
+    "duration_ms",
+    // Out of memory: Cloud Run, the kernel, Kubernetes, Python.
+    "Memory limit",
+    "Out of memory",
+    "OOMKilled",
+    "MemoryError",
+];
+
 /// Decides from an entry's raw bytes, without parsing, whether it may hold an event
 /// (§2): traceback markers, error levels, slow-query and out-of-memory markers.
-#[derive(Clone, Debug, Default)]
+///
+/// It may say yes to entries that hold no event (the parser and the assembler decide), never
+/// no to one that starts an event. Entries that continue a traceback split over several
+/// entries (`  File ...` lines, the final `ValueError: ...`) need not match: the pipeline
+/// parses every entry while a traceback is open.
+#[derive(Clone, Debug)]
 pub struct Prefilter {
-    _private: (),
+    searcher: aho_corasick::AhoCorasick,
+}
+
+impl Default for Prefilter {
+    fn default() -> Self {
+        // Leftmost-first keeps aho-corasick's SIMD (Teddy) prefilter; with a handful of
+        // literals it rarely leaves it.
+        let searcher = aho_corasick::AhoCorasick::builder()
+            .match_kind(aho_corasick::MatchKind::LeftmostFirst)
+            .build(CANDIDATE_LITERALS)
+            .expect("the built-in literals form a valid automaton");
+        Prefilter { searcher }
+    }
 }
 
 impl Prefilter {
     /// Whether `bytes` (one framed entry) may hold an event and must be parsed.
     pub fn is_candidate(&self, bytes: &[u8]) -> bool {
-        let _ = bytes;
-        todo!("issue 2")
+        self.searcher.is_match(bytes)
+    }
+}
+
+/// `Entry` from JSON: hand-written visitors, so strings borrow from the input and ignored
+/// values (most of `jsonPayload`, `httpRequest`, ...) are skipped without allocating. A known
+/// field of an unexpected type is ignored, like an unknown field.
+mod de {
+    use super::{Entry, Severity};
+    use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+    use serde::Deserialize;
+    use std::borrow::Cow;
+    use std::fmt;
+
+    /// Visitor methods giving `Self::Value::default()` for every value the visitor does not
+    /// want; maps and arrays are drained without allocating.
+    macro_rules! default_for {
+        (scalars) => {
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+                Ok(Default::default())
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+                Ok(Default::default())
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+                Ok(Default::default())
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+                Ok(Default::default())
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(Default::default())
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Default::default())
+            }
+        };
+        (strings) => {
+            fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+                Ok(Default::default())
+            }
+        };
+        (maps) => {
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(Default::default())
+            }
+        };
+    }
+
+    /// Implements `Deserialize` through `deserialize_any` with the given visitor.
+    macro_rules! deserialize_any {
+        ($ty:ident, $visitor:ident) => {
+            impl<'de> Deserialize<'de> for $ty<'de> {
+                fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                    d.deserialize_any($visitor)
+                }
+            }
+        };
+    }
+
+    /// A value of an object, as far as the entry cares: a string (borrowed unless escaped),
+    /// a number, or something ignored.
+    #[derive(Default)]
+    enum Value<'a> {
+        Str(Cow<'a, str>),
+        Num(f64),
+        #[default]
+        Other,
+    }
+
+    deserialize_any!(Value, ValueVisitor);
+
+    struct ValueVisitor;
+
+    impl<'de> Visitor<'de> for ValueVisitor {
+        type Value = Value<'de>;
+
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a JSON value")
+        }
+        fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+            Ok(Value::Str(Cow::Borrowed(v)))
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+            Ok(Value::Str(Cow::Owned(v.to_owned())))
+        }
+        fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+            Ok(Value::Str(Cow::Owned(v)))
+        }
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+            Ok(Value::Num(v as f64))
+        }
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+            Ok(Value::Num(v as f64))
+        }
+        fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+            Ok(Value::Num(v))
+        }
+        fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+            Ok(Value::Other)
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(Value::Other)
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            while seq.next_element::<IgnoredAny>()?.is_some() {}
+            Ok(Value::Other)
+        }
+        default_for!(maps);
+    }
+
+    impl<'a> Value<'a> {
+        fn into_str(self) -> Option<Cow<'a, str>> {
+            match self {
+                Value::Str(s) => Some(s),
+                _ => None,
+            }
+        }
+    }
+
+    /// A string field: `None` for any other type.
+    fn string<'de, A: MapAccess<'de>>(map: &mut A) -> Result<Option<Cow<'de, str>>, A::Error> {
+        Ok(map.next_value::<Value<'de>>()?.into_str())
+    }
+
+    /// A map key, borrowed unless escaped.
+    struct Key<'a>(Cow<'a, str>);
+
+    impl<'de> Deserialize<'de> for Key<'de> {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            match Value::deserialize(d)?.into_str() {
+                Some(k) => Ok(Key(k)),
+                None => Err(de::Error::custom("an object key is not a string")),
+            }
+        }
+    }
+
+    /// `severity`: Cloud Logging's names, or its numbers (0, 100, ... 800).
+    fn severity<'de, A: MapAccess<'de>>(map: &mut A) -> Result<Severity, A::Error> {
+        Ok(match map.next_value::<Value<'de>>()? {
+            Value::Str(name) => Severity::from_name(&name),
+            // Saturating cast: NaN and negatives to 0.
+            Value::Num(n) => Severity::from_number(n as u64),
+            Value::Other => Severity::Default,
+        })
+    }
+
+    /// An object whose string values are kept in order (`resource.labels`).
+    #[derive(Default)]
+    struct StrMap<'a>(Vec<(Cow<'a, str>, Cow<'a, str>)>);
+
+    deserialize_any!(StrMap, StrMapVisitor);
+
+    struct StrMapVisitor;
+
+    impl<'de> Visitor<'de> for StrMapVisitor {
+        type Value = StrMap<'de>;
+
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("an object of strings")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut out = Vec::new();
+            while let Some(Key(k)) = map.next_key()? {
+                if let Some(v) = string(&mut map)? {
+                    out.push((k, v));
+                }
+            }
+            Ok(StrMap(out))
+        }
+        default_for!(scalars);
+        default_for!(strings);
+    }
+
+    /// `resource`: its `type` and `labels`.
+    #[derive(Default)]
+    struct Resource<'a> {
+        kind: Option<Cow<'a, str>>,
+        labels: Vec<(Cow<'a, str>, Cow<'a, str>)>,
+    }
+
+    deserialize_any!(Resource, ResourceVisitor);
+
+    struct ResourceVisitor;
+
+    impl<'de> Visitor<'de> for ResourceVisitor {
+        type Value = Resource<'de>;
+
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a monitored resource")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut out = Resource::default();
+            while let Some(Key(k)) = map.next_key()? {
+                match &*k {
+                    "type" => out.kind = string(&mut map)?,
+                    "labels" => out.labels = map.next_value::<StrMap<'de>>()?.0,
+                    _ => {
+                        map.next_value::<IgnoredAny>()?;
+                    }
+                }
+            }
+            Ok(out)
+        }
+        default_for!(scalars);
+        default_for!(strings);
+    }
+
+    /// `labels`: only `instanceId` is used.
+    #[derive(Default)]
+    struct Labels<'a>(Option<Cow<'a, str>>);
+
+    deserialize_any!(Labels, LabelsVisitor);
+
+    struct LabelsVisitor;
+
+    impl<'de> Visitor<'de> for LabelsVisitor {
+        type Value = Labels<'de>;
+
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("an object of labels")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut out = Labels::default();
+            while let Some(Key(k)) = map.next_key()? {
+                if k == "instanceId" {
+                    out.0 = string(&mut map)?;
+                } else {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+            Ok(out)
+        }
+        default_for!(scalars);
+        default_for!(strings);
+    }
+
+    /// `jsonPayload`: its top-level strings and a numeric `duration_ms`.
+    #[derive(Default)]
+    struct Payload<'a> {
+        strings: Vec<(Cow<'a, str>, Cow<'a, str>)>,
+        duration_ms: Option<f64>,
+    }
+
+    deserialize_any!(Payload, PayloadVisitor);
+
+    struct PayloadVisitor;
+
+    impl<'de> Visitor<'de> for PayloadVisitor {
+        type Value = Payload<'de>;
+
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a JSON payload")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut out = Payload::default();
+            while let Some(Key(k)) = map.next_key()? {
+                match map.next_value::<Value<'de>>()? {
+                    Value::Str(v) => out.strings.push((k, v)),
+                    Value::Num(n) if k == "duration_ms" => out.duration_ms = Some(n),
+                    _ => {}
+                }
+            }
+            Ok(out)
+        }
+        default_for!(scalars);
+        default_for!(strings);
+    }
+
+    impl<'de> Deserialize<'de> for Entry<'de> {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            d.deserialize_map(EntryVisitor)
+        }
+    }
+
+    struct EntryVisitor;
+
+    impl<'de> Visitor<'de> for EntryVisitor {
+        type Value = Entry<'de>;
+
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a LogEntry object")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut e = Entry::default();
+            while let Some(Key(k)) = map.next_key()? {
+                match &*k {
+                    "insertId" => e.insert_id = string(&mut map)?,
+                    "timestamp" => e.timestamp = string(&mut map)?,
+                    "severity" => e.severity = severity(&mut map)?,
+                    "logName" => e.log_name = string(&mut map)?,
+                    "trace" => e.trace = string(&mut map)?,
+                    "textPayload" => e.text_payload = string(&mut map)?,
+                    "resource" => {
+                        let r = map.next_value::<Resource<'de>>()?;
+                        e.resource_type = r.kind;
+                        e.resource_labels = r.labels;
+                    }
+                    "labels" => e.instance_id = map.next_value::<Labels<'de>>()?.0,
+                    "jsonPayload" => {
+                        let p = map.next_value::<Payload<'de>>()?;
+                        e.json_strings = p.strings;
+                        e.duration_ms = p.duration_ms;
+                    }
+                    _ => {
+                        map.next_value::<IgnoredAny>()?;
+                    }
+                }
+            }
+            Ok(e)
+        }
     }
 }
 
@@ -300,5 +715,175 @@ mod tests {
         };
         assert_eq!(e.service(), Some("netra-backend-staging"));
         assert_eq!(e.revision(), Some("netra-backend-staging-00042-xyz"));
+    }
+    const CLOUD_RUN: &str = r#"{"insertId":"6745a1b2000c3f8e1a2b3c4d","jsonPayload":{"message":"Traceback (most recent call last):\n  File \"/app/main.py\", line 12, in <module>\nNameError: name 'x' is not defined","logger":"root","duration_ms":12.5,"extra":{"nested":["a",{"b":1}]},"count":3},"labels":{"instanceId":"00f46b9285a1c2","other":"x"},"logName":"projects/netra-staging/logs/run.googleapis.com%2Fstderr","receiveTimestamp":"2026-11-27T07:01:02.345Z","resource":{"labels":{"configuration_name":"netra-backend-staging","location":"us-central1","project_id":"netra-staging","revision_name":"netra-backend-staging-00042-xyz","service_name":"netra-backend-staging"},"type":"cloud_run_revision"},"severity":"ERROR","timestamp":"2026-11-27T07:01:02.123456Z","trace":"projects/netra-staging/traces/4bf92f3577b34da6a3ce929d0e0e4736"}"#;
+
+    #[test]
+    fn from_json_reads_the_fields() {
+        let mut scratch = String::new();
+        let e = Entry::from_json(CLOUD_RUN.as_bytes(), 7, &mut scratch).unwrap();
+        assert_eq!(e.line, 7);
+        assert_eq!(e.insert_id.as_deref(), Some("6745a1b2000c3f8e1a2b3c4d"));
+        assert_eq!(e.timestamp.as_deref(), Some("2026-11-27T07:01:02.123456Z"));
+        assert_eq!(e.severity, Severity::Error);
+        assert_eq!(
+            e.log_name.as_deref(),
+            Some("projects/netra-staging/logs/run.googleapis.com%2Fstderr")
+        );
+        assert_eq!(e.resource_type.as_deref(), Some("cloud_run_revision"));
+        assert_eq!(e.resource_labels.len(), 5);
+        assert_eq!(e.service(), Some("netra-backend-staging"));
+        assert_eq!(e.revision(), Some("netra-backend-staging-00042-xyz"));
+        assert_eq!(e.instance_id.as_deref(), Some("00f46b9285a1c2"));
+        assert_eq!(e.text_payload, None);
+        let keys: Vec<&str> = e.json_strings.iter().map(|(k, _)| k.as_ref()).collect();
+        assert_eq!(keys, ["message", "logger"]);
+        assert!(e
+            .message()
+            .unwrap()
+            .starts_with("Traceback (most recent call last):\n  File \"/app/main.py\""));
+        assert_eq!(e.duration_ms, Some(12.5));
+        assert_eq!(
+            e.trace.as_deref(),
+            Some("projects/netra-staging/traces/4bf92f3577b34da6a3ce929d0e0e4736")
+        );
+        assert!(scratch.is_empty(), "valid UTF-8 needs no scratch");
+    }
+
+    #[test]
+    fn from_json_borrows_unless_escaped() {
+        let mut scratch = String::new();
+        let e = Entry::from_json(CLOUD_RUN.as_bytes(), 1, &mut scratch).unwrap();
+        assert!(matches!(e.insert_id, Some(Cow::Borrowed(_))));
+        assert!(matches!(e.resource_labels[0].1, Cow::Borrowed(_)));
+        assert!(matches!(e.json_strings[1].1, Cow::Borrowed(_)));
+        // The message holds `\n` and `\"` escapes: decoded, so owned.
+        assert!(matches!(e.json_strings[0].1, Cow::Owned(_)));
+    }
+
+    #[test]
+    fn from_json_pretty_printed() {
+        let value: serde_json::Value = serde_json::from_str(CLOUD_RUN).unwrap();
+        // (serde_json's `Value` sorts keys, as gcloud does: compare two prints of it.)
+        let pretty = serde_json::to_string_pretty(&value).unwrap();
+        let compact = serde_json::to_string(&value).unwrap();
+        let (mut s1, mut s2) = (String::new(), String::new());
+        let e = Entry::from_json(pretty.as_bytes(), 1, &mut s1).unwrap();
+        assert_eq!(e, Entry::from_json(compact.as_bytes(), 1, &mut s2).unwrap());
+        assert_eq!(e.json_strings.len(), 2);
+    }
+
+    #[test]
+    fn from_json_invalid_utf8_is_replaced() {
+        let bytes = b"{\"insertId\":\"a\xffb\",\"textPayload\":\"caf\xc3\",\"severity\":\"ERROR\"}";
+        let mut scratch = String::new();
+        let e = Entry::from_json(bytes, 3, &mut scratch).unwrap();
+        assert_eq!(e.insert_id.as_deref(), Some("a\u{FFFD}b"));
+        assert_eq!(e.text_payload.as_deref(), Some("caf\u{FFFD}"));
+        assert_eq!(e.severity, Severity::Error);
+    }
+
+    #[test]
+    fn from_json_rejects_non_objects_and_bad_json() {
+        let rows: &[&[u8]] = &[
+            b"[1, 2]",
+            b"\"Traceback\"",
+            b"42",
+            b"null",
+            b"{\"a\":1}}",
+            b"{\"a\":",
+            b"{\"textPayload\":\"x\"",
+            b"",
+            b"{'a': 1}",
+        ];
+        for bytes in rows {
+            let mut scratch = String::new();
+            let err = Entry::from_json(bytes, 9, &mut scratch).unwrap_err();
+            assert_eq!(err.line, 9);
+            assert!(!err.reason.is_empty());
+        }
+    }
+
+    #[test]
+    fn from_json_ignores_unknown_and_mistyped_fields() {
+        let bytes = br#"{"severity":500,"textPayload":42,"resource":"x","labels":[1],"jsonPayload":"y","insertId":{"a":[]},"httpRequest":{"status":500,"latency":"0.1s"},"newField":[{"x":null}]}"#;
+        let mut scratch = String::new();
+        let e = Entry::from_json(bytes, 1, &mut scratch).unwrap();
+        assert_eq!(
+            e,
+            Entry {
+                line: 1,
+                severity: Severity::Error,
+                ..Entry::default()
+            }
+        );
+    }
+
+    #[test]
+    fn severity_names_and_numbers() {
+        let rows: &[(&str, Severity)] = &[
+            (r#""DEFAULT""#, Severity::Default),
+            (r#""DEBUG""#, Severity::Debug),
+            (r#""INFO""#, Severity::Info),
+            (r#""NOTICE""#, Severity::Notice),
+            (r#""WARNING""#, Severity::Warning),
+            (r#""ERROR""#, Severity::Error),
+            (r#""error""#, Severity::Error),
+            (r#""CRITICAL""#, Severity::Critical),
+            (r#""ALERT""#, Severity::Alert),
+            (r#""EMERGENCY""#, Severity::Emergency),
+            (r#""LOUD""#, Severity::Default),
+            ("0", Severity::Default),
+            ("200", Severity::Info),
+            ("550", Severity::Error),
+            ("800", Severity::Emergency),
+            ("-5", Severity::Default),
+            ("600.0", Severity::Critical),
+            ("null", Severity::Default),
+        ];
+        for (json, want) in rows {
+            let text = format!(r#"{{"severity":{json}}}"#);
+            let mut scratch = String::new();
+            let e = Entry::from_json(text.as_bytes(), 1, &mut scratch).unwrap();
+            assert_eq!(e.severity, *want, "{json}");
+        }
+    }
+
+    #[test]
+    fn prefilter_accepts_event_starts() {
+        let p = Prefilter::default();
+        let yes: &[&str] = &[
+            r#"{"severity":"ERROR","textPayload":"boom"}"#,
+            "{\n  \"severity\": \"CRITICAL\",\n  \"textPayload\": \"boom\"\n}",
+            r#"{"severity":"ALERT"}"#,
+            r#"{"severity":"EMERGENCY"}"#,
+            r#"{"textPayload":"Traceback (most recent call last):"}"#,
+            r#"{"textPayload":"  + Exception Group Traceback (most recent call last):"}"#,
+            r#"{"textPayload":"  File \"/app/settings.py\", line 3"}"#,
+            r#"  File "/app/settings.py", line 3"#,
+            "ERROR:root:Exception on /api/agents [POST]",
+            "[2026-11-27 07:01:02 +0000] [7] [ERROR] Exception in worker process",
+            "FATAL:  password authentication failed for user \"netra\"",
+            "ERROR:    Exception in ASGI application",
+            r#"{"textPayload":"2026-11-27 07:01:02.123 UTC [42]: [3-1] db=netra,user=app LOG:  duration: 5123.456 ms  statement: SELECT 1"}"#,
+            "# Query_time: 12.000345  Lock_time: 0.000100 Rows_sent: 1  Rows_examined: 1000000",
+            r#"{"jsonPayload":{"duration_ms":2300,"query":"SELECT 1"}}"#,
+            r#"{"textPayload":"Memory limit of 512 MiB exceeded with 530 MiB used. Consider increasing the memory limit."}"#,
+            "Out of memory: Killed process 1234 (python3) total-vm:2048000kB",
+            r#"{"jsonPayload":{"reason":"OOMKilled"}}"#,
+            "MemoryError",
+        ];
+        for text in yes {
+            assert!(p.is_candidate(text.as_bytes()), "{text}");
+        }
+        let no: &[&str] = &[
+            r#"{"httpRequest":{"requestMethod":"GET","status":200},"severity":"INFO","textPayload":"GET /health 200"}"#,
+            "INFO:     10.0.0.1:5000 - \"GET /health HTTP/1.1\" 200 OK",
+            r#"{"severity":"WARNING","jsonPayload":{"message":"slow response"}}"#,
+            "",
+        ];
+        for text in no {
+            assert!(!p.is_candidate(text.as_bytes()), "{text}");
+        }
     }
 }
