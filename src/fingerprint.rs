@@ -39,6 +39,13 @@ impl serde::Serialize for Fingerprint {
     }
 }
 
+impl Fingerprint {
+    /// The fingerprint of a classified event (see the module docs for what goes in).
+    pub fn of(event: &Event) -> Self {
+        of_event(event)
+    }
+}
+
 const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
 const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
 const VERSION: &str = "logtriage-fp-1";
@@ -88,11 +95,11 @@ fn file_key(file: &str) -> String {
 /// Replaces the volatile parts of a message (numbers, hex, UUIDs, IPs, quoted literals other
 /// than `subject`, site-packages paths) so that repeats compare equal.
 ///
-/// A quoted literal (`'...'` or `"..."` on one line, opening after a non-word character) is
-/// kept when it is exactly the subject and becomes `'<str>'` otherwise. Outside quotes: the
-/// part of a path up to `site-packages/` (or `dist-packages/`) becomes `<site-packages>/`,
-/// UUIDs `<uuid>`, `0x..` and long hex runs `<hex>`, IPv4 and IPv6 addresses (with a port)
-/// `<ip>`, numbers `<n>`; runs of whitespace become one space.
+/// Runs of whitespace become one space. A quoted literal (`'...'` or `"..."`, opening after
+/// a non-word character) is kept when it is exactly the subject and becomes `'<str>'`
+/// otherwise. Outside quotes: the part of a path up to `site-packages/` (or `dist-packages/`)
+/// becomes `<site-packages>/`, UUIDs `<uuid>`, `0x..` and long hex runs `<hex>`, IPv4 and
+/// IPv6 addresses (with a port) `<ip>`, numbers `<n>`.
 ///
 /// ```
 /// use logtriage::normalize_message;
@@ -106,6 +113,9 @@ fn file_key(file: &str) -> String {
 /// );
 /// ```
 pub fn normalize_message(message: &str, subject: Option<&str>) -> String {
+    // Whitespace first: a literal is then found the same way in the result.
+    let collapsed = collapse_whitespace(message);
+    let message = collapsed.as_str();
     let mut out = String::with_capacity(message.len());
     let mut plain_start = 0;
     let mut prev: Option<char> = None;
@@ -138,7 +148,7 @@ pub fn normalize_message(message: &str, subject: Option<&str>) -> String {
         prev = Some(c);
     }
     out.push_str(&normalize_plain(message.get(plain_start..).unwrap_or("")));
-    collapse_whitespace(&out)
+    out
 }
 
 /// The replacements of [`normalize_message`] outside quoted literals.
