@@ -95,8 +95,9 @@ fn file_key(file: &str) -> String {
 /// Replaces the volatile parts of a message (numbers, hex, UUIDs, IPs, quoted literals other
 /// than `subject`, site-packages paths) so that repeats compare equal.
 ///
-/// Runs of whitespace become one space. A quoted literal (`'...'` or `"..."`, opening after
-/// a non-word character) is kept when it is exactly the subject and becomes `'<str>'`
+/// Runs of whitespace become one space; CPython's trailing `. Did you mean: 'x'?` hint is
+/// dropped. A quoted literal (`'...'` or `"..."`, opening after a character other than a
+/// letter, digit, `_` or `>`) is kept when it is exactly the subject and becomes `'<str>'`
 /// otherwise. Outside quotes: the part of a path up to `site-packages/` (or `dist-packages/`)
 /// becomes `<site-packages>/`, UUIDs `<uuid>`, `0x..` and long hex runs `<hex>`, IPv4 and
 /// IPv6 addresses (with a port) `<ip>`, numbers `<n>`.
@@ -104,8 +105,12 @@ fn file_key(file: &str) -> String {
 /// ```
 /// use logtriage::normalize_message;
 /// assert_eq!(
+///     normalize_message("cannot import name 'Factory' from 'app.engine' (/app/app/engine.py)", Some("Factory")),
+///     "cannot import name 'Factory' from '<str>' (/app/app/engine.py)",
+/// );
+/// assert_eq!(
 ///     normalize_message("name 'Factory' is not defined. Did you mean: 'factory'?", Some("Factory")),
-///     "name 'Factory' is not defined. Did you mean: '<str>'?",
+///     "name 'Factory' is not defined",
 /// );
 /// assert_eq!(
 ///     normalize_message("Error 111 connecting to 10.0.0.5:6379. Connection refused.", None),
@@ -115,13 +120,16 @@ fn file_key(file: &str) -> String {
 pub fn normalize_message(message: &str, subject: Option<&str>) -> String {
     // Whitespace first: a literal is then found the same way in the result.
     let collapsed = collapse_whitespace(message);
-    let message = collapsed.as_str();
+    let message = strip_suggestion(&collapsed);
     let mut out = String::with_capacity(message.len());
     let mut plain_start = 0;
     let mut prev: Option<char> = None;
     let mut iter = message.char_indices();
     while let Some((i, c)) = iter.next() {
-        let opens = (c == '\'' || c == '"') && !prev.is_some_and(|p| p.is_alphanumeric());
+        // `>` counts as a word end: placeholders end with it, and a quote after `0x1f` or
+        // `<hex>` must be read the same way for the result to normalize to itself.
+        let opens = (c == '\'' || c == '"')
+            && !prev.is_some_and(|p| p.is_alphanumeric() || p == '_' || p == '>');
         prev = Some(c);
         if !opens {
             continue;
@@ -149,6 +157,20 @@ pub fn normalize_message(message: &str, subject: Option<&str>) -> String {
     }
     out.push_str(&normalize_plain(message.get(plain_start..).unwrap_or("")));
     out
+}
+
+/// The message without the hint CPython 3.10+ appends when it prints the traceback itself
+/// (`. Did you mean: 'x'?`, 3.12's `. Did you forget to import 'x'?`): the same bug logged
+/// through `logging` or by another Python version has no hint.
+fn strip_suggestion(message: &str) -> &str {
+    static HINT: OnceLock<Regex> = OnceLock::new();
+    let hint = HINT.get_or_init(|| {
+        Regex::new(r"\.? Did you (?:mean|forget to import):? '[^']*'\?$").expect("a constant regex")
+    });
+    match hint.find(message) {
+        Some(m) => message.get(..m.start()).unwrap_or(message),
+        None => message,
+    }
 }
 
 /// The replacements of [`normalize_message`] outside quoted literals.

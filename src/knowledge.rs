@@ -14,8 +14,9 @@
 //! `id`, `title` and `category` are required and non-empty; `url`, `pattern` and `service`
 //! are optional. `category` must be a built-in category or one a rules file added. `pattern`
 //! is a regex searched in the event's `Type: message` line (the message alone when there is
-//! no exception type) and in its subject; `service` must equal the event's service. Ids are
-//! unique. Any other field is an error.
+//! no exception type) and in its subject; `service` must equal the event's service. Any
+//! other field is an error. One id may appear in several entries, to link one tracker issue
+//! to several kinds of event (a crash and the "startup failed" line it causes).
 
 use crate::classify::{cut_chars, Classifier};
 use crate::event::Event;
@@ -123,12 +124,6 @@ impl KnownIssues {
             let raw: IssueJson =
                 serde_json::from_value(value).map_err(|e| item_error(e.to_string()))?;
             let issue = validate(raw, classifier).map_err(item_error)?;
-            if let Some(first) = issues.iter().position(|i| i.issue.id == issue.issue.id) {
-                return Err(item_error(format!(
-                    "duplicate id {:?} (also issue {first})",
-                    issue.issue.id
-                )));
-            }
             issues.push(issue);
         }
         Ok(KnownIssues { issues })
@@ -219,8 +214,32 @@ const MAX_TITLE_CHARS: usize = 100;
 ///
 /// The shape depends on the category: the symbol or module and where the app raised it, the
 /// refused `host:port` and the client's exception, the slow statement and its duration;
-/// otherwise `Type: message in file function`. At most 100 chars (cut with `…`).
+/// otherwise `Type: message in file function`. At most 100 chars: the place is shortened,
+/// then left out, before the title is cut (on a word, with `…`).
 pub fn suggest_title(event: &Event) -> String {
+    // The place where the app raised it goes first when the title is too long.
+    let places = [where_raised(event, true), where_raised(event, false)];
+    let mut title = String::new();
+    for place in places.iter().map(String::as_str).chain([""]) {
+        title = compose_title(event, place)
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        if title.chars().count() <= MAX_TITLE_CHARS {
+            return title;
+        }
+    }
+    let cut = cut_chars(&title, MAX_TITLE_CHARS - 1);
+    // End on a word when one ends near the limit, rather than mid-word.
+    let cut = match cut.rfind(' ') {
+        Some(space) if space >= cut.len().saturating_sub(20) => cut.get(..space).unwrap_or(&cut),
+        _ => cut.as_str(),
+    };
+    format!("{}…", cut.trim_end())
+}
+
+/// The title before it is cut, with `place` (` in smd.py function`) where one fits.
+fn compose_title(event: &Event, place: &str) -> String {
     let exception = event.exception.as_deref();
     // The exception that surfaced names the client (`redis.exceptions.ConnectionError`), the
     // deciding one is often a bare `ConnectionRefusedError`.
@@ -231,8 +250,7 @@ pub fn suggest_title(event: &Event) -> String {
         .map(|e| e.type_name.as_str())
         .or(exception);
     let subject = event.subject.as_deref();
-    let place = where_raised(event);
-    let title = match (event.category.as_str(), subject) {
+    match (event.category.as_str(), subject) {
         ("undefined_symbol", Some(s)) => {
             format!("{}: {s} undefined{place}", exception.unwrap_or("Error"))
         }
@@ -256,31 +274,40 @@ pub fn suggest_title(event: &Event) -> String {
         ("timeout", Some(s)) => {
             format!("Timeout talking to {s} ({})", surfaced.unwrap_or("timeout"))
         }
-        ("out_of_memory", _) => match &event.service {
-            Some(service) => format!("Out of memory in {service}: {}", event.message),
-            None => format!("Out of memory: {}", event.message),
-        },
+        ("out_of_memory", _) => {
+            // Cloud Run follows the fact with advice: the first sentence is the title.
+            let fact = event.message.split(". ").next().unwrap_or("");
+            let fact = fact.trim_end_matches('.');
+            match &event.service {
+                Some(service) => format!("Out of memory in {service}: {fact}"),
+                None => format!("Out of memory: {fact}"),
+            }
+        }
         _ => match exception {
             Some(t) if event.message.is_empty() => format!("{t}{place}"),
             Some(t) => format!("{t}: {}{place}", event.message),
+            None if event.message.trim().is_empty() => no_message(event),
             None => event.message.clone(),
         },
-    };
-    let title = title.split_whitespace().collect::<Vec<_>>().join(" ");
-    if title.chars().count() > MAX_TITLE_CHARS {
-        format!("{}…", cut_chars(&title, MAX_TITLE_CHARS - 1).trim_end())
-    } else {
-        title
+    }
+}
+
+/// A title for an entry that says nothing (a request log of a 500 with no payload).
+fn no_message(event: &Event) -> String {
+    let severity = format!("{:?}", event.severity).to_uppercase();
+    match &event.service {
+        Some(service) => format!("{severity} entry with no message in {service}"),
+        None => format!("{severity} entry with no message"),
     }
 }
 
 /// ` in smd.py _initialize_factory_patterns` for the innermost in-app frame, or nothing.
-fn where_raised(event: &Event) -> String {
+fn where_raised(event: &Event, with_function: bool) -> String {
     let Some(frame) = event.frames.last() else {
         return String::new();
     };
     let file = frame.file.rsplit(['/', '\\']).next().unwrap_or(&frame.file);
-    if frame.function.is_empty() {
+    if frame.function.is_empty() || !with_function {
         format!(" in {file}")
     } else {
         format!(" in {file} {}", frame.function)
