@@ -1,8 +1,27 @@
 //! Stable fingerprints (§4): the same bug on any instance, revision or day gets the same one.
 //!
-//! SKELETON: the real implementation (issue 4) replaces the bodies, keeping the API.
+//! # The hash
+//!
+//! A fingerprint is the 64-bit FNV-1a hash (offset basis `0xcbf29ce484222325`, prime
+//! `0x100000001b3`) of these fields, each followed by the byte `0xff` (which never occurs in
+//! UTF-8, so fields cannot run into each other):
+//!
+//! 1. the version tag `logtriage-fp-1`;
+//! 2. the category id;
+//! 3. the deciding exception type as printed (empty when there is none);
+//! 4. the message after [`normalize_message`] with the event's subject (for `slow_query`,
+//!    the subject itself: the statement with its literals already replaced);
+//! 5. for each in-app frame, outermost first: the file's last two path components (so a
+//!    different checkout root does not matter), then the function. Line numbers are left
+//!    out: they move with every unrelated edit.
+//!
+//! FNV-1a is fixed by its definition, unlike `std`'s randomly keyed hasher, so fingerprints
+//! are equal across runs, machines and releases; a test pins a known value. Changing any
+//! ingredient changes every fingerprint: bump the version tag when doing so.
 
 use crate::event::Event;
+use regex::{Captures, Regex};
+use std::sync::OnceLock;
 
 /// A stable 64-bit fingerprint, shown as 16 lowercase hex digits.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -20,23 +39,331 @@ impl serde::Serialize for Fingerprint {
     }
 }
 
+impl Fingerprint {
+    /// The fingerprint of a classified event (see the module docs for what goes in).
+    pub fn of(event: &Event) -> Self {
+        of_event(event)
+    }
+}
+
+const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
+const VERSION: &str = "logtriage-fp-1";
+
+/// FNV-1a 64 over fields, each terminated by `0xff`.
+struct Fnv(u64);
+
+impl Fnv {
+    fn field(&mut self, bytes: &[u8]) {
+        for &b in bytes.iter().chain(std::iter::once(&0xff)) {
+            self.0 ^= u64::from(b);
+            self.0 = self.0.wrapping_mul(FNV_PRIME);
+        }
+    }
+}
+
 /// The fingerprint of a classified event: category, deciding type, normalized message and
 /// in-app frames (file + function).
 pub fn of_event(event: &Event) -> Fingerprint {
-    let _ = event;
-    todo!("issue 4")
+    let mut h = Fnv(FNV_OFFSET);
+    h.field(VERSION.as_bytes());
+    h.field(event.category.as_bytes());
+    h.field(event.exception.as_deref().unwrap_or("").as_bytes());
+    let message = match (&event.subject, event.category.as_str()) {
+        (Some(statement), "slow_query") => statement.clone(),
+        _ => normalize_message(&event.message, event.subject.as_deref()),
+    };
+    h.field(message.as_bytes());
+    for frame in &event.frames {
+        h.field(file_key(&frame.file).as_bytes());
+        h.field(frame.function.as_bytes());
+    }
+    Fingerprint(h.0)
+}
+
+/// The last two components of a path, `/` separated: `app/smd.py` for
+/// `/app/netra_backend/app/smd.py` and for `C:\src\netra_backend\app\smd.py`.
+fn file_key(file: &str) -> String {
+    let mut parts = file.rsplit(['/', '\\']).filter(|p| !p.is_empty());
+    match (parts.next(), parts.next()) {
+        (Some(name), Some(dir)) => format!("{dir}/{name}"),
+        (Some(name), None) => name.to_string(),
+        _ => String::new(),
+    }
 }
 
 /// Replaces the volatile parts of a message (numbers, hex, UUIDs, IPs, quoted literals other
 /// than `subject`, site-packages paths) so that repeats compare equal.
+///
+/// Runs of whitespace become one space; CPython's trailing `. Did you mean: 'x'?` hint is
+/// dropped. A quoted literal (`'...'` or `"..."`, opening after a character other than a
+/// letter, digit, `_` or `>`) is kept when it is exactly the subject and becomes `'<str>'`
+/// otherwise. Outside quotes: the part of a path up to `site-packages/` (or `dist-packages/`)
+/// becomes `<site-packages>/`, UUIDs `<uuid>`, `0x..` and long hex runs `<hex>`, IPv4 and
+/// IPv6 addresses (with a port) `<ip>`, numbers `<n>`.
+///
+/// ```
+/// use logtriage::normalize_message;
+/// assert_eq!(
+///     normalize_message("cannot import name 'Factory' from 'app.engine' (/app/app/engine.py)", Some("Factory")),
+///     "cannot import name 'Factory' from '<str>' (/app/app/engine.py)",
+/// );
+/// assert_eq!(
+///     normalize_message("name 'Factory' is not defined. Did you mean: 'factory'?", Some("Factory")),
+///     "name 'Factory' is not defined",
+/// );
+/// assert_eq!(
+///     normalize_message("Error 111 connecting to 10.0.0.5:6379. Connection refused.", None),
+///     "Error <n> connecting to <ip>. Connection refused.",
+/// );
+/// ```
 pub fn normalize_message(message: &str, subject: Option<&str>) -> String {
-    let _ = (message, subject);
-    todo!("issue 4")
+    // Whitespace first: a literal is then found the same way in the result.
+    let collapsed = collapse_whitespace(message);
+    let message = strip_suggestion(&collapsed);
+    let mut out = String::with_capacity(message.len());
+    let mut plain_start = 0;
+    let mut prev: Option<char> = None;
+    let mut iter = message.char_indices();
+    while let Some((i, c)) = iter.next() {
+        // `>` counts as a word end: placeholders end with it, and a quote after `0x1f` or
+        // `<hex>` must be read the same way for the result to normalize to itself.
+        let opens = (c == '\'' || c == '"')
+            && !prev.is_some_and(|p| p.is_alphanumeric() || p == '_' || p == '>');
+        prev = Some(c);
+        if !opens {
+            continue;
+        }
+        let rest = message.get(i + 1..).unwrap_or("");
+        let Some(len) = rest
+            .find([c, '\n'])
+            .filter(|&n| rest.get(n..).is_some_and(|r| r.starts_with(c)))
+        else {
+            continue;
+        };
+        let inner = rest.get(..len).unwrap_or("");
+        out.push_str(&normalize_plain(message.get(plain_start..i).unwrap_or("")));
+        out.push(c);
+        if Some(inner) == subject {
+            out.push_str(inner);
+        } else {
+            out.push_str("<str>");
+        }
+        out.push(c);
+        plain_start = i + 1 + len + 1;
+        // Skip the literal and its closing quote.
+        while iter.next().is_some_and(|(j, _)| j < plain_start - 1) {}
+        prev = Some(c);
+    }
+    out.push_str(&normalize_plain(message.get(plain_start..).unwrap_or("")));
+    out
+}
+
+/// The message without the hint CPython 3.10+ appends when it prints the traceback itself
+/// (`. Did you mean: 'x'?`, 3.12's `. Did you forget to import 'x'?`): the same bug logged
+/// through `logging` or by another Python version has no hint.
+fn strip_suggestion(message: &str) -> &str {
+    static HINT: OnceLock<Regex> = OnceLock::new();
+    let hint = HINT.get_or_init(|| {
+        Regex::new(r"\.? Did you (?:mean|forget to import):? '[^']*'\?$").expect("a constant regex")
+    });
+    match hint.find(message) {
+        Some(m) => message.get(..m.start()).unwrap_or(message),
+        None => message,
+    }
+}
+
+/// The replacements of [`normalize_message`] outside quoted literals.
+fn normalize_plain(text: &str) -> String {
+    struct Rules {
+        site: Regex,
+        uuid: Regex,
+        hex: Regex,
+        ipv6: Regex,
+        ipv4: Regex,
+        number: Regex,
+    }
+    static RULES: OnceLock<Rules> = OnceLock::new();
+    let r = RULES.get_or_init(|| {
+        let re = |s: &str| Regex::new(s).expect("a constant regex");
+        Rules {
+            site: re(r"[^\s'\x22(\[]*[/\\](?:site|dist)-packages[/\\]"),
+            uuid: re(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b"),
+            hex: re(r"\b0x[0-9a-fA-F]+\b|\b[0-9a-fA-F]{16,}\b"),
+            ipv6: re(r"\[[0-9a-fA-F:.]*:[0-9a-fA-F:.]*\](?::\d+)?|(?:\b[0-9a-fA-F]{1,4})?(?::[0-9a-fA-F]{0,4}){2,7}"),
+            ipv4: re(r"\b\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5})?\b"),
+            number: re(r"\b\d+(?:\.\d+)*\b"),
+        }
+    });
+    if !text
+        .bytes()
+        .any(|b| b.is_ascii_digit() || b == b'/' || b == b'\\')
+    {
+        return text.to_string();
+    }
+    let s = r.site.replace_all(text, "<site-packages>/");
+    let s = r.uuid.replace_all(&s, "<uuid>");
+    let s = r.hex.replace_all(&s, "<hex>");
+    // `std::io` has colons too; an address has digits.
+    let s = r.ipv6.replace_all(&s, |c: &Captures<'_>| {
+        let m = c.get(0).map_or("", |m| m.as_str());
+        if m.bytes().any(|b| b.is_ascii_digit()) {
+            "<ip>".to_string()
+        } else {
+            m.to_string()
+        }
+    });
+    let s = r.ipv4.replace_all(&s, "<ip>");
+    r.number.replace_all(&s, "<n>").into_owned()
+}
+
+fn collapse_whitespace(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for word in text.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    out
 }
 
 /// Whether a frame's file is the application's own code (not site-packages, not the
 /// standard library, not `<frozen ...>`).
+///
+/// The standard library is recognised by its install paths: `.../lib/python3.X/` (also
+/// `lib64`, `/usr/lib/python3/`) without `site-packages` after it, and Windows'
+/// `...\Python3X\Lib\`.
+///
+/// ```
+/// use logtriage::is_in_app;
+/// assert!(is_in_app("/app/netra_backend/app/smd.py"));
+/// assert!(!is_in_app("/usr/local/lib/python3.11/site-packages/redis/connection.py"));
+/// assert!(!is_in_app("/usr/local/lib/python3.11/asyncio/base_events.py"));
+/// assert!(!is_in_app("<frozen importlib._bootstrap>"));
+/// ```
 pub fn is_in_app(file: &str) -> bool {
-    let _ = file;
-    todo!("issue 4")
+    static STDLIB: OnceLock<Regex> = OnceLock::new();
+    let stdlib = STDLIB.get_or_init(|| {
+        Regex::new(
+            r"(?i)(?:^|[/\\])lib(?:64)?[/\\]python\d*(?:\.\d+)?[/\\]|[/\\]python\d*[/\\]lib[/\\]",
+        )
+        .expect("a constant regex")
+    });
+    let file = file.trim();
+    !(file.is_empty()
+        || file.starts_with('<')
+        || file.contains("site-packages")
+        || file.contains("dist-packages")
+        || stdlib.is_match(file))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fnv1a_reference_values() {
+        // Published FNV-1a 64 test vectors, without the field terminator.
+        let raw = |s: &str| {
+            s.bytes().fold(FNV_OFFSET, |h, b| {
+                (h ^ u64::from(b)).wrapping_mul(FNV_PRIME)
+            })
+        };
+        assert_eq!(raw(""), 0xcbf29ce484222325);
+        assert_eq!(raw("a"), 0xaf63dc4c8601ec8c);
+        assert_eq!(raw("foobar"), 0x85944171f73967e8);
+    }
+
+    #[test]
+    fn file_key_keeps_two_components() {
+        assert_eq!(file_key("/app/netra_backend/app/smd.py"), "app/smd.py");
+        assert_eq!(file_key(r"C:\src\netra_backend\app\smd.py"), "app/smd.py");
+        assert_eq!(file_key("smd.py"), "smd.py");
+        assert_eq!(file_key(""), "");
+    }
+
+    #[test]
+    fn normalize_table() {
+        let rows: &[(&str, Option<&str>, &str)] = &[
+            ("", None, ""),
+            ("plain words", None, "plain words"),
+            (
+                "No module named 'netra_backend.app.x'",
+                Some("netra_backend.app.x"),
+                "No module named 'netra_backend.app.x'",
+            ),
+            (
+                "No module named 'other'",
+                Some("x"),
+                "No module named '<str>'",
+            ),
+            (
+                "can't find 'a' in \"b\"",
+                None,
+                "can't find '<str>' in \"<str>\"",
+            ),
+            (
+                "request 3f2b8c1e-9d4a-4e6b-8f1a-2c3d4e5f6a7b failed after 30.5 s",
+                None,
+                "request <uuid> failed after <n> s",
+            ),
+            (
+                "<HTTPConnection object at 0x7f8a1c2b3d90>",
+                None,
+                "<HTTPConnection object at <hex>>",
+            ),
+            (
+                "trace 4bf92f3577b34da6a3ce929d0e0e4736",
+                None,
+                "trace <hex>",
+            ),
+            (
+                "connect to [::1]:5432 and fe80::1ff:fe23:4567:890a",
+                None,
+                "connect to <ip> and <ip>",
+            ),
+            ("std::io::Error", None, "std::io::Error"),
+            (
+                "in /usr/local/lib/python3.11/site-packages/torch/lib/libtorch.so",
+                None,
+                "in <site-packages>/torch/lib/libtorch.so",
+            ),
+            ("worker  pid_12\n\tretry 3", None, "worker pid_12 retry <n>"),
+            ("unterminated 'quote", None, "unterminated 'quote"),
+            ("'é' ünïcode '", None, "'<str>' ünïcode '"),
+        ];
+        for (input, subject, want) in rows {
+            assert_eq!(normalize_message(input, *subject), *want, "{input:?}");
+        }
+    }
+
+    #[test]
+    fn in_app_table() {
+        let rows = [
+            ("/app/netra_backend/app/smd.py", true),
+            ("/workspace/src/main.py", true),
+            ("main.py", true),
+            (
+                "/usr/local/lib/python3.11/site-packages/redis/connection.py",
+                false,
+            ),
+            ("/usr/lib/python3/dist-packages/yaml/__init__.py", false),
+            ("/usr/lib/python3.12/asyncio/tasks.py", false),
+            ("/usr/local/lib/python3.9/socket.py", false),
+            (
+                "/opt/venv/lib/python3.11/site-packages/fastapi/routing.py",
+                false,
+            ),
+            ("/usr/lib64/python3.8/threading.py", false),
+            (r"C:\Python311\Lib\asyncio\base_events.py", false),
+            ("<frozen importlib._bootstrap>", false),
+            ("<string>", false),
+            ("", false),
+            ("/app/library/python_helpers.py", true),
+        ];
+        for (file, want) in rows {
+            assert_eq!(is_in_app(file), want, "{file}");
+        }
+    }
 }
