@@ -454,9 +454,13 @@ fn write_group(out: &mut impl Write, rank: usize, g: &Group, s: &Style) -> io::R
         s.bold(&clip(&head, WIDTH - 12))
     )?;
     let pad = "            ";
+    let room = WIDTH - pad.len();
     let mut facts = Vec::new();
+    let mut used = 0;
     if let Some(subject) = &g.subject {
-        facts.push(format!("subject {}", s.cyan(&clip(subject, 48))));
+        let subject = clip(subject, 44);
+        used += "subject ".len() + subject.chars().count() + 3;
+        facts.push(format!("subject {}", s.cyan(&subject)));
     }
     if let Some(f) = &g.top_frame {
         let file = f.file.rsplit('/').next().unwrap_or(&f.file);
@@ -464,7 +468,7 @@ fn write_group(out: &mut impl Write, rank: usize, g: &Group, s: &Style) -> io::R
             Some(n) => format!("{file}:{n} in {}", f.function),
             None => format!("{file} in {}", f.function),
         };
-        facts.push(format!("at {}", clip(&at, 60)));
+        facts.push(format!("at {}", clip(&at, room.saturating_sub(used + 3))));
     }
     if !facts.is_empty() {
         writeln!(out, "{pad}{}", facts.join("   "))?;

@@ -184,8 +184,12 @@ impl Classifier {
                 added.retain(|r| r.category != category);
             }
             for (n, pattern) in rule.patterns.iter().enumerate() {
-                let regex = Regex::new(pattern)
-                    .map_err(|e| item_error(format!("pattern {n} is not a valid regex: {e}")))?;
+                let regex = Regex::new(pattern).map_err(|e| {
+                    item_error(format!(
+                        "pattern {n} is not a valid regex: {}",
+                        crate::error::regex_reason(&e)
+                    ))
+                })?;
                 added.push(Rule {
                     category,
                     has_subject: has_subject_groups(&regex),

@@ -133,6 +133,10 @@ struct Open {
     /// The per-line prefix (`web-1  | `, a timestamp) its header carried; lines of the same
     /// shape continue it, others belong to someone else.
     prefix: String,
+    /// Whether a line after the header confirmed the prefix. A log record's level prefix
+    /// (`ERROR:    Traceback ...` from uvicorn) stands on the header line only; a compose or
+    /// timestamp prefix stands on every line. The second line tells which.
+    prefix_known: bool,
     machine: LineMachine,
     /// Starts at the first entry (the header line's, when one came first).
     event: Event,
@@ -286,10 +290,9 @@ impl Assembler {
         line: &str,
         out: &mut dyn FnMut(Event),
     ) -> bool {
-        let found = self
-            .open
-            .iter()
-            .position(|o| o.stream == stream && strip_shaped(&o.prefix, line).is_some());
+        let found = self.open.iter().position(|o| {
+            o.stream == stream && (!o.prefix_known || strip_shaped(&o.prefix, line).is_some())
+        });
         if let Some(i) = found {
             if self.continue_open(i, entry, line) {
                 return true;
@@ -342,6 +345,7 @@ impl Assembler {
         self.open.push(Open {
             stream,
             prefix: prefix.to_string(),
+            prefix_known: prefix.is_empty(),
             machine,
             event,
             lines: vec![rest.to_string()],
@@ -357,7 +361,16 @@ impl Assembler {
         let Some(open) = self.open.get_mut(i) else {
             return false;
         };
-        let rest = strip_shaped(&open.prefix, line).unwrap_or(line);
+        let rest = if open.prefix_known {
+            strip_shaped(&open.prefix, line).unwrap_or(line)
+        } else {
+            let Some(k) = confirm_prefix(&open.prefix, line, &open.machine) else {
+                return false;
+            };
+            open.prefix.truncate(k);
+            open.prefix_known = true;
+            strip_shaped(&open.prefix, line).unwrap_or(line)
+        };
         if !open.machine.feed(rest) {
             return false;
         }
@@ -484,6 +497,19 @@ impl Assembler {
         }
         None
     }
+}
+
+/// The longest part of the header's `prefix` that the second line also carries (by shape)
+/// and behind which that line continues the traceback: `backend-1  | ` of
+/// `backend-1  | ERROR:    `, or nothing of uvicorn's `ERROR:    `.
+fn confirm_prefix(prefix: &str, line: &str, machine: &LineMachine) -> Option<usize> {
+    (0..=prefix.len())
+        .rev()
+        .filter(|&k| prefix.is_char_boundary(k))
+        .find(|&k| {
+            let shorter = prefix.get(..k).unwrap_or("");
+            strip_shaped(shorter, line).is_some_and(|rest| machine.clone().feed(rest))
+        })
 }
 
 /// The entry's level (§2); for a plain-text line behind a `docker compose` prefix

@@ -182,7 +182,12 @@ fn validate(raw: IssueJson, classifier: &Classifier) -> std::result::Result<Issu
         ));
     }
     let pattern = match &raw.pattern {
-        Some(p) => Some(Regex::new(p).map_err(|e| format!("pattern is not a valid regex: {e}"))?),
+        Some(p) => Some(Regex::new(p).map_err(|e| {
+            format!(
+                "pattern is not a valid regex: {}",
+                crate::error::regex_reason(&e)
+            )
+        })?),
         None => None,
     };
     Ok(Issue {

@@ -277,6 +277,8 @@ struct Builder {
     frames: Vec<Frame>,
     syntax: Option<Frame>,
     link: Option<Link>,
+    /// Inside SQLAlchemy's `[SQL: ...]` block, which quotes a statement over several lines.
+    in_sql: bool,
 }
 
 impl Builder {
@@ -375,6 +377,11 @@ impl Builder {
     }
 
     fn feed_message(&mut self, line: &str) -> bool {
+        if self.in_sql || line.starts_with("[SQL: ") {
+            self.in_sql = !line.trim_end().ends_with(']');
+            self.append_message(line);
+            return true;
+        }
         if line.trim().is_empty() {
             self.state = State::Blank;
             return true;
@@ -404,9 +411,8 @@ impl Builder {
             return true;
         }
         if is_message_tail(line) {
-            self.append_message(line);
             self.state = State::Message;
-            return true;
+            return self.feed_message(line);
         }
         false
     }
@@ -730,6 +736,25 @@ mod tests {
                     "INFO:     Shutting down",
                 ],
                 6,
+                true,
+            ),
+            (
+                // REGRESSION: the staging fixture's asyncpg timeout lost the lines of its
+                // multi-line `[SQL: ...]` block, split one per entry.
+                "SQLAlchemy statement quoted over several lines",
+                &[
+                    "Traceback (most recent call last):",
+                    "  File \"/app/a.py\", line 1, in <module>",
+                    "sqlalchemy.exc.DBAPIError: (sqlalchemy.dialects.postgresql.asyncpg.Error) <class 'asyncpg.exceptions.QueryCanceledError'>: canceling statement due to statement timeout",
+                    "[SQL: SELECT threads.id, threads.title ",
+                    "FROM threads ",
+                    "WHERE threads.user_id = $1::VARCHAR ORDER BY threads.updated_at DESC ",
+                    " LIMIT $2::INTEGER]",
+                    "[parameters: ('usr_8bf759b8', 50)]",
+                    "(Background on this error at: https://sqlalche.me/e/20/dbapi)",
+                    "INFO:     Shutting down",
+                ],
+                9,
                 true,
             ),
             (

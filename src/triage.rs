@@ -25,11 +25,15 @@ pub trait Sink {
 ///
 /// ```
 /// let mut seen = 0;
-/// let mut sink = logtriage::FnSink(|_ev: &logtriage::Event| {
+/// let triage = logtriage::TriageBuilder::new().build()?;
+/// let logs = br#"{"insertId":"e1","severity":"ERROR","textPayload":"Redis connection failed"}"#;
+/// let mut sink = logtriage::FnSink(|_ev: &logtriage::Event| -> std::io::Result<bool> {
 ///     seen += 1;
 ///     Ok(true)
 /// });
-/// # let _ = &mut sink;
+/// triage.run_slice(logs, &mut sink)?;
+/// assert_eq!(seen, 1);
+/// # Ok::<(), logtriage::Error>(())
 /// ```
 pub struct FnSink<F>(pub F);
 
