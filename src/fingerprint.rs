@@ -233,7 +233,8 @@ fn collapse_whitespace(text: &str) -> String {
 ///
 /// The standard library is recognised by its install paths: `.../lib/python3.X/` (also
 /// `lib64`, `/usr/lib/python3/`) without `site-packages` after it, and Windows'
-/// `...\Python3X\Lib\`.
+/// `...\Python3X\Lib\`. Cython sources (`uvloop/loop.pyx`, `asyncpg/protocol/protocol.pyx`)
+/// are printed with a relative path and no site-packages: they are libraries too.
 ///
 /// ```
 /// use logtriage::is_in_app;
@@ -255,6 +256,7 @@ pub fn is_in_app(file: &str) -> bool {
         || file.starts_with('<')
         || file.contains("site-packages")
         || file.contains("dist-packages")
+        || file.ends_with(".pyx")
         || stdlib.is_match(file))
 }
 
@@ -358,6 +360,8 @@ mod tests {
             ("/usr/lib64/python3.8/threading.py", false),
             (r"C:\Python311\Lib\asyncio\base_events.py", false),
             ("<frozen importlib._bootstrap>", false),
+            ("uvloop/loop.pyx", false),
+            ("asyncpg/protocol/protocol.pyx", false),
             ("<string>", false),
             ("", false),
             ("/app/library/python_helpers.py", true),
