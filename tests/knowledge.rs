@@ -383,6 +383,15 @@ fn staging_fixture_links_every_incident_failure() {
             Some("921"),
         ),
         (
+            "websocket_subprotocol in docker compose logs",
+            classified(blank(
+                EventKind::Severity,
+                "backend-1  | 2026-11-26 14:00:28,821 ERROR [netra_backend.app.routes.websocket] WebSocket connection rejected: no supported subprotocol (client offered ['jwt-auth', 'jwt.eyJhbGciOiJIUzI1NiJ9'])",
+                None,
+            )),
+            Some("921"),
+        ),
+        (
             "startup_failed_line",
             severity("ERROR:    Application startup failed. Exiting.", "netra-backend-staging"),
             Some("903"),
