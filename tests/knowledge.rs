@@ -474,6 +474,26 @@ fn suggested_titles() {
             "WebSocket connection rejected: no supported subprotocol",
         ),
         (
+            severity("[2026-11-26 14:05:42 +0000] [1] [ERROR] Worker (pid:7) exited with code 3", "netra-auth-service"),
+            "Worker (pid:7) exited with code 3",
+        ),
+        (
+            severity("backend-1  | 2026-11-26 14:00:28,821 ERROR [netra_backend.app.routes.websocket] WebSocket connection rejected: no supported subprotocol", "netra-backend-staging"),
+            "WebSocket connection rejected: no supported subprotocol",
+        ),
+        (
+            severity("ERROR:root:Agent run failed: budget exceeded", "netra-backend-staging"),
+            "Agent run failed: budget exceeded",
+        ),
+        (
+            severity("2026-11-26 14:07:35.710 UTC [4175]: [1-1] db=netra_staging,user=netra_app ERROR:  canceling statement due to statement timeout", "netra-staging:netra-pg"),
+            "Statement timeout: canceling statement due to statement timeout",
+        ),
+        (
+            severity("ERROR", "netra-backend-staging"),
+            "ERROR",
+        ),
+        (
             severity("", "netra-backend-staging"),
             "ERROR entry with no message in netra-backend-staging",
         ),
