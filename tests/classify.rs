@@ -1,6 +1,8 @@
 //! The classifier table (§3): one row per real message of CPython and the client libraries,
 //! with the category and subject it must get, and rows that must not match.
 
+use proptest::prelude::*;
+
 use logtriage::{
     Classifier, Error, Event, EventKind, Exception, Fingerprint, Frame, Link, Severity, SlowQuery,
     Traceback,
@@ -642,4 +644,35 @@ fn rules_file_errors_name_the_file() {
         Err(Error::Open { .. })
     ));
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    /// Bad input never panics: any text, any chain.
+    #[test]
+    fn classify_never_panics(
+        text in "(?s).{0,200}",
+        types in proptest::collection::vec("[A-Za-z_.]{0,20}", 0..4),
+        messages in proptest::collection::vec("(?s).{0,120}", 0..4),
+    ) {
+        let c = Classifier::builtin();
+        let mut ev = blank(EventKind::Severity, &text);
+        c.classify(&mut ev);
+        prop_assert!(c.has_category(&ev.category));
+        let chain = types
+            .iter()
+            .zip(messages.iter())
+            .map(|(t, m)| Exception {
+                type_name: t.clone(),
+                message: m.clone(),
+                ..Exception::default()
+            })
+            .collect();
+        let mut ev = traceback_event(chain);
+        ev.text = text;
+        c.classify(&mut ev);
+        prop_assert!(c.has_category(&ev.category));
+        prop_assert!(!ev.message.contains('\n'));
+    }
 }
