@@ -18,7 +18,7 @@
 //! other field is an error. One id may appear in several entries, to link one tracker issue
 //! to several kinds of event (a crash and the "startup failed" line it causes).
 
-use crate::classify::{cut_chars, Classifier};
+use crate::classify::{cut_chars, regex_error, Classifier};
 use crate::event::Event;
 use crate::{Error, Result};
 use regex::Regex;
@@ -183,7 +183,10 @@ fn validate(raw: IssueJson, classifier: &Classifier) -> std::result::Result<Issu
         ));
     }
     let pattern = match &raw.pattern {
-        Some(p) => Some(Regex::new(p).map_err(|e| format!("pattern is not a valid regex: {e}"))?),
+        Some(p) => Some(
+            Regex::new(p)
+                .map_err(|e| format!("pattern {p:?} is not a valid regex: {}", regex_error(&e)))?,
+        ),
         None => None,
     };
     Ok(Issue {

@@ -565,7 +565,7 @@ fn invalid_rules_are_rejected_with_index_and_reason() {
     let cases: &[(&str, &str)] = &[
         (
             r#"{"id": "bad", "patterns": ["(unclosed"]}"#,
-            "pattern 0 is not a valid regex",
+            "pattern 0 (\"(unclosed\") is not a valid regex: unclosed group",
         ),
         (
             r#"{"id": "bad", "patern": ["x"]}"#,
@@ -635,9 +635,10 @@ fn rules_file_errors_name_the_file() {
     let text = err.to_string();
     assert!(text.starts_with(&path.display().to_string()), "{text}");
     assert!(
-        text.contains("rule 0: pattern 0 is not a valid regex"),
+        text.ends_with(": rule 0: pattern 0 (\"(\") is not a valid regex: unclosed group"),
         "{text}"
     );
+    assert_eq!(text.lines().count(), 1, "{text}");
     let missing = dir.join("missing.json");
     assert!(matches!(
         Classifier::builtin().add_rules_file(&missing),

@@ -257,7 +257,7 @@ fn each_invalid_issue_is_rejected_with_its_reason() {
     let cases: &[(&str, &str)] = &[
         (
             r#"{"id": "2", "title": "t", "category": "timeout", "pattern": "(unclosed"}"#,
-            "pattern is not a valid regex",
+            "pattern \"(unclosed\" is not a valid regex: unclosed group",
         ),
         (
             r#"{"id": "2", "title": "t", "category": "cuda_oom"}"#,
@@ -297,6 +297,8 @@ fn each_invalid_issue_is_rejected_with_its_reason() {
     for (issue, reason) in cases {
         let (index, got) = item_error(issue, &builtin);
         assert_eq!(index, 1, "{issue}");
+        // The CLI prints it as its one line on stderr.
+        assert_eq!(got.lines().count(), 1, "{got}");
         assert!(got.contains(reason), "{issue}: {got}");
     }
 }
