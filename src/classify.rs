@@ -186,8 +186,8 @@ impl Classifier {
             for (n, pattern) in rule.patterns.iter().enumerate() {
                 let regex = Regex::new(pattern).map_err(|e| {
                     item_error(format!(
-                        "pattern {n} is not a valid regex: {}",
-                        crate::error::regex_reason(&e)
+                        "pattern {n} ({pattern:?}) is not a valid regex: {}",
+                        regex_error(&e)
                     ))
                 })?;
                 added.push(Rule {
@@ -206,7 +206,7 @@ impl Classifier {
         let set =
             RegexSet::new(added.iter().map(|r| r.regex.as_str())).map_err(|e| Error::File {
                 origin: origin.to_string(),
-                reason: format!("the patterns do not compile together: {e}"),
+                reason: format!("the patterns do not compile together: {}", regex_error(&e)),
             })?;
         self.categories = categories;
         self.rules = added;
@@ -381,6 +381,27 @@ fn apply_category(
         rank: rule.rank.unwrap_or(DEFAULT_RANK),
     });
     Ok(categories.len() - 1)
+}
+
+/// A regex error on one line (the `regex` crate draws the pattern and a caret over several):
+/// a CLI reports a bad file in one line.
+pub(crate) fn regex_error(e: &regex::Error) -> String {
+    let text = match e {
+        regex::Error::Syntax(s) => s
+            .lines()
+            .rev()
+            .map(str::trim)
+            .find(|l| !l.is_empty())
+            .map_or(s.as_str(), |l| l.trim_start_matches("error: ")),
+        _ => {
+            return e
+                .to_string()
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+        }
+    };
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 fn is_snake_case(id: &str) -> bool {
@@ -598,6 +619,15 @@ mod tests {
         for (input, want) in rows {
             assert_eq!(normalize_sql(input), want, "{input}");
         }
+    }
+
+    #[test]
+    fn regex_errors_are_one_line() {
+        // Built at run time: clippy rejects an invalid regex literal.
+        let bad = |s: &str| Regex::new(s).unwrap_err();
+        assert_eq!(regex_error(&bad("Unified((")), "unclosed group");
+        let e = bad("a{99999999}");
+        assert!(!regex_error(&e).contains('\n'));
     }
 
     #[test]

@@ -47,35 +47,3 @@ pub enum Error {
 
 /// The crate's result type.
 pub type Result<T> = std::result::Result<T, Error>;
-
-/// A regex error on one line: `regex` prints a syntax error over several lines (the pattern,
-/// a caret under the fault, then `error: ...`), which does not fit a one-line message.
-pub(crate) fn regex_reason(err: &regex::Error) -> String {
-    match err {
-        regex::Error::Syntax(text) => {
-            let why = text
-                .lines()
-                .rev()
-                .find_map(|l| l.strip_prefix("error: "))
-                .unwrap_or(text.trim());
-            let column = text
-                .lines()
-                .find_map(|l| l.find('^'))
-                .map(|c| c.saturating_sub(4) + 1);
-            match column {
-                Some(c) => format!("{why} at character {c}"),
-                None => why.to_string(),
-            }
-        }
-        other => other.to_string().replace('\n', " "),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn regex_reason_is_one_line() {
-        let err = regex::Regex::new("Unified((").expect_err("invalid");
-        assert_eq!(super::regex_reason(&err), "unclosed group at character 9");
-    }
-}

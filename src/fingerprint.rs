@@ -233,7 +233,9 @@ fn collapse_whitespace(text: &str) -> String {
 ///
 /// The standard library is recognised by its install paths: `.../lib/python3.X/` (also
 /// `lib64`, `/usr/lib/python3/`) without `site-packages` after it, and Windows'
-/// `...\Python3X\Lib\`.
+/// `...\Python3X\Lib\`. Cython sources (`uvloop/loop.pyx`, `asyncpg/protocol/protocol.pyx`)
+/// are printed with a relative path and no site-packages: they are libraries too, as are the
+/// console scripts in a `bin/` directory (`/usr/local/bin/gunicorn`).
 ///
 /// ```
 /// use logtriage::is_in_app;
@@ -255,7 +257,17 @@ pub fn is_in_app(file: &str) -> bool {
         || file.starts_with('<')
         || file.contains("site-packages")
         || file.contains("dist-packages")
+        || file.ends_with(".pyx")
+        || is_console_script(file)
         || stdlib.is_match(file))
+}
+
+/// `/usr/local/bin/gunicorn`, `/opt/venv/bin/uvicorn`: the entry-point scripts pip writes,
+/// outermost in every traceback of a server, and not the app's code.
+fn is_console_script(file: &str) -> bool {
+    let mut parts = file.rsplit(['/', '\\']);
+    let name = parts.next().unwrap_or("");
+    parts.next() == Some("bin") && !name.contains('.')
 }
 
 #[cfg(test)]
@@ -358,6 +370,11 @@ mod tests {
             ("/usr/lib64/python3.8/threading.py", false),
             (r"C:\Python311\Lib\asyncio\base_events.py", false),
             ("<frozen importlib._bootstrap>", false),
+            ("uvloop/loop.pyx", false),
+            ("/usr/local/bin/gunicorn", false),
+            ("/opt/venv/bin/uvicorn", false),
+            ("/app/bin/manage.py", true),
+            ("asyncpg/protocol/protocol.pyx", false),
             ("<string>", false),
             ("", false),
             ("/app/library/python_helpers.py", true),

@@ -18,11 +18,12 @@
 //! other field is an error. One id may appear in several entries, to link one tracker issue
 //! to several kinds of event (a crash and the "startup failed" line it causes).
 
-use crate::classify::{cut_chars, Classifier};
+use crate::classify::{cut_chars, regex_error, Classifier};
 use crate::event::Event;
 use crate::{Error, Result};
 use regex::Regex;
 use std::path::Path;
+use std::sync::OnceLock;
 
 /// The part of a known issue that reports and events carry.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
@@ -182,12 +183,10 @@ fn validate(raw: IssueJson, classifier: &Classifier) -> std::result::Result<Issu
         ));
     }
     let pattern = match &raw.pattern {
-        Some(p) => Some(Regex::new(p).map_err(|e| {
-            format!(
-                "pattern is not a valid regex: {}",
-                crate::error::regex_reason(&e)
-            )
-        })?),
+        Some(p) => Some(
+            Regex::new(p)
+                .map_err(|e| format!("pattern {p:?} is not a valid regex: {}", regex_error(&e)))?,
+        ),
         None => None,
     };
     Ok(Issue {
@@ -269,19 +268,25 @@ fn compose_title(event: &Event, place: &str) -> String {
                 None => format!("Connection refused{to}: {}", event.message),
             }
         }
-        ("slow_query", _) => {
-            let statement = subject.unwrap_or(&event.message);
-            match &event.slow_query {
-                Some(q) => format!("Slow query ({:.0} ms): {statement}", q.duration_ms),
-                None => format!("Statement timeout: {statement}"),
+        ("slow_query", _) => match (&event.slow_query, subject, exception) {
+            (Some(q), _, _) => format!(
+                "Slow query ({:.0} ms): {}",
+                q.duration_ms,
+                subject.unwrap_or(&event.message)
+            ),
+            (None, Some(statement), _) => format!("Statement timeout: {statement}"),
+            (None, None, Some(t)) => format!("Statement timeout ({t}){place}"),
+            (None, None, None) => {
+                format!("Statement timeout: {}", without_log_prefix(&event.message))
             }
-        }
+        },
         ("timeout", Some(s)) => {
             format!("Timeout talking to {s} ({})", surfaced.unwrap_or("timeout"))
         }
         ("out_of_memory", _) => {
             // Cloud Run follows the fact with advice: the first sentence is the title.
-            let fact = event.message.split(". ").next().unwrap_or("");
+            let fact = without_log_prefix(&event.message);
+            let fact = fact.split(". ").next().unwrap_or("");
             let fact = fact.trim_end_matches('.');
             match &event.service {
                 Some(service) => format!("Out of memory in {service}: {fact}"),
@@ -292,9 +297,39 @@ fn compose_title(event: &Event, place: &str) -> String {
             Some(t) if event.message.is_empty() => format!("{t}{place}"),
             Some(t) => format!("{t}: {}{place}", event.message),
             None if event.message.trim().is_empty() => no_message(event),
-            None => event.message.clone(),
+            None => without_log_prefix(&event.message).to_string(),
         },
     }
+}
+
+/// The message without the prefixes loggers put before it: a `docker compose logs` service
+/// column, timestamps, `[pid]`, Cloud SQL's `[1-1] db=...,user=...`, level words
+/// (`ERROR:root:`, `[ERROR]`, `ERROR:`) and a bracketed logger name. A title needs the words
+/// after them.
+fn without_log_prefix(message: &str) -> &str {
+    static PREFIX: OnceLock<Regex> = OnceLock::new();
+    let prefix = PREFIX.get_or_init(|| {
+        Regex::new(concat!(
+            r"^(?:[\w.-]+\s+\|\s+",
+            r"|\[?\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|\s?[+-]\d{2}:?\d{2}|\s?UTC)?\]?:?\s+",
+            r"|\[\d+(?:-\d+)?\]:?\s+",
+            r"|db=[^,\s]*,user=\S*\s+",
+            r"|\[?(?:DEBUG|INFO|NOTICE|WARNING|WARN|ERROR|CRITICAL|FATAL|ALERT|EMERGENCY|PANIC)\b\]?(?::[\w.]*:|:)?\s*",
+            r"|\[[\w.]+\]\s+)",
+        ))
+        .expect("a constant regex")
+    });
+    let mut rest = message.trim();
+    // Each pass strips one prefix; real lines have a handful.
+    for _ in 0..8 {
+        match prefix.find(rest) {
+            Some(m) if m.end() > 0 && m.end() < rest.len() => {
+                rest = rest.get(m.end()..).unwrap_or(rest).trim_start();
+            }
+            _ => break,
+        }
+    }
+    rest
 }
 
 /// A title for an entry that says nothing (a request log of a 500 with no payload).

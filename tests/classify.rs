@@ -1,6 +1,8 @@
 //! The classifier table (§3): one row per real message of CPython and the client libraries,
 //! with the category and subject it must get, and rows that must not match.
 
+use proptest::prelude::*;
+
 use logtriage::{
     Classifier, Error, Event, EventKind, Exception, Fingerprint, Frame, Link, Severity, SlowQuery,
     Traceback,
@@ -135,6 +137,8 @@ const TABLE: &[(&str, &str, Option<&str>)] = &[
     ("psycopg.errors.QueryCanceled: canceling statement due to statement timeout", SLOW, None),
     ("sqlalchemy.exc.OperationalError: (psycopg2.errors.QueryCanceled) canceling statement due to statement timeout\n\n[SQL: SELECT threads.id, threads.user_id FROM threads WHERE threads.user_id = %(user_id_1)s]\n[parameters: {'user_id_1': 'u-8812'}]\n(Background on this error at: https://sqlalche.me/e/20/e3q8)", SLOW, Some("SELECT threads.id, threads.user_id FROM threads WHERE threads.user_id = %(user_id_1)s")),
     ("sqlalchemy.exc.DBAPIError: (sqlalchemy.dialects.postgresql.asyncpg.Error) <class 'asyncpg.exceptions.QueryCanceledError'>: canceling statement due to statement timeout\n[SQL: SELECT count(*) FROM messages WHERE thread_id = $1::VARCHAR AND n > 10]\n[parameters: ('th_42',)]", SLOW, Some("SELECT count(*) FROM messages WHERE thread_id = ?::VARCHAR AND n > ?")),
+    // REGRESSION: the staging export's split traceback ends inside `[SQL: ...`.
+    ("sqlalchemy.exc.DBAPIError: (sqlalchemy.dialects.postgresql.asyncpg.Error) <class 'asyncpg.exceptions.QueryCanceledError'>: canceling statement due to statement timeout\n[SQL: SELECT threads.id, threads.title, threads.updated_at, threads.metadata ", SLOW, Some("SELECT threads.id, threads.title, threads.updated_at, threads.metadata")),
     ("pymysql.err.OperationalError: (3024, 'Query execution was interrupted, maximum statement execution time exceeded')", SLOW, None),
     ("text:2026-11-27 07:03:10.412 UTC [2231]: [3-1] db=netra,user=netra_app ERROR:  canceling statement due to statement timeout", SLOW, None),
     ("text:2026-11-27 07:03:10.412 UTC [2231]: [4-1] db=netra,user=netra_app LOG:  duration: 5123.456 ms  statement: SELECT * FROM agent_runs WHERE status = 'running' ORDER BY created_at DESC LIMIT 50", SLOW, Some("SELECT * FROM agent_runs WHERE status = ? ORDER BY created_at DESC LIMIT ?")),
@@ -561,7 +565,7 @@ fn invalid_rules_are_rejected_with_index_and_reason() {
     let cases: &[(&str, &str)] = &[
         (
             r#"{"id": "bad", "patterns": ["(unclosed"]}"#,
-            "pattern 0 is not a valid regex",
+            "pattern 0 (\"(unclosed\") is not a valid regex: unclosed group",
         ),
         (
             r#"{"id": "bad", "patern": ["x"]}"#,
@@ -631,13 +635,45 @@ fn rules_file_errors_name_the_file() {
     let text = err.to_string();
     assert!(text.starts_with(&path.display().to_string()), "{text}");
     assert!(
-        text.contains("rule 0: pattern 0 is not a valid regex"),
+        text.ends_with(": rule 0: pattern 0 (\"(\") is not a valid regex: unclosed group"),
         "{text}"
     );
+    assert_eq!(text.lines().count(), 1, "{text}");
     let missing = dir.join("missing.json");
     assert!(matches!(
         Classifier::builtin().add_rules_file(&missing),
         Err(Error::Open { .. })
     ));
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    /// Bad input never panics: any text, any chain.
+    #[test]
+    fn classify_never_panics(
+        text in "(?s).{0,200}",
+        types in proptest::collection::vec("[A-Za-z_.]{0,20}", 0..4),
+        messages in proptest::collection::vec("(?s).{0,120}", 0..4),
+    ) {
+        let c = Classifier::builtin();
+        let mut ev = blank(EventKind::Severity, &text);
+        c.classify(&mut ev);
+        prop_assert!(c.has_category(&ev.category));
+        let chain = types
+            .iter()
+            .zip(messages.iter())
+            .map(|(t, m)| Exception {
+                type_name: t.clone(),
+                message: m.clone(),
+                ..Exception::default()
+            })
+            .collect();
+        let mut ev = traceback_event(chain);
+        ev.text = text;
+        c.classify(&mut ev);
+        prop_assert!(c.has_category(&ev.category));
+        prop_assert!(!ev.message.contains('\n'));
+    }
 }

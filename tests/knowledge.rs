@@ -257,7 +257,7 @@ fn each_invalid_issue_is_rejected_with_its_reason() {
     let cases: &[(&str, &str)] = &[
         (
             r#"{"id": "2", "title": "t", "category": "timeout", "pattern": "(unclosed"}"#,
-            "pattern is not a valid regex",
+            "pattern \"(unclosed\" is not a valid regex: unclosed group",
         ),
         (
             r#"{"id": "2", "title": "t", "category": "cuda_oom"}"#,
@@ -297,6 +297,8 @@ fn each_invalid_issue_is_rejected_with_its_reason() {
     for (issue, reason) in cases {
         let (index, got) = item_error(issue, &builtin);
         assert_eq!(index, 1, "{issue}");
+        // The CLI prints it as its one line on stderr.
+        assert_eq!(got.lines().count(), 1, "{got}");
         assert!(got.contains(reason), "{issue}: {got}");
     }
 }
@@ -383,6 +385,15 @@ fn staging_fixture_links_every_incident_failure() {
             Some("921"),
         ),
         (
+            "websocket_subprotocol in docker compose logs",
+            classified(blank(
+                EventKind::Severity,
+                "backend-1  | 2026-11-26 14:00:28,821 ERROR [netra_backend.app.routes.websocket] WebSocket connection rejected: no supported subprotocol (client offered ['jwt-auth', 'jwt.eyJhbGciOiJIUzI1NiJ9'])",
+                None,
+            )),
+            Some("921"),
+        ),
+        (
             "startup_failed_line",
             severity("ERROR:    Application startup failed. Exiting.", "netra-backend-staging"),
             Some("903"),
@@ -463,6 +474,26 @@ fn suggested_titles() {
         (
             severity("WebSocket connection rejected: no supported subprotocol", "netra-backend-staging"),
             "WebSocket connection rejected: no supported subprotocol",
+        ),
+        (
+            severity("[2026-11-26 14:05:42 +0000] [1] [ERROR] Worker (pid:7) exited with code 3", "netra-auth-service"),
+            "Worker (pid:7) exited with code 3",
+        ),
+        (
+            severity("backend-1  | 2026-11-26 14:00:28,821 ERROR [netra_backend.app.routes.websocket] WebSocket connection rejected: no supported subprotocol", "netra-backend-staging"),
+            "WebSocket connection rejected: no supported subprotocol",
+        ),
+        (
+            severity("ERROR:root:Agent run failed: budget exceeded", "netra-backend-staging"),
+            "Agent run failed: budget exceeded",
+        ),
+        (
+            severity("2026-11-26 14:07:35.710 UTC [4175]: [1-1] db=netra_staging,user=netra_app ERROR:  canceling statement due to statement timeout", "netra-staging:netra-pg"),
+            "Statement timeout: canceling statement due to statement timeout",
+        ),
+        (
+            severity("ERROR", "netra-backend-staging"),
+            "ERROR",
         ),
         (
             severity("", "netra-backend-staging"),
