@@ -281,24 +281,53 @@ fn restart_nested(cur: &Cur) -> Cur {
     }
 }
 
+/// How many bytes of a string are searched 8 at a time before handing over to `memchr`: most
+/// strings of a pretty-printed entry (keys, ids, labels) are shorter, and a `memchr` call
+/// costs more than it saves on them.
+const SHORT_STRING: usize = 64;
+
+/// The first `"` or `\\` (and for NDJSON `\n`) in `hay`: where a string may end.
+fn string_end(hay: &[u8], ndjson: bool) -> Option<usize> {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    let third = if ndjson { b'\n' } else { b'"' };
+    let splat = |b: u8| u64::from_ne_bytes([b; 8]);
+    let (quote, backslash, newline) = (splat(b'"'), splat(b'\\'), splat(third));
+    let has_zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS;
+    let head = hay.len().min(SHORT_STRING);
+    let mut i = 0;
+    // SWAR: bytes equal to a needle become zero; the lowest flagged byte is the first hit
+    // (flags above a true zero may be false, flags below it never are).
+    while let Some(chunk) = hay.get(i..i + 8).filter(|_| i + 8 <= head) {
+        let v = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
+        let hits = has_zero(v ^ quote) | has_zero(v ^ backslash) | has_zero(v ^ newline);
+        if hits != 0 {
+            return Some(i + (hits.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    let rest = hay.get(i..).unwrap_or(&[]);
+    let found = if ndjson {
+        memchr3(b'"', b'\\', b'\n', rest)
+    } else {
+        memchr2(b'"', b'\\', rest)
+    };
+    found.map(|j| i + j)
+}
+
 /// Scans `hay` for the end of a balanced JSON value, resuming from `nest`.
 fn scan_nested(hay: &[u8], nest: &mut Nest, ndjson: bool) -> Stop {
     let mut i = 0;
     while i < hay.len() {
-        let rest = hay.get(i..).unwrap_or(&[]);
         if nest.in_str {
+            let rest = hay.get(i..).unwrap_or(&[]);
             if nest.escaped {
                 nest.escaped = false;
                 i += 1;
                 continue;
             }
             // Strings are most of an entry's bytes: jump over them.
-            let hit = if ndjson {
-                memchr3(b'"', b'\\', b'\n', rest)
-            } else {
-                memchr2(b'"', b'\\', rest)
-            };
-            let Some(j) = hit else {
+            let Some(j) = string_end(rest, ndjson) else {
                 return Stop::More;
             };
             i += j;
@@ -770,7 +799,13 @@ impl<R: Read> Reader<R> {
             line: cur.line,
         };
         // A stray closer at depth 0 is its own (malformed) element: always make progress.
-        self.advance_counting(take.max(1));
+        // (With bytes discarded, progress is made and the stop may sit at offset 0.)
+        let take = if take == 0 && cur.discarded == 0 {
+            1
+        } else {
+            take
+        };
+        self.advance_counting(take);
         Ok(Flow::Yield(out))
     }
 }
@@ -1085,6 +1120,31 @@ mod tests {
             "buffer grew to {}",
             rdr.buf.len()
         );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn string_end_finds_the_first_needle(
+            hay in proptest::collection::vec(
+                proptest::sample::select(b"ab\"\\\n\x80\xff".to_vec()), 0..200),
+            ndjson: bool,
+        ) {
+            let naive = hay
+                .iter()
+                .position(|&b| b == b'"' || b == b'\\' || (ndjson && b == b'\n'));
+            proptest::prop_assert_eq!(string_end(&hay, ndjson), naive);
+        }
+    }
+
+    #[test]
+    fn string_end_past_the_short_prefix() {
+        let mut hay = vec![b'x'; 1000];
+        hay[700] = b'"';
+        hay[900] = b'\\';
+        assert_eq!(string_end(&hay, false), Some(700));
+        hay[63] = b'\n';
+        assert_eq!(string_end(&hay, true), Some(63));
+        assert_eq!(string_end(&hay, false), Some(700));
     }
 
     #[test]
