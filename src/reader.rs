@@ -315,44 +315,138 @@ fn string_end(hay: &[u8], ndjson: bool) -> Option<usize> {
     found.map(|j| i + j)
 }
 
+/// Bytes that matter outside strings; everything else (whitespace, `:`, digits, letters of
+/// `true`/`null`) is skipped in a tight loop.
+static STRUCTURAL: [bool; 256] = byte_table(b"\"{}[],\n");
+
+const fn byte_table(bytes: &[u8]) -> [bool; 256] {
+    let mut table = [false; 256];
+    let mut i = 0;
+    while i < bytes.len() {
+        table[bytes[i] as usize] = true;
+        i += 1;
+    }
+    table
+}
+
 /// Scans `hay` for the end of a balanced JSON value, resuming from `nest`.
 fn scan_nested(hay: &[u8], nest: &mut Nest, ndjson: bool) -> Stop {
+    // Work on a copy, so the state lives in registers in the hot loop.
+    let mut st = *nest;
+    let stop = scan_nested_inner(hay, &mut st, ndjson);
+    *nest = st;
+    stop
+}
+
+#[inline(always)]
+fn scan_nested_inner(hay: &[u8], st: &mut Nest, ndjson: bool) -> Stop {
     let mut i = 0;
-    while i < hay.len() {
-        if nest.in_str {
-            let rest = hay.get(i..).unwrap_or(&[]);
-            if nest.escaped {
-                nest.escaped = false;
+    if st.line_start {
+        let Some(&b) = hay.first() else {
+            return Stop::More;
+        };
+        st.line_start = false;
+        if ndjson && b == b'{' && st.depth > 0 {
+            return Stop::LineBrace(0);
+        }
+    }
+    loop {
+        if st.in_str {
+            if st.escaped {
+                if i >= hay.len() {
+                    return Stop::More;
+                }
+                st.escaped = false;
                 i += 1;
-                continue;
             }
             // Strings are most of an entry's bytes: jump over them.
-            let Some(j) = string_end(rest, ndjson) else {
+            let Some(j) = string_end(hay.get(i..).unwrap_or(&[]), ndjson) else {
                 return Stop::More;
             };
             i += j;
             match hay.get(i) {
-                Some(b'"') => nest.in_str = false,
-                Some(b'\\') => nest.escaped = true,
+                Some(b'"') => st.in_str = false,
+                Some(b'\\') => st.escaped = true,
                 _ => return Stop::StrNewline(i),
             }
             i += 1;
             continue;
         }
-        let Some(&b) = hay.get(i) else { break };
-        if nest.line_start {
-            nest.line_start = false;
-            if ndjson && b == b'{' && nest.depth > 0 {
-                return Stop::LineBrace(i);
+        let b = loop {
+            let Some(&b) = hay.get(i) else {
+                return Stop::More;
+            };
+            if STRUCTURAL[usize::from(b)] {
+                break b;
             }
+            // Pretty printing's indentation: skip a run of spaces a word at a time.
+            i += if b == b' ' { spaces(hay, i) } else { 1 };
+        };
+        match b {
+            b'"' => st.in_str = true,
+            b'{' | b'[' => st.depth = st.depth.saturating_add(1),
+            b'}' | b']' => {
+                if st.depth == 0 {
+                    return Stop::Sep(i);
+                }
+                st.depth -= 1;
+                if st.depth == 0 {
+                    return Stop::Close(i);
+                }
+            }
+            b',' if st.depth == 0 => return Stop::Sep(i),
+            b',' => {}
+            // b'\n': the next byte decides whether a new NDJSON object starts there.
+            _ => match hay.get(i + 1) {
+                None => st.line_start = true,
+                Some(b'{') if ndjson && st.depth > 0 => return Stop::LineBrace(i + 1),
+                Some(_) => {}
+            },
+        }
+        i += 1;
+    }
+}
+
+/// How many spaces start `hay[i..]` (at least 1, as `hay[i]` is one), up to 8 at once.
+#[inline(always)]
+fn spaces(hay: &[u8], i: usize) -> usize {
+    match hay.get(i..i + 8) {
+        Some(chunk) => {
+            let v = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
+            let others = v ^ u64::from_ne_bytes([b' '; 8]);
+            // The lowest non-zero byte is the first that is not a space.
+            ((others.trailing_zeros() / 8) as usize).max(1)
+        }
+        None => 1,
+    }
+}
+
+/// The balanced scanner written the slow, obvious way, one byte at a time: the oracle for
+/// `scan_nested`.
+#[cfg(test)]
+fn scan_nested_naive(hay: &[u8], nest: &mut Nest, ndjson: bool) -> Stop {
+    for (i, &b) in hay.iter().enumerate() {
+        let line_start = std::mem::take(&mut nest.line_start);
+        if nest.in_str {
+            if nest.escaped {
+                nest.escaped = false;
+            } else if b == b'"' {
+                nest.in_str = false;
+            } else if b == b'\\' {
+                nest.escaped = true;
+            } else if b == b'\n' && ndjson {
+                return Stop::StrNewline(i);
+            }
+            continue;
+        }
+        if line_start && ndjson && b == b'{' && nest.depth > 0 {
+            return Stop::LineBrace(i);
         }
         match b {
             b'"' => nest.in_str = true,
-            b'{' | b'[' => nest.depth = nest.depth.saturating_add(1),
+            b'{' | b'[' => nest.depth += 1,
+            b'}' | b']' if nest.depth == 0 => return Stop::Sep(i),
             b'}' | b']' => {
-                if nest.depth == 0 {
-                    return Stop::Sep(i);
-                }
                 nest.depth -= 1;
                 if nest.depth == 0 {
                     return Stop::Close(i);
@@ -362,7 +456,6 @@ fn scan_nested(hay: &[u8], nest: &mut Nest, ndjson: bool) -> Stop {
             b'\n' => nest.line_start = true,
             _ => {}
         }
-        i += 1;
     }
     Stop::More
 }
@@ -1133,6 +1226,40 @@ mod tests {
                 .iter()
                 .position(|&b| b == b'"' || b == b'\\' || (ndjson && b == b'\n'));
             proptest::prop_assert_eq!(string_end(&hay, ndjson), naive);
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn scan_nested_matches_naive_at_any_split(
+            hay in proptest::collection::vec(
+                proptest::sample::select(b"{}[],\"\\\n a".to_vec()), 0..120),
+            split in 0usize..120,
+            ndjson: bool,
+            start_in_str: bool,
+        ) {
+            // Resuming at any byte gives what one pass over the whole slice gives.
+            let split = split.min(hay.len());
+            let start = Nest { depth: 1, in_str: start_in_str, ..Nest::default() };
+            let (mut a, mut b) = (start, start);
+            let want = scan_nested_naive(&hay, &mut a, ndjson);
+            let got = match scan_nested(&hay[..split], &mut b, ndjson) {
+                Stop::More => match scan_nested(&hay[split..], &mut b, ndjson) {
+                    Stop::Close(i) => Stop::Close(i + split),
+                    Stop::Sep(i) => Stop::Sep(i + split),
+                    Stop::StrNewline(i) => Stop::StrNewline(i + split),
+                    Stop::LineBrace(i) => Stop::LineBrace(i + split),
+                    Stop::More => Stop::More,
+                },
+                stop => stop,
+            };
+            proptest::prop_assert_eq!(got, want);
+            if want == Stop::More {
+                proptest::prop_assert_eq!(
+                    (a.depth, a.in_str, a.escaped, a.line_start),
+                    (b.depth, b.in_str, b.escaped, b.line_start)
+                );
+            }
         }
     }
 
