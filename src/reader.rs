@@ -2,7 +2,7 @@
 //!
 //! Modeled on ripgrep's `grep-searcher` line buffer: the input is read into one `Vec<u8>`
 //! (`fill`), whole entries are handed out as slices of it (`next_entry`), the bytes they
-//! cover are marked used (`advance`), and the unused tail is moved to the front before the
+//! cover are marked used (`consume`), and the unused tail is moved to the front before the
 //! next read (`roll`). The buffer only grows when one entry does not fit, and never beyond
 //! `max_entry_bytes` plus a little: an entry larger than that is scanned to its end while its
 //! bytes are thrown away, then reported as [`Framed::Oversize`].
@@ -517,7 +517,7 @@ impl<R: Read> Reader<R> {
     }
 
     /// Marks `n` bytes holding `newlines` line ends as consumed.
-    fn advance(&mut self, n: usize, newlines: u64) {
+    fn consume(&mut self, n: usize, newlines: u64) {
         let n = n.min(self.end - self.pos);
         if n == 0 {
             return;
@@ -529,13 +529,13 @@ impl<R: Read> Reader<R> {
     }
 
     /// Marks `n` bytes as consumed, counting their line ends.
-    fn advance_counting(&mut self, n: usize) {
+    fn consume_counting(&mut self, n: usize) {
         let n = n.min(self.end - self.pos);
         let newlines = self
             .buffer()
             .get(..n)
             .map_or(0, |b| memchr::memchr_iter(b'\n', b).count());
-        self.advance(n, newlines as u64);
+        self.consume(n, newlines as u64);
     }
 
     /// Moves the unconsumed bytes to the front of the buffer.
@@ -607,11 +607,11 @@ impl<R: Read> Reader<R> {
                 match self.skip_ws()? {
                     None => self.phase = Phase::Done,
                     Some(b',') => {
-                        self.advance(1, 0);
+                        self.consume(1, 0);
                         self.phase = Phase::ArrayElem;
                     }
                     Some(b']') => {
-                        self.advance(1, 0);
+                        self.consume(1, 0);
                         self.phase = Phase::ArrayEnd;
                     }
                     // A missing `,`: take what follows as the next element.
@@ -624,7 +624,7 @@ impl<R: Read> Reader<R> {
                     None => self.phase = Phase::Done,
                     // `cat a.json b.json`: arrays one after another.
                     Some(b'[') => {
-                        self.advance(1, 0);
+                        self.consume(1, 0);
                         self.phase = Phase::ArrayElem;
                     }
                     Some(_) => self.phase = Phase::Ndjson,
@@ -639,13 +639,13 @@ impl<R: Read> Reader<R> {
         match self.skip_ws()? {
             None => self.phase = Phase::Done,
             Some(b']') => {
-                self.advance(1, 0);
+                self.consume(1, 0);
                 self.phase = Phase::ArrayEnd;
             }
             // An empty element (`[,` or `,,`).
             Some(b',') => {
                 let line = self.newlines + 1;
-                self.advance(1, 0);
+                self.consume(1, 0);
                 return Ok(Flow::Yield(Out {
                     kind: Kind::Malformed,
                     start: 0,
@@ -679,11 +679,11 @@ impl<R: Read> Reader<R> {
             match buf.iter().position(|&b| !is_ws(b)) {
                 Some(i) => {
                     let next = buf.get(i).copied();
-                    self.advance_counting(i);
+                    self.consume_counting(i);
                     return Ok(next);
                 }
                 None => {
-                    self.advance_counting(buf.len());
+                    self.consume_counting(buf.len());
                     if !self.fill()? {
                         return Ok(None);
                     }
@@ -715,7 +715,7 @@ impl<R: Read> Reader<R> {
     fn detect(&mut self) -> io::Result<Flow> {
         while self.buffer().len() < 3 && self.fill()? {}
         if self.buffer().starts_with(b"\xEF\xBB\xBF") {
-            self.advance(3, 0);
+            self.consume(3, 0);
         }
         let first = loop {
             match self.peek_non_ws(0)? {
@@ -723,13 +723,13 @@ impl<R: Read> Reader<R> {
                 // Whitespace past the look-ahead: consume it and look further.
                 None if !self.eof => {
                     let n = self.buffer().len();
-                    self.advance_counting(n);
+                    self.consume_counting(n);
                 }
                 None => break None,
             }
         };
         let Some((i, b)) = first else {
-            self.advance_counting(self.buffer().len());
+            self.consume_counting(self.buffer().len());
             self.phase = Phase::Done;
             return Ok(Flow::Again);
         };
@@ -748,7 +748,7 @@ impl<R: Read> Reader<R> {
         self.format = Some(format);
         self.phase = match format {
             Format::Array => {
-                self.advance_counting(i + 1);
+                self.consume_counting(i + 1);
                 Phase::ArrayElem
             }
             Format::Ndjson => Phase::Ndjson,
@@ -785,7 +785,7 @@ impl<R: Read> Reader<R> {
                         return Ok(Flow::Again);
                     }
                     cur.discarded += cur.at as u64;
-                    self.advance(cur.at, 0);
+                    self.consume(cur.at, 0);
                     cur.at = 0;
                 }
                 self.fill()?;
@@ -825,9 +825,9 @@ impl<R: Read> Reader<R> {
             line: cur.line,
         };
         if newline {
-            self.advance(len + 1, 1);
+            self.consume(len + 1, 1);
         } else {
-            self.advance(len, 0);
+            self.consume(len, 0);
             self.phase = Phase::Done;
         }
         Ok(Flow::Yield(out))
@@ -852,7 +852,7 @@ impl<R: Read> Reader<R> {
                     } else {
                         Kind::Malformed
                     };
-                    self.advance_counting(cur.at);
+                    self.consume_counting(cur.at);
                     self.phase = Phase::Done;
                     return Ok(Flow::Yield(Out {
                         kind,
@@ -863,7 +863,7 @@ impl<R: Read> Reader<R> {
                 }
                 if cur.at > self.max {
                     cur.discarded += cur.at as u64;
-                    self.advance_counting(cur.at);
+                    self.consume_counting(cur.at);
                     cur.at = 0;
                 }
                 self.fill()?;
@@ -898,7 +898,7 @@ impl<R: Read> Reader<R> {
         } else {
             take
         };
-        self.advance_counting(take);
+        self.consume_counting(take);
         Ok(Flow::Yield(out))
     }
 }
