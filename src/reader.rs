@@ -315,8 +315,8 @@ fn string_end(hay: &[u8], ndjson: bool) -> Option<usize> {
     found.map(|j| i + j)
 }
 
-/// Bytes that matter outside strings; everything else (whitespace, `:`, digits, letters of
-/// `true`/`null`) is skipped in a tight loop.
+/// Bytes that matter outside strings (`\n` for NDJSON only); whitespace, `:`, digits and
+/// the letters of `true`/`null` do not.
 static STRUCTURAL: [bool; 256] = byte_table(b"\"{}[],\n");
 
 const fn byte_table(bytes: &[u8]) -> [bool; 256] {
@@ -372,15 +372,12 @@ fn scan_nested_inner(hay: &[u8], st: &mut Nest, ndjson: bool) -> Stop {
             i += 1;
             continue;
         }
-        let b = loop {
-            let Some(&b) = hay.get(i) else {
-                return Stop::More;
-            };
-            if STRUCTURAL[usize::from(b)] {
-                break b;
-            }
-            // Pretty printing's indentation: skip a run of spaces a word at a time.
-            i += if b == b' ' { spaces(hay, i) } else { 1 };
+        let Some(j) = structural(hay.get(i..).unwrap_or(&[]), ndjson) else {
+            return Stop::More;
+        };
+        i += j;
+        let Some(&b) = hay.get(i) else {
+            return Stop::More;
         };
         match b {
             b'"' => st.in_str = true,
@@ -395,30 +392,51 @@ fn scan_nested_inner(hay: &[u8], st: &mut Nest, ndjson: bool) -> Stop {
                 }
             }
             b',' if st.depth == 0 => return Stop::Sep(i),
-            b',' => {}
-            // b'\n': the next byte decides whether a new NDJSON object starts there.
-            _ => match hay.get(i + 1) {
+            // The next byte decides whether a new NDJSON object starts there.
+            b'\n' if ndjson => match hay.get(i + 1) {
                 None => st.line_start = true,
-                Some(b'{') if ndjson && st.depth > 0 => return Stop::LineBrace(i + 1),
+                Some(b'{') if st.depth > 0 => return Stop::LineBrace(i + 1),
                 Some(_) => {}
             },
+            // `,` inside an object, and `structural`'s false positives.
+            _ => {}
         }
         i += 1;
     }
 }
 
-/// How many spaces start `hay[i..]` (at least 1, as `hay[i]` is one), up to 8 at once.
+/// The first byte of `hay` that may matter outside a string: `"`, `{`, `}`, `[`, `]`, `,`
+/// and for NDJSON `\n`; also `Y`, `_`, `y` and DEL, which share the brackets' bit pattern
+/// and are skipped by the caller (outside strings, valid JSON holds none of them).
+///
+/// Eight bytes at a time: the runs between structural bytes of a pretty-printed entry
+/// (indentation, `": "`) are short and of varying length, which a byte loop mispredicts.
 #[inline(always)]
-fn spaces(hay: &[u8], i: usize) -> usize {
-    match hay.get(i..i + 8) {
-        Some(chunk) => {
-            let v = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
-            let others = v ^ u64::from_ne_bytes([b' '; 8]);
-            // The lowest non-zero byte is the first that is not a space.
-            ((others.trailing_zeros() / 8) as usize).max(1)
+fn structural(hay: &[u8], ndjson: bool) -> Option<usize> {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    let splat = |b: u8| u64::from_ne_bytes([b; 8]);
+    let has_zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS;
+    // `{` `}` `[` `]` differ only in bits 0x20, 0x04 and 0x02: clear those, compare to 0x59.
+    let (bracket_mask, bracket) = (splat(!0x26), splat(0x59));
+    let (quote, comma) = (splat(b'"'), splat(b','));
+    let newline = splat(if ndjson { b'\n' } else { b'"' });
+    let mut i = 0;
+    while let Some(chunk) = hay.get(i..i + 8) {
+        let v = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
+        let hits = has_zero((v & bracket_mask) ^ bracket)
+            | has_zero(v ^ quote)
+            | has_zero(v ^ comma)
+            | has_zero(v ^ newline);
+        if hits != 0 {
+            return Some(i + (hits.trailing_zeros() / 8) as usize);
         }
-        None => 1,
+        i += 8;
     }
+    let tail = hay.get(i..).unwrap_or(&[]);
+    tail.iter()
+        .position(|&b| STRUCTURAL[usize::from(b)] && (ndjson || b != b'\n'))
+        .map(|j| i + j)
 }
 
 /// The balanced scanner written the slow, obvious way, one byte at a time: the oracle for
@@ -453,7 +471,7 @@ fn scan_nested_naive(hay: &[u8], nest: &mut Nest, ndjson: bool) -> Stop {
                 }
             }
             b',' if nest.depth == 0 => return Stop::Sep(i),
-            b'\n' => nest.line_start = true,
+            b'\n' if ndjson => nest.line_start = true,
             _ => {}
         }
     }
@@ -1233,14 +1251,15 @@ mod tests {
         #[test]
         fn scan_nested_matches_naive_at_any_split(
             hay in proptest::collection::vec(
-                proptest::sample::select(b"{}[],\"\\\n a".to_vec()), 0..120),
+                proptest::sample::select(b"{}[],\"\\\n a:Y_y\x7f1".to_vec()), 0..120),
             split in 0usize..120,
             ndjson: bool,
             start_in_str: bool,
+            depth in 0u64..3,
         ) {
             // Resuming at any byte gives what one pass over the whole slice gives.
             let split = split.min(hay.len());
-            let start = Nest { depth: 1, in_str: start_in_str, ..Nest::default() };
+            let start = Nest { depth, in_str: start_in_str, ..Nest::default() };
             let (mut a, mut b) = (start, start);
             let want = scan_nested_naive(&hay, &mut a, ndjson);
             let got = match scan_nested(&hay[..split], &mut b, ndjson) {
