@@ -2,7 +2,7 @@
 //!
 //! Modeled on ripgrep's `grep-searcher` line buffer: the input is read into one `Vec<u8>`
 //! (`fill`), whole entries are handed out as slices of it (`next_entry`), the bytes they
-//! cover are marked used (`advance`), and the unused tail is moved to the front before the
+//! cover are marked used (`consume`), and the unused tail is moved to the front before the
 //! next read (`roll`). The buffer only grows when one entry does not fit, and never beyond
 //! `max_entry_bytes` plus a little: an entry larger than that is scanned to its end while its
 //! bytes are thrown away, then reported as [`Framed::Oversize`].
@@ -296,59 +296,199 @@ fn restart_nested(cur: &Cur) -> Cur {
     }
 }
 
+/// How many bytes of a string are searched 8 at a time before handing over to `memchr`: most
+/// strings of a pretty-printed entry (keys, ids, labels) are shorter, and a `memchr` call
+/// costs more than it saves on them.
+const SHORT_STRING: usize = 64;
+
+/// The first `"` or `\\` (and for NDJSON `\n`) in `hay`: where a string may end.
+fn string_end(hay: &[u8], ndjson: bool) -> Option<usize> {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    let third = if ndjson { b'\n' } else { b'"' };
+    let splat = |b: u8| u64::from_ne_bytes([b; 8]);
+    let (quote, backslash, newline) = (splat(b'"'), splat(b'\\'), splat(third));
+    let has_zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS;
+    let head = hay.len().min(SHORT_STRING);
+    let mut i = 0;
+    // SWAR: bytes equal to a needle become zero; the lowest flagged byte is the first hit
+    // (flags above a true zero may be false, flags below it never are).
+    while let Some(chunk) = hay.get(i..i + 8).filter(|_| i + 8 <= head) {
+        let v = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
+        let hits = has_zero(v ^ quote) | has_zero(v ^ backslash) | has_zero(v ^ newline);
+        if hits != 0 {
+            return Some(i + (hits.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    let rest = hay.get(i..).unwrap_or(&[]);
+    let found = if ndjson {
+        memchr3(b'"', b'\\', b'\n', rest)
+    } else {
+        memchr2(b'"', b'\\', rest)
+    };
+    found.map(|j| i + j)
+}
+
+/// Bytes that matter outside strings (`\n` for NDJSON only); whitespace, `:`, digits and
+/// the letters of `true`/`null` do not.
+static STRUCTURAL: [bool; 256] = byte_table(b"\"{}[],\n");
+
+const fn byte_table(bytes: &[u8]) -> [bool; 256] {
+    let mut table = [false; 256];
+    let mut i = 0;
+    while i < bytes.len() {
+        table[bytes[i] as usize] = true;
+        i += 1;
+    }
+    table
+}
+
 /// Scans `hay` for the end of a balanced JSON value, resuming from `nest`.
 fn scan_nested(hay: &[u8], nest: &mut Nest, ndjson: bool) -> Stop {
+    // Work on a copy, so the state lives in registers in the hot loop.
+    let mut st = *nest;
+    let stop = scan_nested_inner(hay, &mut st, ndjson);
+    *nest = st;
+    stop
+}
+
+#[inline(always)]
+fn scan_nested_inner(hay: &[u8], st: &mut Nest, ndjson: bool) -> Stop {
     let mut i = 0;
-    while i < hay.len() {
-        let rest = hay.get(i..).unwrap_or(&[]);
-        if nest.in_str {
-            if nest.escaped {
-                nest.escaped = false;
+    if st.line_start {
+        let Some(&b) = hay.first() else {
+            return Stop::More;
+        };
+        st.line_start = false;
+        if ndjson && b == b'{' && st.depth > 0 {
+            return Stop::LineBrace(0);
+        }
+    }
+    loop {
+        if st.in_str {
+            if st.escaped {
+                if i >= hay.len() {
+                    return Stop::More;
+                }
+                st.escaped = false;
                 i += 1;
-                continue;
             }
             // Strings are most of an entry's bytes: jump over them.
-            let hit = if ndjson {
-                memchr3(b'"', b'\\', b'\n', rest)
-            } else {
-                memchr2(b'"', b'\\', rest)
-            };
-            let Some(j) = hit else {
+            let Some(j) = string_end(hay.get(i..).unwrap_or(&[]), ndjson) else {
                 return Stop::More;
             };
             i += j;
             match hay.get(i) {
-                Some(b'"') => nest.in_str = false,
-                Some(b'\\') => nest.escaped = true,
+                Some(b'"') => st.in_str = false,
+                Some(b'\\') => st.escaped = true,
                 _ => return Stop::StrNewline(i),
             }
             i += 1;
             continue;
         }
-        let Some(&b) = hay.get(i) else { break };
-        if nest.line_start {
-            nest.line_start = false;
-            if ndjson && b == b'{' && nest.depth > 0 {
-                return Stop::LineBrace(i);
+        let Some(j) = structural(hay.get(i..).unwrap_or(&[]), ndjson) else {
+            return Stop::More;
+        };
+        i += j;
+        let Some(&b) = hay.get(i) else {
+            return Stop::More;
+        };
+        match b {
+            b'"' => st.in_str = true,
+            b'{' | b'[' => st.depth = st.depth.saturating_add(1),
+            b'}' | b']' => {
+                if st.depth == 0 {
+                    return Stop::Sep(i);
+                }
+                st.depth -= 1;
+                if st.depth == 0 {
+                    return Stop::Close(i);
+                }
             }
+            b',' if st.depth == 0 => return Stop::Sep(i),
+            // The next byte decides whether a new NDJSON object starts there.
+            b'\n' if ndjson => match hay.get(i + 1) {
+                None => st.line_start = true,
+                Some(b'{') if st.depth > 0 => return Stop::LineBrace(i + 1),
+                Some(_) => {}
+            },
+            // `,` inside an object, and `structural`'s false positives.
+            _ => {}
+        }
+        i += 1;
+    }
+}
+
+/// The first byte of `hay` that may matter outside a string: `"`, `{`, `}`, `[`, `]`, `,`
+/// and for NDJSON `\n`; also `Y`, `_`, `y` and DEL, which share the brackets' bit pattern
+/// and are skipped by the caller (outside strings, valid JSON holds none of them).
+///
+/// Eight bytes at a time: the runs between structural bytes of a pretty-printed entry
+/// (indentation, `": "`) are short and of varying length, which a byte loop mispredicts.
+#[inline(always)]
+fn structural(hay: &[u8], ndjson: bool) -> Option<usize> {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    let splat = |b: u8| u64::from_ne_bytes([b; 8]);
+    let has_zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS;
+    // `{` `}` `[` `]` differ only in bits 0x20, 0x04 and 0x02: clear those, compare to 0x59.
+    let (bracket_mask, bracket) = (splat(!0x26), splat(0x59));
+    let (quote, comma) = (splat(b'"'), splat(b','));
+    let newline = splat(if ndjson { b'\n' } else { b'"' });
+    let mut i = 0;
+    while let Some(chunk) = hay.get(i..i + 8) {
+        let v = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
+        let hits = has_zero((v & bracket_mask) ^ bracket)
+            | has_zero(v ^ quote)
+            | has_zero(v ^ comma)
+            | has_zero(v ^ newline);
+        if hits != 0 {
+            return Some(i + (hits.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    let tail = hay.get(i..).unwrap_or(&[]);
+    tail.iter()
+        .position(|&b| STRUCTURAL[usize::from(b)] && (ndjson || b != b'\n'))
+        .map(|j| i + j)
+}
+
+/// The balanced scanner written the slow, obvious way, one byte at a time: the oracle for
+/// `scan_nested`.
+#[cfg(test)]
+fn scan_nested_naive(hay: &[u8], nest: &mut Nest, ndjson: bool) -> Stop {
+    for (i, &b) in hay.iter().enumerate() {
+        let line_start = std::mem::take(&mut nest.line_start);
+        if nest.in_str {
+            if nest.escaped {
+                nest.escaped = false;
+            } else if b == b'"' {
+                nest.in_str = false;
+            } else if b == b'\\' {
+                nest.escaped = true;
+            } else if b == b'\n' && ndjson {
+                return Stop::StrNewline(i);
+            }
+            continue;
+        }
+        if line_start && ndjson && b == b'{' && nest.depth > 0 {
+            return Stop::LineBrace(i);
         }
         match b {
             b'"' => nest.in_str = true,
-            b'{' | b'[' => nest.depth = nest.depth.saturating_add(1),
+            b'{' | b'[' => nest.depth += 1,
+            b'}' | b']' if nest.depth == 0 => return Stop::Sep(i),
             b'}' | b']' => {
-                if nest.depth == 0 {
-                    return Stop::Sep(i);
-                }
                 nest.depth -= 1;
                 if nest.depth == 0 {
                     return Stop::Close(i);
                 }
             }
             b',' if nest.depth == 0 => return Stop::Sep(i),
-            b'\n' => nest.line_start = true,
+            b'\n' if ndjson => nest.line_start = true,
             _ => {}
         }
-        i += 1;
     }
     Stop::More
 }
@@ -410,7 +550,7 @@ impl<R: Read> Reader<R> {
     }
 
     /// Marks `n` bytes holding `newlines` line ends as consumed.
-    fn advance(&mut self, n: usize, newlines: u64) {
+    fn consume(&mut self, n: usize, newlines: u64) {
         let n = n.min(self.end - self.pos);
         if n == 0 {
             return;
@@ -422,13 +562,13 @@ impl<R: Read> Reader<R> {
     }
 
     /// Marks `n` bytes as consumed, counting their line ends.
-    fn advance_counting(&mut self, n: usize) {
+    fn consume_counting(&mut self, n: usize) {
         let n = n.min(self.end - self.pos);
         let newlines = self
             .buffer()
             .get(..n)
             .map_or(0, |b| memchr::memchr_iter(b'\n', b).count());
-        self.advance(n, newlines as u64);
+        self.consume(n, newlines as u64);
     }
 
     /// Moves the unconsumed bytes to the front of the buffer.
@@ -500,11 +640,11 @@ impl<R: Read> Reader<R> {
                 match self.skip_ws()? {
                     None => self.phase = Phase::Done,
                     Some(b',') => {
-                        self.advance(1, 0);
+                        self.consume(1, 0);
                         self.phase = Phase::ArrayElem;
                     }
                     Some(b']') => {
-                        self.advance(1, 0);
+                        self.consume(1, 0);
                         self.phase = Phase::ArrayEnd;
                     }
                     // A missing `,`: take what follows as the next element.
@@ -517,7 +657,7 @@ impl<R: Read> Reader<R> {
                     None => self.phase = Phase::Done,
                     // `cat a.json b.json`: arrays one after another.
                     Some(b'[') => {
-                        self.advance(1, 0);
+                        self.consume(1, 0);
                         self.phase = Phase::ArrayElem;
                     }
                     Some(_) => self.phase = Phase::Ndjson,
@@ -532,13 +672,13 @@ impl<R: Read> Reader<R> {
         match self.skip_ws()? {
             None => self.phase = Phase::Done,
             Some(b']') => {
-                self.advance(1, 0);
+                self.consume(1, 0);
                 self.phase = Phase::ArrayEnd;
             }
             // An empty element (`[,` or `,,`).
             Some(b',') => {
                 let line = self.newlines + 1;
-                self.advance(1, 0);
+                self.consume(1, 0);
                 return Ok(Flow::Yield(Out {
                     kind: Kind::Malformed,
                     start: 0,
@@ -572,11 +712,11 @@ impl<R: Read> Reader<R> {
             match buf.iter().position(|&b| !is_ws(b)) {
                 Some(i) => {
                     let next = buf.get(i).copied();
-                    self.advance_counting(i);
+                    self.consume_counting(i);
                     return Ok(next);
                 }
                 None => {
-                    self.advance_counting(buf.len());
+                    self.consume_counting(buf.len());
                     if !self.fill()? {
                         return Ok(None);
                     }
@@ -608,7 +748,7 @@ impl<R: Read> Reader<R> {
     fn detect(&mut self) -> io::Result<Flow> {
         while self.buffer().len() < 3 && self.fill()? {}
         if self.buffer().starts_with(b"\xEF\xBB\xBF") {
-            self.advance(3, 0);
+            self.consume(3, 0);
         }
         let first = loop {
             match self.peek_non_ws(0)? {
@@ -616,13 +756,13 @@ impl<R: Read> Reader<R> {
                 // Whitespace past the look-ahead: consume it and look further.
                 None if !self.eof => {
                     let n = self.buffer().len();
-                    self.advance_counting(n);
+                    self.consume_counting(n);
                 }
                 None => break None,
             }
         };
         let Some((i, b)) = first else {
-            self.advance_counting(self.buffer().len());
+            self.consume_counting(self.buffer().len());
             self.phase = Phase::Done;
             return Ok(Flow::Again);
         };
@@ -641,7 +781,7 @@ impl<R: Read> Reader<R> {
         self.format = Some(format);
         self.phase = match format {
             Format::Array => {
-                self.advance_counting(i + 1);
+                self.consume_counting(i + 1);
                 Phase::ArrayElem
             }
             Format::Ndjson => Phase::Ndjson,
@@ -678,7 +818,7 @@ impl<R: Read> Reader<R> {
                         return Ok(Flow::Again);
                     }
                     cur.discarded += cur.at as u64;
-                    self.advance(cur.at, 0);
+                    self.consume(cur.at, 0);
                     cur.at = 0;
                 }
                 self.fill()?;
@@ -718,9 +858,9 @@ impl<R: Read> Reader<R> {
             line: cur.line,
         };
         if newline {
-            self.advance(len + 1, 1);
+            self.consume(len + 1, 1);
         } else {
-            self.advance(len, 0);
+            self.consume(len, 0);
             self.phase = Phase::Done;
         }
         Ok(Flow::Yield(out))
@@ -745,7 +885,7 @@ impl<R: Read> Reader<R> {
                     } else {
                         Kind::Malformed
                     };
-                    self.advance_counting(cur.at);
+                    self.consume_counting(cur.at);
                     self.phase = Phase::Done;
                     return Ok(Flow::Yield(Out {
                         kind,
@@ -756,7 +896,7 @@ impl<R: Read> Reader<R> {
                 }
                 if cur.at > self.max {
                     cur.discarded += cur.at as u64;
-                    self.advance_counting(cur.at);
+                    self.consume_counting(cur.at);
                     cur.at = 0;
                 }
                 self.fill()?;
@@ -785,7 +925,13 @@ impl<R: Read> Reader<R> {
             line: cur.line,
         };
         // A stray closer at depth 0 is its own (malformed) element: always make progress.
-        self.advance_counting(take.max(1));
+        // (With bytes discarded, progress is made and the stop may sit at offset 0.)
+        let take = if take == 0 && cur.discarded == 0 {
+            1
+        } else {
+            take
+        };
+        self.consume_counting(take);
         Ok(Flow::Yield(out))
     }
 }
@@ -1100,6 +1246,66 @@ mod tests {
             "buffer grew to {}",
             rdr.buf.len()
         );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn string_end_finds_the_first_needle(
+            hay in proptest::collection::vec(
+                proptest::sample::select(b"ab\"\\\n\x80\xff".to_vec()), 0..200),
+            ndjson: bool,
+        ) {
+            let naive = hay
+                .iter()
+                .position(|&b| b == b'"' || b == b'\\' || (ndjson && b == b'\n'));
+            proptest::prop_assert_eq!(string_end(&hay, ndjson), naive);
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn scan_nested_matches_naive_at_any_split(
+            hay in proptest::collection::vec(
+                proptest::sample::select(b"{}[],\"\\\n a:Y_y\x7f1".to_vec()), 0..120),
+            split in 0usize..120,
+            ndjson: bool,
+            start_in_str: bool,
+            depth in 0u64..3,
+        ) {
+            // Resuming at any byte gives what one pass over the whole slice gives.
+            let split = split.min(hay.len());
+            let start = Nest { depth, in_str: start_in_str, ..Nest::default() };
+            let (mut a, mut b) = (start, start);
+            let want = scan_nested_naive(&hay, &mut a, ndjson);
+            let got = match scan_nested(&hay[..split], &mut b, ndjson) {
+                Stop::More => match scan_nested(&hay[split..], &mut b, ndjson) {
+                    Stop::Close(i) => Stop::Close(i + split),
+                    Stop::Sep(i) => Stop::Sep(i + split),
+                    Stop::StrNewline(i) => Stop::StrNewline(i + split),
+                    Stop::LineBrace(i) => Stop::LineBrace(i + split),
+                    Stop::More => Stop::More,
+                },
+                stop => stop,
+            };
+            proptest::prop_assert_eq!(got, want);
+            if want == Stop::More {
+                proptest::prop_assert_eq!(
+                    (a.depth, a.in_str, a.escaped, a.line_start),
+                    (b.depth, b.in_str, b.escaped, b.line_start)
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn string_end_past_the_short_prefix() {
+        let mut hay = vec![b'x'; 1000];
+        hay[700] = b'"';
+        hay[900] = b'\\';
+        assert_eq!(string_end(&hay, false), Some(700));
+        hay[63] = b'\n';
+        assert_eq!(string_end(&hay, true), Some(63));
+        assert_eq!(string_end(&hay, false), Some(700));
     }
 
     #[test]
