@@ -174,7 +174,11 @@ impl Gen {
 
     /// The fields every Cloud Run entry has; `serde_json::Value` keeps keys sorted, as gcloud.
     fn base(&mut self, log: &str, instance: u64) -> serde_json::Value {
-        let revision = self.rng.pick(REVISIONS);
+        // An instance belongs to one revision: its entries form one stream.
+        let revision = REVISIONS
+            .get(instance as usize % REVISIONS.len())
+            .copied()
+            .unwrap_or("");
         let ts = self.timestamp();
         serde_json::json!({
             "insertId": self.rng.hex(16),

@@ -198,17 +198,16 @@ impl<'a> Entry<'a> {
 
     /// Identifies the entry's stream (`logName`, `resource.type`, `resource.labels`,
     /// `labels.instanceId`): a split traceback is reassembled from entries of one stream.
-    /// FNV-1a, so equal streams get equal keys in every run.
+    /// `std`'s SipHash with its fixed default keys: equal streams get equal keys in every run,
+    /// and it hashes a word at a time (this runs for every parsed entry).
     pub fn stream_key(&self) -> u64 {
-        let mut h = Fnv::default();
-        h.field(self.log_name.as_deref());
-        h.field(self.resource_type.as_deref());
-        for (k, v) in &self.resource_labels {
-            h.field(Some(k));
-            h.field(Some(v));
-        }
-        h.field(self.instance_id.as_deref());
-        h.0
+        use std::hash::{Hash, Hasher};
+        let mut h = std::hash::DefaultHasher::new();
+        self.log_name.hash(&mut h);
+        self.resource_type.hash(&mut h);
+        self.resource_labels.hash(&mut h);
+        self.instance_id.hash(&mut h);
+        h.finish()
     }
 }
 
@@ -248,25 +247,6 @@ pub fn level_word(message: &str) -> Severity {
 fn looks_like_timestamp(word: &str) -> bool {
     word.bytes().filter(u8::is_ascii_digit).count() * 2 >= word.len()
         || matches!(word, "+0000" | "UTC" | "GMT")
-}
-
-/// FNV-1a over length-prefixed fields: fixed across runs and machines, unlike `std`'s hasher.
-struct Fnv(u64);
-
-impl Default for Fnv {
-    fn default() -> Self {
-        Fnv(0xcbf2_9ce4_8422_2325)
-    }
-}
-
-impl Fnv {
-    fn field(&mut self, value: Option<&str>) {
-        let bytes = value.unwrap_or("").as_bytes();
-        for &b in (bytes.len() as u64).to_le_bytes().iter().chain(bytes) {
-            self.0 ^= u64::from(b);
-            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
-        }
-    }
 }
 
 /// Decodes `bytes` into `scratch`, invalid UTF-8 replaced by U+FFFD, reusing its allocation.
@@ -317,27 +297,80 @@ pub(crate) const CANDIDATE_LITERALS: &[&str] = &[
 /// no to one that starts an event. Entries that continue a traceback split over several
 /// entries (`  File ...` lines, the final `ValueError: ...`) need not match: the pipeline
 /// parses every entry while a traceback is open.
+///
+/// A slow-query marker only counts when the duration written after it reaches the
+/// threshold, or cannot be read: Cloud SQL with `log_min_duration_statement = 0` logs every
+/// statement's duration, and most are fast.
 #[derive(Clone, Debug)]
 pub struct Prefilter {
     searcher: aho_corasick::AhoCorasick,
+    slow_ms: f64,
 }
 
 impl Default for Prefilter {
+    /// A prefilter for the default slow-query threshold of 1000 ms.
     fn default() -> Self {
+        Prefilter::new(1000.0)
+    }
+}
+
+/// How a candidate literal's match is judged.
+enum Marker {
+    /// Any match makes the entry a candidate.
+    Always,
+    /// `duration: 5123.456 ms` (PostgreSQL) or `"duration_ms": 5123` (JSON).
+    Millis,
+    /// `# Query_time: 5.123` (MySQL), in seconds.
+    Seconds,
+}
+
+fn marker(literal: &str) -> Marker {
+    match literal {
+        "duration: " | "duration_ms" => Marker::Millis,
+        "Query_time" => Marker::Seconds,
+        _ => Marker::Always,
+    }
+}
+
+/// The number at the start of `bytes` after any `"`, `:`, `=` or blank, if one is there.
+fn leading_number(bytes: &[u8]) -> Option<f64> {
+    let start = bytes
+        .iter()
+        .position(|b| !matches!(b, b'"' | b':' | b'=' | b' ' | b'\t'))?;
+    let rest = bytes.get(start..)?;
+    let len = rest
+        .iter()
+        .take_while(|b| b.is_ascii_digit() || **b == b'.')
+        .count();
+    std::str::from_utf8(rest.get(..len)?).ok()?.parse().ok()
+}
+
+impl Prefilter {
+    /// A prefilter for slow queries of at least `slow_ms` milliseconds.
+    pub fn new(slow_ms: f64) -> Self {
         // Leftmost-first keeps aho-corasick's SIMD (Teddy) prefilter; with a handful of
         // literals it rarely leaves it.
         let searcher = aho_corasick::AhoCorasick::builder()
             .match_kind(aho_corasick::MatchKind::LeftmostFirst)
             .build(CANDIDATE_LITERALS)
             .expect("the built-in literals form a valid automaton");
-        Prefilter { searcher }
+        Prefilter { searcher, slow_ms }
     }
-}
 
-impl Prefilter {
     /// Whether `bytes` (one framed entry) may hold an event and must be parsed.
     pub fn is_candidate(&self, bytes: &[u8]) -> bool {
-        self.searcher.is_match(bytes)
+        self.searcher.find_iter(bytes).any(|m| {
+            let literal = CANDIDATE_LITERALS
+                .get(m.pattern().as_usize())
+                .copied()
+                .unwrap_or("");
+            let after = bytes.get(m.end()..).unwrap_or(&[]);
+            match marker(literal) {
+                Marker::Always => true,
+                Marker::Millis => leading_number(after).is_none_or(|ms| ms >= self.slow_ms),
+                Marker::Seconds => leading_number(after).is_none_or(|s| s * 1000.0 >= self.slow_ms),
+            }
+        })
     }
 }
 

@@ -130,6 +130,7 @@ pub(crate) struct AssemblerOptions {
 #[derive(Debug)]
 struct Open {
     stream: u64,
+    needle: Needle,
     /// The per-line prefix (`web-1  | `, a timestamp) its header carried; lines of the same
     /// shape continue it, others belong to someone else.
     prefix: String,
@@ -196,8 +197,23 @@ impl Open {
 #[derive(Debug)]
 struct Pending {
     stream: u64,
+    needle: Needle,
     event: Event,
     tick: u64,
+}
+
+/// Finds a stream's `instanceId` in an entry's raw bytes, so that while a split traceback is
+/// open only the entries of its instance need parsing. `None` when the stream has no plain
+/// instance id (plain text, or an id that JSON would escape): then every entry may continue it.
+type Needle = Option<memchr::memmem::Finder<'static>>;
+
+fn needle(entry: &Entry<'_>) -> Needle {
+    let id = entry.instance_id.as_deref()?;
+    let plain = !id.is_empty()
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b));
+    plain.then(|| memchr::memmem::Finder::new(id.as_bytes()).into_owned())
 }
 
 /// Turns entries into events, keeping bounded per-stream state for split tracebacks.
@@ -227,6 +243,16 @@ impl Assembler {
     /// entry must be parsed, since any may continue it.
     pub(crate) fn has_open(&self) -> bool {
         !(self.open.is_empty() && self.pending.is_empty() && self.ready.is_empty())
+    }
+
+    /// Whether an unparsed entry (`raw`, its bytes) may continue an open traceback or follow a
+    /// pending header, and so must be parsed and pushed: only when some stream has state, and
+    /// then only an entry that carries that stream's instance id (when it has one).
+    pub(crate) fn may_continue(&self, raw: &[u8]) -> bool {
+        let holds = |needle: &Needle| needle.as_ref().is_none_or(|f| f.find(raw).is_some());
+        !self.ready.is_empty()
+            || self.open.iter().any(|o| holds(&o.needle))
+            || self.pending.iter().any(|p| holds(&p.needle))
     }
 
     /// Feeds one parsed entry; completed events go to `out`.
@@ -273,6 +299,7 @@ impl Assembler {
             self.make_room(out);
             self.pending.push(Pending {
                 stream,
+                needle: needle(entry),
                 event,
                 tick: self.tick,
             });
@@ -344,6 +371,7 @@ impl Assembler {
         self.make_room(out);
         self.open.push(Open {
             stream,
+            needle: needle(entry),
             prefix: prefix.to_string(),
             prefix_known: prefix.is_empty(),
             machine,

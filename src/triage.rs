@@ -250,7 +250,7 @@ impl Triage {
         totals: &mut Totals,
         emit: &mut dyn FnMut(Event) -> Result<bool>,
     ) -> Result<bool> {
-        let prefilter = Prefilter::default();
+        let prefilter = Prefilter::new(self.options.slow_ms);
         let mut found: Vec<Event> = Vec::new();
         let mut scratch = String::new();
         while let Some(framed) = reader.next_entry()? {
@@ -262,8 +262,8 @@ impl Triage {
                 Framed::Malformed { line } => totals.malformed(first_line + line),
                 Framed::Entry { bytes, line, json } => {
                     let wanted = self.options.validate
-                        || assembler.has_open()
-                        || prefilter.is_candidate(bytes);
+                        || prefilter.is_candidate(bytes)
+                        || assembler.may_continue(bytes);
                     if !wanted {
                         totals.ok();
                         assembler.skip();
