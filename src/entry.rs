@@ -124,16 +124,26 @@ impl<'a> Entry<'a> {
         line: u64,
         scratch: &'a mut String,
     ) -> Result<Self, EntryError> {
-        let text: &'a str = match std::str::from_utf8(bytes) {
-            Ok(text) => text,
-            Err(_) => lossy_into(bytes, scratch),
-        };
-        let mut entry = serde_json::from_str::<Entry<'a>>(text).map_err(|e| EntryError {
+        let error = |e: serde_json::Error| EntryError {
             line,
             reason: e.to_string(),
-        })?;
-        entry.line = line;
-        Ok(entry)
+        };
+        if let Ok(text) = std::str::from_utf8(bytes) {
+            match serde_json::from_str::<Entry<'a>>(text) {
+                Ok(entry) => return Ok(Entry { line, ..entry }),
+                Err(e) if !e.to_string().contains("escape") => return Err(error(e)),
+                Err(_) => {}
+            }
+        }
+        // Invalid UTF-8, or a `\ud800` escape that no valid pair completes: both become
+        // U+FFFD, as invalid UTF-8 does everywhere else.
+        lossy_into(bytes, scratch);
+        let repaired = replace_lone_surrogates(scratch);
+        if let Cow::Owned(text) = repaired {
+            *scratch = text;
+        }
+        let entry = serde_json::from_str::<Entry<'a>>(scratch).map_err(error)?;
+        Ok(Entry { line, ..entry })
     }
 
     /// A plain-text line as an entry: its text is the `text_payload`.
@@ -250,6 +260,50 @@ fn looks_like_timestamp(word: &str) -> bool {
 }
 
 /// Decodes `bytes` into `scratch`, invalid UTF-8 replaced by U+FFFD, reusing its allocation.
+/// JSON text with each `\uXXXX` escape of a surrogate that is not part of a valid pair
+/// replaced by `\ufffd` (serde_json rejects lone surrogates; the contract wants a lossy
+/// decode, never a dropped entry).
+fn replace_lone_surrogates(json: &str) -> Cow<'_, str> {
+    fn escape_at(b: &[u8], i: usize) -> Option<u16> {
+        if b.get(i) != Some(&b'\\') || b.get(i + 1) != Some(&b'u') {
+            return None;
+        }
+        let hex = std::str::from_utf8(b.get(i + 2..i + 6)?).ok()?;
+        u16::from_str_radix(hex, 16).ok()
+    }
+    let b = json.as_bytes();
+    let mut out: Option<String> = None;
+    let (mut i, mut copied) = (0, 0);
+    while let Some(off) = memchr::memchr(b'\\', b.get(i..).unwrap_or(&[])) {
+        i += off;
+        let lead = escape_at(b, i);
+        let lone = match lead {
+            Some(0xD800..=0xDBFF) => !matches!(escape_at(b, i + 6), Some(0xDC00..=0xDFFF)),
+            Some(0xDC00..=0xDFFF) => true,
+            _ => false,
+        };
+        if lone {
+            let out = out.get_or_insert_with(|| String::with_capacity(json.len()));
+            out.push_str(json.get(copied..i).unwrap_or(""));
+            out.push_str("\\ufffd");
+            copied = i + 6;
+            i += 6;
+        } else if matches!(lead, Some(0xD800..=0xDBFF)) {
+            i += 12;
+        } else {
+            // Any other escape: skip the backslash and the escaped character.
+            i += 2;
+        }
+    }
+    match out {
+        Some(mut out) => {
+            out.push_str(json.get(copied..).unwrap_or(""));
+            Cow::Owned(out)
+        }
+        None => Cow::Borrowed(json),
+    }
+}
+
 fn lossy_into<'a>(bytes: &[u8], scratch: &'a mut String) -> &'a str {
     scratch.clear();
     for chunk in bytes.utf8_chunks() {
@@ -689,6 +743,32 @@ mod de {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lone_surrogates_become_replacement_characters() {
+        let rows: &[(&str, &str)] = &[
+            (r#""bad \ud800 escape""#, "bad \u{fffd} escape"),
+            (
+                r#""reversed \udc00\ud800 pair""#,
+                "reversed \u{fffd}\u{fffd} pair",
+            ),
+            (r#""lead at end \ud83d""#, "lead at end \u{fffd}"),
+            (
+                r#""valid pair \ud83d\ude00 kept""#,
+                "valid pair \u{1f600} kept",
+            ),
+            (
+                r#""escaped backslash \\ud800 is text""#,
+                "escaped backslash \\ud800 is text",
+            ),
+        ];
+        for (json, want) in rows {
+            let entry = format!(r#"{{"severity":"ERROR","textPayload":{json}}}"#);
+            let mut scratch = String::new();
+            let parsed = Entry::from_json(entry.as_bytes(), 1, &mut scratch).expect(json);
+            assert_eq!(parsed.text_payload.as_deref(), Some(*want), "{json}");
+        }
+    }
 
     #[test]
     fn level_word_table() {

@@ -154,9 +154,20 @@ impl TriageBuilder {
             Some(path) => KnownIssues::load(path, &classifier)?,
             None => KnownIssues::default(),
         };
+        let pool = match self.threads {
+            1 => None,
+            n => Some(std::sync::Arc::new(
+                rayon::ThreadPoolBuilder::new()
+                    .num_threads(n)
+                    .build()
+                    .map_err(|e| Error::Config(format!("cannot start {n} threads: {e}")))?,
+            )),
+        };
         Ok(Triage {
             classifier,
             known,
+            prefilter: Prefilter::new(self.slow_ms),
+            pool,
             options: self.clone(),
         })
     }
@@ -167,6 +178,9 @@ impl TriageBuilder {
 pub struct Triage {
     classifier: Classifier,
     known: KnownIssues,
+    prefilter: Prefilter,
+    /// The workers of the parallel path, started once; `None` for one thread.
+    pool: Option<std::sync::Arc<rayon::ThreadPool>>,
     options: TriageBuilder,
 }
 
@@ -250,7 +264,7 @@ impl Triage {
         totals: &mut Totals,
         emit: &mut dyn FnMut(Event) -> Result<bool>,
     ) -> Result<bool> {
-        let prefilter = Prefilter::new(self.options.slow_ms);
+        let prefilter = &self.prefilter;
         let mut found: Vec<Event> = Vec::new();
         let mut scratch = String::new();
         while let Some(framed) = reader.next_entry()? {
@@ -301,15 +315,9 @@ impl Triage {
     /// is scanned again, in order, with the carried assembler. Arrays are framed by a
     /// string-aware scanner that cannot start mid-stream, so they go the sequential way.
     fn run_parallel<R: Read, S: Sink + ?Sized>(&self, rdr: R, sink: &mut S) -> Result<Report> {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(self.options.threads)
-            .build()
-            .map_err(|e| {
-                Error::Config(format!(
-                    "cannot start {} threads: {e}",
-                    self.options.threads
-                ))
-            })?;
+        let Some(pool) = &self.pool else {
+            return self.run_sequential(rdr, sink);
+        };
         let mut blocks = Blocks::new(rdr, self.options.block_bytes, self.options.max_entry_bytes);
         let first = blocks.read_batch(1)?;
         let format = first.first().and_then(|b| detect(&b.bytes));
@@ -325,7 +333,7 @@ impl Triage {
             go_on: true,
         };
         let mut batch = first;
-        let batch_len = self.options.threads * 4;
+        let batch_len = self.options.threads * 2;
         while !batch.is_empty() && merge.go_on {
             // Workers scan this batch while this thread reads the next one.
             let mut results = Vec::new();

@@ -4,17 +4,28 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use logtriage::{NoSink, TriageBuilder};
+use logtriage::{NoSink, Triage, TriageBuilder};
+use std::sync::OnceLock;
+
+/// Built once: compiling the rules per input would leave little time for the input.
+fn triages() -> &'static [Triage; 2] {
+    static TRIAGES: OnceLock<[Triage; 2]> = OnceLock::new();
+    TRIAGES.get_or_init(|| {
+        let build = |threads, capacity| {
+            TriageBuilder::new()
+                .buffer_capacity(capacity)
+                .max_entry_bytes(4096)
+                .threads(threads)
+                .block_bytes(256)
+                .build()
+                .expect("default options build")
+        };
+        [build(1, 7), build(2, 64)]
+    })
+}
 
 fuzz_target!(|data: &[u8]| {
-    for (threads, capacity) in [(1, 7), (2, 64)] {
-        let triage = TriageBuilder::new()
-            .buffer_capacity(capacity)
-            .max_entry_bytes(4096)
-            .threads(threads)
-            .block_bytes(256)
-            .build()
-            .expect("default options build");
+    for triage in triages() {
         let report = triage.run_slice(data, &mut NoSink).expect("reading a slice cannot fail");
         let t = &report.totals;
         assert_eq!(t.entries, t.ok + t.malformed + t.oversize);
