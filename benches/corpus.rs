@@ -38,6 +38,9 @@ pub struct Corpus {
     pub entries: u64,
     /// Failure events written (each is exactly one event for logtriage).
     pub events: u64,
+    /// Entries that carry a prefilter marker (`Traceback`, `File "`, `ERROR`, a duration of
+    /// at least 1000 ms), counted as they are written: the noise carries none.
+    pub candidates: u64,
 }
 
 /// splitmix64: a few lines of well-known, seedable, portable randomness.
@@ -101,6 +104,7 @@ pub fn generate(spec: Spec) -> Corpus {
         n: 0,
     };
     let mut events = 0;
+    let mut candidates = 0;
     let mut first = true;
     if spec.shape == Shape::Array {
         g.out.extend_from_slice(b"[\n");
@@ -108,7 +112,9 @@ pub fn generate(spec: Spec) -> Corpus {
     while g.out.len() < spec.bytes {
         let entries = if g.rng.chance(spec.failure_rate) {
             events += 1;
-            g.failure()
+            let (entries, marked) = g.failure();
+            candidates += marked;
+            entries
         } else {
             vec![g.noise()]
         };
@@ -123,6 +129,7 @@ pub fn generate(spec: Spec) -> Corpus {
         bytes: g.out,
         entries: g.n,
         events,
+        candidates,
     }
 }
 
@@ -272,24 +279,31 @@ impl Gen {
         })
     }
 
-    /// One failure event, as one entry or as the entries of a split traceback.
-    fn failure(&mut self) -> Vec<serde_json::Value> {
+    /// One failure event, as one entry or as the entries of a split traceback, and how many
+    /// of those entries carry a prefilter marker.
+    fn failure(&mut self) -> (Vec<serde_json::Value>, u64) {
         let instance = self.rng.below(4);
-        match self.rng.below(4) {
+        let entries: Vec<serde_json::Value> = match self.rng.below(4) {
             0 => {
                 let mut e = self.base("stderr", instance);
                 e["severity"] = "ERROR".into();
                 e["textPayload"] = NAME_ERROR.into();
                 vec![e]
             }
-            1 => NAME_ERROR
-                .lines()
-                .map(|line| {
+            // Split one line per entry: only the header and the `File "` lines are marked.
+            1 => {
+                let lines = NAME_ERROR.lines().map(|line| {
                     let mut e = self.base("stderr", instance);
                     e["textPayload"] = line.into();
                     e
-                })
-                .collect(),
+                });
+                let entries: Vec<_> = lines.collect();
+                let marked = NAME_ERROR
+                    .lines()
+                    .filter(|l| l.contains("Traceback") || l.contains("File \""))
+                    .count();
+                return (entries, marked as u64);
+            }
             2 => {
                 let mut e = self.base("stdout", instance);
                 e["severity"] = "ERROR".into();
@@ -303,7 +317,8 @@ impl Gen {
                 let ms = 1000.0 + self.rng.below(50_000) as f64;
                 vec![self.cloud_sql(ms)]
             }
-        }
+        };
+        (entries, 1)
     }
 }
 

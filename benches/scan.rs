@@ -1,135 +1,200 @@
-//! The scanning loop alone: framing entries in the reader's buffer and running the prefilter
-//! over each, on a generated corpus of Cloud Run logs (request logs with ~2% candidates).
-//! Every measured run asserts the entry and candidate counts, so a fast wrong answer fails.
+//! Benchmarks by stage, on the deterministic corpus of `benches/corpus.rs` (Cloud Run request,
+//! app, stderr and Cloud SQL entries) at failure rates of 0.1%, 2% and 20%:
 //!
-//! `cargo bench --bench scan` (add `-- --quick` for a short run).
+//! - `scan`: framing plus the prefilter, the hot loop;
+//! - `parse`: `Entry::from_json` over the candidate entries;
+//! - `traceback`: `parse_traceback` over the event texts;
+//! - `classify`: category, fingerprint and known issue of assembled events;
+//! - `end_to_end`: reader to report, NDJSON and gcloud array, one thread and two.
+//!
+//! Every measured closure asserts its count (entries, candidates or events) against what the
+//! generator wrote, so a fast wrong answer fails. `cargo bench --bench scan` (add `-- --quick`
+//! for a short run, or a filter such as `scan/`).
 
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use logtriage::{Framed, Prefilter, ReaderBuilder};
+#[path = "corpus.rs"]
+mod corpus;
+
+use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion, Throughput};
+use logtriage::{Entry, Event, FnSink, Framed, NoSink, Prefilter, ReaderBuilder, TriageBuilder};
 use std::hint::black_box;
 use std::time::Duration;
 
-/// Size of the NDJSON corpus.
-const CORPUS_BYTES: usize = 32 << 20;
+/// Corpus size: large enough to leave the caches, small enough for a shared 2-core machine.
+const BYTES: usize = 32 << 20;
+const RATES: &[(&str, f64)] = &[("0.1%", 0.001), ("2%", 0.02), ("20%", 0.2)];
 
-/// One in this many entries is a candidate.
-const CANDIDATE_EVERY: usize = 50;
-
-/// A Cloud Run request log entry, as the request log sink exports it.
-fn request_entry(i: usize) -> String {
-    format!(
-        r#"{{"httpRequest":{{"latency":"0.0{lat}{i}s","protocol":"HTTP/1.1","remoteIp":"169.254.1.{ip}","requestMethod":"GET","requestSize":"412","requestUrl":"https://netra-backend-staging-abc123-uc.a.run.app/api/threads/{i}/messages?limit=50","responseSize":"1834","serverIp":"10.8.0.3","status":200,"userAgent":"Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"}},"insertId":"{i:024x}","labels":{{"instanceId":"00f46b9285a1c2b7e0d4"}},"logName":"projects/netra-staging/logs/run.googleapis.com%2Frequests","receiveTimestamp":"2026-11-27T07:01:02.345678Z","resource":{{"labels":{{"configuration_name":"netra-backend-staging","location":"us-central1","project_id":"netra-staging","revision_name":"netra-backend-staging-00042-xyz","service_name":"netra-backend-staging"}},"type":"cloud_run_revision"}},"severity":"INFO","spanId":"{i:016x}","timestamp":"2026-11-27T07:01:02.123456Z","trace":"projects/netra-staging/traces/{i:032x}","traceSampled":true}}"#,
-        lat = i % 10,
-        ip = i % 250,
-    )
+fn corpus(rate: f64, shape: corpus::Shape) -> corpus::Corpus {
+    corpus::generate(corpus::Spec {
+        bytes: BYTES,
+        failure_rate: rate,
+        shape,
+        seed: 42,
+    })
 }
 
-/// A stderr entry carrying a traceback, or an ERROR entry: the candidates.
-fn failure_entry(i: usize) -> String {
-    if i % 2 == 0 {
-        format!(
-            r#"{{"insertId":"{i:024x}","labels":{{"instanceId":"00f46b9285a1c2b7e0d4"}},"logName":"projects/netra-staging/logs/run.googleapis.com%2Fstderr","receiveTimestamp":"2026-11-27T07:01:02.345678Z","resource":{{"labels":{{"configuration_name":"netra-backend-staging","location":"us-central1","project_id":"netra-staging","revision_name":"netra-backend-staging-00042-xyz","service_name":"netra-backend-staging"}},"type":"cloud_run_revision"}},"textPayload":"Traceback (most recent call last):\n  File \"/app/netra_backend/app/db/session.py\", line 88, in get_session\n    await conn.execute(text(\"SELECT 1\"))\nConnectionRefusedError: [Errno 111] Connect call failed ('10.0.0.5', 5432)","timestamp":"2026-11-27T07:01:02.123456Z"}}"#
-        )
-    } else {
-        format!(
-            r#"{{"insertId":"{i:024x}","jsonPayload":{{"logger":"netra_backend.app.services.agent","message":"Redis connection failed: Error 111 connecting to 10.0.0.5:6379. Connection refused."}},"labels":{{"instanceId":"00f46b9285a1c2b7e0d4"}},"logName":"projects/netra-staging/logs/run.googleapis.com%2Fstdout","receiveTimestamp":"2026-11-27T07:01:02.345678Z","resource":{{"labels":{{"configuration_name":"netra-backend-staging","location":"us-central1","project_id":"netra-staging","revision_name":"netra-backend-staging-00042-xyz","service_name":"netra-backend-staging"}},"type":"cloud_run_revision"}},"severity":"ERROR","timestamp":"2026-11-27T07:01:02.123456Z"}}"#
-        )
-    }
-}
-
-/// The corpus entries (compact JSON), about `bytes` long, and the number of candidates.
-fn corpus_entries(bytes: usize) -> (Vec<String>, usize) {
-    let mut out = Vec::new();
-    let mut total = 0;
-    let mut candidates = 0;
-    while total < bytes {
-        let i = out.len();
-        let e = if i % CANDIDATE_EVERY == CANDIDATE_EVERY - 1 {
-            candidates += 1;
-            failure_entry(i)
-        } else {
-            request_entry(i)
-        };
-        total += e.len() + 1;
-        out.push(e);
-    }
-    (out, candidates)
-}
-
-fn ndjson(entries: &[String]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(entries.iter().map(|e| e.len() + 1).sum());
-    for e in entries {
-        out.extend(e.as_bytes());
-        out.push(b'\n');
-    }
-    out
-}
-
-/// As `gcloud logging read --format=json` prints: one pretty array, keys sorted, 2-space
-/// indent. Built element by element to keep the setup's memory small.
-fn gcloud_array(entries: &[String]) -> Vec<u8> {
-    let mut out = b"[\n".to_vec();
-    for (i, e) in entries.iter().enumerate() {
-        let value: serde_json::Value = serde_json::from_str(e).expect("valid JSON");
-        let pretty = serde_json::to_string_pretty(&value).expect("serializable");
-        for (j, line) in pretty.lines().enumerate() {
-            if j > 0 {
-                out.push(b'\n');
-            }
-            out.extend(b"  ");
-            out.extend(line.as_bytes());
-        }
-        out.extend(if i + 1 < entries.len() {
-            &b",\n"[..]
-        } else {
-            b"\n"
-        });
-    }
-    out.extend(b"]\n");
-    out
+fn configure(group: &mut BenchmarkGroup<'_, criterion::measurement::WallTime>) {
+    group
+        .sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(4));
 }
 
 /// The loop under test: frame every entry, prefilter it; returns (entries, candidates).
-fn scan(input: &[u8], prefilter: Option<&Prefilter>) -> (usize, usize) {
+fn scan(input: &[u8], prefilter: &Prefilter) -> (u64, u64) {
     let mut reader = ReaderBuilder::new().build(input);
     let (mut entries, mut candidates) = (0, 0);
     while let Some(framed) = reader.next_entry().expect("in-memory reads do not fail") {
         if let Framed::Entry { bytes, .. } = framed {
             entries += 1;
-            if let Some(p) = prefilter {
-                candidates += usize::from(p.is_candidate(black_box(bytes)));
-            }
+            candidates += u64::from(prefilter.is_candidate(black_box(bytes)));
         }
     }
     (entries, candidates)
 }
 
-fn scanning(c: &mut Criterion) {
-    let (entries, candidates) = corpus_entries(CORPUS_BYTES);
-    let prefilter = Prefilter::default();
-    let mut group = c.benchmark_group("scan");
-    group
-        .sample_size(10)
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(5));
-
-    let input = ndjson(&entries);
-    group.throughput(Throughput::Bytes(input.len() as u64));
-    group.bench_function("ndjson_frame", |b| {
-        b.iter(|| assert_eq!(scan(&input, None), (entries.len(), 0)))
-    });
-    group.bench_function("ndjson_frame_prefilter", |b| {
-        b.iter(|| assert_eq!(scan(&input, Some(&prefilter)), (entries.len(), candidates)))
-    });
-    drop(input);
-
-    let input = gcloud_array(&entries);
-    group.throughput(Throughput::Bytes(input.len() as u64));
-    group.bench_function("array_frame_prefilter", |b| {
-        b.iter(|| assert_eq!(scan(&input, Some(&prefilter)), (entries.len(), candidates)))
-    });
-    group.finish();
+/// The candidate entries' bytes, as the pipeline would parse them.
+fn candidates(input: &[u8], prefilter: &Prefilter) -> Vec<Vec<u8>> {
+    let mut reader = ReaderBuilder::new().build(input);
+    let mut out = Vec::new();
+    while let Some(framed) = reader.next_entry().expect("in-memory reads do not fail") {
+        if let Framed::Entry { bytes, .. } = framed {
+            if prefilter.is_candidate(bytes) {
+                out.push(bytes.to_vec());
+            }
+        }
+    }
+    out
 }
 
-criterion_group!(benches, scanning);
+fn events(input: &[u8]) -> Vec<Event> {
+    let triage = TriageBuilder::new().build().expect("default build");
+    let mut events = Vec::new();
+    triage
+        .run_slice(
+            input,
+            &mut FnSink(|ev: &Event| {
+                events.push(ev.clone());
+                Ok(true)
+            }),
+        )
+        .expect("in-memory run");
+    events
+}
+
+fn stages(c: &mut Criterion) {
+    let prefilter = Prefilter::default();
+    for &(name, rate) in RATES {
+        let ndjson = corpus(rate, corpus::Shape::Ndjson);
+        let array = corpus(rate, corpus::Shape::Array);
+
+        let mut group = c.benchmark_group("scan");
+        configure(&mut group);
+        for (shape, c) in [("ndjson", &ndjson), ("array", &array)] {
+            group.throughput(Throughput::Bytes(c.bytes.len() as u64));
+            group.bench_function(format!("{shape}/{name}"), |b| {
+                b.iter(|| assert_eq!(scan(&c.bytes, &prefilter), (c.entries, c.candidates)))
+            });
+        }
+        group.finish();
+
+        let parsed = candidates(&ndjson.bytes, &prefilter);
+        assert_eq!(parsed.len() as u64, ndjson.candidates);
+        let mut group = c.benchmark_group("parse");
+        configure(&mut group);
+        group.throughput(Throughput::Bytes(
+            parsed.iter().map(|e| e.len() as u64).sum(),
+        ));
+        group.bench_function(format!("candidates/{name}"), |b| {
+            let mut scratch = String::new();
+            b.iter(|| {
+                let ok = parsed
+                    .iter()
+                    .filter(|e| Entry::from_json(e, 1, &mut scratch).is_ok())
+                    .count();
+                assert_eq!(ok, parsed.len());
+            })
+        });
+        group.finish();
+
+        let found = events(&ndjson.bytes);
+        assert_eq!(found.len() as u64, ndjson.events);
+        let texts: Vec<&str> = found
+            .iter()
+            .filter(|e| e.traceback.is_some())
+            .map(|e| e.text.as_str())
+            .collect();
+        let mut group = c.benchmark_group("traceback");
+        configure(&mut group);
+        group.throughput(Throughput::Bytes(
+            texts.iter().map(|t| t.len() as u64).sum(),
+        ));
+        group.bench_function(format!("parse/{name}"), |b| {
+            b.iter(|| {
+                let n = texts
+                    .iter()
+                    .filter_map(|t| logtriage::parse_traceback(t))
+                    .count();
+                assert_eq!(n, texts.len());
+            })
+        });
+        group.finish();
+
+        let triage = TriageBuilder::new()
+            .known_issues_file("fixtures/known_issues.json")
+            .build()
+            .expect("build");
+        let mut group = c.benchmark_group("classify");
+        configure(&mut group);
+        group.throughput(Throughput::Bytes(
+            found.iter().map(|e| e.text.len() as u64).sum(),
+        ));
+        group.bench_function(format!("events/{name}"), |b| {
+            b.iter(|| {
+                let mut linked = 0;
+                for mut ev in found.iter().cloned() {
+                    triage.finish_event(&mut ev);
+                    linked += usize::from(ev.known_issue.is_some());
+                }
+                assert_eq!(
+                    linked,
+                    found.len()
+                        - found
+                            .iter()
+                            .filter(|e| e.category == "unclassified")
+                            .count()
+                );
+            })
+        });
+        group.finish();
+
+        let mut group = c.benchmark_group("end_to_end");
+        configure(&mut group);
+        for (shape, c) in [("ndjson", &ndjson), ("array", &array)] {
+            for threads in [1, 2] {
+                if shape == "array" && threads == 2 {
+                    continue; // arrays take the sequential path
+                }
+                let triage = TriageBuilder::new()
+                    .threads(threads)
+                    .build()
+                    .expect("build");
+                group.throughput(Throughput::Bytes(c.bytes.len() as u64));
+                group.bench_function(format!("{shape}/{name}/{threads}thr"), |b| {
+                    b.iter(|| {
+                        let report = triage
+                            .run_slice(&c.bytes, &mut NoSink)
+                            .expect("in-memory run");
+                        assert_eq!(
+                            (report.totals.entries, report.totals.events),
+                            (c.entries, c.events)
+                        );
+                    })
+                });
+            }
+        }
+        group.finish();
+    }
+}
+
+criterion_group!(benches, stages);
 criterion_main!(benches);
