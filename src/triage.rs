@@ -10,6 +10,11 @@ use crate::report::{Report, Totals, MALFORMED_LINES_KEPT};
 use crate::{fingerprint, Error, Result};
 use rayon::prelude::*;
 
+use crate::fingerprint::Fingerprint;
+use crate::knowledge::IssueRef;
+use crate::traceback::Frame;
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -265,6 +270,7 @@ impl Triage {
         emit: &mut dyn FnMut(Event) -> Result<bool>,
     ) -> Result<bool> {
         let prefilter = &self.prefilter;
+        let mut memo = Memo::default();
         let mut found: Vec<Event> = Vec::new();
         let mut scratch = String::new();
         while let Some(framed) = reader.next_entry()? {
@@ -299,7 +305,7 @@ impl Triage {
                 }
             }
             for mut ev in found.drain(..) {
-                self.finish_event(&mut ev);
+                memo.finish(self, &mut ev);
                 if !emit(ev)? {
                     return Ok(false);
                 }
@@ -433,6 +439,64 @@ impl Triage {
         )?;
         result.totals.lines += block.first_line;
         Ok(result)
+    }
+}
+
+/// What classification gave events of the same content: a failure repeats (one traceback
+/// on every request, every instance), and classifying runs a `RegexSet`, subject and
+/// normalization regexes and the known-issue patterns. The outcome depends only on the kind,
+/// text, statement and service of the event, which make the key.
+#[derive(Default)]
+struct Memo {
+    seen: HashMap<u64, Outcome>,
+}
+
+/// The classification fields of an event.
+struct Outcome {
+    category: String,
+    exception: Option<String>,
+    message: String,
+    subject: Option<String>,
+    frames: Vec<Frame>,
+    fingerprint: Fingerprint,
+    known_issue: Option<IssueRef>,
+}
+
+/// Past this many distinct events the memo starts over: memory stays bounded.
+const MEMO_CAPACITY: usize = 4096;
+
+impl Memo {
+    fn finish(&mut self, triage: &Triage, ev: &mut Event) {
+        let key = {
+            let mut h = std::hash::DefaultHasher::new();
+            (ev.kind as u8, &ev.text, &ev.service).hash(&mut h);
+            ev.slow_query.as_ref().map(|q| &q.statement).hash(&mut h);
+            h.finish()
+        };
+        if let Some(o) = self.seen.get(&key) {
+            ev.category.clone_from(&o.category);
+            ev.exception.clone_from(&o.exception);
+            ev.message.clone_from(&o.message);
+            ev.subject.clone_from(&o.subject);
+            ev.frames.clone_from(&o.frames);
+            ev.fingerprint = o.fingerprint;
+            ev.known_issue.clone_from(&o.known_issue);
+            return;
+        }
+        triage.finish_event(ev);
+        if self.seen.len() >= MEMO_CAPACITY {
+            self.seen.clear();
+        }
+        let outcome = Outcome {
+            category: ev.category.clone(),
+            exception: ev.exception.clone(),
+            message: ev.message.clone(),
+            subject: ev.subject.clone(),
+            frames: ev.frames.clone(),
+            fingerprint: ev.fingerprint,
+            known_issue: ev.known_issue.clone(),
+        };
+        self.seen.insert(key, outcome);
     }
 }
 
