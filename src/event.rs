@@ -202,18 +202,29 @@ struct Pending {
     tick: u64,
 }
 
-/// Finds a stream's `instanceId` in an entry's raw bytes, so that while a split traceback is
-/// open only the entries of its instance need parsing. `None` when the stream has no plain
-/// instance id (plain text, or an id that JSON would escape): then every entry may continue it.
-type Needle = Option<memchr::memmem::Finder<'static>>;
+/// Finds a stream's `instanceId` and `logName` in an entry's raw bytes, so that while a
+/// split traceback is open only the entries of its stream need parsing (an instance's request
+/// log and stdout are other streams). `None` when the stream has no plain instance id (plain
+/// text, or an id that JSON would escape): then every entry may continue it.
+type Needle = Option<Vec<memchr::memmem::Finder<'static>>>;
 
 fn needle(entry: &Entry<'_>) -> Needle {
-    let id = entry.instance_id.as_deref()?;
-    let plain = !id.is_empty()
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b));
-    plain.then(|| memchr::memmem::Finder::new(id.as_bytes()).into_owned())
+    let plain = |s: &str| {
+        !s.is_empty()
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_.:%/".contains(&b))
+    };
+    let id = entry.instance_id.as_deref().filter(|id| plain(id))?;
+    let mut finders = vec![memchr::memmem::Finder::new(id.as_bytes()).into_owned()];
+    // A `/` may be written `\/` in JSON: a log name is only a needle when it has none.
+    if let Some(log) = entry
+        .log_name
+        .as_deref()
+        .filter(|l| plain(l) && !l.contains('/'))
+    {
+        finders.push(memchr::memmem::Finder::new(log.as_bytes()).into_owned());
+    }
+    Some(finders)
 }
 
 /// Turns entries into events, keeping bounded per-stream state for split tracebacks.
@@ -249,7 +260,11 @@ impl Assembler {
     /// pending header, and so must be parsed and pushed: only when some stream has state, and
     /// then only an entry that carries that stream's instance id (when it has one).
     pub(crate) fn may_continue(&self, raw: &[u8]) -> bool {
-        let holds = |needle: &Needle| needle.as_ref().is_none_or(|f| f.find(raw).is_some());
+        let holds = |needle: &Needle| {
+            needle
+                .as_ref()
+                .is_none_or(|fs| fs.iter().all(|f| f.find(raw).is_some()))
+        };
         !self.ready.is_empty()
             || self.open.iter().any(|o| holds(&o.needle))
             || self.pending.iter().any(|p| holds(&p.needle))

@@ -81,7 +81,7 @@ impl Default for TriageBuilder {
             capacity: 64 << 10,
             validate: false,
             threads: 1,
-            block_bytes: 1 << 20,
+            block_bytes: 512 << 10,
         }
     }
 }
@@ -136,7 +136,7 @@ impl TriageBuilder {
         self
     }
 
-    /// The size of the blocks the parallel path hands to each worker (default 1 MiB; each
+    /// The size of the blocks the parallel path hands to each worker (default 512 KiB; each
     /// worker holds about four at a time).
     pub fn block_bytes(&mut self, bytes: usize) -> &mut Self {
         self.block_bytes = bytes.max(1);
@@ -325,13 +325,13 @@ impl Triage {
             return self.run_sequential(rdr, sink);
         };
         let mut blocks = Blocks::new(rdr, self.options.block_bytes, self.options.max_entry_bytes);
-        let first = blocks.read_batch(1)?;
-        let format = first.first().and_then(|b| detect(&b.bytes));
-        if matches!(format, None | Some(Format::Array)) || blocks.gave_up {
-            let head: Vec<u8> = first.into_iter().flat_map(|b| b.bytes).collect();
-            let (tail, carry) = blocks.into_rest();
-            return self.run_sequential(head.as_slice().chain(carry.as_slice()).chain(tail), sink);
+        let format = blocks.probe()?;
+        if !matches!(format, Some(Format::Ndjson | Format::Text)) {
+            let (tail, head) = blocks.into_rest();
+            return self.run_sequential(head.as_slice().chain(tail), sink);
         }
+        let batch_len = self.options.threads * 2;
+        let first = blocks.read_batch(batch_len)?;
         let mut merge = Merge {
             assembler: self.assembler(),
             report: Report::default(),
@@ -339,8 +339,14 @@ impl Triage {
             go_on: true,
         };
         let mut batch = first;
-        let batch_len = self.options.threads * 2;
-        while !batch.is_empty() && merge.go_on {
+        while merge.go_on {
+            if blocks.gave_up {
+                self.finish_sequentially(batch, blocks, format, &mut merge, sink)?;
+                break;
+            }
+            if batch.is_empty() {
+                break;
+            }
             // Workers scan this batch while this thread reads the next one.
             let mut results = Vec::new();
             let next = pool.in_place_scope(|scope| {
@@ -365,35 +371,6 @@ impl Triage {
                 }
             }
             batch = next?;
-            if blocks.gave_up && merge.go_on {
-                // A line longer than any block: the rest goes the sequential way, which skips
-                // it without holding it whole.
-                let line = batch.first().map_or(blocks.lines, |b| b.first_line);
-                let head: Vec<u8> = batch.into_iter().flat_map(|b| b.bytes).collect();
-                let (tail, carry) = blocks.into_rest();
-                let reader =
-                    self.reader(head.as_slice().chain(carry.as_slice()).chain(tail), format);
-                let mut rest = BlockResult {
-                    events: Vec::new(),
-                    totals: Totals::default(),
-                    assembler: merge.assembler,
-                };
-                merge.assembler = self.assembler();
-                let mut emit = |ev: Event| {
-                    rest.events.push(ev);
-                    Ok(true)
-                };
-                self.scan(
-                    reader,
-                    line,
-                    &mut rest.assembler,
-                    &mut rest.totals,
-                    &mut emit,
-                )?;
-                rest.totals.lines += line;
-                merge.block(rest, sink)?;
-                break;
-            }
         }
         if merge.go_on {
             let mut rest = Vec::new();
@@ -409,6 +386,37 @@ impl Triage {
             ..merge.totals
         };
         Ok(merge.report)
+    }
+
+    /// The rest of the input after an entry longer than a few blocks: the sequential way, which
+    /// skips an oversize entry without holding it whole.
+    fn finish_sequentially<R: Read, S: Sink + ?Sized>(
+        &self,
+        batch: Vec<Block>,
+        blocks: Blocks<R>,
+        format: Option<Format>,
+        merge: &mut Merge,
+        sink: &mut S,
+    ) -> Result<()> {
+        let line = batch.first().map_or(blocks.lines, |b| b.first_line);
+        let head: Vec<u8> = batch.into_iter().flat_map(|b| b.bytes).collect();
+        let (tail, carry) = blocks.into_rest();
+        let reader = self.reader(head.as_slice().chain(carry.as_slice()).chain(tail), format);
+        let mut assembler = std::mem::replace(&mut merge.assembler, self.assembler());
+        let mut totals = Totals::default();
+        let mut emit = |ev: Event| {
+            merge.event(ev, sink)?;
+            Ok(merge.go_on)
+        };
+        self.scan(reader, line, &mut assembler, &mut totals, &mut emit)?;
+        totals.lines += line;
+        // The events went out as they were found: only the totals and the state remain.
+        let rest = BlockResult {
+            events: Vec::new(),
+            totals,
+            assembler,
+        };
+        merge.block(rest, sink)
     }
 
     /// Scans one block with a fresh or a carried assembler, keeping its events.
@@ -554,12 +562,17 @@ impl Merge {
     }
 }
 
-/// The format from the first non-whitespace byte after an optional BOM, or `None` for input
-/// that is empty or whitespace only.
+/// The format as the reader detects it: from the first non-whitespace byte after an optional
+/// BOM, `[` being an array only when `{` or `]` follows (gunicorn's `[2026-...]` lines are
+/// text); `None` for input that is empty or whitespace only.
 fn detect(bytes: &[u8]) -> Option<Format> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    match bytes.iter().find(|b| !b.is_ascii_whitespace())? {
-        b'[' => Some(Format::Array),
+    let mut rest = bytes.iter().skip_while(|b| b.is_ascii_whitespace());
+    match rest.next()? {
+        b'[' => match rest.find(|b| !b.is_ascii_whitespace()) {
+            Some(b'{' | b']') | None => Some(Format::Array),
+            Some(_) => Some(Format::Text),
+        },
         b'{' => Some(Format::Ndjson),
         _ => Some(Format::Text),
     }
@@ -594,6 +607,16 @@ impl<R: Read> Blocks<R> {
             gave_up: false,
             text: None,
         }
+    }
+
+    /// Reads the first block's worth of input and detects its format from it.
+    fn probe(&mut self) -> Result<Option<Format>> {
+        if self.fill(self.size)? == 0 {
+            self.eof = true;
+        }
+        let format = detect(&self.carry);
+        self.text = Some(format == Some(Format::Text));
+        Ok(format)
     }
 
     /// Up to `n` blocks; fewer at the end of the input, none after it.
@@ -631,7 +654,9 @@ impl<R: Read> Blocks<R> {
                     self.lines += memchr::memchr_iter(b'\n', &bytes).count() as u64;
                     return Ok(Some(Block { bytes, first_line }));
                 }
-                _ if self.carry.len() > self.max_entry.saturating_add(self.size) => {
+                // An entry longer than a few blocks: rare, and holding it here besides the
+                // reader's own buffer would double the memory it takes.
+                _ if self.carry.len() > self.size.saturating_mul(4).min(self.max_entry) => {
                     self.gave_up = true;
                     return Ok(None);
                 }
