@@ -440,10 +440,16 @@ fn write_header(out: &mut impl Write, report: &Report, s: &Style) -> io::Result<
 }
 
 fn write_group(out: &mut impl Write, rank: usize, g: &Group, s: &Style) -> io::Result<()> {
-    let head = match &g.exception {
-        Some(ty) if !g.message.is_empty() => format!("{ty}: {}", g.message),
-        Some(ty) => ty.clone(),
-        None => g.message.clone(),
+    // A slow query reads best as its statement with the literals replaced: the subject.
+    let slow = g.category == "slow_query" && g.exception.is_none();
+    let head = match (&g.exception, &g.subject) {
+        (None, Some(statement)) if slow => statement.clone(),
+        (Some(ty), _) if !g.message.is_empty() => format!("{ty}: {}", g.message),
+        (Some(ty), _) => ty.clone(),
+        (None, _) if g.message.trim().is_empty() => {
+            String::from("(an ERROR entry with no message)")
+        }
+        (None, _) => without_postgres_prefix(&g.message).to_string(),
     };
     let count = format!("{:>5}×", g.count);
     writeln!(
@@ -457,7 +463,7 @@ fn write_group(out: &mut impl Write, rank: usize, g: &Group, s: &Style) -> io::R
     let room = WIDTH - pad.len();
     let mut facts = Vec::new();
     let mut used = 0;
-    if let Some(subject) = &g.subject {
+    if let Some(subject) = g.subject.as_ref().filter(|_| !slow) {
         let subject = clip(subject, 44);
         used += "subject ".len() + subject.chars().count() + 3;
         facts.push(format!("subject {}", s.cyan(&subject)));
@@ -499,6 +505,20 @@ fn write_group(out: &mut impl Write, rank: usize, g: &Group, s: &Style) -> io::R
         (None, None) => {}
     }
     Ok(())
+}
+
+/// A Cloud SQL `postgres.log` line without its `2026-11-26 14:07:35.710 UTC [4175]: [1-1]
+/// db=...,user=... ` prefix, which says nothing the group's other lines do not.
+fn without_postgres_prefix(message: &str) -> &str {
+    if !(message.starts_with(|c: char| c.is_ascii_digit()) && message.contains("]: [")) {
+        return message;
+    }
+    ["ERROR:  ", "FATAL:  ", "PANIC:  ", "LOG:  ", "WARNING:  "]
+        .iter()
+        .filter_map(|level| message.find(level))
+        .min()
+        .and_then(|at| message.get(at..))
+        .unwrap_or(message)
 }
 
 /// `netra-backend-staging (00041-abc, 00042-xyz)`: services, with revisions shortened by

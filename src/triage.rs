@@ -173,6 +173,7 @@ impl TriageBuilder {
             known,
             prefilter: Prefilter::new(self.slow_ms),
             pool,
+            memo: Default::default(),
             options: self.clone(),
         })
     }
@@ -186,6 +187,8 @@ pub struct Triage {
     prefilter: Prefilter,
     /// The workers of the parallel path, started once; `None` for one thread.
     pool: Option<std::sync::Arc<rayon::ThreadPool>>,
+    /// Classification outcomes shared by all runs and workers of this triage.
+    memo: std::sync::Arc<std::sync::Mutex<Memo>>,
     options: TriageBuilder,
 }
 
@@ -218,6 +221,19 @@ impl Triage {
         self.classifier.classify(event);
         event.fingerprint = fingerprint::of_event(event);
         event.known_issue = self.known.find(event).cloned();
+    }
+
+    /// [`Triage::finish_event`] through the memo: an event whose content was seen before is
+    /// not classified again. A poisoned memo (a panic elsewhere) is only skipped.
+    fn finish_memoized(&self, ev: &mut Event) {
+        let key = Memo::key(ev);
+        if self.memo.lock().is_ok_and(|memo| memo.recall(key, ev)) {
+            return;
+        }
+        self.finish_event(ev);
+        if let Ok(mut memo) = self.memo.lock() {
+            memo.remember(key, ev);
+        }
     }
 
     fn reader<R: Read>(&self, rdr: R, format: Option<Format>) -> Reader<R> {
@@ -270,7 +286,6 @@ impl Triage {
         emit: &mut dyn FnMut(Event) -> Result<bool>,
     ) -> Result<bool> {
         let prefilter = &self.prefilter;
-        let mut memo = Memo::default();
         let mut found: Vec<Event> = Vec::new();
         let mut scratch = String::new();
         while let Some(framed) = reader.next_entry()? {
@@ -305,7 +320,7 @@ impl Triage {
                 }
             }
             for mut ev in found.drain(..) {
-                memo.finish(self, &mut ev);
+                self.finish_memoized(&mut ev);
                 if !emit(ev)? {
                     return Ok(false);
                 }
@@ -454,12 +469,13 @@ impl Triage {
 /// on every request, every instance), and classifying runs a `RegexSet`, subject and
 /// normalization regexes and the known-issue patterns. The outcome depends only on the kind,
 /// text, statement and service of the event, which make the key.
-#[derive(Default)]
+#[derive(Debug, Default)]
 struct Memo {
     seen: HashMap<u64, Outcome>,
 }
 
 /// The classification fields of an event.
+#[derive(Debug)]
 struct Outcome {
     category: String,
     exception: Option<String>,
@@ -474,24 +490,29 @@ struct Outcome {
 const MEMO_CAPACITY: usize = 4096;
 
 impl Memo {
-    fn finish(&mut self, triage: &Triage, ev: &mut Event) {
-        let key = {
-            let mut h = std::hash::DefaultHasher::new();
-            (ev.kind as u8, &ev.text, &ev.service).hash(&mut h);
-            ev.slow_query.as_ref().map(|q| &q.statement).hash(&mut h);
-            h.finish()
+    fn key(ev: &Event) -> u64 {
+        let mut h = std::hash::DefaultHasher::new();
+        (ev.kind as u8, &ev.text, &ev.service).hash(&mut h);
+        ev.slow_query.as_ref().map(|q| &q.statement).hash(&mut h);
+        h.finish()
+    }
+
+    /// Fills `ev` from an earlier event of the same content; `false` when there was none.
+    fn recall(&self, key: u64, ev: &mut Event) -> bool {
+        let Some(o) = self.seen.get(&key) else {
+            return false;
         };
-        if let Some(o) = self.seen.get(&key) {
-            ev.category.clone_from(&o.category);
-            ev.exception.clone_from(&o.exception);
-            ev.message.clone_from(&o.message);
-            ev.subject.clone_from(&o.subject);
-            ev.frames.clone_from(&o.frames);
-            ev.fingerprint = o.fingerprint;
-            ev.known_issue.clone_from(&o.known_issue);
-            return;
-        }
-        triage.finish_event(ev);
+        ev.category.clone_from(&o.category);
+        ev.exception.clone_from(&o.exception);
+        ev.message.clone_from(&o.message);
+        ev.subject.clone_from(&o.subject);
+        ev.frames.clone_from(&o.frames);
+        ev.fingerprint = o.fingerprint;
+        ev.known_issue.clone_from(&o.known_issue);
+        true
+    }
+
+    fn remember(&mut self, key: u64, ev: &Event) {
         if self.seen.len() >= MEMO_CAPACITY {
             self.seen.clear();
         }
