@@ -288,7 +288,7 @@ impl Assembler {
             if !event.text.is_empty() {
                 event.text.push('\n');
             }
-            event.text.push_str(text.trim_end());
+            event.text.push_str(&bounded(text.trim_end()));
             event.traceback = traceback::parse(&event.text);
             out(event);
             return;
@@ -553,6 +553,21 @@ fn confirm_prefix(prefix: &str, line: &str, machine: &LineMachine) -> Option<usi
             let shorter = prefix.get(..k).unwrap_or("");
             strip_shaped(shorter, line).is_some_and(|rest| machine.clone().feed(rest))
         })
+}
+
+/// A traceback's text with at most [`MAX_LINES`] lines: a 16 MiB entry of frames keeps its
+/// first and last `MAX_LINES / 2` lines around a `...<N lines>...` line, as a split one does,
+/// so that one entry cannot make the event (and its parse) many times its own size.
+fn bounded(text: &str) -> std::borrow::Cow<'_, str> {
+    let total = text.lines().count();
+    if total <= MAX_LINES {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let half = MAX_LINES / 2;
+    let mut out: Vec<String> = text.lines().take(half).map(str::to_string).collect();
+    out.push(format!("    ...<{} lines>...", total - 2 * half));
+    out.extend(text.lines().skip(total - half).map(str::to_string));
+    std::borrow::Cow::Owned(out.join("\n"))
 }
 
 /// The entry's level (§2); for a plain-text line behind a `docker compose` prefix
