@@ -1,7 +1,9 @@
 //! A borrowed view of one Cloud Logging `LogEntry`, and the prefilter that decides which
 //! entries are worth parsing at all.
 //!
-//! SKELETON: the real implementation (issue 2) replaces the bodies, keeping the API.
+//! Only candidate entries are parsed, into an [`Entry`] whose strings borrow from the
+//! reader's buffer (`Cow::Borrowed` unless they hold JSON escapes); invalid UTF-8 and lone
+//! surrogate escapes are decoded lossily into a scratch buffer instead.
 
 use std::borrow::Cow;
 
