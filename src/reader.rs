@@ -114,6 +114,22 @@ impl ReaderBuilder {
         self
     }
 
+    /// A reader over bytes already in memory, which become its buffer as they are: no copy,
+    /// no zeroing. The parallel path's blocks are read this way; [`Reader::into_buffer`]
+    /// gives them back unchanged.
+    pub(crate) fn build_filled(&self, bytes: Vec<u8>) -> Reader<io::Empty> {
+        let mut reader = ReaderBuilder {
+            capacity: 1,
+            ..self.clone()
+        }
+        .build(io::empty());
+        reader.end = bytes.len();
+        reader.buf = bytes;
+        // Nothing more will come: `fill` never rolls or grows the buffer.
+        reader.eof = true;
+        reader
+    }
+
     /// A reader over `rdr`.
     pub fn build<R: Read>(&self, rdr: R) -> Reader<R> {
         Reader {
@@ -526,6 +542,12 @@ impl<R: Read> Reader<R> {
             Kind::Malformed => Framed::Malformed { line: out.line },
             Kind::Oversize => Framed::Oversize { line: out.line },
         }))
+    }
+
+    /// The buffer, for a reader made by [`ReaderBuilder::build_filled`]: its bytes as given,
+    /// since such a reader never reads, rolls or grows it.
+    pub(crate) fn into_buffer(self) -> Vec<u8> {
+        self.buf
     }
 
     /// The detected format; `None` before the first entry is read or for empty input.

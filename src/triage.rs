@@ -261,8 +261,8 @@ impl Triage {
             go_on = go_on && sink.event(&ev)?;
             Ok(go_on)
         };
-        let reader = self.reader(rdr, None);
-        if self.scan(reader, 0, &mut assembler, &mut totals, &mut emit)? {
+        let mut reader = self.reader(rdr, None);
+        if self.scan(&mut reader, 0, &mut assembler, &mut totals, &mut emit)? {
             let mut rest = Vec::new();
             assembler.finish(&mut |ev| rest.push(ev));
             for mut ev in rest {
@@ -280,7 +280,7 @@ impl Triage {
     /// `first_line + 1`. Returns whether the input was read to its end.
     fn scan<R: Read>(
         &self,
-        mut reader: Reader<R>,
+        reader: &mut Reader<R>,
         first_line: u64,
         assembler: &mut Assembler,
         totals: &mut Totals,
@@ -368,20 +368,19 @@ impl Triage {
             let next = pool.in_place_scope(|scope| {
                 scope.spawn(|_| {
                     results = batch
-                        .par_iter()
+                        .into_par_iter()
                         .map(|b| self.scan_block(b, format, None))
                         .collect();
                 });
                 blocks.read_batch(batch_len)
             });
-            for (block, result) in batch.iter().zip(results) {
-                let result = if merge.assembler.has_open() {
+            for scanned in results {
+                let (mut result, block) = scanned?;
+                if merge.assembler.has_open() {
                     let carried = std::mem::replace(&mut merge.assembler, self.assembler());
-                    self.scan_block(block, format, Some(carried))
-                } else {
-                    result
-                };
-                merge.block(result?, sink)?;
+                    result = self.scan_block(block, format, Some(carried))?.0;
+                }
+                merge.block(result, sink)?;
                 if !merge.go_on {
                     break;
                 }
@@ -417,14 +416,14 @@ impl Triage {
         let line = batch.first().map_or(blocks.lines, |b| b.first_line);
         let head: Vec<u8> = batch.into_iter().flat_map(|b| b.bytes).collect();
         let (tail, carry) = blocks.into_rest();
-        let reader = self.reader(head.as_slice().chain(carry.as_slice()).chain(tail), format);
+        let mut reader = self.reader(head.as_slice().chain(carry.as_slice()).chain(tail), format);
         let mut assembler = std::mem::replace(&mut merge.assembler, self.assembler());
         let mut totals = Totals::default();
         let mut emit = |ev: Event| {
             merge.event(ev, sink)?;
             Ok(merge.go_on)
         };
-        self.scan(reader, line, &mut assembler, &mut totals, &mut emit)?;
+        self.scan(&mut reader, line, &mut assembler, &mut totals, &mut emit)?;
         totals.lines += line;
         // The events went out as they were found: only the totals and the state remain.
         let rest = BlockResult {
@@ -435,39 +434,44 @@ impl Triage {
         merge.block(rest, sink)
     }
 
-    /// Scans one block with a fresh or a carried assembler, keeping its events.
+    /// Scans one block with a fresh or a carried assembler, keeping its events; the block
+    /// comes back with the result, for a second scan if the state it started with was wrong.
     fn scan_block(
         &self,
-        block: &Block,
+        block: Block,
         format: Option<Format>,
         carried: Option<Assembler>,
-    ) -> Result<BlockResult> {
+    ) -> Result<(BlockResult, Block)> {
         let mut result = BlockResult {
             events: Vec::new(),
             totals: Totals::default(),
             assembler: carried.unwrap_or_else(|| self.assembler()),
         };
+        let first_line = block.first_line;
         // The first block may start with a BOM: let the reader detect it there.
-        let format = if block.first_line == 0 { None } else { format };
-        let mut reader = ReaderBuilder::new();
-        reader
-            .capacity(self.options.capacity.min(block.bytes.len() + 1))
+        let format = if first_line == 0 { None } else { format };
+        let mut reader = ReaderBuilder::new()
             .max_entry_bytes(self.options.max_entry_bytes)
-            .format(format);
-        let reader = reader.build(block.bytes.as_slice());
+            .format(format)
+            .build_filled(block.bytes);
         let mut emit = |ev: Event| {
             result.events.push(ev);
             Ok(true)
         };
-        self.scan(
-            reader,
-            block.first_line,
+        let scanned = self.scan(
+            &mut reader,
+            first_line,
             &mut result.assembler,
             &mut result.totals,
             &mut emit,
-        )?;
-        result.totals.lines += block.first_line;
-        Ok(result)
+        );
+        let block = Block {
+            bytes: reader.into_buffer(),
+            first_line,
+        };
+        scanned?;
+        result.totals.lines += first_line;
+        Ok((result, block))
     }
 }
 
@@ -693,20 +697,10 @@ impl<R: Read> Blocks<R> {
     }
 
     /// Reads until `carry` holds `want` bytes or the input ends; returns the bytes read.
+    /// `read_to_end` appends without zeroing the room first.
     fn fill(&mut self, want: usize) -> Result<usize> {
-        let start = self.carry.len();
-        self.carry.resize(want.max(start), 0);
-        let mut end = start;
-        while end < self.carry.len() {
-            match self.rdr.read(self.carry.get_mut(end..).unwrap_or(&mut [])) {
-                Ok(0) => break,
-                Ok(n) => end += n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e.into()),
-            }
-        }
-        self.carry.truncate(end);
-        Ok(end - start)
+        let room = want.saturating_sub(self.carry.len()) as u64;
+        Ok((&mut self.rdr).take(room).read_to_end(&mut self.carry)?)
     }
 
     /// The unread input and the bytes read past the last block.
