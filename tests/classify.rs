@@ -4,29 +4,17 @@
 use proptest::prelude::*;
 
 use logtriage::{
-    Classifier, Error, Event, EventKind, Exception, Fingerprint, Frame, Link, Severity, SlowQuery,
+    Classifier, Entry, Error, Event, EventKind, Exception, Frame, Link, Severity, SlowQuery,
     Traceback,
 };
 
 fn blank(kind: EventKind, text: &str) -> Event {
     Event {
-        kind,
         line: 1,
-        insert_ids: Vec::new(),
-        timestamp: None,
-        service: None,
-        revision: None,
         severity: Severity::Error,
         text: text.to_string(),
-        traceback: None,
-        slow_query: None,
         category: String::new(),
-        exception: None,
-        message: String::new(),
-        subject: None,
-        frames: Vec::new(),
-        fingerprint: Fingerprint::default(),
-        known_issue: None,
+        ..Event::new(kind, &Entry::default())
     }
 }
 

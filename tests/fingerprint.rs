@@ -2,8 +2,8 @@
 //! type or category is another; the value itself never drifts.
 
 use logtriage::{
-    normalize_message, Classifier, Event, EventKind, Exception, Fingerprint, Frame, Link, Severity,
-    Traceback,
+    normalize_message, Classifier, Entry, Event, EventKind, Exception, Fingerprint, Frame, Link,
+    Severity, Traceback,
 };
 use proptest::prelude::*;
 
@@ -28,23 +28,15 @@ fn exception(type_name: &str, message: &str, frames: Vec<Frame>) -> Exception {
 /// A classified traceback event as one instance of one revision logged it on one day.
 fn event(chain: Vec<Exception>, timestamp: &str, revision: &str, instance_line: u64) -> Event {
     let mut ev = Event {
-        kind: EventKind::Traceback,
         line: instance_line,
         insert_ids: vec![format!("65f1a2b3000{instance_line}")],
         timestamp: Some(timestamp.to_string()),
         service: Some("netra-backend-staging".to_string()),
         revision: Some(revision.to_string()),
         severity: Severity::Error,
-        text: String::new(),
         traceback: Some(Traceback { chain }),
-        slow_query: None,
         category: String::new(),
-        exception: None,
-        message: String::new(),
-        subject: None,
-        frames: Vec::new(),
-        fingerprint: Fingerprint::default(),
-        known_issue: None,
+        ..Event::new(EventKind::Traceback, &Entry::default())
     };
     Classifier::builtin().classify(&mut ev);
     ev.fingerprint = Fingerprint::of(&ev);

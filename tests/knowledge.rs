@@ -2,30 +2,19 @@
 //! staging fixture's links; suggested titles.
 
 use logtriage::{
-    suggest_title, Classifier, Error, Event, EventKind, Exception, Fingerprint, Frame, KnownIssues,
-    Link, Severity, SlowQuery, Traceback,
+    suggest_title, Classifier, Entry, Error, Event, EventKind, Exception, Frame, KnownIssues, Link,
+    Severity, SlowQuery, Traceback,
 };
 use std::path::Path;
 
 fn blank(kind: EventKind, text: &str, service: Option<&str>) -> Event {
     Event {
-        kind,
         line: 1,
-        insert_ids: Vec::new(),
-        timestamp: None,
         service: service.map(str::to_string),
-        revision: None,
         severity: Severity::Error,
         text: text.to_string(),
-        traceback: None,
-        slow_query: None,
         category: String::new(),
-        exception: None,
-        message: String::new(),
-        subject: None,
-        frames: Vec::new(),
-        fingerprint: Fingerprint::default(),
-        known_issue: None,
+        ..Event::new(kind, &Entry::default())
     }
 }
 

@@ -5,7 +5,10 @@
 use logtriage::{Format, Framed, Prefilter, ReaderBuilder};
 use proptest::prelude::*;
 use serde_json::{json, Value};
-use std::io::{self, Read};
+mod support;
+
+use std::io::Read;
+use support::Chunked;
 
 /// Message texts as Cloud Run services print them; some are candidates, some hold JSON's
 /// structural characters inside strings.
@@ -101,24 +104,6 @@ impl Seen {
             self.malformed.len(),
             self.oversize.len(),
         )
-    }
-}
-
-/// A `Read` that hands out the input in chunks of the given sizes (cycled).
-struct Chunked<'a> {
-    data: &'a [u8],
-    sizes: Vec<usize>,
-    i: usize,
-}
-
-impl Read for Chunked<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let size = self.sizes[self.i % self.sizes.len()].max(1);
-        self.i += 1;
-        let n = size.min(buf.len()).min(self.data.len());
-        buf[..n].copy_from_slice(&self.data[..n]);
-        self.data = &self.data[n..];
-        Ok(n)
     }
 }
 

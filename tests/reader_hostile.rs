@@ -3,7 +3,10 @@
 
 use logtriage::{Entry, Framed, ReaderBuilder};
 use proptest::prelude::*;
-use std::io::{self, Read};
+mod support;
+
+use std::io::Read;
+use support::Chunked;
 
 /// Bytes biased towards JSON's structure, so the scanners' corner cases come up often.
 fn hostile_bytes() -> impl Strategy<Value = Vec<u8>> {
@@ -12,24 +15,6 @@ fn hostile_bytes() -> impl Strategy<Value = Vec<u8>> {
         1 => any::<u8>(),
     ];
     proptest::collection::vec(byte, 0..300)
-}
-
-/// A `Read` that hands out the input in chunks of the given sizes (cycled).
-struct Chunked<'a> {
-    data: &'a [u8],
-    sizes: Vec<usize>,
-    i: usize,
-}
-
-impl Read for Chunked<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let size = self.sizes[self.i % self.sizes.len()].max(1);
-        self.i += 1;
-        let n = size.min(buf.len()).min(self.data.len());
-        buf[..n].copy_from_slice(&self.data[..n]);
-        self.data = &self.data[n..];
-        Ok(n)
-    }
 }
 
 /// Everything a run reports, entries parsed as `LogEntry` (which must not panic either).
