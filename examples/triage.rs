@@ -462,7 +462,7 @@ fn write_group(out: &mut impl Write, rank: usize, g: &Group, s: &Style) -> io::R
         (None, _) if g.message.trim().is_empty() => {
             String::from("(an ERROR entry with no message)")
         }
-        (None, _) => without_postgres_prefix(&g.message).to_string(),
+        (None, _) => g.message.clone(),
     };
     let count = format!("{:>5}×", g.count);
     writeln!(
@@ -518,20 +518,6 @@ fn write_group(out: &mut impl Write, rank: usize, g: &Group, s: &Style) -> io::R
         (None, None) => {}
     }
     Ok(())
-}
-
-/// A Cloud SQL `postgres.log` line without its `2026-11-26 14:07:35.710 UTC [4175]: [1-1]
-/// db=...,user=... ` prefix, which says nothing the group's other lines do not.
-fn without_postgres_prefix(message: &str) -> &str {
-    if !(message.starts_with(|c: char| c.is_ascii_digit()) && message.contains("]: [")) {
-        return message;
-    }
-    ["ERROR:  ", "FATAL:  ", "PANIC:  ", "LOG:  ", "WARNING:  "]
-        .iter()
-        .filter_map(|level| message.find(level))
-        .min()
-        .and_then(|at| message.get(at..))
-        .unwrap_or(message)
 }
 
 /// `netra-backend-staging (00041-abc, 00042-xyz)`: services, with revisions shortened by

@@ -262,7 +262,11 @@ impl Classifier {
                 }
             }
         }
-        event.message = first_line(&event.text, MAX_MESSAGE_CHARS);
+        // The words of the record, not its logger's timestamp, pid and level prefix.
+        event.message = first_line(
+            crate::knowledge::without_log_prefix(&event.text),
+            MAX_MESSAGE_CHARS,
+        );
         if event.kind == EventKind::OutOfMemory {
             event.category = "out_of_memory".to_string();
             return;

@@ -306,7 +306,7 @@ fn compose_title(event: &Event, place: &str) -> String {
 /// column, timestamps, `[pid]`, Cloud SQL's `[1-1] db=...,user=...`, level words
 /// (`ERROR:root:`, `[ERROR]`, `ERROR:`) and a bracketed logger name. A title needs the words
 /// after them.
-fn without_log_prefix(message: &str) -> &str {
+pub(crate) fn without_log_prefix(message: &str) -> &str {
     static PREFIX: OnceLock<Regex> = OnceLock::new();
     let prefix = PREFIX.get_or_init(|| {
         Regex::new(concat!(
