@@ -283,6 +283,28 @@ pub struct Reader<R> {
     mid_line: bool,
 }
 
+/// The format of an input whose first non-whitespace byte is `first`; `next` is the first
+/// non-whitespace byte after it (`None` when the look-ahead ran out). gunicorn's text lines
+/// start with `[` too: an array holds objects.
+fn format_of(first: u8, next: Option<u8>) -> Format {
+    match (first, next) {
+        (b'{', _) => Format::Ndjson,
+        (b'[', Some(b'{' | b']') | None) => Format::Array,
+        _ => Format::Text,
+    }
+}
+
+/// The format a [`Reader`] detects for an input that starts with `bytes` (a BOM skipped), or
+/// `None` when they are empty or whitespace only. The parallel path decides from its first
+/// block whether it can cut the input at all.
+pub(crate) fn sniff_format(bytes: &[u8]) -> Option<Format> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let mut rest = bytes.iter().copied().skip_while(|&b| is_ws(b));
+    let first = rest.next()?;
+    let next = rest.find(|&b| !is_ws(b));
+    Some(format_of(first, next))
+}
+
 fn is_ws(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\r' | b'\n')
 }
@@ -788,18 +810,13 @@ impl<R: Read> Reader<R> {
             self.phase = Phase::Done;
             return Ok(Flow::Again);
         };
-        let format = match b {
-            b'{' => Format::Ndjson,
-            // gunicorn's text lines start with `[` too: an array holds objects.
-            b'[' => match self.peek_non_ws(i + 1)? {
-                Some(j) => match self.buffer().get(j) {
-                    Some(b'{' | b']') => Format::Array,
-                    _ => Format::Text,
-                },
-                None => Format::Array,
-            },
-            _ => Format::Text,
+        let next = match b {
+            b'[' => self
+                .peek_non_ws(i + 1)?
+                .and_then(|j| self.buffer().get(j).copied()),
+            _ => None,
         };
+        let format = format_of(b, next);
         self.format = Some(format);
         self.phase = match format {
             Format::Array => {
@@ -961,6 +978,31 @@ impl<R: Read> Reader<R> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sniff_format_agrees_with_the_reader() {
+        let inputs: &[&[u8]] = &[
+            b"",
+            b"  \n\t",
+            b"\xEF\xBB\xBF{\"a\":1}\n",
+            b"[\n  {\"a\": 1}\n]\n",
+            b"[]",
+            b"[",
+            b"[2026-11-27 07:01:02 +0000] [7] [ERROR] Exception in worker process\n",
+            b"\r\n  {\"severity\":\"ERROR\"}\n",
+            b"Traceback (most recent call last):\n",
+        ];
+        for input in inputs {
+            let mut rdr = ReaderBuilder::new().build(*input);
+            while rdr.next_entry().expect("in memory").is_some() {}
+            assert_eq!(
+                sniff_format(input),
+                rdr.format(),
+                "{:?}",
+                String::from_utf8_lossy(input)
+            );
+        }
+    }
 
     /// A framed entry written short: `E3:{..}` (entry on line 3), `M3`, `O3`.
     fn frames_with(

@@ -57,16 +57,26 @@ impl Totals {
 
     /// Adds the totals of the shard that follows this one.
     pub fn merge(&mut self, next: &Totals) {
+        let offset = self.lines;
+        self.add_counts(next, offset);
+        self.lines += next.lines;
+    }
+
+    /// Adds the counts of `next`, whose malformed lines are `line_offset` lines before
+    /// their place in this input (0 when they are numbered in this input already).
+    pub(crate) fn add_counts(&mut self, next: &Totals, line_offset: u64) {
         self.entries += next.entries;
         self.ok += next.ok;
         self.malformed += next.malformed;
         self.oversize += next.oversize;
         self.events += next.events;
         let room = MALFORMED_LINES_KEPT.saturating_sub(self.malformed_lines.len());
-        let offset = self.lines;
-        self.malformed_lines
-            .extend(next.malformed_lines.iter().take(room).map(|l| l + offset));
-        self.lines += next.lines;
+        self.malformed_lines.extend(
+            next.malformed_lines
+                .iter()
+                .take(room)
+                .map(|l| l + line_offset),
+        );
     }
 }
 

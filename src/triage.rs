@@ -5,8 +5,8 @@ use crate::classify::Classifier;
 use crate::entry::{Entry, Prefilter};
 use crate::event::{Assembler, AssemblerOptions, Event};
 use crate::knowledge::{self, KnownIssues};
-use crate::reader::{Format, Framed, Reader, ReaderBuilder, DEFAULT_MAX_ENTRY_BYTES};
-use crate::report::{Report, Totals, MALFORMED_LINES_KEPT};
+use crate::reader::{sniff_format, Format, Framed, Reader, ReaderBuilder, DEFAULT_MAX_ENTRY_BYTES};
+use crate::report::{Report, Totals};
 use crate::{fingerprint, Error, Result};
 use rayon::prelude::*;
 
@@ -565,16 +565,9 @@ struct Merge {
 
 impl Merge {
     fn block<S: Sink + ?Sized>(&mut self, result: BlockResult, sink: &mut S) -> Result<()> {
-        // Block totals carry absolute lines already: add them without Totals::merge's offset.
+        // Blocks number their lines in the whole input already: no offset.
         let t = result.totals;
-        self.totals.entries += t.entries;
-        self.totals.ok += t.ok;
-        self.totals.malformed += t.malformed;
-        self.totals.oversize += t.oversize;
-        let room = MALFORMED_LINES_KEPT.saturating_sub(self.totals.malformed_lines.len());
-        self.totals
-            .malformed_lines
-            .extend(t.malformed_lines.into_iter().take(room));
+        self.totals.add_counts(&t, 0);
         self.totals.lines = self.totals.lines.max(t.lines);
         self.assembler = result.assembler;
         for ev in result.events {
@@ -590,22 +583,6 @@ impl Merge {
         self.report.add(&ev, knowledge::suggest_title);
         self.go_on = sink.event(&ev)?;
         Ok(())
-    }
-}
-
-/// The format as the reader detects it: from the first non-whitespace byte after an optional
-/// BOM, `[` being an array only when `{` or `]` follows (gunicorn's `[2026-...]` lines are
-/// text); `None` for input that is empty or whitespace only.
-fn detect(bytes: &[u8]) -> Option<Format> {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let mut rest = bytes.iter().skip_while(|b| b.is_ascii_whitespace());
-    match rest.next()? {
-        b'[' => match rest.find(|b| !b.is_ascii_whitespace()) {
-            Some(b'{' | b']') | None => Some(Format::Array),
-            Some(_) => Some(Format::Text),
-        },
-        b'{' => Some(Format::Ndjson),
-        _ => Some(Format::Text),
     }
 }
 
@@ -645,7 +622,7 @@ impl<R: Read> Blocks<R> {
         if self.fill(self.size)? == 0 {
             self.eof = true;
         }
-        let format = detect(&self.carry);
+        let format = sniff_format(&self.carry);
         self.text = Some(format == Some(Format::Text));
         Ok(format)
     }
@@ -670,7 +647,7 @@ impl<R: Read> Blocks<R> {
             }
             let text = *self
                 .text
-                .get_or_insert_with(|| detect(&self.carry) == Some(Format::Text));
+                .get_or_insert_with(|| sniff_format(&self.carry) == Some(Format::Text));
             let cut = if self.eof {
                 Some(self.carry.len())
             } else {
