@@ -430,9 +430,12 @@ impl Assembler {
 
     /// Notes that a non-candidate entry went by unparsed (it counts for the bound on how long
     /// a split traceback may stay open).
+    #[inline]
     pub(crate) fn skip(&mut self) {
         self.tick += 1;
-        self.expire();
+        if !(self.open.is_empty() && self.pending.is_empty()) {
+            self.expire();
+        }
     }
 
     /// Flushes every open traceback at the end of the input.
@@ -464,12 +467,16 @@ impl Assembler {
                 i += 1;
             }
         }
-        let (stale, keep): (Vec<Pending>, Vec<Pending>) = self
-            .pending
-            .drain(..)
-            .partition(|p| tick.saturating_sub(p.tick) > MAX_PENDING_IDLE);
-        self.pending = keep;
-        self.ready.extend(stale.into_iter().map(|p| p.event));
+        // In place: this runs for every entry while anything waits.
+        let mut i = 0;
+        while let Some(p) = self.pending.get(i) {
+            if tick.saturating_sub(p.tick) > MAX_PENDING_IDLE {
+                let stale = self.pending.remove(i);
+                self.ready.push(stale.event);
+            } else {
+                i += 1;
+            }
+        }
     }
 
     /// Flushes the oldest open traceback or pending header when every slot is taken.

@@ -38,7 +38,7 @@ mod traceback;
 mod triage;
 
 pub use classify::{Classifier, BUILTIN_CATEGORIES};
-pub use entry::{Entry, EntryError, Prefilter, Severity};
+pub use entry::{Ahead, Entry, EntryError, Prefilter, Severity};
 pub use error::{Error, Result};
 pub use event::{Event, EventKind, SlowQuery};
 pub use fingerprint::{is_in_app, normalize_message, Fingerprint};

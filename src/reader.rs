@@ -67,6 +67,19 @@ pub enum Framed<'buf> {
     },
 }
 
+/// An entry as [`Reader::next_entry`] frames it, with its place in the input and the bytes
+/// read after it.
+pub(crate) struct Lookahead<'buf> {
+    pub(crate) framed: Framed<'buf>,
+    /// The input offset of the entry's first byte (for malformed and oversize entries, at or
+    /// before their end).
+    pub(crate) entry_at: u64,
+    /// The bytes buffered after the entry, not yet framed.
+    pub(crate) rest: &'buf [u8],
+    /// The input offset of `rest`'s first byte.
+    pub(crate) rest_at: u64,
+}
+
 /// Builds a [`Reader`].
 #[derive(Clone, Debug)]
 pub struct ReaderBuilder {
@@ -542,16 +555,39 @@ impl<R: Read> Reader<R> {
     /// Errors are the input's read errors only; bad input is reported as
     /// [`Framed::Malformed`] or [`Framed::Oversize`].
     pub fn next_entry(&mut self) -> io::Result<Option<Framed<'_>>> {
-        let out = loop {
+        Ok(self.next_out()?.map(|out| self.framed(out)))
+    }
+
+    /// [`Reader::next_entry`], with where the entry starts in the input and the bytes
+    /// buffered after it, for a caller that searches ahead of the framing ([`crate::Ahead`]).
+    pub(crate) fn next_entry_ahead(&mut self) -> io::Result<Option<Lookahead<'_>>> {
+        let Some(out) = self.next_out()? else {
+            return Ok(None);
+        };
+        // `out.start <= pos` for every entry: it was consumed before it is yielded.
+        let entry_at = self.consumed - (self.pos.saturating_sub(out.start)) as u64;
+        Ok(Some(Lookahead {
+            framed: self.framed(out),
+            entry_at,
+            rest: self.buffer(),
+            rest_at: self.consumed,
+        }))
+    }
+
+    fn next_out(&mut self) -> io::Result<Option<Out>> {
+        loop {
             match self.step()? {
                 Flow::Again => {}
-                Flow::Yield(out) => break out,
+                Flow::Yield(out) => return Ok(Some(out)),
             }
             if self.phase == Phase::Done {
                 return Ok(None);
             }
-        };
-        Ok(Some(match out.kind {
+        }
+    }
+
+    fn framed(&self, out: Out) -> Framed<'_> {
+        match out.kind {
             Kind::Entry { json } => Framed::Entry {
                 bytes: out
                     .start
@@ -563,7 +599,7 @@ impl<R: Read> Reader<R> {
             },
             Kind::Malformed => Framed::Malformed { line: out.line },
             Kind::Oversize => Framed::Oversize { line: out.line },
-        }))
+        }
     }
 
     /// The buffer, for a reader made by [`ReaderBuilder::build_filled`]: its bytes as given,

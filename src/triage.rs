@@ -2,7 +2,7 @@
 //! fingerprints, known issues and the report, behind one builder.
 
 use crate::classify::Classifier;
-use crate::entry::{Entry, Prefilter};
+use crate::entry::{Ahead, Entry, Prefilter};
 use crate::event::{Assembler, AssemblerOptions, Event};
 use crate::knowledge::{self, KnownIssues};
 use crate::reader::{sniff_format, Format, Framed, Reader, ReaderBuilder, DEFAULT_MAX_ENTRY_BYTES};
@@ -289,7 +289,8 @@ impl Triage {
         let prefilter = &self.prefilter;
         let mut found: Vec<Event> = Vec::new();
         let mut scratch = String::new();
-        while let Some(framed) = reader.next_entry()? {
+        let mut ahead = Ahead::default();
+        while let Some((framed, candidate)) = ahead.next_entry(prefilter, reader)? {
             match framed {
                 Framed::Oversize { .. } => {
                     totals.oversize();
@@ -297,9 +298,8 @@ impl Triage {
                 }
                 Framed::Malformed { line } => totals.malformed(first_line + line),
                 Framed::Entry { bytes, line, json } => {
-                    let wanted = self.options.validate
-                        || prefilter.is_candidate(bytes)
-                        || assembler.may_continue(bytes);
+                    let wanted =
+                        self.options.validate || candidate || assembler.may_continue(bytes);
                     if !wanted {
                         totals.ok();
                         assembler.skip();

@@ -1,7 +1,7 @@
 //! Framing and prefiltering non-candidate entries allocates nothing per entry: the number of
 //! allocations does not grow with the number of entries (issue 2, "what must hold" 2).
 
-use logtriage::{Framed, Prefilter, ReaderBuilder};
+use logtriage::{Ahead, Framed, Prefilter, ReaderBuilder};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
@@ -85,10 +85,12 @@ fn scan_allocs(input: &[u8], prefilter: &Prefilter) -> (u64, usize) {
     let mut reader = ReaderBuilder::new().build(input);
     let mut entries = 0;
     let mut candidates = 0;
-    while let Some(framed) = reader.next_entry().unwrap() {
-        if let Framed::Entry { bytes, .. } = framed {
+    // The pipeline's loop: the prefilter searches ahead of the framing.
+    let mut ahead = Ahead::default();
+    while let Some((framed, candidate)) = ahead.next_entry(prefilter, &mut reader).unwrap() {
+        if let Framed::Entry { .. } = framed {
             entries += 1;
-            candidates += usize::from(prefilter.is_candidate(bytes));
+            candidates += usize::from(candidate);
         }
     }
     assert_eq!(candidates, 0);

@@ -2,7 +2,7 @@
 //! and candidates whatever the format (NDJSON or a gcloud array), the chunking of the input
 //! and the buffer's starting capacity, and agree with a naive, obviously-correct oracle.
 
-use logtriage::{Format, Framed, Prefilter, ReaderBuilder};
+use logtriage::{Ahead, Format, Framed, Prefilter, ReaderBuilder};
 use proptest::prelude::*;
 use serde_json::{json, Value};
 mod support;
@@ -120,7 +120,10 @@ fn run(rdr: impl Read, capacity: usize, max: usize) -> Seen {
         format: None,
         lines: 0,
     };
-    while let Some(framed) = reader.next_entry().unwrap() {
+    // The pipeline's way (one search ahead over many entries) against the prefilter's
+    // answer for each entry on its own.
+    let mut ahead = Ahead::default();
+    while let Some((framed, candidate)) = ahead.next_entry(&prefilter, &mut reader).unwrap() {
         match framed {
             Framed::Entry { bytes, line, json } => {
                 let value = if json {
@@ -128,8 +131,8 @@ fn run(rdr: impl Read, capacity: usize, max: usize) -> Seen {
                 } else {
                     Some(Value::String(String::from_utf8_lossy(bytes).into_owned()))
                 };
-                seen.entries
-                    .push((value, line, prefilter.is_candidate(bytes)));
+                assert_eq!(candidate, prefilter.is_candidate(bytes), "line {line}");
+                seen.entries.push((value, line, candidate));
             }
             Framed::Malformed { line } => seen.malformed.push(line),
             Framed::Oversize { line } => seen.oversize.push(line),
