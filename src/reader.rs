@@ -128,15 +128,15 @@ impl ReaderBuilder {
     }
 
     /// A reader over bytes already in memory, which become its buffer as they are: no copy,
-    /// no zeroing. The parallel path's blocks are read this way; [`Reader::into_buffer`]
+    /// no zeroing; `bytes[len..]` is ignored. The parallel path's blocks are read this way; [`Reader::into_buffer`]
     /// gives them back unchanged.
-    pub(crate) fn build_filled(&self, bytes: Vec<u8>) -> Reader<io::Empty> {
+    pub(crate) fn build_filled(&self, bytes: Vec<u8>, len: usize) -> Reader<io::Empty> {
         let mut reader = ReaderBuilder {
             capacity: 1,
             ..self.clone()
         }
         .build(io::empty());
-        reader.end = bytes.len();
+        reader.end = len.min(bytes.len());
         reader.buf = bytes;
         // Nothing more will come: `fill` never rolls or grows the buffer.
         reader.eof = true;

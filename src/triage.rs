@@ -355,36 +355,31 @@ impl Triage {
             go_on: true,
         };
         let mut batch = first;
+        // Scanned blocks waiting to be merged: this thread merges one batch while the workers
+        // scan the next, so that re-scans and the report do not leave the workers idle.
+        let mut scanned = Vec::new();
         while merge.go_on {
-            if blocks.gave_up {
-                self.finish_sequentially(batch, blocks, format, &mut merge, sink)?;
+            if blocks.gave_up || batch.is_empty() {
+                self.merge_scanned(scanned, format, &mut blocks, &mut merge, sink)?;
+                if blocks.gave_up && merge.go_on {
+                    self.finish_sequentially(batch, blocks, format, &mut merge, sink)?;
+                }
                 break;
             }
-            if batch.is_empty() {
-                break;
-            }
-            // Workers scan this batch while this thread reads the next one.
             let mut results = Vec::new();
-            let next = pool.in_place_scope(|scope| {
+            let previous = std::mem::take(&mut scanned);
+            let (merged, next) = pool.in_place_scope(|scope| {
                 scope.spawn(|_| {
                     results = batch
                         .into_par_iter()
                         .map(|b| self.scan_block(b, format, None))
                         .collect();
                 });
-                blocks.read_batch(batch_len)
+                let merged = self.merge_scanned(previous, format, &mut blocks, &mut merge, sink);
+                (merged, blocks.read_batch(batch_len))
             });
-            for scanned in results {
-                let (mut result, block) = scanned?;
-                if merge.assembler.has_open() {
-                    let carried = std::mem::replace(&mut merge.assembler, self.assembler());
-                    result = self.scan_block(block, format, Some(carried))?.0;
-                }
-                merge.block(result, sink)?;
-                if !merge.go_on {
-                    break;
-                }
-            }
+            merged?;
+            scanned = results;
             batch = next?;
         }
         if merge.go_on {
@@ -403,6 +398,31 @@ impl Triage {
         Ok(merge.report)
     }
 
+    /// Merges scanned blocks in input order. A block that starts while a split traceback
+    /// is open is scanned again, with the carried assembler.
+    fn merge_scanned<R: Read, S: Sink + ?Sized>(
+        &self,
+        scanned: Vec<Result<(BlockResult, Block)>>,
+        format: Option<Format>,
+        blocks: &mut Blocks<R>,
+        merge: &mut Merge,
+        sink: &mut S,
+    ) -> Result<()> {
+        for one in scanned {
+            if !merge.go_on {
+                break;
+            }
+            let (mut result, mut block) = one?;
+            if merge.assembler.has_open() {
+                let carried = std::mem::replace(&mut merge.assembler, self.assembler());
+                (result, block) = self.scan_block(block, format, Some(carried))?;
+            }
+            blocks.recycle(block.bytes);
+            merge.block(result, sink)?;
+        }
+        Ok(())
+    }
+
     /// The rest of the input after an entry longer than a few blocks: the sequential way, which
     /// skips an oversize entry without holding it whole.
     fn finish_sequentially<R: Read, S: Sink + ?Sized>(
@@ -414,7 +434,11 @@ impl Triage {
         sink: &mut S,
     ) -> Result<()> {
         let line = batch.first().map_or(blocks.lines, |b| b.first_line);
-        let head: Vec<u8> = batch.into_iter().flat_map(|b| b.bytes).collect();
+        let head: Vec<u8> = batch
+            .iter()
+            .flat_map(|b| b.bytes.get(..b.len).unwrap_or(&[]))
+            .copied()
+            .collect();
         let (tail, carry) = blocks.into_rest();
         let mut reader = self.reader(head.as_slice().chain(carry.as_slice()).chain(tail), format);
         let mut assembler = std::mem::replace(&mut merge.assembler, self.assembler());
@@ -453,7 +477,7 @@ impl Triage {
         let mut reader = ReaderBuilder::new()
             .max_entry_bytes(self.options.max_entry_bytes)
             .format(format)
-            .build_filled(block.bytes);
+            .build_filled(block.bytes, block.len);
         let mut emit = |ev: Event| {
             result.events.push(ev);
             Ok(true)
@@ -467,6 +491,7 @@ impl Triage {
         );
         let block = Block {
             bytes: reader.into_buffer(),
+            len: block.len,
             first_line,
         };
         scanned?;
@@ -539,9 +564,10 @@ impl Memo {
     }
 }
 
-/// A part of the input that starts and ends at entry boundaries.
+/// A part of the input that starts and ends at entry boundaries: `bytes[..len]`.
 struct Block {
     bytes: Vec<u8>,
+    len: usize,
     /// Lines before the block.
     first_line: u64,
 }
@@ -589,18 +615,24 @@ impl Merge {
 /// Cuts the input into blocks that end at entry boundaries: after a `\n` that is followed by
 /// `{` (NDJSON: only a new object starts a line with `{`; lines inside a pretty-printed object
 /// are indented) or, in text, after any `\n`.
+///
+/// Buffers go round: a scanned block's buffer comes back ([`Blocks::recycle`]) for a later
+/// one, and is never cleared, so it is neither zeroed again nor page-faulted in again (a
+/// fresh half-megabyte buffer comes from `mmap`; both showed in the profile).
 struct Blocks<R> {
     rdr: R,
     size: usize,
     max_entry: usize,
-    /// Bytes read past the last boundary.
+    /// The next block's buffer: `carry[..filled]` are the bytes read past the last boundary.
     carry: Vec<u8>,
+    filled: usize,
     /// Lines before `carry`.
     lines: u64,
     eof: bool,
     /// No boundary within `max_entry` bytes: the caller must go on sequentially.
     gave_up: bool,
     text: Option<bool>,
+    spare: Vec<Vec<u8>>,
 }
 
 impl<R: Read> Blocks<R> {
@@ -610,11 +642,17 @@ impl<R: Read> Blocks<R> {
             size,
             max_entry,
             carry: Vec::new(),
+            filled: 0,
             lines: 0,
             eof: false,
             gave_up: false,
             text: None,
+            spare: Vec::new(),
         }
+    }
+
+    fn carried(&self) -> &[u8] {
+        self.carry.get(..self.filled).unwrap_or(&[])
     }
 
     /// Reads the first block's worth of input and detects its format from it.
@@ -622,7 +660,7 @@ impl<R: Read> Blocks<R> {
         if self.fill(self.size)? == 0 {
             self.eof = true;
         }
-        let format = sniff_format(&self.carry);
+        let format = sniff_format(self.carried());
         self.text = Some(format == Some(Format::Text));
         Ok(format)
     }
@@ -641,30 +679,26 @@ impl<R: Read> Blocks<R> {
 
     fn next_block(&mut self) -> Result<Option<Block>> {
         loop {
-            let want = self.carry.len() + self.size;
+            let want = self.filled + self.size;
             if !self.eof && self.fill(want)? == 0 {
                 self.eof = true;
             }
-            let text = *self
-                .text
-                .get_or_insert_with(|| sniff_format(&self.carry) == Some(Format::Text));
+            let text = match self.text {
+                Some(text) => text,
+                None => sniff_format(self.carried()) == Some(Format::Text),
+            };
+            self.text = Some(text);
             let cut = if self.eof {
-                Some(self.carry.len())
+                Some(self.filled)
             } else {
-                last_boundary(&self.carry, text)
+                last_boundary(self.carried(), text)
             };
             match cut {
                 Some(0) if self.eof => return Ok(None),
-                Some(cut) if cut > 0 => {
-                    let rest = self.carry.split_off(cut);
-                    let bytes = std::mem::replace(&mut self.carry, rest);
-                    let first_line = self.lines;
-                    self.lines += memchr::memchr_iter(b'\n', &bytes).count() as u64;
-                    return Ok(Some(Block { bytes, first_line }));
-                }
+                Some(cut) if cut > 0 => return Ok(Some(self.cut(cut))),
                 // An entry longer than a few blocks: rare, and holding it here besides the
                 // reader's own buffer would double the memory it takes.
-                _ if self.carry.len() > self.size.saturating_mul(4).min(self.max_entry) => {
+                _ if self.filled > self.size.saturating_mul(4).min(self.max_entry) => {
                     self.gave_up = true;
                     return Ok(None);
                 }
@@ -673,15 +707,63 @@ impl<R: Read> Blocks<R> {
         }
     }
 
+    /// The block of `carry[..cut]`; the bytes after it move to a spare buffer.
+    fn cut(&mut self, cut: usize) -> Block {
+        let rest = self.carry.get(cut..self.filled).unwrap_or(&[]);
+        let mut next = self.spare.pop().unwrap_or_default();
+        if next.len() < rest.len() {
+            next.resize(rest.len(), 0);
+        }
+        if let Some(head) = next.get_mut(..rest.len()) {
+            head.copy_from_slice(rest);
+        }
+        self.filled = rest.len();
+        let bytes = std::mem::replace(&mut self.carry, next);
+        let first_line = self.lines;
+        let content = bytes.get(..cut).unwrap_or(&[]);
+        self.lines += memchr::memchr_iter(b'\n', content).count() as u64;
+        Block {
+            bytes,
+            len: cut,
+            first_line,
+        }
+    }
+
     /// Reads until `carry` holds `want` bytes or the input ends; returns the bytes read.
-    /// `read_to_end` appends without zeroing the room first.
     fn fill(&mut self, want: usize) -> Result<usize> {
-        let room = want.saturating_sub(self.carry.len()) as u64;
-        Ok((&mut self.rdr).take(room).read_to_end(&mut self.carry)?)
+        if self.carry.len() < want {
+            // Zeroed once per buffer, not per block.
+            self.carry.resize(want, 0);
+        }
+        let start = self.filled;
+        while let Some(room) = self
+            .carry
+            .get_mut(self.filled..want)
+            .filter(|r| !r.is_empty())
+        {
+            let room_len = room.len();
+            match self.rdr.read(room) {
+                Ok(0) => break,
+                // A misbehaving reader may claim more than the room it was given.
+                Ok(n) => self.filled += n.min(room_len),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(self.filled - start)
+    }
+
+    /// Takes back the buffer of a scanned block.
+    fn recycle(&mut self, bytes: Vec<u8>) {
+        // Two batches are in flight at most; keep that many.
+        if self.spare.len() < 16 {
+            self.spare.push(bytes);
+        }
     }
 
     /// The unread input and the bytes read past the last block.
-    fn into_rest(self) -> (R, Vec<u8>) {
+    fn into_rest(mut self) -> (R, Vec<u8>) {
+        self.carry.truncate(self.filled);
         (self.rdr, self.carry)
     }
 }
