@@ -463,6 +463,7 @@ pub struct Ahead {
 impl Ahead {
     /// The next entry of `reader` (which must be read through this `Ahead` only) and
     /// whether `prefilter` takes it as a candidate; malformed and oversize entries are not.
+    #[inline]
     pub fn next_entry<'r, R: std::io::Read>(
         &mut self,
         prefilter: &Prefilter,

@@ -216,11 +216,13 @@ fn needle(entry: &Entry<'_>) -> Needle {
     };
     let id = entry.instance_id.as_deref().filter(|id| plain(id))?;
     let mut finders = vec![memchr::memmem::Finder::new(id.as_bytes()).into_owned()];
-    // A `/` may be written `\/` in JSON: a log name is only a needle when it has none.
+    // A `/` may be written `\/` in JSON: the needle is the log name's last segment, which
+    // has none and tells `stderr` from `requests` (`projects/p/logs/run.googleapis.com%2Fstderr`).
     if let Some(log) = entry
         .log_name
         .as_deref()
-        .filter(|l| plain(l) && !l.contains('/'))
+        .and_then(|l| l.rsplit('/').next())
+        .filter(|l| plain(l))
     {
         finders.push(memchr::memmem::Finder::new(log.as_bytes()).into_owned());
     }
@@ -259,7 +261,16 @@ impl Assembler {
     /// Whether an unparsed entry (`raw`, its bytes) may continue an open traceback or follow a
     /// pending header, and so must be parsed and pushed: only when some stream has state, and
     /// then only an entry that carries that stream's instance id (when it has one).
+    #[inline]
     pub(crate) fn may_continue(&self, raw: &[u8]) -> bool {
+        // Most entries pass while nothing is open: keep that test inlined in the scan loop.
+        if self.open.is_empty() && self.pending.is_empty() && self.ready.is_empty() {
+            return false;
+        }
+        self.may_continue_open(raw)
+    }
+
+    fn may_continue_open(&self, raw: &[u8]) -> bool {
         let holds = |needle: &Needle| {
             needle
                 .as_ref()

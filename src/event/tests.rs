@@ -913,3 +913,26 @@ fn header_of_another_compose_service_does_not_join() {
     let kinds: Vec<(EventKind, u64)> = events.iter().map(|e| (e.kind, e.line)).collect();
     assert_eq!(kinds, [(EventKind::Severity, 1), (EventKind::Traceback, 2)]);
 }
+
+#[test]
+fn only_entries_of_the_open_stream_may_continue_it() {
+    let mut a = Assembler::new(AssemblerOptions { slow_ms: 1000.0 });
+    assert!(!a.may_continue(br#"{"textPayload":"anything"}"#));
+    let lines = split("00f46b92", 0, NAME_ERROR);
+    for e in lines.iter().take(2) {
+        a.push(e, &mut |_| {});
+    }
+    let raw = |log: &str, instance: &str| {
+        format!(
+            r#"{{"labels":{{"instanceId":"{instance}"}},"logName":"{}","textPayload":"    app = create_app()"}}"#,
+            log.replace('/', "\\/")
+        )
+    };
+    let requests = "projects/netra-staging/logs/run.googleapis.com%2Frequests";
+    // Same instance and log (slashes escaped or not): parse it.
+    assert!(a.may_continue(raw(STDERR, "00f46b92").as_bytes()));
+    assert!(a.may_continue(raw(STDERR, "00f46b92").replace("\\/", "/").as_bytes()));
+    // Another instance, or the request log of the same instance: another stream.
+    assert!(!a.may_continue(raw(STDERR, "00aa0001").as_bytes()));
+    assert!(!a.may_continue(raw(requests, "00f46b92").as_bytes()));
+}
