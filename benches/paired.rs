@@ -21,10 +21,14 @@ fn scan(input: &[u8], prefilter: &Prefilter) -> (u64, u64) {
     let mut reader = ReaderBuilder::new().capacity(1 << 20).build(input);
     let mut ahead = Ahead::default();
     let (mut entries, mut candidates) = (0, 0);
-    while let Some((framed, candidate)) = ahead
-        .next_entry(prefilter, &mut reader)
-        .expect("in-memory reads do not fail")
-    {
+    loop {
+        entries += ahead.skip_clear(&mut reader);
+        let Some((framed, candidate)) = ahead
+            .next_entry(prefilter, &mut reader)
+            .expect("in-memory reads do not fail")
+        else {
+            break;
+        };
         if let Framed::Entry { bytes, .. } = framed {
             black_box(bytes);
             entries += 1;

@@ -461,6 +461,16 @@ pub struct Ahead {
 }
 
 impl Ahead {
+    /// Consumes the entries of `reader` that end before the next literal found ahead, and
+    /// returns how many there were: none is a candidate, and none is framed on its own, which
+    /// is for a caller that needs nothing of them but their count (the pipeline, while no
+    /// split traceback is open). Malformed and oversize entries are left to
+    /// [`Ahead::next_entry`].
+    #[inline]
+    pub fn skip_clear<R: std::io::Read>(&self, reader: &mut crate::Reader<R>) -> u64 {
+        reader.skip_entries_before(self.clear_to)
+    }
+
     /// The next entry of `reader` (which must be read through this `Ahead` only) and
     /// whether `prefilter` takes it as a candidate; malformed and oversize entries are not.
     #[inline]
@@ -472,18 +482,21 @@ impl Ahead {
         let Some(ahead) = reader.next_entry_ahead()? else {
             return Ok(None);
         };
-        let crate::Framed::Entry { bytes, .. } = ahead.framed else {
-            return Ok(Some((ahead.framed, false)));
-        };
         // The entry ends at or before `rest_at`.
         if ahead.rest_at <= self.clear_to {
             return Ok(Some((ahead.framed, false)));
         }
-        // A literal found ahead starts at `clear_to`; one that ran past the end of the bytes
-        // searched starts less than a literal's length before it.
-        let from = self.clear_to.saturating_sub(LONGEST_LITERAL as u64 - 1);
-        let skip = usize::try_from(from.saturating_sub(ahead.entry_at)).unwrap_or(usize::MAX);
-        let candidate = prefilter.is_candidate(bytes.get(skip..).unwrap_or(&[]));
+        let candidate = match ahead.framed {
+            crate::Framed::Entry { bytes, .. } => {
+                // A literal found ahead starts at `clear_to`; one that ran past the end of
+                // the bytes searched starts less than a literal's length before it.
+                let from = self.clear_to.saturating_sub(LONGEST_LITERAL as u64 - 1);
+                let skip =
+                    usize::try_from(from.saturating_sub(ahead.entry_at)).unwrap_or(usize::MAX);
+                prefilter.is_candidate(bytes.get(skip..).unwrap_or(&[]))
+            }
+            crate::Framed::Malformed { .. } | crate::Framed::Oversize { .. } => false,
+        };
         let next = prefilter
             .searcher
             .find(ahead.rest)

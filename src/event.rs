@@ -443,7 +443,13 @@ impl Assembler {
     /// a split traceback may stay open).
     #[inline]
     pub(crate) fn skip(&mut self) {
-        self.tick += 1;
+        self.skip_many(1);
+    }
+
+    /// [`Assembler::skip`] for `n` entries at once.
+    #[inline]
+    pub(crate) fn skip_many(&mut self, n: u64) {
+        self.tick += n;
         if !(self.open.is_empty() && self.pending.is_empty()) {
             self.expire();
         }

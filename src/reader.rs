@@ -574,6 +574,46 @@ impl<R: Read> Reader<R> {
         }))
     }
 
+    /// Consumes the whole lines of the buffer that end at or before input offset `before`
+    /// and that [`Reader::next_entry`] would frame as well-formed entries (an NDJSON line
+    /// `{...}` or a text line) or skip (a blank NDJSON line), without framing them one by
+    /// one; returns how many entries it consumed. It stops at the first line that needs
+    /// more (a malformed, oversize or unfinished one), which `next_entry` then frames.
+    pub(crate) fn skip_entries_before(&mut self, before: u64) -> u64 {
+        let text = match self.phase {
+            Phase::Ndjson => false,
+            Phase::Text => true,
+            _ => return 0,
+        };
+        if self.cur.is_some() || before <= self.consumed {
+            return 0;
+        }
+        let room = usize::try_from(before - self.consumed).unwrap_or(usize::MAX);
+        let buf = self.buffer();
+        let hay = buf.get(..room.min(buf.len())).unwrap_or(&[]);
+        let (mut taken, mut entries, mut lines) = (0, 0, 0);
+        for nl in memchr::memchr_iter(b'\n', hay) {
+            let line = hay.get(taken..nl).unwrap_or(&[]);
+            if line.len() > self.max {
+                break;
+            }
+            if !text {
+                let t = trim(line);
+                let object = t.first() == Some(&b'{') && t.last() == Some(&b'}');
+                if !(object || t.is_empty()) {
+                    break;
+                }
+                entries += u64::from(object);
+            } else {
+                entries += 1;
+            }
+            lines += 1;
+            taken = nl + 1;
+        }
+        self.consume(taken, lines);
+        entries
+    }
+
     fn next_out(&mut self) -> io::Result<Option<Out>> {
         loop {
             match self.step()? {

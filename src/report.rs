@@ -36,8 +36,13 @@ pub struct Totals {
 impl Totals {
     /// Counts one well-formed entry.
     pub fn ok(&mut self) {
-        self.entries += 1;
-        self.ok += 1;
+        self.ok_many(1);
+    }
+
+    /// Counts `n` well-formed entries.
+    pub fn ok_many(&mut self, n: u64) {
+        self.entries += n;
+        self.ok += n;
     }
 
     /// Counts one malformed entry starting at `line`.

@@ -290,7 +290,16 @@ impl Triage {
         let mut found: Vec<Event> = Vec::new();
         let mut scratch = String::new();
         let mut ahead = Ahead::default();
-        while let Some((framed, candidate)) = ahead.next_entry(prefilter, reader)? {
+        loop {
+            // While nothing is open, the entries before the next literal need no look.
+            if !(self.options.validate || assembler.has_open()) {
+                let skipped = ahead.skip_clear(reader);
+                totals.ok_many(skipped);
+                assembler.skip_many(skipped);
+            }
+            let Some((framed, candidate)) = ahead.next_entry(prefilter, reader)? else {
+                break;
+            };
             match framed {
                 Framed::Oversize { .. } => {
                     totals.oversize();

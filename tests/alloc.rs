@@ -87,7 +87,11 @@ fn scan_allocs(input: &[u8], prefilter: &Prefilter) -> (u64, usize) {
     let mut candidates = 0;
     // The pipeline's loop: the prefilter searches ahead of the framing.
     let mut ahead = Ahead::default();
-    while let Some((framed, candidate)) = ahead.next_entry(prefilter, &mut reader).unwrap() {
+    loop {
+        entries += ahead.skip_clear(&mut reader) as usize;
+        let Some((framed, candidate)) = ahead.next_entry(prefilter, &mut reader).unwrap() else {
+            break;
+        };
         if let Framed::Entry { .. } = framed {
             entries += 1;
             candidates += usize::from(candidate);

@@ -143,6 +143,49 @@ fn run(rdr: impl Read, capacity: usize, max: usize) -> Seen {
     seen
 }
 
+/// What the pipeline needs of an input: (entries, lines of candidates, malformed lines,
+/// oversize lines, lines).
+type Summary = (u64, Vec<u64>, Vec<u64>, Vec<u64>, u64);
+
+fn summary(seen: &Seen) -> Summary {
+    let candidates = seen.entries.iter().filter(|e| e.2).map(|e| e.1).collect();
+    let entries = (seen.entries.len() + seen.malformed.len() + seen.oversize.len()) as u64;
+    (
+        entries,
+        candidates,
+        seen.malformed.clone(),
+        seen.oversize.clone(),
+        seen.lines,
+    )
+}
+
+/// The pipeline's loop: entries that end before the next literal are skipped in bulk, the
+/// others framed one by one.
+fn summary_skipping(rdr: impl Read, capacity: usize, max: usize) -> Summary {
+    let prefilter = Prefilter::default();
+    let mut reader = ReaderBuilder::new()
+        .capacity(capacity)
+        .max_entry_bytes(max)
+        .build(rdr);
+    let mut ahead = Ahead::default();
+    let mut out: Summary = (0, Vec::new(), Vec::new(), Vec::new(), 0);
+    loop {
+        out.0 += ahead.skip_clear(&mut reader);
+        let Some((framed, candidate)) = ahead.next_entry(&prefilter, &mut reader).unwrap() else {
+            break;
+        };
+        out.0 += 1;
+        match framed {
+            Framed::Entry { line, .. } if candidate => out.1.push(line),
+            Framed::Entry { .. } => {}
+            Framed::Malformed { line } => out.2.push(line),
+            Framed::Oversize { line } => out.3.push(line),
+        }
+    }
+    out.4 = reader.lines();
+    out
+}
+
 fn ndjson(entries: &[Value], crlf: bool) -> Vec<u8> {
     let mut out = Vec::new();
     for e in entries {
@@ -284,6 +327,42 @@ proptest! {
         let got: Vec<Option<Value>> = seen.entries.iter().map(|e| e.0.clone()).collect();
         prop_assert_eq!(got, want);
         prop_assert_eq!(seen.lines, lines.len() as u64 + 1);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn skipping_clear_entries_counts_what_framing_finds(
+        lines in proptest::collection::vec(
+            prop_oneof![
+                4 => log_entry().prop_map(|e| serde_json::to_string(&e).unwrap()),
+                1 => "[a-z0-9 :=\\[\\]\"\\\\{}]{0,40}".prop_map(|s| format!("x{s}")),
+                1 => Just(String::new()),
+                1 => Just("  \r".to_string()),
+                1 => Just("{\"insertId\": \"pretty\",\n  \"severity\": \"ERROR\"}".to_string()),
+            ],
+            1..30,
+        ),
+        // Large reads too: a bulk skip needs whole lines already in the buffer.
+        sizes in proptest::collection::vec(prop_oneof![1usize..300, 300usize..8192], 1..8),
+        capacity in prop_oneof![1usize..2048, 2048usize..16384],
+        max in 100usize..3000,
+        text in any::<bool>(),
+    ) {
+        let mut input = if text {
+            b"Traceback (most recent call last):\n".to_vec()
+        } else {
+            b"{\"insertId\":\"first\"}\n".to_vec()
+        };
+        for l in &lines {
+            input.extend(l.as_bytes());
+            input.push(b'\n');
+        }
+        let want = summary(&run(&input[..], 64 << 10, max));
+        let got = summary_skipping(Chunked { data: &input, sizes, i: 0 }, capacity, max);
+        prop_assert_eq!(got, want);
     }
 }
 
