@@ -455,6 +455,16 @@ impl Assembler {
         }
     }
 
+    /// Adds `offset` to the line numbers of the events it holds: the parallel path numbers a
+    /// block's lines from 0, and learns where the block starts only when it merges it.
+    pub(crate) fn shift_lines(&mut self, offset: u64) {
+        let events = self.open.iter_mut().map(|o| &mut o.event);
+        let events = events.chain(self.pending.iter_mut().map(|p| &mut p.event));
+        for event in events.chain(self.ready.iter_mut()) {
+            event.line += offset;
+        }
+    }
+
     /// Flushes every open traceback at the end of the input.
     pub(crate) fn finish(&mut self, out: &mut dyn FnMut(Event)) {
         for event in self.ready.drain(..) {

@@ -381,7 +381,7 @@ impl Triage {
                 scope.spawn(|_| {
                     results = batch
                         .into_par_iter()
-                        .map(|b| self.scan_block(b, format, None))
+                        .map(|b| self.scan_block(b, format, None, 0))
                         .collect();
                 });
                 let merged = self.merge_scanned(previous, format, &mut blocks, &mut merge, sink);
@@ -422,12 +422,15 @@ impl Triage {
                 break;
             }
             let (mut result, mut block) = one?;
+            // The block's lines were numbered from 0; it starts after the merged ones.
+            let mut shift = merge.totals.lines;
             if merge.assembler.has_open() {
                 let carried = std::mem::replace(&mut merge.assembler, self.assembler());
-                (result, block) = self.scan_block(block, format, Some(carried))?;
+                (result, block) = self.scan_block(block, format, Some(carried), shift)?;
+                shift = 0;
             }
             blocks.recycle(block.bytes);
-            merge.block(result, sink)?;
+            merge.block(result, shift, sink)?;
         }
         Ok(())
     }
@@ -442,7 +445,7 @@ impl Triage {
         merge: &mut Merge,
         sink: &mut S,
     ) -> Result<()> {
-        let line = batch.first().map_or(blocks.lines, |b| b.first_line);
+        let line = merge.totals.lines;
         let head: Vec<u8> = batch
             .iter()
             .flat_map(|b| b.bytes.get(..b.len).unwrap_or(&[]))
@@ -457,32 +460,32 @@ impl Triage {
             Ok(merge.go_on)
         };
         self.scan(&mut reader, line, &mut assembler, &mut totals, &mut emit)?;
-        totals.lines += line;
         // The events went out as they were found: only the totals and the state remain.
         let rest = BlockResult {
             events: Vec::new(),
             totals,
             assembler,
         };
-        merge.block(rest, sink)
+        merge.block(rest, 0, sink)
     }
 
-    /// Scans one block with a fresh or a carried assembler, keeping its events; the block
-    /// comes back with the result, for a second scan if the state it started with was wrong.
+    /// Scans one block with a fresh or a carried assembler, numbering its lines from
+    /// `first_line + 1` and keeping its events; the block comes back with the result, for a
+    /// second scan if the state it started with was wrong.
     fn scan_block(
         &self,
         block: Block,
         format: Option<Format>,
         carried: Option<Assembler>,
+        first_line: u64,
     ) -> Result<(BlockResult, Block)> {
         let mut result = BlockResult {
             events: Vec::new(),
             totals: Totals::default(),
             assembler: carried.unwrap_or_else(|| self.assembler()),
         };
-        let first_line = block.first_line;
         // The first block may start with a BOM: let the reader detect it there.
-        let format = if first_line == 0 { None } else { format };
+        let format = if block.first { None } else { format };
         let mut reader = ReaderBuilder::new()
             .max_entry_bytes(self.options.max_entry_bytes)
             .format(format)
@@ -500,11 +503,9 @@ impl Triage {
         );
         let block = Block {
             bytes: reader.into_buffer(),
-            len: block.len,
-            first_line,
+            ..block
         };
         scanned?;
-        result.totals.lines += first_line;
         Ok((result, block))
     }
 }
@@ -577,14 +578,14 @@ impl Memo {
 struct Block {
     bytes: Vec<u8>,
     len: usize,
-    /// Lines before the block.
-    first_line: u64,
+    /// The input's first block, which may start with a BOM.
+    first: bool,
 }
 
-/// What a worker found in one block.
+/// What a worker found in one block, with lines numbered as `scan_block` was told.
 struct BlockResult {
     events: Vec<Event>,
-    /// Totals with absolute line numbers; `lines` is the last line of the block.
+    /// `lines` is the number of lines of the block.
     totals: Totals,
     /// The assembler's state at the block's end.
     assembler: Assembler,
@@ -599,13 +600,20 @@ struct Merge {
 }
 
 impl Merge {
-    fn block<S: Sink + ?Sized>(&mut self, result: BlockResult, sink: &mut S) -> Result<()> {
-        // Blocks number their lines in the whole input already: no offset.
+    /// Merges the next block's result; `shift` is added to its line numbers.
+    fn block<S: Sink + ?Sized>(
+        &mut self,
+        result: BlockResult,
+        shift: u64,
+        sink: &mut S,
+    ) -> Result<()> {
         let t = result.totals;
-        self.totals.add_counts(&t, 0);
-        self.totals.lines = self.totals.lines.max(t.lines);
+        self.totals.add_counts(&t, shift);
+        self.totals.lines += t.lines;
         self.assembler = result.assembler;
-        for ev in result.events {
+        self.assembler.shift_lines(shift);
+        for mut ev in result.events {
+            ev.line += shift;
             self.event(ev, sink)?;
             if !self.go_on {
                 break;
@@ -635,8 +643,8 @@ struct Blocks<R> {
     /// The next block's buffer: `carry[..filled]` are the bytes read past the last boundary.
     carry: Vec<u8>,
     filled: usize,
-    /// Lines before `carry`.
-    lines: u64,
+    /// No block was cut yet.
+    first: bool,
     eof: bool,
     /// No boundary within `max_entry` bytes: the caller must go on sequentially.
     gave_up: bool,
@@ -652,7 +660,7 @@ impl<R: Read> Blocks<R> {
             max_entry,
             carry: Vec::new(),
             filled: 0,
-            lines: 0,
+            first: true,
             eof: false,
             gave_up: false,
             text: None,
@@ -728,13 +736,10 @@ impl<R: Read> Blocks<R> {
         }
         self.filled = rest.len();
         let bytes = std::mem::replace(&mut self.carry, next);
-        let first_line = self.lines;
-        let content = bytes.get(..cut).unwrap_or(&[]);
-        self.lines += memchr::memchr_iter(b'\n', content).count() as u64;
         Block {
             bytes,
             len: cut,
-            first_line,
+            first: std::mem::take(&mut self.first),
         }
     }
 

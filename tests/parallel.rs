@@ -106,9 +106,21 @@ proptest! {
         rate in 0.0f64..0.5,
         block in 64usize..8192,
         threads in 2usize..4,
+        garbage in proptest::collection::vec(0usize..100, 0..4),
     ) {
         let spec = corpus::Spec { bytes: 48 << 10, failure_rate: rate, shape: corpus::Shape::Ndjson, seed };
         let c = corpus::generate(spec);
-        assert_same(&c.bytes, threads, block);
+        // Lines cut mid-write, after some of the entries: their line numbers must agree too.
+        let (mut input, mut cut) = (Vec::new(), 0);
+        for (i, line) in c.bytes.split_inclusive(|&b| b == b'\n').enumerate() {
+            input.extend_from_slice(line);
+            if garbage.contains(&i) {
+                input.extend_from_slice(b"{\"insertId\":\"cut-\n");
+                cut += 1;
+            }
+        }
+        assert_same(&input, threads, block);
+        let (_, report) = run(&input, threads, block);
+        prop_assert_eq!(report.totals.malformed_lines.len(), cut);
     }
 }
