@@ -1402,6 +1402,62 @@ mod tests {
         }
     }
 
+    /// Pretty-printed JSON values as gcloud prints entries: nested objects and arrays,
+    /// strings with escapes, brackets and commas inside them.
+    fn pretty_value() -> impl proptest::strategy::Strategy<Value = serde_json::Value> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(serde_json::Value::Null),
+            any::<i64>().prop_map(serde_json::Value::from),
+            "[a-z{}\\[\\],:\"\\\\\n ]{0,24}".prop_map(serde_json::Value::from),
+        ];
+        leaf.prop_recursive(5, 64, 6, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..6).prop_map(serde_json::Value::from),
+                proptest::collection::btree_map("[a-zA-Z_]{1,12}", inner, 0..6)
+                    .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    fn shifted(stop: Stop, by: usize) -> Stop {
+        match stop {
+            Stop::Close(i) => Stop::Close(i + by),
+            Stop::Sep(i) => Stop::Sep(i + by),
+            Stop::StrNewline(i) => Stop::StrNewline(i + by),
+            Stop::LineBrace(i) => Stop::LineBrace(i + by),
+            Stop::More => Stop::More,
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn array_elements_end_where_the_naive_scanner_says(
+            values in proptest::collection::vec(pretty_value(), 1..4),
+            split in 0usize..2000,
+        ) {
+            // An array's elements one after another, as the reader scans them after `[`.
+            let hay = serde_json::to_vec_pretty(&values).unwrap();
+            let body = &hay[1..];
+            let (mut from, mut a, mut b) = (0, Nest::default(), Nest::default());
+            while from < body.len() {
+                let rest = &body[from..];
+                let split = split.min(rest.len());
+                let want = scan_nested_naive(rest, &mut a, false);
+                let got = match scan_nested(&rest[..split], &mut b, false) {
+                    Stop::More => shifted(scan_nested(&rest[split..], &mut b, false), split),
+                    stop => stop,
+                };
+                proptest::prop_assert_eq!(got, want);
+                from += match want {
+                    Stop::Close(i) | Stop::Sep(i) => i + 1,
+                    _ => break,
+                };
+                (a, b) = (Nest::default(), Nest::default());
+            }
+        }
+    }
+
     proptest::proptest! {
         #[test]
         fn scan_nested_matches_naive_at_any_split(
