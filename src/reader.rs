@@ -399,9 +399,114 @@ const fn byte_table(bytes: &[u8]) -> [bool; 256] {
 fn scan_nested(hay: &[u8], nest: &mut Nest, ndjson: bool) -> Stop {
     // Work on a copy, so the state lives in registers in the hot loop.
     let mut st = *nest;
-    let stop = scan_nested_inner(hay, &mut st, ndjson);
+    let stop = if ndjson {
+        scan_nested_inner(hay, &mut st, true)
+    } else {
+        scan_array_value(hay, &mut st)
+    };
     *nest = st;
     stop
+}
+
+/// Bit masks of a 16-byte chunk, bit `k` for byte `k`: quotes, backslashes, `{` or `[`,
+/// `}` or `]` (`[` and `]` are `{` and `}` without bit 0x20; no other byte maps onto those).
+#[cfg(target_arch = "x86_64")]
+#[allow(unsafe_code)]
+#[inline(always)]
+fn chunk_masks(chunk: &[u8; 16]) -> (u32, u32, u32, u32) {
+    use std::arch::x86_64::{
+        _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
+    };
+    // SAFETY: SSE2 is part of the x86_64 baseline: every x86_64 CPU has these instructions
+    // and Rust's x86_64 targets enable them, so calling them is sound wherever this compiles.
+    // `_mm_loadu_si128` reads the 16 bytes of `chunk`, which has exactly 16, at any alignment.
+    unsafe {
+        let v = _mm_loadu_si128(chunk.as_ptr().cast());
+        let low = _mm_or_si128(v, _mm_set1_epi8(0x20));
+        let quotes = _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(b'"' as i8)));
+        let backslashes = _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(b'\\' as i8)));
+        let opens = _mm_movemask_epi8(_mm_cmpeq_epi8(low, _mm_set1_epi8(b'{' as i8)));
+        let closes = _mm_movemask_epi8(_mm_cmpeq_epi8(low, _mm_set1_epi8(b'}' as i8)));
+        (
+            quotes as u32,
+            backslashes as u32,
+            opens as u32,
+            closes as u32,
+        )
+    }
+}
+
+/// [`chunk_masks`] one byte at a time: for other targets, and the oracle of the SSE2 one.
+#[cfg(any(test, not(target_arch = "x86_64")))]
+fn chunk_masks_scalar(chunk: &[u8; 16]) -> (u32, u32, u32, u32) {
+    let (mut quotes, mut backslashes, mut opens, mut closes) = (0u32, 0u32, 0u32, 0u32);
+    for (k, &b) in chunk.iter().enumerate() {
+        quotes |= u32::from(b == b'"') << k;
+        backslashes |= u32::from(b == b'\\') << k;
+        opens |= u32::from(b | 0x20 == b'{') << k;
+        closes |= u32::from(b | 0x20 == b'}') << k;
+    }
+    (quotes, backslashes, opens, closes)
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+use chunk_masks_scalar as chunk_masks;
+
+/// Bit `k` is the parity of bits `0..=k`: over quote bits, the bytes inside strings.
+#[inline(always)]
+fn prefix_xor(mut x: u32) -> u32 {
+    x ^= x << 1;
+    x ^= x << 2;
+    x ^= x << 4;
+    x ^= x << 8;
+    x & 0xffff
+}
+
+/// [`scan_nested_inner`] for array elements, 16 bytes at a time where it can: a chunk
+/// without a backslash changes the depth by its brackets outside strings, and whether a
+/// string is open by the parity of its quotes; while the depth stays above zero nothing in
+/// it ends the value. A chunk whose closers could bring the depth to zero, one with a
+/// backslash, and the last bytes go through the exact scanner.
+fn scan_array_value(hay: &[u8], st: &mut Nest) -> Stop {
+    let mut i = 0;
+    while let Some(chunk) = hay.get(i..i + 16) {
+        let chunk: &[u8; 16] = chunk.try_into().unwrap_or(&[0; 16]);
+        if !st.escaped {
+            let (quotes, backslashes, opens, closes) = chunk_masks(chunk);
+            if backslashes == 0 {
+                let inside = prefix_xor(quotes) ^ if st.in_str { 0xffff } else { 0 };
+                let (opens, closes) = (opens & !inside, closes & !inside);
+                // Most chunks have no bracket outside strings (and no `popcnt` in the
+                // baseline instruction set: counting costs a dozen instructions).
+                let (up, down) = match opens | closes {
+                    0 => (0, 0),
+                    _ => (opens.count_ones(), closes.count_ones()),
+                };
+                // Above zero all through the chunk: no closer ends the value, nor a `,`.
+                if st.depth > u64::from(down) {
+                    st.depth = (st.depth - u64::from(down)).saturating_add(u64::from(up));
+                    st.in_str = inside & 0x8000 != 0;
+                    i += 16;
+                    continue;
+                }
+            }
+        }
+        match scan_nested_inner(chunk, st, false) {
+            Stop::More => i += 16,
+            stop => return shifted(stop, i),
+        }
+    }
+    shifted(scan_nested_inner(hay.get(i..).unwrap_or(&[]), st, false), i)
+}
+
+fn shifted(stop: Stop, by: usize) -> Stop {
+    match stop {
+        Stop::Close(i) => Stop::Close(i + by),
+        Stop::Sep(i) => Stop::Sep(i + by),
+        Stop::StrNewline(i) => Stop::StrNewline(i + by),
+        Stop::LineBrace(i) => Stop::LineBrace(i + by),
+        Stop::More => Stop::More,
+    }
 }
 
 #[inline(always)]
@@ -1402,6 +1507,23 @@ mod tests {
         }
     }
 
+    #[test]
+    fn sse2_masks_match_the_scalar_ones() {
+        let mut chunk = [0u8; 16];
+        // Every byte value at every position, with structural bytes around it.
+        for b in 0..=255u8 {
+            for k in 0..16 {
+                chunk.copy_from_slice(b"{\"a\": [1],\\\"}]xy");
+                chunk[k] = b;
+                assert_eq!(
+                    chunk_masks(&chunk),
+                    chunk_masks_scalar(&chunk),
+                    "{b} at {k}"
+                );
+            }
+        }
+    }
+
     /// Pretty-printed JSON values as gcloud prints entries: nested objects and arrays,
     /// strings with escapes, brackets and commas inside them.
     fn pretty_value() -> impl proptest::strategy::Strategy<Value = serde_json::Value> {
@@ -1418,16 +1540,6 @@ mod tests {
                     .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
             ]
         })
-    }
-
-    fn shifted(stop: Stop, by: usize) -> Stop {
-        match stop {
-            Stop::Close(i) => Stop::Close(i + by),
-            Stop::Sep(i) => Stop::Sep(i + by),
-            Stop::StrNewline(i) => Stop::StrNewline(i + by),
-            Stop::LineBrace(i) => Stop::LineBrace(i + by),
-            Stop::More => Stop::More,
-        }
     }
 
     proptest::proptest! {
