@@ -8,35 +8,15 @@
 
 #[path = "corpus.rs"]
 mod corpus;
+#[path = "scan_loop.rs"]
+mod scan_loop;
 
-use logtriage::{Ahead, Framed, NoSink, Prefilter, ReaderBuilder, TriageBuilder};
-use std::hint::black_box;
+use logtriage::{NoSink, Prefilter, TriageBuilder};
+use scan_loop::scan;
 use std::time::{Duration, Instant};
 
 const BYTES: usize = 32 << 20;
 const RATES: &[(&str, f64)] = &[("0.1%", 0.001), ("2%", 0.02), ("20%", 0.2)];
-
-/// The scan loop of `benches/scan.rs`: (entries, candidates).
-fn scan(input: &[u8], prefilter: &Prefilter) -> (u64, u64) {
-    let mut reader = ReaderBuilder::new().capacity(1 << 20).build(input);
-    let mut ahead = Ahead::default();
-    let (mut entries, mut candidates) = (0, 0);
-    loop {
-        entries += ahead.skip_clear(&mut reader);
-        let Some((framed, candidate)) = ahead
-            .next_entry(prefilter, &mut reader)
-            .expect("in-memory reads do not fail")
-        else {
-            break;
-        };
-        if let Framed::Entry { bytes, .. } = framed {
-            black_box(bytes);
-            entries += 1;
-            candidates += u64::from(candidate);
-        }
-    }
-    (entries, candidates)
-}
 
 fn timed(f: impl FnOnce()) -> Duration {
     let start = Instant::now();

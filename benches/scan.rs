@@ -13,19 +13,16 @@
 
 #[path = "corpus.rs"]
 mod corpus;
+#[path = "scan_loop.rs"]
+mod scan_loop;
 
 use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion, Throughput};
-use logtriage::{
-    Ahead, Entry, Event, FnSink, Framed, NoSink, Prefilter, ReaderBuilder, TriageBuilder,
-};
-use std::hint::black_box;
+use logtriage::{Entry, Event, FnSink, Framed, NoSink, Prefilter, ReaderBuilder, TriageBuilder};
+use scan_loop::scan;
 use std::time::Duration;
 
 /// Corpus size: large enough to leave the caches, small enough for a shared 2-core machine.
 const BYTES: usize = 32 << 20;
-/// The reader's buffer as `TriageBuilder` sets it by default, so that `scan` and
-/// `end_to_end` read the same way.
-const PIPELINE_BUFFER: usize = 1 << 20;
 const RATES: &[(&str, f64)] = &[("0.1%", 0.001), ("2%", 0.02), ("20%", 0.2)];
 
 fn corpus(rate: f64, shape: corpus::Shape) -> corpus::Corpus {
@@ -42,30 +39,6 @@ fn configure(group: &mut BenchmarkGroup<'_, criterion::measurement::WallTime>) {
         .sample_size(10)
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(4));
-}
-
-/// The loop under test, as the pipeline runs it: entries before the next literal are counted
-/// in bulk, the others framed and prefiltered one by one; returns
-/// (entries, candidates).
-fn scan(input: &[u8], prefilter: &Prefilter) -> (u64, u64) {
-    let mut reader = ReaderBuilder::new().capacity(PIPELINE_BUFFER).build(input);
-    let mut ahead = Ahead::default();
-    let (mut entries, mut candidates) = (0, 0);
-    loop {
-        entries += ahead.skip_clear(&mut reader);
-        let Some((framed, candidate)) = ahead
-            .next_entry(prefilter, &mut reader)
-            .expect("in-memory reads do not fail")
-        else {
-            break;
-        };
-        if let Framed::Entry { bytes, .. } = framed {
-            black_box(bytes);
-            entries += 1;
-            candidates += u64::from(candidate);
-        }
-    }
-    (entries, candidates)
 }
 
 /// The candidate entries' bytes, as the pipeline would parse them.
