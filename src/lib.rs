@@ -48,7 +48,7 @@ pub use knowledge::{suggest_title, IssueRef, KnownIssues};
 pub use reader::{Format, Framed, Reader, ReaderBuilder, DEFAULT_MAX_ENTRY_BYTES};
 pub use report::{Group, Report, Totals, MALFORMED_LINES_KEPT, SAMPLES_KEPT};
 pub use traceback::{parse as parse_traceback, Exception, Frame, Link, Traceback};
-pub use triage::{FnSink, NoSink, Sink, Triage, TriageBuilder};
+pub use triage::{FnSink, NoSink, ReadAt, Sink, Triage, TriageBuilder};
 
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]

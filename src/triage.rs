@@ -14,8 +14,10 @@ use crate::fingerprint::Fingerprint;
 use crate::knowledge::IssueRef;
 use crate::traceback::Frame;
 use std::collections::HashMap;
+use std::fs::File;
 use std::hash::{Hash, Hasher};
-use std::io::Read;
+use std::io::{Read, Seek};
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 /// Receives each event as soon as it is found and classified.
@@ -214,7 +216,44 @@ impl Triage {
 
     /// Triage of an in-memory input.
     pub fn run_slice<S: Sink + ?Sized>(&self, input: &[u8], sink: &mut S) -> Result<Report> {
-        self.run(input, sink)
+        self.run_at(input, 0..input.len() as u64, sink)
+    }
+
+    /// Triage of `range` of an input read at offsets, such as a file. With `threads > 1`,
+    /// each worker reads the blocks it scans: no thread copies the input for the others, and
+    /// a block is scanned while the read left it in that core's cache.
+    ///
+    /// ```
+    /// let triage = logtriage::TriageBuilder::new().threads(2).build()?;
+    /// let logs = b"{\"severity\":\"ERROR\",\"textPayload\":\"Redis connection refused\"}\n";
+    /// let report = triage.run_at(&logs[..], 0..logs.len() as u64, &mut logtriage::NoSink)?;
+    /// assert_eq!(report.totals.events, 1);
+    /// # Ok::<(), logtriage::Error>(())
+    /// ```
+    pub fn run_at<F: ReadAt + ?Sized, S: Sink + ?Sized>(
+        &self,
+        input: &F,
+        range: Range<u64>,
+        sink: &mut S,
+    ) -> Result<Report> {
+        let mut report = if self.options.threads > 1 {
+            self.run_positional(input, range, sink)?
+        } else {
+            self.run_sequential(At::new(input, range), sink)?
+        };
+        report.rank(|c| self.classifier.rank(c));
+        Ok(report)
+    }
+
+    /// Triage of a file from its current position: [`Triage::run_at`] for a regular file,
+    /// [`Triage::run`] for anything else (a pipe, a terminal).
+    pub fn run_file<S: Sink + ?Sized>(&self, mut file: &File, sink: &mut S) -> Result<Report> {
+        let meta = file.metadata()?;
+        if !meta.is_file() {
+            return self.run(file, sink);
+        }
+        let start = file.stream_position()?;
+        self.run_at(file, start..meta.len().max(start), sink)
     }
 
     /// Classification, fingerprint and known issue of one assembled event.
@@ -391,6 +430,144 @@ impl Triage {
             scanned = results;
             batch = next?;
         }
+        self.finish_merge(merge, sink)
+    }
+
+    /// The parallel path over an input read at offsets. Each worker reads its own blocks
+    /// (see [`Cutter`]); the merge is the same as [`Triage::run_parallel`]'s.
+    fn run_positional<F: ReadAt + ?Sized, S: Sink + ?Sized>(
+        &self,
+        input: &F,
+        range: Range<u64>,
+        sink: &mut S,
+    ) -> Result<Report> {
+        let Some(pool) = &self.pool else {
+            return self.run_sequential(At::new(input, range), sink);
+        };
+        let size = self.options.block_bytes as u64;
+        let mut probe = vec![0; size.min(range.end.saturating_sub(range.start)) as usize];
+        let probed = read_full_at(input, &mut probe, range.start)?;
+        let format = sniff_format(probe.get(..probed).unwrap_or(&[]));
+        if !matches!(format, Some(Format::Ndjson | Format::Text)) {
+            return self.run_sequential(At::new(input, range), sink);
+        }
+        let cutter = Cutter {
+            input,
+            start: range.start,
+            end: range.end,
+            size,
+            text: format == Some(Format::Text),
+            limit: size
+                .saturating_mul(4)
+                .min(self.options.max_entry_bytes as u64),
+        };
+        let blocks = cutter.blocks();
+        let batch_len = self.options.threads as u64 * 2;
+        let mut merge = Merge {
+            assembler: self.assembler(),
+            report: Report::default(),
+            totals: Totals::default(),
+            go_on: true,
+        };
+        let mut spare = vec![probe];
+        let mut next = 0;
+        let mut merged_to = range.start;
+        let mut scanned: Vec<Result<Option<Fetched>>> = Vec::new();
+        while merge.go_on {
+            let jobs: Vec<(u64, Vec<u8>)> = (next..blocks.min(next + batch_len))
+                .map(|i| (i, spare.pop().unwrap_or_default()))
+                .collect();
+            next += jobs.len() as u64;
+            let previous = std::mem::take(&mut scanned);
+            let mut results = Vec::new();
+            let merged = pool.in_place_scope(|scope| {
+                if !jobs.is_empty() {
+                    scope.spawn(|_| {
+                        results = jobs
+                            .into_par_iter()
+                            .map(|(i, buf)| self.fetch_block(&cutter, i, buf, format))
+                            .collect();
+                    });
+                }
+                self.merge_fetched(
+                    previous,
+                    &cutter,
+                    &mut merged_to,
+                    format,
+                    &mut merge,
+                    &mut spare,
+                    sink,
+                )
+            });
+            if merged? || results.is_empty() {
+                break;
+            }
+            scanned = results;
+        }
+        self.finish_merge(merge, sink)
+    }
+
+    /// Reads block `i` into `buf` and scans it; `None` when a boundary of it lies past the
+    /// limit of [`Cutter`].
+    fn fetch_block<F: ReadAt + ?Sized>(
+        &self,
+        cutter: &Cutter<'_, F>,
+        i: u64,
+        mut buf: Vec<u8>,
+        format: Option<Format>,
+    ) -> Result<Option<Fetched>> {
+        let Some((from, to)) = cutter.bounds(i)? else {
+            return Ok(None);
+        };
+        let len = usize::try_from(to.saturating_sub(from)).unwrap_or(usize::MAX);
+        if buf.len() < len {
+            buf.resize(len, 0);
+        }
+        let len = read_full_at(cutter.input, buf.get_mut(..len).unwrap_or_default(), from)?;
+        let block = Block {
+            bytes: buf,
+            len,
+            first: i == 0,
+        };
+        let (result, block) = self.scan_block(block, format, None, 0)?;
+        Ok(Some((result, block, from + len as u64)))
+    }
+
+    /// Merges fetched blocks in input order; at the first block that could not be framed,
+    /// goes on sequentially from the end of the merged ones to the end of the input.
+    /// Returns whether the input is done.
+    #[allow(clippy::too_many_arguments)]
+    fn merge_fetched<F: ReadAt + ?Sized, S: Sink + ?Sized>(
+        &self,
+        fetched: Vec<Result<Option<Fetched>>>,
+        cutter: &Cutter<'_, F>,
+        merged_to: &mut u64,
+        format: Option<Format>,
+        merge: &mut Merge,
+        spare: &mut Vec<Vec<u8>>,
+        sink: &mut S,
+    ) -> Result<bool> {
+        for one in fetched {
+            if !merge.go_on {
+                return Ok(true);
+            }
+            match one? {
+                Some((result, block, to)) => {
+                    spare.push(self.merge_block(result, block, format, merge, sink)?);
+                    *merged_to = to;
+                }
+                None => {
+                    let rest = At::new(cutter.input, *merged_to..cutter.end);
+                    self.scan_rest(self.reader(rest, format), merge, sink)?;
+                    return Ok(true);
+                }
+            }
+        }
+        Ok(false)
+    }
+
+    /// Reports what the merged assembler still holds and puts the totals together.
+    fn finish_merge<S: Sink + ?Sized>(&self, mut merge: Merge, sink: &mut S) -> Result<Report> {
         if merge.go_on {
             let mut rest = Vec::new();
             merge.assembler.finish(&mut |ev| rest.push(ev));
@@ -421,18 +598,31 @@ impl Triage {
             if !merge.go_on {
                 break;
             }
-            let (mut result, mut block) = one?;
-            // The block's lines were numbered from 0; it starts after the merged ones.
-            let mut shift = merge.totals.lines;
-            if merge.assembler.has_open() {
-                let carried = std::mem::replace(&mut merge.assembler, self.assembler());
-                (result, block) = self.scan_block(block, format, Some(carried), shift)?;
-                shift = 0;
-            }
-            blocks.recycle(block.bytes);
-            merge.block(result, shift, sink)?;
+            let (result, block) = one?;
+            blocks.recycle(self.merge_block(result, block, format, merge, sink)?);
         }
         Ok(())
+    }
+
+    /// Merges one scanned block, scanning it again with the carried assembler when a split
+    /// traceback was open at its start. Gives back the block's buffer.
+    fn merge_block<S: Sink + ?Sized>(
+        &self,
+        mut result: BlockResult,
+        mut block: Block,
+        format: Option<Format>,
+        merge: &mut Merge,
+        sink: &mut S,
+    ) -> Result<Vec<u8>> {
+        // The block's lines were numbered from 0; it starts after the merged ones.
+        let mut shift = merge.totals.lines;
+        if merge.assembler.has_open() {
+            let carried = std::mem::replace(&mut merge.assembler, self.assembler());
+            (result, block) = self.scan_block(block, format, Some(carried), shift)?;
+            shift = 0;
+        }
+        merge.block(result, shift, sink)?;
+        Ok(block.bytes)
     }
 
     /// The rest of the input after an entry longer than a few blocks: the sequential way, which
@@ -445,14 +635,25 @@ impl Triage {
         merge: &mut Merge,
         sink: &mut S,
     ) -> Result<()> {
-        let line = merge.totals.lines;
         let head: Vec<u8> = batch
             .iter()
             .flat_map(|b| b.bytes.get(..b.len).unwrap_or(&[]))
             .copied()
             .collect();
         let (tail, carry) = blocks.into_rest();
-        let mut reader = self.reader(head.as_slice().chain(carry.as_slice()).chain(tail), format);
+        let reader = self.reader(head.as_slice().chain(carry.as_slice()).chain(tail), format);
+        self.scan_rest(reader, merge, sink)
+    }
+
+    /// Scans the rest of the input in order, with the merged assembler, after the merged
+    /// blocks.
+    fn scan_rest<R: Read, S: Sink + ?Sized>(
+        &self,
+        mut reader: Reader<R>,
+        merge: &mut Merge,
+        sink: &mut S,
+    ) -> Result<()> {
+        let line = merge.totals.lines;
         let mut assembler = std::mem::replace(&mut merge.assembler, self.assembler());
         let mut totals = Totals::default();
         let mut emit = |ev: Event| {
@@ -581,6 +782,9 @@ struct Block {
     /// The input's first block, which may start with a BOM.
     first: bool,
 }
+
+/// A block a worker read and scanned, with the input offset where it ends.
+type Fetched = (BlockResult, Block, u64);
 
 /// What a worker found in one block, with lines numbered as `scan_block` was told.
 struct BlockResult {
@@ -796,4 +1000,153 @@ fn last_boundary(bytes: &[u8], text: bool) -> Option<usize> {
         end = i;
     }
     None
+}
+
+/// An input read at offsets, by several threads at once: a file, or bytes in memory.
+pub trait ReadAt: Sync {
+    /// Reads into `buf` from `offset`; returns how many bytes were read, 0 at the end.
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> std::io::Result<usize>;
+}
+
+impl ReadAt for [u8] {
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
+        let from = usize::try_from(offset).unwrap_or(usize::MAX);
+        let src = self.get(from..).unwrap_or(&[]);
+        let n = src.len().min(buf.len());
+        if let (Some(dst), Some(src)) = (buf.get_mut(..n), src.get(..n)) {
+            dst.copy_from_slice(src);
+        }
+        Ok(n)
+    }
+}
+
+impl ReadAt for File {
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
+        #[cfg(unix)]
+        return std::os::unix::fs::FileExt::read_at(self, buf, offset);
+        #[cfg(windows)]
+        return std::os::windows::fs::FileExt::seek_read(self, buf, offset);
+    }
+}
+
+impl<T: ReadAt + ?Sized> ReadAt for &T {
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
+        (**self).read_at(buf, offset)
+    }
+}
+
+/// Reads until `buf` is full or the input ends; returns how many bytes were read.
+fn read_full_at<F: ReadAt + ?Sized>(
+    input: &F,
+    buf: &mut [u8],
+    offset: u64,
+) -> std::io::Result<usize> {
+    let mut done = 0;
+    while let Some(room) = buf.get_mut(done..).filter(|r| !r.is_empty()) {
+        let room_len = room.len();
+        match input.read_at(room, offset + done as u64) {
+            Ok(0) => break,
+            // A misbehaving input may claim more than the room it was given.
+            Ok(n) => done += n.min(room_len),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(done)
+}
+
+/// A range of a [`ReadAt`] input as a stream, for the sequential path.
+struct At<'a, F: ?Sized> {
+    input: &'a F,
+    pos: u64,
+    end: u64,
+}
+
+impl<'a, F: ReadAt + ?Sized> At<'a, F> {
+    fn new(input: &'a F, range: Range<u64>) -> Self {
+        At {
+            input,
+            pos: range.start,
+            end: range.end,
+        }
+    }
+}
+
+impl<F: ReadAt + ?Sized> Read for At<'_, F> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let left = usize::try_from(self.end.saturating_sub(self.pos)).unwrap_or(usize::MAX);
+        let want = buf.len().min(left);
+        let n = self
+            .input
+            .read_at(buf.get_mut(..want).unwrap_or_default(), self.pos)?;
+        let n = n.min(want);
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+/// Cuts a [`ReadAt`] input into blocks without reading it through: block `i` runs from the
+/// first entry boundary at or after `start + i * size` to the first one at or after the
+/// next block's nominal start, boundaries as [`Blocks`] finds them. Each worker finds its
+/// block's two boundaries with small reads, so no thread reads the input ahead of the others.
+struct Cutter<'a, F: ?Sized> {
+    input: &'a F,
+    start: u64,
+    end: u64,
+    size: u64,
+    text: bool,
+    /// How far past a nominal start a boundary is looked for.
+    limit: u64,
+}
+
+impl<F: ReadAt + ?Sized> Cutter<'_, F> {
+    fn blocks(&self) -> u64 {
+        self.end.saturating_sub(self.start).div_ceil(self.size)
+    }
+
+    /// Block `i`'s input range; `None` when a boundary is not within `limit`.
+    fn bounds(&self, i: u64) -> std::io::Result<Option<(u64, u64)>> {
+        let lo = self.start.saturating_add(i.saturating_mul(self.size));
+        let hi = lo.saturating_add(self.size).min(self.end);
+        let Some(from) = self.boundary(lo)? else {
+            return Ok(None);
+        };
+        if from >= hi {
+            // No boundary in the block's nominal range: the block before holds it all.
+            return Ok(Some((from, from)));
+        }
+        Ok(self.boundary(hi)?.map(|to| (from, to)))
+    }
+
+    /// The first entry boundary at or after `at`: the input's start and end, and (as for
+    /// [`last_boundary`]) just after a `\n` followed by `{` (for text, by anything).
+    fn boundary(&self, at: u64) -> std::io::Result<Option<u64>> {
+        if at <= self.start || at >= self.end {
+            return Ok(Some(at.clamp(self.start, self.end)));
+        }
+        let mut chunk = [0u8; 4096];
+        // The byte before `at` tells whether `at` itself is a boundary.
+        let mut pos = at - 1;
+        loop {
+            let want = (self.end - pos).min(chunk.len() as u64) as usize;
+            let n = read_full_at(self.input, chunk.get_mut(..want).unwrap_or_default(), pos)?;
+            let read = chunk.get(..n).unwrap_or(&[]);
+            for nl in memchr::memchr_iter(b'\n', read) {
+                let after = pos + nl as u64 + 1;
+                if after >= self.end || self.text || read.get(nl + 1) == Some(&b'{') {
+                    return Ok(Some(after.min(self.end)));
+                }
+            }
+            if n < want || pos + n as u64 >= self.end {
+                // The input ended (or shrank while being read).
+                return Ok(Some((pos + n as u64).max(at)));
+            }
+            // The last byte again, with the one after it: a `\n` at the chunk's end is only
+            // a boundary if `{` follows.
+            pos += n as u64 - 1;
+            if pos - at > self.limit {
+                return Ok(None);
+            }
+        }
+    }
 }

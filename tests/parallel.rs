@@ -7,39 +7,47 @@ mod corpus;
 use logtriage::{Event, FnSink, Report, TriageBuilder};
 use proptest::prelude::*;
 
-fn run(input: &[u8], threads: usize, block_bytes: usize) -> (Vec<Event>, Report) {
+/// How the input reaches the triage: streamed (`run`) or read at offsets (`run_slice`,
+/// which cuts blocks without reading the input through).
+#[derive(Clone, Copy, Debug)]
+enum Via {
+    Stream,
+    Offsets,
+}
+
+fn run_via(input: &[u8], threads: usize, block_bytes: usize, via: Via) -> (Vec<Event>, Report) {
     let triage = TriageBuilder::new()
         .threads(threads)
         .block_bytes(block_bytes)
         .build()
         .expect("build");
     let mut events = Vec::new();
-    let report = triage
-        .run(
-            input,
-            &mut FnSink(|ev: &Event| {
-                events.push(ev.clone());
-                Ok(true)
-            }),
-        )
-        .expect("run");
+    let mut sink = FnSink(|ev: &Event| {
+        events.push(ev.clone());
+        Ok(true)
+    });
+    let report = match via {
+        Via::Stream => triage.run(input, &mut sink),
+        Via::Offsets => triage.run_slice(input, &mut sink),
+    }
+    .expect("run");
     (events, report)
+}
+
+fn run(input: &[u8], threads: usize, block_bytes: usize) -> (Vec<Event>, Report) {
+    run_via(input, threads, block_bytes, Via::Stream)
 }
 
 fn assert_same(input: &[u8], threads: usize, block_bytes: usize) {
     let (want_events, want) = run(input, 1, block_bytes);
-    let (events, report) = run(input, threads, block_bytes);
-    assert_eq!(
-        events.len(),
-        want_events.len(),
-        "event count, {threads} threads, {block_bytes} B blocks"
-    );
-    assert_eq!(
-        events, want_events,
-        "{threads} threads, {block_bytes} B blocks"
-    );
-    assert_eq!(report.totals, want.totals);
-    assert_eq!(report.groups, want.groups);
+    for via in [Via::Stream, Via::Offsets] {
+        let (events, report) = run_via(input, threads, block_bytes, via);
+        let how = format!("{threads} threads, {block_bytes} B blocks, {via:?}");
+        assert_eq!(events.len(), want_events.len(), "event count, {how}");
+        assert_eq!(events, want_events, "{how}");
+        assert_eq!(report.totals, want.totals, "{how}");
+        assert_eq!(report.groups, want.groups, "{how}");
+    }
 }
 
 #[test]
@@ -89,12 +97,52 @@ fn a_line_longer_than_a_block_and_the_entry_limit_is_oversize_either_way() {
         .max_entry_bytes(100_000)
         .build()
         .expect("build");
+    for report in [
+        triage.run(&input[..], &mut logtriage::NoSink),
+        triage.run_slice(&input, &mut logtriage::NoSink),
+    ] {
+        let report = report.expect("run");
+        assert_eq!(report.totals.oversize, 1);
+        assert_eq!(report.totals.entries, 3);
+        assert_eq!(report.totals.events, 2);
+        assert_eq!(report.totals.lines, 3);
+    }
+}
+
+#[test]
+fn a_file_read_at_offsets_gives_what_its_bytes_give() {
+    let spec = corpus::Spec {
+        bytes: 1 << 20,
+        failure_rate: 0.2,
+        shape: corpus::Shape::Ndjson,
+        seed: 11,
+    };
+    let c = corpus::generate(spec);
+    let path =
+        std::env::temp_dir().join(format!("logtriage-parallel-{}.ndjson", std::process::id()));
+    std::fs::write(&path, &c.bytes).expect("write");
+    let file = std::fs::File::open(&path).expect("open");
+    let triage = TriageBuilder::new()
+        .threads(2)
+        .block_bytes(16 << 10)
+        .build()
+        .expect("build");
+    let mut events = Vec::new();
     let report = triage
-        .run_slice(&input, &mut logtriage::NoSink)
+        .run_file(
+            &file,
+            &mut FnSink(|ev: &Event| {
+                events.push(ev.clone());
+                Ok(true)
+            }),
+        )
         .expect("run");
-    assert_eq!(report.totals.oversize, 1);
-    assert_eq!(report.totals.entries, 3);
-    assert_eq!(report.totals.events, 2);
+    std::fs::remove_file(&path).expect("remove");
+    let (want_events, want) = run(&c.bytes, 1, 16 << 10);
+    assert_eq!(events, want_events);
+    assert_eq!(report.totals, want.totals);
+    assert_eq!(report.groups, want.groups);
+    assert_eq!(report.totals.events, c.events);
 }
 
 proptest! {
@@ -107,13 +155,21 @@ proptest! {
         block in 64usize..8192,
         threads in 2usize..4,
         garbage in proptest::collection::vec(0usize..100, 0..4),
+        pretty in proptest::collection::vec(0usize..100, 0..8),
     ) {
         let spec = corpus::Spec { bytes: 48 << 10, failure_rate: rate, shape: corpus::Shape::Ndjson, seed };
         let c = corpus::generate(spec);
         // Lines cut mid-write, after some of the entries: their line numbers must agree too.
+        // Pretty-printed entries span lines that must not start a block.
         let (mut input, mut cut) = (Vec::new(), 0);
         for (i, line) in c.bytes.split_inclusive(|&b| b == b'\n').enumerate() {
-            input.extend_from_slice(line);
+            match serde_json::from_slice::<serde_json::Value>(line) {
+                Ok(v) if pretty.contains(&i) => {
+                    input.extend_from_slice(serde_json::to_string_pretty(&v).expect("json").as_bytes());
+                    input.push(b'\n');
+                }
+                _ => input.extend_from_slice(line),
+            }
             if garbage.contains(&i) {
                 input.extend_from_slice(b"{\"insertId\":\"cut-\n");
                 cut += 1;
