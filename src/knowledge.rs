@@ -310,12 +310,12 @@ pub(crate) fn without_log_prefix(message: &str) -> &str {
     static PREFIX: OnceLock<Regex> = OnceLock::new();
     let prefix = PREFIX.get_or_init(|| {
         Regex::new(concat!(
-            r"^(?:[\w.-]+\s+\|\s+",
-            r"|\[?\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|\s?[+-]\d{2}:?\d{2}|\s?UTC)?\]?:?\s+",
-            r"|\[\d+(?:-\d+)?\]:?\s+",
+            r"^(?:[0-9A-Za-z_.-]+\s+\|\s+",
+            r"|\[?[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}(?:[.,][0-9]+)?(?:Z|\s?[+-][0-9]{2}:?[0-9]{2}|\s?UTC)?\]?:?\s+",
+            r"|\[[0-9]+(?:-[0-9]+)?\]:?\s+",
             r"|db=[^,\s]*,user=\S*\s+",
-            r"|\[?(?:DEBUG|INFO|NOTICE|WARNING|WARN|ERROR|CRITICAL|FATAL|ALERT|EMERGENCY|PANIC)\b\]?(?::[\w.]*:|:)?\s*",
-            r"|\[[\w.]+\]\s+)",
+            r"|\[?(?:DEBUG|INFO|NOTICE|WARNING|WARN|ERROR|CRITICAL|FATAL|ALERT|EMERGENCY|PANIC)(?-u:\b)\]?(?::[0-9A-Za-z_.]*:|:)?\s*",
+            r"|\[[0-9A-Za-z_.]+\]\s+)",
         ))
         .expect("a constant regex")
     });
