@@ -215,9 +215,11 @@ fn needle(entry: &Entry<'_>) -> Needle {
                 .all(|b| b.is_ascii_alphanumeric() || b"-_.:%/".contains(&b))
     };
     let id = entry.instance_id.as_deref().filter(|id| plain(id))?;
-    let mut finders = vec![memchr::memmem::Finder::new(id.as_bytes()).into_owned()];
+    let mut finders = Vec::with_capacity(2);
     // A `/` may be written `\/` in JSON: the needle is the log name's last segment, which
     // has none and tells `stderr` from `requests` (`projects/p/logs/run.googleapis.com%2Fstderr`).
+    // It goes first: most entries are of other logs, and its `%` is rare in JSON, where an
+    // instance id's hex digits are not.
     if let Some(log) = entry
         .log_name
         .as_deref()
@@ -226,6 +228,7 @@ fn needle(entry: &Entry<'_>) -> Needle {
     {
         finders.push(memchr::memmem::Finder::new(log.as_bytes()).into_owned());
     }
+    finders.push(memchr::memmem::Finder::new(id.as_bytes()).into_owned());
     Some(finders)
 }
 
