@@ -22,6 +22,7 @@ const MESSAGES: &[&str] = &[
     "ERROR:root:Exception on /api/agents [POST]",
     "Memory limit of 512 MiB exceeded with 530 MiB used. Consider increasing the memory limit.",
     "2026-11-27 07:01:02.123 UTC [42]: [3-1] db=netra,user=app LOG:  duration: 5123.456 ms  statement: SELECT * FROM threads WHERE id = '7'",
+    "2026-11-27 07:01:02.456 UTC [43]: [4-1] db=netra,user=app LOG:  duration: 999.875 ms  statement: SELECT 1",
     "redis.exceptions.ConnectionError: Error 111 connecting to 10.0.0.5:6379. Connection refused.",
     "émoji ✓ ünïcödé \u{1F600}",
     "",
