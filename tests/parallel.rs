@@ -69,6 +69,29 @@ fn two_threads_match_one_on_a_corpus_with_split_tracebacks() {
 }
 
 #[test]
+fn malformed_lines_after_a_carried_traceback_keep_their_numbers() {
+    let spec = corpus::Spec {
+        bytes: 512 << 10,
+        failure_rate: 0.2,
+        shape: corpus::Shape::Ndjson,
+        seed: 5,
+    };
+    let c = corpus::generate(spec);
+    // A line cut mid-write every 40 lines: many fall in blocks whose first scan was redone
+    // from a split traceback carried into them, after the place where that scan stopped.
+    let mut input = Vec::new();
+    for (i, line) in c.bytes.split_inclusive(|&b| b == b'\n').enumerate() {
+        input.extend_from_slice(line);
+        if i % 40 == 39 {
+            input.extend_from_slice(b"{\"insertId\":\"cut-\n");
+        }
+    }
+    for block in [2048, 8192] {
+        assert_same(&input, 2, block);
+    }
+}
+
+#[test]
 fn array_input_takes_the_sequential_path_with_the_same_result() {
     let spec = corpus::Spec {
         bytes: 256 << 10,
