@@ -717,7 +717,8 @@ mod de {
             f.write_str("an object of strings")
         }
         fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-            let mut out = Vec::new();
+            // Cloud Run's resource has five labels: one allocation, not two.
+            let mut out = Vec::with_capacity(8);
             while let Some(Key(k)) = map.next_key()? {
                 if let Some(v) = string(&mut map)? {
                     out.push((k, v));
