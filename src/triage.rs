@@ -476,8 +476,6 @@ impl Triage {
                 .saturating_mul(4)
                 .min(self.options.max_entry_bytes as u64),
         };
-        let blocks = cutter.blocks();
-        let batch_len = self.options.threads as u64 * 2;
         let mut merge = Merge {
             assembler: self.assembler(),
             report: Report::default(),
@@ -485,40 +483,43 @@ impl Triage {
             go_on: true,
         };
         let mut spare = vec![probe];
-        let mut next = 0;
         let mut merged_to = range.start;
-        let mut scanned: Vec<Result<Option<Fetched>>> = Vec::new();
-        while merge.go_on {
-            let jobs: Vec<(u64, Vec<u8>)> = (next..blocks.min(next + batch_len))
-                .map(|i| (i, spare.pop().unwrap_or_default()))
-                .collect();
-            next += jobs.len() as u64;
-            let previous = std::mem::take(&mut scanned);
-            let mut results = Vec::new();
-            let merged = pool.in_place_scope(|scope| {
-                if !jobs.is_empty() {
-                    scope.spawn(|_| {
-                        results = jobs
-                            .into_par_iter()
-                            .map(|(i, buf)| self.fetch_block(&cutter, i, buf, format))
-                            .collect();
+        // No batches: a worker that is done takes the next block at once, while this thread
+        // merges the blocks in order as they come. A window bounds the blocks in flight.
+        let window = self.options.threads as u64 * 3;
+        let (tx, rx) = std::sync::mpsc::channel::<(u64, Result<Option<Fetched>>)>();
+        pool.in_place_scope(|scope| -> Result<()> {
+            let (blocks, cutter) = (cutter.blocks(), &cutter);
+            let mut ready = std::collections::BTreeMap::new();
+            let (mut spawned, mut merged) = (0, 0);
+            let mut done = false;
+            while merged < spawned || (!done && spawned < blocks) {
+                if !done && spawned < blocks && spawned - merged < window {
+                    let (i, buf, tx) = (spawned, spare.pop().unwrap_or_default(), tx.clone());
+                    scope.spawn(move |_| {
+                        // The receiver outlives the scope; a send only fails after an error.
+                        let _ = tx.send((i, self.fetch_block(cutter, i, buf, format)));
                     });
+                    spawned += 1;
+                    continue;
                 }
-                self.merge_fetched(
-                    previous,
-                    &cutter,
-                    &mut merged_to,
-                    format,
-                    &mut merge,
-                    &mut spare,
-                    sink,
-                )
-            });
-            if merged? || results.is_empty() {
-                break;
+                let Ok((i, fetched)) = rx.recv() else {
+                    break;
+                };
+                ready.insert(i, fetched);
+                while let Some(fetched) = ready.remove(&merged) {
+                    merged += 1;
+                    // After the end (or an early stop), blocks still in flight are dropped.
+                    if !done {
+                        let at = &mut merged_to;
+                        done = self.merge_fetched(
+                            fetched?, cutter, at, format, &mut merge, &mut spare, sink,
+                        )? || !merge.go_on;
+                    }
+                }
             }
-            scanned = results;
-        }
+            Ok(())
+        })?;
         self.finish_merge(merge, sink)
     }
 
@@ -548,13 +549,12 @@ impl Triage {
         Ok(Some((result, block, from + len as u64)))
     }
 
-    /// Merges fetched blocks in input order; at the first block that could not be framed,
-    /// goes on sequentially from the end of the merged ones to the end of the input.
-    /// Returns whether the input is done.
+    /// Merges the next fetched block; when it could not be framed, goes on sequentially from
+    /// the end of the merged ones to the end of the input. Returns whether the input is done.
     #[allow(clippy::too_many_arguments)]
     fn merge_fetched<F: ReadAt + ?Sized, S: Sink + ?Sized>(
         &self,
-        fetched: Vec<Result<Option<Fetched>>>,
+        fetched: Option<Fetched>,
         cutter: &Cutter<'_, F>,
         merged_to: &mut u64,
         format: Option<Format>,
@@ -562,23 +562,18 @@ impl Triage {
         spare: &mut Vec<Vec<u8>>,
         sink: &mut S,
     ) -> Result<bool> {
-        for one in fetched {
-            if !merge.go_on {
-                return Ok(true);
+        match fetched {
+            Some((result, block, to)) => {
+                spare.push(self.merge_block(result, block, format, merge, sink)?);
+                *merged_to = to;
+                Ok(false)
             }
-            match one? {
-                Some((result, block, to)) => {
-                    spare.push(self.merge_block(result, block, format, merge, sink)?);
-                    *merged_to = to;
-                }
-                None => {
-                    let rest = At::new(cutter.input, *merged_to..cutter.end);
-                    self.scan_rest(self.reader(rest, format), merge, sink)?;
-                    return Ok(true);
-                }
+            None => {
+                let rest = At::new(cutter.input, *merged_to..cutter.end);
+                self.scan_rest(self.reader(rest, format), merge, sink)?;
+                Ok(true)
             }
         }
-        Ok(false)
     }
 
     /// Reports what the merged assembler still holds and puts the totals together.
