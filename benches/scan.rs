@@ -159,7 +159,9 @@ fn stages(c: &mut Criterion) {
         let mut group = c.benchmark_group("end_to_end");
         configure(&mut group);
         for (shape, c) in [("ndjson", &ndjson), ("array", &array)] {
-            for threads in [1, 2] {
+            // `run_slice` reads the input at offsets (each worker its own blocks); `stream`
+            // is `run` over the same bytes as a stream, the path a pipe takes.
+            for (threads, via) in [(1, ""), (2, ""), (2, "-stream")] {
                 if shape == "array" && threads == 2 {
                     continue; // arrays take the sequential path
                 }
@@ -168,11 +170,14 @@ fn stages(c: &mut Criterion) {
                     .build()
                     .expect("build");
                 group.throughput(Throughput::Bytes(c.bytes.len() as u64));
-                group.bench_function(format!("{shape}/{name}/{threads}thr"), |b| {
+                group.bench_function(format!("{shape}/{name}/{threads}thr{via}"), |b| {
                     b.iter(|| {
-                        let report = triage
-                            .run_slice(&c.bytes, &mut NoSink)
-                            .expect("in-memory run");
+                        let report = if via.is_empty() {
+                            triage.run_slice(&c.bytes, &mut NoSink)
+                        } else {
+                            triage.run(&c.bytes[..], &mut NoSink)
+                        }
+                        .expect("in-memory run");
                         assert_eq!(
                             (report.totals.entries, report.totals.events),
                             (c.entries, c.events)
