@@ -36,6 +36,7 @@ declare -a NAMES=(
   "logtriage 2 threads, pipe"
   "logtriage array 1 thread"
   "rg -c"
+  "rg -c, pipe"
   "jq"
   "python json.loads + re"
 )
@@ -45,6 +46,7 @@ declare -a CMDS=(
   "cat $NDJSON | $BIN/triage --format json --threads 2 > /dev/null"
   "$BIN/triage --format json --threads 1 < $ARRAY > /dev/null"
   "rg -c -e Traceback -e '\"severity\":\"ERROR\"' -e 'duration: ' $NDJSON > /dev/null"
+  "cat $NDJSON | rg -c -e Traceback -e '\"severity\":\"ERROR\"' -e 'duration: ' > /dev/null"
   "jq -c '$JQ_FILTER' < $NDJSON > /dev/null"
   "python3 benches/peer_triage.py < $NDJSON > /dev/null"
 )
