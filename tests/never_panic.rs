@@ -6,7 +6,10 @@ use proptest::prelude::*;
 
 const REAL: &[u8] = include_bytes!("../fixtures/staging.ndjson");
 
+/// One thread, and two with the input read at offsets and as a stream: no panic, every entry
+/// accounted for, and the same totals every way.
 fn check(input: &[u8], capacity: usize) {
+    let mut totals = Vec::new();
     for threads in [1, 2] {
         let triage = TriageBuilder::new()
             .buffer_capacity(capacity)
@@ -15,11 +18,16 @@ fn check(input: &[u8], capacity: usize) {
             .block_bytes(512)
             .build()
             .expect("build");
-        let report = triage
-            .run_slice(input, &mut NoSink)
-            .expect("a slice always reads");
-        let t = &report.totals;
-        assert_eq!(t.entries, t.ok + t.malformed + t.oversize, "{t:?}");
+        let at_offsets = triage.run_slice(input, &mut NoSink);
+        let streamed = triage.run(input, &mut NoSink);
+        for report in [at_offsets, streamed] {
+            let t = report.expect("a slice always reads").totals;
+            assert_eq!(t.entries, t.ok + t.malformed + t.oversize, "{t:?}");
+            totals.push(t);
+        }
+    }
+    for t in &totals {
+        assert_eq!(Some(t), totals.first(), "{totals:?}");
     }
 }
 

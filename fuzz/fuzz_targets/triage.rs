@@ -1,6 +1,6 @@
 //! Arbitrary bytes through the whole pipeline (reader, event assembly, classification), with
 //! a tiny buffer and entry limit so every growth and oversize path is reached, on one thread
-//! and on two with tiny blocks.
+//! and on two with tiny blocks, read at offsets and as a stream: the totals must agree.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -25,9 +25,12 @@ fn triages() -> &'static [Triage; 2] {
 }
 
 fuzz_target!(|data: &[u8]| {
+    let mut first = None;
     for triage in triages() {
-        let report = triage.run_slice(data, &mut NoSink).expect("reading a slice cannot fail");
-        let t = &report.totals;
-        assert_eq!(t.entries, t.ok + t.malformed + t.oversize);
+        for report in [triage.run_slice(data, &mut NoSink), triage.run(data, &mut NoSink)] {
+            let t = report.expect("reading a slice cannot fail").totals;
+            assert_eq!(t.entries, t.ok + t.malformed + t.oversize);
+            assert_eq!(first.get_or_insert_with(|| t.clone()), &t);
+        }
     }
 });
