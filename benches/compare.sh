@@ -9,7 +9,8 @@
 # thread, its throughput against `rg -c` (issue 6 asks 0.5 for one thread, 0.8 for two) and
 # the peak RSS of each command from /usr/bin/time -v. A redirected file is read at offsets
 # (with two threads each worker reads its own blocks); the pipe row takes the streaming path
-# that `gcloud logging read ... | triage` takes.
+# that `gcloud logging read ... | triage` takes. Last, logtriage and rg again, run in turn
+# (PAIRS rounds): ratios less moved by a machine whose load changes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MIB=${MIB:-256}
@@ -74,3 +75,24 @@ vs_rg = f'{rg / r["median"]:10.2f}' if "array" not in r["command"] else f'{"":>1
 print(f'{r["command"]:<28} {r["median"]:10.3f} {size / r["median"] / 1e9:10.2f} {r["median"] / base:10.2f} {vs_rg} {rss:>12}')
 PY
 done
+
+# hyperfine runs each command's runs together, so a load that changes between commands moves
+# their ratios. The ratios to rg again, from runs taken in turn (median of each):
+PAIRS=${PAIRS:-21}
+echo
+echo "in turn, $PAIRS runs each (median ms, throughput against rg -c):"
+python3 - "$PAIRS" "$NDJSON" "${CMDS[0]}" "${CMDS[1]}" "${CMDS[4]}" <<'PY'
+import statistics, subprocess, sys, time
+runs, names, cmds = int(sys.argv[1]), ["logtriage 1 thread", "logtriage 2 threads", "rg -c"], sys.argv[3:]
+times = [[] for _ in cmds]
+for r in range(runs + 1):
+    for i, c in enumerate(cmds):
+        t = time.perf_counter()
+        subprocess.run(c, shell=True, check=True)
+        if r:  # the first round warms up
+            times[i].append(time.perf_counter() - t)
+rg = statistics.median(times[-1])
+for name, t in zip(names, times):
+    m = statistics.median(t)
+    print(f"{name:<28} {m * 1e3:8.1f} ms {rg / m:10.2f}")
+PY
