@@ -389,8 +389,9 @@ fn marker(literal: &str) -> Marker {
     }
 }
 
-/// The number at the start of `bytes` after any `"`, `:`, `=` or blank, if one is there.
-fn leading_number(bytes: &[u8]) -> Option<f64> {
+/// The number at the start of `bytes` after any `"`, `:`, `=` or blank, if one is there,
+/// and whether a byte that is not part of it follows it in `bytes`.
+fn leading_number(bytes: &[u8]) -> Option<(f64, bool)> {
     let start = bytes
         .iter()
         .position(|b| !matches!(b, b'"' | b':' | b'=' | b' ' | b'\t'))?;
@@ -399,19 +400,8 @@ fn leading_number(bytes: &[u8]) -> Option<f64> {
         .iter()
         .take_while(|b| b.is_ascii_digit() || **b == b'.')
         .count();
-    std::str::from_utf8(rest.get(..len)?).ok()?.parse().ok()
-}
-
-/// [`leading_number`], when a byte that is not part of it follows it in `bytes`.
-fn whole_number(bytes: &[u8]) -> Option<f64> {
-    let start = bytes
-        .iter()
-        .position(|b| !matches!(b, b'"' | b':' | b'=' | b' ' | b'\t'))?;
-    let rest = bytes.get(start..)?;
-    let len = rest
-        .iter()
-        .position(|b| !(b.is_ascii_digit() || *b == b'.'))?;
-    std::str::from_utf8(rest.get(..len)?).ok()?.parse().ok()
+    let n = std::str::from_utf8(rest.get(..len)?).ok()?.parse().ok()?;
+    Some((n, len < rest.len()))
 }
 
 impl Prefilter {
@@ -437,18 +427,7 @@ impl Prefilter {
             .searcher
             .find(aho_corasick::Input::new(hay).range(from..))
         {
-            let literal = CANDIDATE_LITERALS
-                .get(m.pattern().as_usize())
-                .copied()
-                .unwrap_or("");
-            let scale = match marker(literal) {
-                Marker::Always => return m.start(),
-                Marker::Millis => 1.0,
-                Marker::Seconds => 1000.0,
-            };
-            let fast = whole_number(hay.get(m.end()..).unwrap_or(&[]))
-                .is_some_and(|n| n * scale < self.slow_ms);
-            if !fast {
+            if self.qualifies(hay, &m, false) {
                 return m.start();
             }
             from = m.end();
@@ -458,18 +437,29 @@ impl Prefilter {
 
     /// Whether `bytes` (one framed entry) may hold an event and must be parsed.
     pub fn is_candidate(&self, bytes: &[u8]) -> bool {
-        self.searcher.find_iter(bytes).any(|m| {
-            let literal = CANDIDATE_LITERALS
-                .get(m.pattern().as_usize())
-                .copied()
-                .unwrap_or("");
-            let after = bytes.get(m.end()..).unwrap_or(&[]);
-            match marker(literal) {
-                Marker::Always => true,
-                Marker::Millis => leading_number(after).is_none_or(|ms| ms >= self.slow_ms),
-                Marker::Seconds => leading_number(after).is_none_or(|s| s * 1000.0 >= self.slow_ms),
-            }
-        })
+        self.searcher
+            .find_iter(bytes)
+            .any(|m| self.qualifies(bytes, &m, true))
+    }
+
+    /// Whether the literal matched at `m` in `hay` makes its entry a candidate: any literal
+    /// but a slow-query one, which needs a duration at or over the threshold (or none to be
+    /// read). `entry_ends` says `hay` ends where the entry does, so that a number running to
+    /// its end is whole; otherwise such a number may go on past it, and qualifies.
+    fn qualifies(&self, hay: &[u8], m: &aho_corasick::Match, entry_ends: bool) -> bool {
+        let literal = CANDIDATE_LITERALS
+            .get(m.pattern().as_usize())
+            .copied()
+            .unwrap_or("");
+        let to_ms = match marker(literal) {
+            Marker::Always => return true,
+            Marker::Millis => 1.0,
+            Marker::Seconds => 1000.0,
+        };
+        match leading_number(hay.get(m.end()..).unwrap_or(&[])) {
+            Some((n, whole)) if whole || entry_ends => n * to_ms >= self.slow_ms,
+            _ => true,
+        }
     }
 }
 
