@@ -697,15 +697,19 @@ impl<R: Read> Blocks<R> {
     }
 }
 
-/// The end of the last whole entry in `bytes`: just after a `\n` followed by `{` (or, for
-/// text, just after the last `\n`).
+/// Whether an entry starts just after a `\n` followed by `next`: in NDJSON only a new object
+/// starts a line with `{` (the lines of a pretty-printed object are indented); in text every
+/// line is an entry. Both ways of cutting blocks follow this one rule, so that they agree.
+fn starts_entry(next: Option<&u8>, text: bool) -> bool {
+    text || next == Some(&b'{')
+}
+
+/// The end of the last whole entry in `bytes`: just after the last `\n` that
+/// [`starts_entry`].
 fn last_boundary(bytes: &[u8], text: bool) -> Option<usize> {
-    if text {
-        return memchr::memrchr(b'\n', bytes).map(|i| i + 1);
-    }
     let mut end = bytes.len();
     while let Some(i) = memchr::memrchr(b'\n', bytes.get(..end)?) {
-        if bytes.get(i + 1) == Some(&b'{') {
+        if starts_entry(bytes.get(i + 1), text) {
             return Some(i + 1);
         }
         end = i;
@@ -746,8 +750,8 @@ impl<F: ReadAt + ?Sized> Cutter<'_, F> {
         Ok(self.boundary(hi)?.map(|to| (from, to)))
     }
 
-    /// The first entry boundary at or after `at`: the input's start and end, and (as for
-    /// [`last_boundary`]) just after a `\n` followed by `{` (for text, by anything).
+    /// The first entry boundary at or after `at`: the input's start and end, and just after
+    /// a `\n` that [`starts_entry`].
     fn boundary(&self, at: u64) -> std::io::Result<Option<u64>> {
         if at <= self.start || at >= self.end {
             return Ok(Some(at.clamp(self.start, self.end)));
@@ -761,7 +765,7 @@ impl<F: ReadAt + ?Sized> Cutter<'_, F> {
             let read = chunk.get(..n).unwrap_or(&[]);
             for nl in memchr::memchr_iter(b'\n', read) {
                 let after = pos + nl as u64 + 1;
-                if after >= self.end || self.text || read.get(nl + 1) == Some(&b'{') {
+                if after >= self.end || starts_entry(read.get(nl + 1), self.text) {
                     return Ok(Some(after.min(self.end)));
                 }
             }
