@@ -152,10 +152,10 @@ fn run(args: &Args) -> Result<bool, Failure> {
         Some(mut file) if file.metadata().is_ok_and(|m| m.is_file()) => {
             let start = file.stream_position()?;
             let end = file.metadata()?.len().max(start);
-            triage.run_at(&progress.at(file), start..end, &mut sink)?
+            triage.run_at(&progress.counted(file), start..end, &mut sink)?
         }
-        Some(file) => triage.run(progress.read(file), &mut sink)?,
-        None => triage.run(progress.read(io::stdin()), &mut sink)?,
+        Some(file) => triage.run(progress.counted(file), &mut sink)?,
+        None => triage.run(progress.counted(io::stdin()), &mut sink)?,
     };
     progress.done();
     let failed = sink.failed;
@@ -301,14 +301,8 @@ impl Progress {
         }
     }
 
-    fn read<R: Read>(&self, inner: R) -> Counted<'_, R> {
-        Counted {
-            inner,
-            progress: self,
-        }
-    }
-
-    fn at<R: ReadAt>(&self, inner: R) -> Counted<'_, R> {
+    /// `inner` (a stream or an input read at offsets) with its reads counted.
+    fn counted<R>(&self, inner: R) -> Counted<'_, R> {
         Counted {
             inner,
             progress: self,
