@@ -7,12 +7,14 @@ mod corpus;
 use logtriage::{Event, FnSink, Report, TriageBuilder};
 use proptest::prelude::*;
 
-/// How the input reaches the triage: streamed (`run`) or read at offsets (`run_slice`,
-/// which cuts blocks without reading the input through).
+/// How the input reaches the triage: streamed (`run`), or read at offsets from memory
+/// (`run_slice`) or from a real file (`run_file`), which cut blocks without reading the input
+/// through.
 #[derive(Clone, Copy, Debug)]
 enum Via {
     Stream,
     Offsets,
+    File,
 }
 
 fn run_via(input: &[u8], threads: usize, block_bytes: usize, via: Via) -> (Vec<Event>, Report) {
@@ -29,6 +31,15 @@ fn run_via(input: &[u8], threads: usize, block_bytes: usize, via: Via) -> (Vec<E
     let report = match via {
         Via::Stream => triage.run(input, &mut sink),
         Via::Offsets => triage.run_slice(input, &mut sink),
+        Via::File => {
+            let path = std::env::temp_dir()
+                .join(format!("logtriage-parallel-{}.ndjson", std::process::id()));
+            std::fs::write(&path, input).expect("write");
+            let file = std::fs::File::open(&path).expect("open");
+            let report = triage.run_file(&file, &mut sink);
+            std::fs::remove_file(&path).expect("remove");
+            report
+        }
     }
     .expect("run");
     (events, report)
@@ -39,8 +50,12 @@ fn run(input: &[u8], threads: usize, block_bytes: usize) -> (Vec<Event>, Report)
 }
 
 fn assert_same(input: &[u8], threads: usize, block_bytes: usize) {
+    assert_same_via(input, threads, block_bytes, &[Via::Stream, Via::Offsets]);
+}
+
+fn assert_same_via(input: &[u8], threads: usize, block_bytes: usize, vias: &[Via]) {
     let (want_events, want) = run(input, 1, block_bytes);
-    for via in [Via::Stream, Via::Offsets] {
+    for &via in vias {
         let (events, report) = run_via(input, threads, block_bytes, via);
         let how = format!("{threads} threads, {block_bytes} B blocks, {via:?}");
         assert_eq!(events.len(), want_events.len(), "event count, {how}");
@@ -141,31 +156,8 @@ fn a_file_read_at_offsets_gives_what_its_bytes_give() {
         seed: 11,
     };
     let c = corpus::generate(spec);
-    let path =
-        std::env::temp_dir().join(format!("logtriage-parallel-{}.ndjson", std::process::id()));
-    std::fs::write(&path, &c.bytes).expect("write");
-    let file = std::fs::File::open(&path).expect("open");
-    let triage = TriageBuilder::new()
-        .threads(2)
-        .block_bytes(16 << 10)
-        .build()
-        .expect("build");
-    let mut events = Vec::new();
-    let report = triage
-        .run_file(
-            &file,
-            &mut FnSink(|ev: &Event| {
-                events.push(ev.clone());
-                Ok(true)
-            }),
-        )
-        .expect("run");
-    std::fs::remove_file(&path).expect("remove");
-    let (want_events, want) = run(&c.bytes, 1, 16 << 10);
-    assert_eq!(events, want_events);
-    assert_eq!(report.totals, want.totals);
-    assert_eq!(report.groups, want.groups);
-    assert_eq!(report.totals.events, c.events);
+    assert_same_via(&c.bytes, 2, 16 << 10, &[Via::File]);
+    assert_eq!(run(&c.bytes, 1, 16 << 10).1.totals.events, c.events);
 }
 
 proptest! {
