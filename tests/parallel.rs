@@ -4,7 +4,7 @@
 #[path = "../benches/corpus.rs"]
 mod corpus;
 
-use logtriage::{Event, FnSink, Report, TriageBuilder};
+use logtriage::{Error, Event, FnSink, ReadAt, Report, TriageBuilder};
 use proptest::prelude::*;
 
 /// How the input reaches the triage: streamed (`run`), or read at offsets from memory
@@ -18,6 +18,17 @@ enum Via {
 }
 
 fn run_via(input: &[u8], threads: usize, block_bytes: usize, via: Via) -> (Vec<Event>, Report) {
+    run_until(input, threads, block_bytes, via, usize::MAX)
+}
+
+/// A run whose sink stops it after `stop_after` events.
+fn run_until(
+    input: &[u8],
+    threads: usize,
+    block_bytes: usize,
+    via: Via,
+    stop_after: usize,
+) -> (Vec<Event>, Report) {
     let triage = TriageBuilder::new()
         .threads(threads)
         .block_bytes(block_bytes)
@@ -26,7 +37,7 @@ fn run_via(input: &[u8], threads: usize, block_bytes: usize, via: Via) -> (Vec<E
     let mut events = Vec::new();
     let mut sink = FnSink(|ev: &Event| {
         events.push(ev.clone());
-        Ok(true)
+        Ok(events.len() < stop_after)
     });
     let report = match via {
         Via::Stream => triage.run(input, &mut sink),
@@ -158,6 +169,70 @@ fn a_file_read_at_offsets_gives_what_its_bytes_give() {
     let c = corpus::generate(spec);
     assert_same_via(&c.bytes, 2, 16 << 10, &[Via::File]);
     assert_eq!(run(&c.bytes, 1, 16 << 10).1.totals.events, c.events);
+}
+
+#[test]
+fn a_sink_that_stops_early_gets_the_first_events_on_every_path() {
+    let spec = corpus::Spec {
+        bytes: 1 << 20,
+        failure_rate: 0.2,
+        shape: corpus::Shape::Ndjson,
+        seed: 13,
+    };
+    let c = corpus::generate(spec);
+    let (want, _) = run(&c.bytes, 1, 8192);
+    for threads in [2, 3] {
+        for via in [Via::Stream, Via::Offsets, Via::File] {
+            for n in [1, 40, want.len() / 2] {
+                let (events, _) = run_until(&c.bytes, threads, 8192, via, n);
+                let how = format!("{threads} threads, {via:?}, stop after {n}");
+                assert_eq!(events.len(), n, "{how}");
+                assert_eq!(events, want.get(..n).expect("enough events"), "{how}");
+            }
+        }
+    }
+}
+
+/// Bytes in memory whose reads fail from `fail_from` on, as a disk that goes away.
+struct FailingAt<'a> {
+    bytes: &'a [u8],
+    fail_from: u64,
+}
+
+impl ReadAt for FailingAt<'_> {
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
+        if offset + buf.len() as u64 > self.fail_from {
+            return Err(std::io::Error::other("disk went away"));
+        }
+        self.bytes.read_at(buf, offset)
+    }
+}
+
+#[test]
+fn a_read_error_midway_ends_every_path_with_that_error() {
+    let spec = corpus::Spec {
+        bytes: 1 << 20,
+        failure_rate: 0.02,
+        shape: corpus::Shape::Ndjson,
+        seed: 17,
+    };
+    let c = corpus::generate(spec);
+    let input = FailingAt {
+        bytes: &c.bytes,
+        fail_from: c.bytes.len() as u64 / 3,
+    };
+    for threads in [1, 2, 3] {
+        let triage = TriageBuilder::new()
+            .threads(threads)
+            .block_bytes(16 << 10)
+            .build()
+            .expect("build");
+        let run = triage.run_at(&input, 0..c.bytes.len() as u64, &mut logtriage::NoSink);
+        match run {
+            Err(Error::Io(e)) => assert_eq!(e.to_string(), "disk went away", "{threads} threads"),
+            other => panic!("{threads} threads: {other:?}"),
+        }
+    }
 }
 
 proptest! {

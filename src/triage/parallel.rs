@@ -9,8 +9,10 @@ use crate::reader::{sniff_format, Format, Reader, ReaderBuilder};
 use crate::report::{Report, Totals, MALFORMED_LINES_KEPT};
 use crate::Result;
 use rayon::prelude::*;
+use std::collections::BTreeMap;
 use std::io::Read;
 use std::ops::Range;
+use std::sync::{Condvar, Mutex, MutexGuard};
 
 impl Triage {
     /// The parallel path: blocks cut at entry boundaries are scanned by rayon workers, each
@@ -105,45 +107,71 @@ impl Triage {
             totals: Totals::default(),
             go_on: true,
         };
-        let mut spare = vec![probe];
-        let mut merged_to = range.start;
-        // No batches: a worker that is done takes the next block at once, while this thread
-        // merges the blocks in order as they come. A window bounds the blocks in flight.
-        let window = self.options.threads as u64 * 3;
-        let (tx, rx) = std::sync::mpsc::channel::<(u64, Result<Option<Fetched>>)>();
-        pool.in_place_scope(|scope| -> Result<()> {
-            let (blocks, cutter) = (cutter.blocks(), &cutter);
-            let mut ready = std::collections::BTreeMap::new();
-            let (mut spawned, mut merged) = (0, 0);
-            let mut done = false;
-            while merged < spawned || (!done && spawned < blocks) {
-                if !done && spawned < blocks && spawned - merged < window {
-                    let (i, buf, tx) = (spawned, spare.pop().unwrap_or_default(), tx.clone());
-                    scope.spawn(move |_| {
-                        // The receiver outlives the scope; a send only fails after an error.
-                        let _ = tx.send((i, self.fetch_block(cutter, i, buf, format)));
-                    });
-                    spawned += 1;
+        let handout = Handout::new(cutter.blocks(), self.options.threads as u64, probe);
+        let merged = pool.in_place_scope(|scope| {
+            // This thread is a worker too, between merges: a third busy thread on two cores
+            // would take a core from a worker at each of its wake-ups.
+            for _ in 1..self.options.threads {
+                scope.spawn(|_| self.fetch_blocks(&handout, &cutter, format));
+            }
+            let _guard = PanicGuard(&handout);
+            let merged = self.merge_handed(&handout, &cutter, format, &mut merge, sink);
+            // Whatever the outcome, the workers must stop waiting for room.
+            handout.stop();
+            merged
+        });
+        merged?;
+        self.finish_merge(merge, sink)
+    }
+
+    /// A worker's loop: takes the next block while the window has room, reads and scans it,
+    /// and hands it back.
+    fn fetch_blocks<F: ReadAt + ?Sized>(
+        &self,
+        handout: &Handout,
+        cutter: &Cutter<'_, F>,
+        format: Option<Format>,
+    ) {
+        let _guard = PanicGuard(handout);
+        while let Some((i, buf)) = handout.take() {
+            handout.put(i, self.fetch_block(cutter, i, buf, format));
+        }
+    }
+
+    /// The merging thread's loop: merges runs of fetched blocks in order as they are ready.
+    fn merge_handed<F: ReadAt + ?Sized, S: Sink + ?Sized>(
+        &self,
+        handout: &Handout,
+        cutter: &Cutter<'_, F>,
+        format: Option<Format>,
+        merge: &mut Merge,
+        sink: &mut S,
+    ) -> Result<()> {
+        let mut merged_to = cutter.start;
+        let mut spare = Vec::new();
+        loop {
+            let run = match handout.next_work() {
+                Work::Block(i, buf) => {
+                    handout.put(i, self.fetch_block(cutter, i, buf, format));
                     continue;
                 }
-                let Ok((i, fetched)) = rx.recv() else {
-                    break;
-                };
-                ready.insert(i, fetched);
-                while let Some(fetched) = ready.remove(&merged) {
-                    merged += 1;
-                    // After the end (or an early stop), blocks still in flight are dropped.
-                    if !done {
-                        let at = &mut merged_to;
-                        done = self.merge_fetched(
-                            fetched?, cutter, at, format, &mut merge, &mut spare, sink,
-                        )? || !merge.go_on;
-                    }
+                Work::Run(run) => run,
+            };
+            let (n, mut done) = (run.len(), run.is_empty());
+            for fetched in run {
+                // After the end (or an early stop), the rest of the run is dropped.
+                if !done {
+                    let at = &mut merged_to;
+                    done = self
+                        .merge_fetched(fetched?, cutter, at, format, merge, &mut spare, sink)?
+                        || !merge.go_on;
                 }
             }
-            Ok(())
-        })?;
-        self.finish_merge(merge, sink)
+            handout.merged(n, &mut spare);
+            if done {
+                return Ok(());
+            }
+        }
     }
 
     /// Reads block `i` into `buf` and scans it; `None` when a boundary of it lies past the
@@ -390,6 +418,147 @@ impl Triage {
         };
         scanned?;
         Ok((result, block))
+    }
+}
+
+/// The blocks of an input read at offsets, shared by the workers and the merging thread.
+/// Blocks are taken in order while fewer than `window` are taken and not merged yet. The
+/// merging thread scans a block itself whenever it has nothing to merge, and sleeps only when
+/// the window is full and the next block in order is not ready. With a merging thread of its
+/// own, woken for each block, a two-thread run over 256 MiB had 1,100 context switches, each
+/// taking a core from a worker, and used 40% more CPU than a one-thread run.
+struct Handout {
+    state: Mutex<HandoutState>,
+    /// Signals the merging thread that a run is ready.
+    ready: Condvar,
+    /// Signals the workers that the window has room.
+    room: Condvar,
+    blocks: u64,
+    window: u64,
+}
+
+struct HandoutState {
+    /// The next block to take.
+    next: u64,
+    /// Blocks handed to the merging thread.
+    handed: u64,
+    /// Blocks merged: the window is `merged..merged + window`.
+    merged: u64,
+    fetched: BTreeMap<u64, Result<Option<Fetched>>>,
+    spare: Vec<Vec<u8>>,
+    stopped: bool,
+}
+
+impl Handout {
+    fn new(blocks: u64, threads: u64, buf: Vec<u8>) -> Self {
+        Handout {
+            state: Mutex::new(HandoutState {
+                next: 0,
+                handed: 0,
+                merged: 0,
+                fetched: BTreeMap::new(),
+                spare: vec![buf],
+                stopped: false,
+            }),
+            ready: Condvar::new(),
+            room: Condvar::new(),
+            blocks,
+            window: threads * 3,
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, HandoutState> {
+        // A poisoned lock means a worker panicked; the panic is raised when the scope ends.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The next block to fetch and a buffer for it, once the window has room; `None` when
+    /// all are taken or on a stop.
+    fn take(&self) -> Option<(u64, Vec<u8>)> {
+        let mut s = self.lock();
+        while !s.stopped && s.next < self.blocks {
+            if let Some(block) = self.take_locked(&mut s) {
+                return Some(block);
+            }
+            s = self.room.wait(s).unwrap_or_else(|e| e.into_inner());
+        }
+        None
+    }
+
+    /// The next block when the window has room.
+    fn take_locked(&self, s: &mut HandoutState) -> Option<(u64, Vec<u8>)> {
+        if s.stopped || s.next >= self.blocks || s.next - s.merged >= self.window {
+            return None;
+        }
+        let i = s.next;
+        s.next += 1;
+        Some((i, s.spare.pop().unwrap_or_default()))
+    }
+
+    fn put(&self, i: u64, fetched: Result<Option<Fetched>>) {
+        let mut s = self.lock();
+        s.fetched.insert(i, fetched);
+        if i == s.handed {
+            self.ready.notify_one();
+        }
+    }
+
+    /// Whether the merging thread has a run to take: the next block in order is fetched.
+    fn run_ready(&self, s: &HandoutState) -> bool {
+        s.stopped || s.fetched.contains_key(&s.handed)
+    }
+
+    /// The merging thread's next work: a run to merge when one is ready, else a block to
+    /// fetch, else it waits for a run. The run is empty when all blocks were handed or on a
+    /// stop.
+    fn next_work(&self) -> Work {
+        let mut s = self.lock();
+        while s.handed < self.blocks && !self.run_ready(&s) {
+            if let Some(block) = self.take_locked(&mut s) {
+                return Work::Block(block.0, block.1);
+            }
+            s = self.ready.wait(s).unwrap_or_else(|e| e.into_inner());
+        }
+        let s = &mut *s;
+        let mut run = Vec::new();
+        while let Some(fetched) = s.fetched.remove(&s.handed) {
+            run.push(fetched);
+            s.handed += 1;
+        }
+        Work::Run(run)
+    }
+
+    /// `n` more blocks merged; their buffers are free again.
+    fn merged(&self, n: usize, spare: &mut Vec<Vec<u8>>) {
+        let mut s = self.lock();
+        s.merged += n as u64;
+        s.spare.append(spare);
+        self.room.notify_all();
+    }
+
+    /// Stops the workers (the end, an error or a panic) and wakes everyone waiting.
+    fn stop(&self) {
+        self.lock().stopped = true;
+        self.room.notify_all();
+        self.ready.notify_all();
+    }
+}
+
+/// What the merging thread does next.
+enum Work {
+    Block(u64, Vec<u8>),
+    Run(Vec<Result<Option<Fetched>>>),
+}
+
+/// Stops a [`Handout`] when its thread unwinds: the other threads must not wait forever for
+/// a block or for room, and the scope raises the panic once they are done.
+struct PanicGuard<'a>(&'a Handout);
+
+impl Drop for PanicGuard<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.0.stop();
+        }
     }
 }
 
