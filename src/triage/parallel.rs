@@ -138,7 +138,8 @@ impl Triage {
         }
     }
 
-    /// The merging thread's loop: merges runs of fetched blocks in order as they are ready.
+    /// The merging thread's loop: merges fetched blocks in order as they are ready, and
+    /// fetches blocks itself while the next one in order is not.
     fn merge_handed<F: ReadAt + ?Sized, S: Sink + ?Sized>(
         &self,
         handout: &Handout,
