@@ -56,6 +56,16 @@ fn run_until(
     (events, report)
 }
 
+/// A generated NDJSON corpus.
+fn ndjson(bytes: usize, failure_rate: f64, seed: u64) -> corpus::Corpus {
+    corpus::generate(corpus::Spec {
+        bytes,
+        failure_rate,
+        shape: corpus::Shape::Ndjson,
+        seed,
+    })
+}
+
 fn run(input: &[u8], threads: usize, block_bytes: usize) -> (Vec<Event>, Report) {
     run_via(input, threads, block_bytes, Via::Stream)
 }
@@ -78,13 +88,7 @@ fn assert_same_via(input: &[u8], threads: usize, block_bytes: usize, vias: &[Via
 
 #[test]
 fn two_threads_match_one_on_a_corpus_with_split_tracebacks() {
-    let spec = corpus::Spec {
-        bytes: 2 << 20,
-        failure_rate: 0.2,
-        shape: corpus::Shape::Ndjson,
-        seed: 7,
-    };
-    let c = corpus::generate(spec);
+    let c = ndjson(2 << 20, 0.2, 7);
     let (events, report) = run(&c.bytes, 2, 64 << 10);
     assert_eq!(events.len() as u64, c.events);
     assert_eq!(report.totals.entries, c.entries);
@@ -96,13 +100,7 @@ fn two_threads_match_one_on_a_corpus_with_split_tracebacks() {
 
 #[test]
 fn malformed_lines_after_a_carried_traceback_keep_their_numbers() {
-    let spec = corpus::Spec {
-        bytes: 512 << 10,
-        failure_rate: 0.2,
-        shape: corpus::Shape::Ndjson,
-        seed: 5,
-    };
-    let c = corpus::generate(spec);
+    let c = ndjson(512 << 10, 0.2, 5);
     // A line cut mid-write every 40 lines: many fall in blocks whose first scan was redone
     // from a split traceback carried into them, after the place where that scan stopped.
     let mut input = Vec::new();
@@ -160,26 +158,14 @@ fn a_line_longer_than_a_block_and_the_entry_limit_is_oversize_either_way() {
 
 #[test]
 fn a_file_read_at_offsets_gives_what_its_bytes_give() {
-    let spec = corpus::Spec {
-        bytes: 1 << 20,
-        failure_rate: 0.2,
-        shape: corpus::Shape::Ndjson,
-        seed: 11,
-    };
-    let c = corpus::generate(spec);
+    let c = ndjson(1 << 20, 0.2, 11);
     assert_same_via(&c.bytes, 2, 16 << 10, &[Via::File]);
     assert_eq!(run(&c.bytes, 1, 16 << 10).1.totals.events, c.events);
 }
 
 #[test]
 fn a_sink_that_stops_early_gets_the_first_events_on_every_path() {
-    let spec = corpus::Spec {
-        bytes: 1 << 20,
-        failure_rate: 0.2,
-        shape: corpus::Shape::Ndjson,
-        seed: 13,
-    };
-    let c = corpus::generate(spec);
+    let c = ndjson(1 << 20, 0.2, 13);
     let (want, _) = run(&c.bytes, 1, 8192);
     for threads in [2, 3] {
         for via in [Via::Stream, Via::Offsets, Via::File] {
@@ -210,13 +196,7 @@ impl ReadAt for FailingAt<'_> {
 
 #[test]
 fn a_read_error_midway_ends_every_path_with_that_error() {
-    let spec = corpus::Spec {
-        bytes: 1 << 20,
-        failure_rate: 0.02,
-        shape: corpus::Shape::Ndjson,
-        seed: 17,
-    };
-    let c = corpus::generate(spec);
+    let c = ndjson(1 << 20, 0.02, 17);
     let input = FailingAt {
         bytes: &c.bytes,
         fail_from: c.bytes.len() as u64 / 3,
@@ -247,8 +227,7 @@ proptest! {
         garbage in proptest::collection::vec(0usize..100, 0..4),
         pretty in proptest::collection::vec(0usize..100, 0..8),
     ) {
-        let spec = corpus::Spec { bytes: 48 << 10, failure_rate: rate, shape: corpus::Shape::Ndjson, seed };
-        let c = corpus::generate(spec);
+        let c = ndjson(48 << 10, rate, seed);
         // Lines cut mid-write, after some of the entries: their line numbers must agree too.
         // Pretty-printed entries span lines that must not start a block.
         let (mut input, mut cut) = (Vec::new(), 0);
