@@ -14,6 +14,8 @@ use crate::entry::{level_word, Entry, Severity};
 use crate::fingerprint::Fingerprint;
 use crate::knowledge::IssueRef;
 use crate::traceback::{self, start_at, strip_shaped, Frame, LineMachine, Traceback};
+use memchr::memmem::Finder;
+use std::sync::LazyLock;
 
 /// What made an entry (or run of entries) an event (§2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -141,8 +143,10 @@ struct Open {
     machine: LineMachine,
     /// Starts at the first entry (the header line's, when one came first).
     event: Event,
-    /// The first `MAX_LINES / 2` lines.
-    lines: Vec<String>,
+    /// The first `MAX_LINES / 2` lines, each ended by `\n` (one buffer: a string per line
+    /// was the most frequent allocation of a run with split tracebacks).
+    head: String,
+    head_lines: usize,
     /// The last `MAX_LINES / 2` lines after those, and how many fell out between.
     tail: std::collections::VecDeque<String>,
     omitted: u64,
@@ -154,8 +158,10 @@ impl Open {
     /// Keeps a line: the first half of the budget from the start, the rest as a window over
     /// the end, so a runaway traceback stays one event in bounded memory.
     fn keep(&mut self, line: &str) {
-        if self.lines.len() < MAX_LINES / 2 {
-            self.lines.push(line.to_string());
+        if self.head_lines < MAX_LINES / 2 {
+            self.head.push_str(line);
+            self.head.push('\n');
+            self.head_lines += 1;
             return;
         }
         if self.tail.len() >= MAX_LINES / 2 {
@@ -178,18 +184,33 @@ impl Open {
         if !event.text.is_empty() {
             event.text.push('\n');
         }
-        let mut lines = self.lines;
+        let mut lines = self.head;
         if self.omitted > 0 {
-            lines.push(format!("    ...<{} lines>...", self.omitted));
+            lines.push_str(&format!("    ...<{} lines>...\n", self.omitted));
         }
-        lines.extend(self.tail);
-        while lines.last().is_some_and(|l| l.trim().is_empty()) {
-            lines.pop();
+        for line in self.tail {
+            lines.push_str(&line);
+            lines.push('\n');
         }
-        event.text.push_str(&lines.join("\n"));
+        event.text.push_str(without_blank_tail(&lines));
         event.traceback = traceback::parse(&event.text);
         event
     }
+}
+
+/// `lines` (each ended by `\n`) without the `\n` of its last line and without the blank
+/// lines at its end.
+fn without_blank_tail(lines: &str) -> &str {
+    let mut end = lines.len();
+    while let Some(text) = lines.get(..end) {
+        let text = text.strip_suffix('\n').unwrap_or(text);
+        let start = text.rfind('\n').map_or(0, |i| i + 1);
+        match text.get(start..) {
+            Some(last) if last.trim().is_empty() && !text.is_empty() => end = start,
+            _ => return text,
+        }
+    }
+    ""
 }
 
 /// An error-level single-line entry that may be the header of a traceback in the next line
@@ -405,7 +426,8 @@ impl Assembler {
             prefix_known: prefix.is_empty(),
             machine,
             event,
-            lines: vec![rest.to_string()],
+            head: format!("{rest}\n"),
+            head_lines: 1,
             tail: std::collections::VecDeque::new(),
             omitted: 0,
             last: self.tick,
@@ -621,7 +643,9 @@ fn severity_of(entry: &Entry<'_>) -> Severity {
 }
 
 fn after_compose_prefix(text: &str) -> Option<&str> {
-    let (name, rest) = text.split_once(" | ")?;
+    static SEPARATOR: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(" | "));
+    let at = SEPARATOR.find(text.as_bytes())?;
+    let (name, rest) = (text.get(..at)?, text.get(at + " | ".len()..)?);
     let name = name.trim_end();
     let plain = name
         .bytes()
@@ -664,17 +688,30 @@ fn whole_traceback(entry: &Entry<'_>) -> Option<String> {
 }
 
 fn holds_traceback(value: &str) -> bool {
+    static HEADER: LazyLock<Finder<'static>> =
+        LazyLock::new(|| Finder::new("Traceback (most recent call last):"));
+    static FILE: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new("File \""));
+    let bytes = value.as_bytes();
     value.trim_end().contains('\n')
-        && (value.contains("Traceback (most recent call last):") || value.contains("File \""))
+        && (HEADER.find(bytes).is_some() || FILE.find(bytes).is_some())
         && value.lines().any(|l| start_at(l).is_some())
 }
 
 /// Cloud Run's `Memory limit of 512 MiB exceeded with 519 MiB used`, a kernel
 /// `Out of memory: Killed process 1234 (python)`, a container's `OOMKilled` status.
 fn is_out_of_memory(text: &str) -> bool {
-    (text.contains("Memory limit of ") && text.contains(" exceeded with "))
-        || text.contains("Out of memory: Killed process")
-        || text.contains("OOMKilled")
+    static MARKERS: LazyLock<[Finder<'static>; 4]> = LazyLock::new(|| {
+        [
+            "Memory limit of ",
+            " exceeded with ",
+            "Out of memory: Killed process",
+            "OOMKilled",
+        ]
+        .map(Finder::new)
+    });
+    let [limit, exceeded, killed, oom_killed] = &*MARKERS;
+    let has = |f: &Finder<'_>| f.find(text.as_bytes()).is_some();
+    (has(limit) && has(exceeded)) || has(killed) || has(oom_killed)
 }
 
 /// A slow query: PostgreSQL `duration: N ms  statement: ...`, MySQL `# Query_time: N`, or a
@@ -697,7 +734,8 @@ fn slow_query(entry: &Entry<'_>, text: &str) -> Option<SlowQuery> {
 /// `LOG:  duration: 5123.456 ms  statement: SELECT ...`, `duration: 1843.2 ms  execute
 /// <unnamed>: SELECT ...` (also `parse`/`bind`); a bare `duration: N ms` has no statement.
 fn postgres_duration(text: &str) -> Option<SlowQuery> {
-    let at = text.find("duration: ")?;
+    static DURATION: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new("duration: "));
+    let at = DURATION.find(text.as_bytes())?;
     let rest = text.get(at + "duration: ".len()..)?;
     let (number, rest) = rest.split_once(" ms")?;
     let duration_ms: f64 = number.trim().parse().ok()?;

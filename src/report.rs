@@ -143,8 +143,9 @@ impl Group {
         if let Some(ts) = &event.timestamp {
             widen(&mut self.first_seen, &mut self.last_seen, ts, ts);
         }
-        self.services.extend(event.service.iter().cloned());
-        self.revisions.extend(event.revision.iter().cloned());
+        // Every event of a group names the same few services: clone only a new one.
+        insert_new(&mut self.services, event.service.as_ref());
+        insert_new(&mut self.revisions, event.revision.as_ref());
         let room = SAMPLES_KEPT.saturating_sub(self.samples.len());
         self.samples
             .extend(event.insert_ids.iter().take(room.min(1)).cloned());
@@ -162,12 +163,27 @@ impl Group {
     }
 }
 
+fn insert_new(set: &mut BTreeSet<String>, value: Option<&String>) {
+    if let Some(value) = value.filter(|v| !set.contains(*v)) {
+        set.insert(value.clone());
+    }
+}
+
+/// Widens `first..=last` to hold `lo..=hi`. Timestamps mostly grow: `last` changes with
+/// nearly every event, in place.
 fn widen(first: &mut Option<String>, last: &mut Option<String>, lo: &str, hi: &str) {
     if first.as_deref().is_none_or(|f| lo < f) {
-        *first = Some(lo.to_string());
+        replace(first, lo);
     }
     if last.as_deref().is_none_or(|l| hi > l) {
-        *last = Some(hi.to_string());
+        replace(last, hi);
+    }
+}
+
+fn replace(slot: &mut Option<String>, value: &str) {
+    match slot {
+        Some(s) => value.clone_into(s),
+        None => *slot = Some(value.to_string()),
     }
 }
 

@@ -8,6 +8,8 @@
 //! the same [`Builder`] states, so they agree on where a traceback ends.
 
 use crate::entry::{level_word, Severity};
+use memchr::memmem::Finder;
+use std::sync::LazyLock;
 
 /// A parsed traceback: the chain of exceptions in print order (the original cause first).
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
@@ -107,10 +109,13 @@ pub(crate) fn start_at(line: &str) -> Option<usize> {
         }
         return Some(head.len());
     }
-    let idx = line.find("File \"")?;
+    // Built once: `str::find` builds a searcher on every call, and this runs for every line
+    // of every single-line entry the assembler sees.
+    static FILE: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new("File \""));
+    let idx = FILE.find(line.as_bytes())?;
     let head = line.get(..idx)?;
-    let frame = parse_file_line(line.get(idx..)?)?;
-    if !frame.function.is_empty() || !head.ends_with("  ") {
+    let (_, _, function) = file_line_parts(line.get(idx..)?)?;
+    if !function.is_empty() || !head.ends_with("  ") {
         return None;
     }
     Some(idx - 2)
@@ -512,22 +517,32 @@ fn is_note(line: &str) -> bool {
 /// `  File "/app/smd.py", line 1687, in _initialize_factory_patterns` (trimmed) as a frame;
 /// without `, in` it is a SyntaxError location and `function` stays empty.
 fn parse_file_line(t: &str) -> Option<Frame> {
+    let (file, line, function) = file_line_parts(t)?;
+    Some(Frame {
+        file: file.to_string(),
+        line: Some(line),
+        function: function.to_string(),
+        source: None,
+    })
+}
+
+/// [`parse_file_line`]'s file, line and function (empty for a SyntaxError location),
+/// borrowed: [`start_at`] asks of every line whether it is one, and keeps nothing.
+fn file_line_parts(t: &str) -> Option<(&str, u32, &str)> {
+    static LINE: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new("\", line "));
     let rest = t.strip_prefix("File \"")?;
-    let (file, rest) = rest.split_once("\", line ")?;
+    let at = LINE.find(rest.as_bytes())?;
+    let file = rest.get(..at)?;
+    let rest = rest.get(at + "\", line ".len()..)?;
     let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
     let line: u32 = rest.get(..digits)?.parse().ok()?;
     let tail = rest.get(digits..)?;
     let function = if tail.is_empty() {
-        String::new()
+        ""
     } else {
-        tail.strip_prefix(", in ")?.to_string()
+        tail.strip_prefix(", in ")?
     };
-    Some(Frame {
-        file: file.to_string(),
-        line: Some(line),
-        function,
-        source: None,
-    })
+    Some((file, line, function))
 }
 
 /// `redis.exceptions.ConnectionError: Error 111 ...` as (type, message); a bare dotted name

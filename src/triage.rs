@@ -423,7 +423,9 @@ const MEMO_CAPACITY: usize = 4096;
 
 impl Memo {
     fn key(ev: &Event) -> u64 {
-        let mut h = std::hash::DefaultHasher::new();
+        // As `Entry::stream_key`: the unseeded `rustc-hash`, a fraction of SipHash's cost
+        // over an event's text (1% of a run with 20% failures).
+        let mut h = rustc_hash::FxHasher::default();
         (ev.kind as u8, &ev.text, &ev.service).hash(&mut h);
         ev.slow_query.as_ref().map(|q| &q.statement).hash(&mut h);
         h.finish()

@@ -470,7 +470,7 @@ fn never_closing_stream_stays_bounded() {
         assert!(a
             .open
             .iter()
-            .all(|o| o.lines.len() + o.tail.len() <= MAX_LINES));
+            .all(|o| o.head_lines + o.tail.len() <= MAX_LINES));
         assert!(a.open.iter().all(|o| o.event.insert_ids.len() <= MAX_LINES));
     }
     // One traceback stays one event, however long it runs; memory stays bounded.
@@ -935,4 +935,18 @@ fn only_entries_of_the_open_stream_may_continue_it() {
     // Another instance, or the request log of the same instance: another stream.
     assert!(!a.may_continue(raw(STDERR, "00aa0001").as_bytes()));
     assert!(!a.may_continue(raw(requests, "00f46b92").as_bytes()));
+}
+
+#[test]
+fn a_split_tracebacks_text_loses_only_the_blank_lines_at_its_end() {
+    let rows: &[(&str, &str)] = &[
+        ("a\nb\n", "a\nb"),
+        ("a\n \n\t\n\n", "a"),
+        ("a\n\nb\n\n", "a\n\nb"),
+        (" \n\n", ""),
+        ("", ""),
+    ];
+    for (lines, want) in rows {
+        assert_eq!(without_blank_tail(lines), *want, "{lines:?}");
+    }
 }
