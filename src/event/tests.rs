@@ -950,3 +950,30 @@ fn a_split_tracebacks_text_loses_only_the_blank_lines_at_its_end() {
         assert_eq!(without_blank_tail(lines), *want, "{lines:?}");
     }
 }
+
+#[test]
+fn a_streams_needle_is_built_once_and_the_cache_stays_bounded() {
+    let mut needles = Needles::default();
+    let a = entry("a", "00f46b92", Severity::Error, "x");
+    let first = needles.of(&a).expect("a plain instance id");
+    let again = needles
+        .of(&entry("b", "00f46b92", Severity::Default, "y"))
+        .expect("same");
+    assert!(Arc::ptr_eq(&first, &again));
+    assert_eq!(
+        first.len(),
+        2,
+        "the log name's last segment and the instance id"
+    );
+    let other = needles
+        .of(&entry("c", "00aa", Severity::Error, "z"))
+        .expect("other");
+    assert!(!Arc::ptr_eq(&first, &other));
+    let raw = br#"{"logName":"projects/p/logs/run.googleapis.com%2Fstderr","labels":{"instanceId":"00f46b92"}}"#;
+    assert!(first.iter().all(|f| f.find(raw).is_some()));
+    assert!(!other.iter().all(|f| f.find(raw).is_some()));
+    for i in 0..3 * MAX_STREAMS {
+        needles.of(&entry("d", &format!("{i:04}"), Severity::Error, "w"));
+    }
+    assert_eq!(needles.0.len(), MAX_STREAMS);
+}
