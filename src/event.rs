@@ -15,7 +15,7 @@ use crate::fingerprint::Fingerprint;
 use crate::knowledge::IssueRef;
 use crate::traceback::{self, start_at, strip_shaped, Frame, LineMachine, Traceback};
 use memchr::memmem::Finder;
-use std::sync::{Arc, LazyLock};
+use std::sync::Arc;
 
 /// What made an entry (or run of entries) an event (§2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -662,8 +662,7 @@ fn severity_of(entry: &Entry<'_>) -> Severity {
 }
 
 fn after_compose_prefix(text: &str) -> Option<&str> {
-    static SEPARATOR: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(" | "));
-    let at = SEPARATOR.find(text.as_bytes())?;
+    let at = finder!(" | ").find(text.as_bytes())?;
     let (name, rest) = (text.get(..at)?, text.get(at + " | ".len()..)?);
     let name = name.trim_end();
     let plain = name
@@ -707,30 +706,22 @@ fn whole_traceback(entry: &Entry<'_>) -> Option<String> {
 }
 
 fn holds_traceback(value: &str) -> bool {
-    static HEADER: LazyLock<Finder<'static>> =
-        LazyLock::new(|| Finder::new("Traceback (most recent call last):"));
-    static FILE: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new("File \""));
     let bytes = value.as_bytes();
     value.trim_end().contains('\n')
-        && (HEADER.find(bytes).is_some() || FILE.find(bytes).is_some())
+        && (finder!("Traceback (most recent call last):")
+            .find(bytes)
+            .is_some()
+            || finder!("File \"").find(bytes).is_some())
         && value.lines().any(|l| start_at(l).is_some())
 }
 
 /// Cloud Run's `Memory limit of 512 MiB exceeded with 519 MiB used`, a kernel
 /// `Out of memory: Killed process 1234 (python)`, a container's `OOMKilled` status.
 fn is_out_of_memory(text: &str) -> bool {
-    static MARKERS: LazyLock<[Finder<'static>; 4]> = LazyLock::new(|| {
-        [
-            "Memory limit of ",
-            " exceeded with ",
-            "Out of memory: Killed process",
-            "OOMKilled",
-        ]
-        .map(Finder::new)
-    });
-    let [limit, exceeded, killed, oom_killed] = &*MARKERS;
     let has = |f: &Finder<'_>| f.find(text.as_bytes()).is_some();
-    (has(limit) && has(exceeded)) || has(killed) || has(oom_killed)
+    (has(finder!("Memory limit of ")) && has(finder!(" exceeded with ")))
+        || has(finder!("Out of memory: Killed process"))
+        || has(finder!("OOMKilled"))
 }
 
 /// A slow query: PostgreSQL `duration: N ms  statement: ...`, MySQL `# Query_time: N`, or a
@@ -753,8 +744,7 @@ fn slow_query(entry: &Entry<'_>, text: &str) -> Option<SlowQuery> {
 /// `LOG:  duration: 5123.456 ms  statement: SELECT ...`, `duration: 1843.2 ms  execute
 /// <unnamed>: SELECT ...` (also `parse`/`bind`); a bare `duration: N ms` has no statement.
 fn postgres_duration(text: &str) -> Option<SlowQuery> {
-    static DURATION: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new("duration: "));
-    let at = DURATION.find(text.as_bytes())?;
+    let at = finder!("duration: ").find(text.as_bytes())?;
     let rest = text.get(at + "duration: ".len()..)?;
     let (number, rest) = rest.split_once(" ms")?;
     let duration_ms: f64 = number.trim().parse().ok()?;

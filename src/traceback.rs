@@ -8,8 +8,6 @@
 //! the same [`Builder`] states, so they agree on where a traceback ends.
 
 use crate::entry::{level_word, Severity};
-use memchr::memmem::Finder;
-use std::sync::LazyLock;
 
 /// A parsed traceback: the chain of exceptions in print order (the original cause first).
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
@@ -109,10 +107,7 @@ pub(crate) fn start_at(line: &str) -> Option<usize> {
         }
         return Some(head.len());
     }
-    // Built once: `str::find` builds a searcher on every call, and this runs for every line
-    // of every single-line entry the assembler sees.
-    static FILE: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new("File \""));
-    let idx = FILE.find(line.as_bytes())?;
+    let idx = finder!("File \"").find(line.as_bytes())?;
     let head = line.get(..idx)?;
     let (_, _, function) = file_line_parts(line.get(idx..)?)?;
     if !function.is_empty() || !head.ends_with("  ") {
@@ -529,9 +524,8 @@ fn parse_file_line(t: &str) -> Option<Frame> {
 /// [`parse_file_line`]'s file, line and function (empty for a SyntaxError location),
 /// borrowed: [`start_at`] asks of every line whether it is one, and keeps nothing.
 fn file_line_parts(t: &str) -> Option<(&str, u32, &str)> {
-    static LINE: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new("\", line "));
     let rest = t.strip_prefix("File \"")?;
-    let at = LINE.find(rest.as_bytes())?;
+    let at = finder!("\", line ").find(rest.as_bytes())?;
     let file = rest.get(..at)?;
     let rest = rest.get(at + "\", line ".len()..)?;
     let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
