@@ -8,8 +8,8 @@
 # Prints each command's median wall time and throughput, its time against logtriage on one
 # thread, its throughput against `rg -c` (issue 6 asks 0.5 for one thread, 0.8 for two) and
 # the peak RSS of each command from /usr/bin/time -v. A redirected file is read at offsets
-# (with two threads each worker reads its own blocks); the pipe row takes the streaming path
-# that `gcloud logging read ... | triage` takes. Last, logtriage and rg again, run in turn
+# (with two threads each worker reads its own blocks); the pipe rows take the streaming path
+# that `gcloud logging read ... | triage` takes (`cat` takes a core of its own there). Last, logtriage and rg again, run in turn
 # (PAIRS rounds): ratios less moved by a machine whose load changes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,6 +34,7 @@ JQ_FILTER='select(.severity == "ERROR" or ((.textPayload // .jsonPayload.message
 declare -a NAMES=(
   "logtriage 1 thread"
   "logtriage 2 threads"
+  "logtriage 1 thread, pipe"
   "logtriage 2 threads, pipe"
   "logtriage array 1 thread"
   "rg -c"
@@ -44,6 +45,7 @@ declare -a NAMES=(
 declare -a CMDS=(
   "$BIN/triage --format json --threads 1 < $NDJSON > /dev/null"
   "$BIN/triage --format json --threads 2 < $NDJSON > /dev/null"
+  "cat $NDJSON | $BIN/triage --format json --threads 1 > /dev/null"
   "cat $NDJSON | $BIN/triage --format json --threads 2 > /dev/null"
   "$BIN/triage --format json --threads 1 < $ARRAY > /dev/null"
   "rg -c -e Traceback -e '\"severity\":\"ERROR\"' -e 'duration: ' $NDJSON > /dev/null"
@@ -81,7 +83,7 @@ done
 PAIRS=${PAIRS:-21}
 echo
 echo "in turn, $PAIRS runs each (median ms, throughput against rg -c):"
-python3 - "$PAIRS" "$NDJSON" "${CMDS[0]}" "${CMDS[1]}" "${CMDS[4]}" <<'PY'
+python3 - "$PAIRS" "$NDJSON" "${CMDS[0]}" "${CMDS[1]}" "${CMDS[5]}" <<'PY'
 import statistics, subprocess, sys, time
 runs, names, cmds = int(sys.argv[1]), ["logtriage 1 thread", "logtriage 2 threads", "rg -c"], sys.argv[3:]
 times = [[] for _ in cmds]
