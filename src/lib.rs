@@ -65,6 +65,20 @@ pub use triage::{FnSink, NoSink, ReadAt, Sink, Triage, TriageBuilder};
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
 
+/// The proptest configuration of the unit tests: `cases` cases, and shrunk failures kept
+/// beside the source file (`src/reader.proptest-regressions`) and replayed first on every
+/// run. Proptest's default keeps them in a `proptest-regressions/` tree at the crate's top.
+#[cfg(test)]
+pub(crate) fn proptest_config(cases: u32) -> proptest::prelude::ProptestConfig {
+    proptest::prelude::ProptestConfig {
+        cases,
+        failure_persistence: Some(Box::new(
+            proptest::test_runner::FileFailurePersistence::WithSource("proptest-regressions"),
+        )),
+        ..proptest::prelude::ProptestConfig::default()
+    }
+}
+
 #[cfg(test)]
 mod send_sync {
     fn assert_send_sync<T: Send + Sync>() {}

@@ -1494,6 +1494,8 @@ mod tests {
     }
 
     proptest::proptest! {
+        #![proptest_config(crate::proptest_config(256))]
+
         #[test]
         fn string_end_finds_the_first_needle(
             hay in proptest::collection::vec(
@@ -1543,6 +1545,8 @@ mod tests {
     }
 
     proptest::proptest! {
+        #![proptest_config(crate::proptest_config(256))]
+
         #[test]
         fn array_elements_end_where_the_naive_scanner_says(
             values in proptest::collection::vec(pretty_value(), 1..4),
@@ -1571,6 +1575,8 @@ mod tests {
     }
 
     proptest::proptest! {
+        #![proptest_config(crate::proptest_config(256))]
+
         #[test]
         fn scan_nested_matches_naive_at_any_split(
             hay in proptest::collection::vec(

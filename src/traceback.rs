@@ -871,7 +871,7 @@ mod tests {
     }
 
     proptest::proptest! {
-        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(128))]
+        #![proptest_config(crate::proptest_config(128))]
 
         /// Whatever the lines, the machine does not panic.
         #[test]

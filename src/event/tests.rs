@@ -864,13 +864,7 @@ fn oracle_agrees_on_a_fixed_stream() {
 
 proptest! {
     // Shrunk failures are kept beside this file and replayed first on every run.
-    #![proptest_config(ProptestConfig {
-        cases: 128,
-        failure_persistence: Some(Box::new(
-            proptest::test_runner::FileFailurePersistence::WithSource("proptest-regressions"),
-        )),
-        ..ProptestConfig::default()
-    })]
+    #![proptest_config(crate::proptest_config(128))]
 
     #[test]
     fn assembler_matches_oracle(
