@@ -454,45 +454,74 @@ use chunk_masks_scalar as chunk_masks;
 
 /// Bit `k` is the parity of bits `0..=k`: over quote bits, the bytes inside strings.
 #[inline(always)]
-fn prefix_xor(mut x: u32) -> u32 {
+fn prefix_xor(mut x: u64) -> u64 {
     x ^= x << 1;
     x ^= x << 2;
     x ^= x << 4;
     x ^= x << 8;
-    x & 0xffff
+    x ^= x << 16;
+    x ^= x << 32;
+    x
 }
 
-/// [`scan_nested_inner`] for array elements, 16 bytes at a time where it can: a chunk
-/// without a backslash changes the depth by its brackets outside strings, and whether a
-/// string is open by the parity of its quotes; while the depth stays above zero nothing in
-/// it ends the value. A chunk whose closers could bring the depth to zero, one with a
-/// backslash, and the last bytes go through the exact scanner.
+/// [`chunk_masks`] of the four chunks of a 64-byte window, as 64-bit masks.
+#[inline(always)]
+fn window_masks(window: &[u8; 64]) -> (u64, u64, u64, u64) {
+    let (mut quotes, mut backslashes, mut opens, mut closes) = (0, 0, 0, 0);
+    for (k, chunk) in window.chunks_exact(16).enumerate() {
+        let chunk: &[u8; 16] = chunk.try_into().unwrap_or(&[0; 16]);
+        let (q, b, o, c) = chunk_masks(chunk);
+        let at = 16 * k;
+        quotes |= u64::from(q) << at;
+        backslashes |= u64::from(b) << at;
+        opens |= u64::from(o) << at;
+        closes |= u64::from(c) << at;
+    }
+    (quotes, backslashes, opens, closes)
+}
+
+/// Passes over a 64-byte window of an array element when nothing in it can end the
+/// element: no backslash, and its closers outside strings cannot bring the depth to zero.
+/// The depth moves by its brackets outside strings, and a string is open after it by the
+/// parity of its quotes. `false` leaves `st` as it was.
+#[inline(always)]
+fn skip_window(window: &[u8; 64], st: &mut Nest) -> bool {
+    if st.escaped {
+        return false;
+    }
+    let (quotes, backslashes, opens, closes) = window_masks(window);
+    if backslashes != 0 {
+        return false;
+    }
+    let inside = prefix_xor(quotes) ^ if st.in_str { u64::MAX } else { 0 };
+    let (opens, closes) = (opens & !inside, closes & !inside);
+    // Most windows of a pretty-printed element hold a bracket or none (and there is no
+    // `popcnt` in the baseline instruction set: counting costs a dozen instructions).
+    let (up, down) = match opens | closes {
+        0 => (0, 0),
+        _ => (opens.count_ones(), closes.count_ones()),
+    };
+    if st.depth <= u64::from(down) {
+        return false;
+    }
+    st.depth = (st.depth - u64::from(down)).saturating_add(u64::from(up));
+    st.in_str = inside >> 63 != 0;
+    true
+}
+
+/// [`scan_nested_inner`] for array elements, 64 bytes at a time where it can (see
+/// [`skip_window`]). A window that may end the element or holds a backslash, and the last
+/// bytes, go through the exact scanner.
 fn scan_array_value(hay: &[u8], st: &mut Nest) -> Stop {
     let mut i = 0;
-    while let Some(chunk) = hay.get(i..i + 16) {
-        let chunk: &[u8; 16] = chunk.try_into().unwrap_or(&[0; 16]);
-        if !st.escaped {
-            let (quotes, backslashes, opens, closes) = chunk_masks(chunk);
-            if backslashes == 0 {
-                let inside = prefix_xor(quotes) ^ if st.in_str { 0xffff } else { 0 };
-                let (opens, closes) = (opens & !inside, closes & !inside);
-                // Most chunks have no bracket outside strings (and no `popcnt` in the
-                // baseline instruction set: counting costs a dozen instructions).
-                let (up, down) = match opens | closes {
-                    0 => (0, 0),
-                    _ => (opens.count_ones(), closes.count_ones()),
-                };
-                // Above zero all through the chunk: no closer ends the value, nor a `,`.
-                if st.depth > u64::from(down) {
-                    st.depth = (st.depth - u64::from(down)).saturating_add(u64::from(up));
-                    st.in_str = inside & 0x8000 != 0;
-                    i += 16;
-                    continue;
-                }
-            }
+    while let Some(window) = hay.get(i..i + 64) {
+        let window: &[u8; 64] = window.try_into().unwrap_or(&[0; 64]);
+        if skip_window(window, st) {
+            i += 64;
+            continue;
         }
-        match scan_nested_inner(chunk, st, false) {
-            Stop::More => i += 16,
+        match scan_nested_inner(window, st, false) {
+            Stop::More => i += 64,
             stop => return shifted(stop, i),
         }
     }
