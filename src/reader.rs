@@ -481,9 +481,10 @@ fn window_masks(window: &[u8; 64]) -> (u64, u64, u64, u64) {
 }
 
 /// Passes over a 64-byte window of an array element when nothing in it can end the
-/// element: no backslash, and its closers outside strings cannot bring the depth to zero.
-/// The depth moves by its brackets outside strings, and a string is open after it by the
-/// parity of its quotes. `false` leaves `st` as it was.
+/// element: no backslash, and its closers outside strings cannot bring the depth to zero
+/// (nor can a `,`, which ends an element only at depth zero). The depth moves by its
+/// brackets outside strings, and a string is open after it by the parity of its quotes.
+/// `false` leaves `st` as it was.
 #[inline(always)]
 fn skip_window(window: &[u8; 64], st: &mut Nest) -> bool {
     if st.escaped {
@@ -495,8 +496,8 @@ fn skip_window(window: &[u8; 64], st: &mut Nest) -> bool {
     }
     let inside = prefix_xor(quotes) ^ if st.in_str { u64::MAX } else { 0 };
     let (opens, closes) = (opens & !inside, closes & !inside);
-    // Most windows of a pretty-printed element hold a bracket or none (and there is no
-    // `popcnt` in the baseline instruction set: counting costs a dozen instructions).
+    // Counting costs a dozen instructions (there is no `popcnt` in the baseline instruction
+    // set): a window without a bracket outside strings skips it.
     let (up, down) = match opens | closes {
         0 => (0, 0),
         _ => (opens.count_ones(), closes.count_ones()),
