@@ -607,6 +607,25 @@ pub(super) struct Quiet {
     events: usize,
 }
 
+impl Quiet {
+    /// What `totals`, a fresh scan's of the block, counted after this place.
+    fn counts_after(&self, totals: &Totals) -> Totals {
+        Totals {
+            entries: totals.entries.saturating_sub(self.entries),
+            ok: totals.ok.saturating_sub(self.ok),
+            malformed: totals.malformed.saturating_sub(self.malformed),
+            oversize: totals.oversize.saturating_sub(self.oversize),
+            events: 0,
+            lines: 0,
+            malformed_lines: totals
+                .malformed_lines
+                .get(self.malformed_kept..)
+                .unwrap_or(&[])
+                .to_vec(),
+        }
+    }
+}
+
 /// What [`Triage::scan`] does at each place where its assembler holds nothing.
 pub(super) enum Quieting<'a> {
     /// Nothing: the sequential path.
@@ -661,16 +680,10 @@ fn splice(mut prefix: BlockResult, mut fresh: BlockResult, at: Quiet, shift: u64
         ev.line += shift;
         ev
     }));
-    let (p, f) = (&mut prefix.totals, &fresh.totals);
-    p.entries += f.entries.saturating_sub(at.entries);
-    p.ok += f.ok.saturating_sub(at.ok);
-    p.malformed += f.malformed.saturating_sub(at.malformed);
-    p.oversize += f.oversize.saturating_sub(at.oversize);
-    let room = MALFORMED_LINES_KEPT.saturating_sub(p.malformed_lines.len());
-    let later = f.malformed_lines.get(at.malformed_kept..).unwrap_or(&[]);
-    p.malformed_lines
-        .extend(later.iter().take(room).map(|l| l + shift));
-    p.lines = f.lines;
+    prefix
+        .totals
+        .add_counts(&at.counts_after(&fresh.totals), shift);
+    prefix.totals.lines = fresh.totals.lines;
     fresh.assembler.shift_lines(shift);
     prefix.assembler = fresh.assembler;
     prefix
