@@ -97,9 +97,7 @@ impl Triage {
             end: range.end,
             size,
             text: format == Some(Format::Text),
-            limit: size
-                .saturating_mul(4)
-                .min(self.options.max_entry_bytes as u64),
+            limit: give_up_after(self.options.block_bytes, self.options.max_entry_bytes) as u64,
         };
         let mut merge = Merge {
             assembler: self.assembler(),
@@ -813,7 +811,7 @@ impl<R: Read> Blocks<R> {
                 Some(cut) if cut > 0 => return Ok(Some(self.cut(cut))),
                 // An entry longer than a few blocks: rare, and holding it here besides the
                 // reader's own buffer would double the memory it takes.
-                _ if self.filled > self.size.saturating_mul(4).min(self.max_entry) => {
+                _ if self.filled > give_up_after(self.size, self.max_entry) => {
                     self.gave_up = true;
                     return Ok(None);
                 }
@@ -878,6 +876,13 @@ impl<R: Read> Blocks<R> {
         self.carry.truncate(self.filled);
         (self.rdr, self.carry)
     }
+}
+
+/// How far past a block's nominal start both ways of cutting look for an entry boundary
+/// before they leave the rest of the input to the sequential path: a few blocks, and never
+/// past `max_entry_bytes`, which the sequential path skips without holding the entry whole.
+fn give_up_after(block_bytes: usize, max_entry_bytes: usize) -> usize {
+    block_bytes.saturating_mul(4).min(max_entry_bytes)
 }
 
 /// Whether an entry starts just after a `\n` followed by `next`: in NDJSON only a new object
