@@ -115,6 +115,70 @@ fn malformed_lines_after_a_carried_traceback_keep_their_numbers() {
     }
 }
 
+/// One Cloud Run stderr line of instance `00a1`, as Cloud Logging exports it.
+fn stderr_line(second: u32, text: &str) -> String {
+    serde_json::json!({
+        "insertId": format!("s{second:02}"),
+        "labels": {"instanceId": "00a1"},
+        "logName": "projects/netra-staging/logs/run.googleapis.com%2Fstderr",
+        "resource": {"type": "cloud_run_revision",
+                     "labels": {"service_name": "netra-backend-staging"}},
+        "textPayload": text,
+        "timestamp": format!("2026-11-26T14:{:02}:{:02}Z", second / 60, second % 60),
+    })
+    .to_string()
+        + "\n"
+}
+
+#[test]
+fn a_malformed_line_inside_a_carried_traceback_is_kept_once() {
+    // CPython's traceback, one stderr line per entry, with a line cut mid-write inside it.
+    let lines = [
+        "Traceback (most recent call last):",
+        "  File \"/app/netra_backend/app/smd.py\", line 1687, in _initialize_factory_patterns",
+        "    factory = UnifiedExecutionEngineFactory()",
+        "              ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^",
+        "NameError: name 'UnifiedExecutionEngineFactory' is not defined",
+        "INFO:     Waiting for application startup.",
+        "INFO:     Application startup complete.",
+    ];
+    // Startup lines before and after it, so that a block starting inside the traceback (at
+    // `start`, the block size) runs on to `2 * start`. The failed health checks after it are
+    // candidates, where a scan looks whether its assembler holds nothing (the lines between
+    // are counted in bulk): at one of them both scans hold nothing.
+    let startup = |second: u32| match second {
+        60.. if second % 5 == 0 => {
+            stderr_line(second, "ERROR:    health check failed with status 500")
+        }
+        _ => stderr_line(second, "INFO:     Started server process [1]"),
+    };
+    let mut input: String = (0..48).map(startup).collect();
+    let mut starts = Vec::new();
+    for (second, text) in (48..).zip(lines) {
+        starts.push(input.len());
+        input += &stderr_line(second, text);
+        if second == 50 {
+            starts.push(input.len());
+            input += "{\"insertId\":\"cut-\n";
+        }
+    }
+    input.extend((60..140).map(startup));
+    let cut_line = 52;
+    // The second block starts at each line of the traceback in turn. Its first scan, with
+    // nothing open, counts the cut line before the place where the scan with the carried
+    // traceback meets it again, and from where it keeps the first scan's counts: only the
+    // carried scan's count of the cut line may be kept.
+    for &start in starts.get(1..5).expect("traceback lines") {
+        assert_same_via(input.as_bytes(), 2, start, &[Via::Stream, Via::Offsets]);
+        let (_, report) = run_via(input.as_bytes(), 2, start, Via::Offsets);
+        assert_eq!(
+            report.totals.malformed_lines,
+            [cut_line],
+            "block at byte {start}"
+        );
+    }
+}
+
 #[test]
 fn array_input_takes_the_sequential_path_with_the_same_result() {
     let spec = corpus::Spec {
