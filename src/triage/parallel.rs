@@ -188,8 +188,8 @@ impl Triage {
         let len = usize::try_from(to.saturating_sub(from)).unwrap_or(usize::MAX);
         if buf.len() < len {
             // A block is `size` give or take an entry: with room for more, the next blocks
-            // this buffer takes need no resize (24 of 512 blocks did, a few moving the
-            // buffer) and fresh buffers are rarer.
+            // this buffer takes need no resize (24 of 512 blocks did, some moving the
+            // buffer; now only the fresh buffers are sized).
             buf.resize(len.max(cutter.size as usize + BLOCK_ROOM), 0);
         }
         let len = read_full_at(cutter.input, buf.get_mut(..len).unwrap_or_default(), from)?;
