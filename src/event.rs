@@ -186,7 +186,8 @@ impl Open {
         }
         let mut lines = self.head;
         if self.omitted > 0 {
-            lines.push_str(&format!("    ...<{} lines>...\n", self.omitted));
+            lines.push_str(&elision(self.omitted));
+            lines.push('\n');
         }
         for line in self.tail {
             lines.push_str(&line);
@@ -643,9 +644,15 @@ fn bounded(text: &str) -> std::borrow::Cow<'_, str> {
     }
     let half = MAX_LINES / 2;
     let mut out: Vec<String> = text.lines().take(half).map(str::to_string).collect();
-    out.push(format!("    ...<{} lines>...", total - 2 * half));
+    out.push(elision(total - 2 * half));
     out.extend(text.lines().skip(total - half).map(str::to_string));
     std::borrow::Cow::Owned(out.join("\n"))
+}
+
+/// The line that stands for `omitted` lines left out of a long traceback, as CPython 3.13
+/// writes it under a frame.
+fn elision(omitted: impl std::fmt::Display) -> String {
+    format!("    ...<{omitted} lines>...")
 }
 
 /// The entry's level (§2); for a plain-text line behind a `docker compose` prefix

@@ -486,6 +486,31 @@ fn never_closing_stream_stays_bounded() {
 }
 
 #[test]
+fn a_whole_traceback_over_the_line_bound_keeps_its_ends() {
+    // A RecursionError's traceback in one entry: 1 header, 2 x 400 frame lines, 1 message.
+    let frames = "  File \"/app/netra_backend/app/agents/tree.py\", line 12, in walk\n    return walk(node.child)\n";
+    let text = format!(
+        "Traceback (most recent call last):\n{}RecursionError: maximum recursion depth exceeded",
+        frames.repeat(400)
+    );
+    let mut a = Assembler::new(AssemblerOptions { slow_ms: 1000.0 });
+    let mut events = Vec::new();
+    a.push(&entry("r", "i1", Severity::Error, &text), &mut |ev| {
+        events.push(ev)
+    });
+    a.finish(&mut |ev| events.push(ev));
+    assert_eq!(events.len(), 1);
+    let lines: Vec<&str> = events[0].text.lines().collect();
+    assert_eq!(lines.len(), MAX_LINES + 1);
+    assert_eq!(lines.first(), Some(&"Traceback (most recent call last):"));
+    assert_eq!(lines.get(MAX_LINES / 2), Some(&"    ...<546 lines>..."));
+    assert_eq!(
+        lines.last(),
+        Some(&"RecursionError: maximum recursion depth exceeded")
+    );
+}
+
+#[test]
 fn idle_traceback_is_flushed_by_skips() {
     let mut a = Assembler::new(AssemblerOptions { slow_ms: 1000.0 });
     let mut events = Vec::new();
