@@ -278,6 +278,16 @@ impl Triage {
         }
     }
 
+    /// The events `assembler` still holds at the end of the input, classified, in order.
+    fn finish_held(&self, assembler: &mut Assembler) -> Vec<Event> {
+        let mut held = Vec::new();
+        assembler.finish(&mut |ev| held.push(ev));
+        for ev in &mut held {
+            self.finish_event(ev);
+        }
+        held
+    }
+
     fn reader<R: Read>(&self, rdr: R, format: Option<Format>) -> Reader<R> {
         ReaderBuilder::new()
             .capacity(self.options.capacity)
@@ -312,10 +322,7 @@ impl Triage {
             &mut off,
             &mut emit,
         )? {
-            let mut rest = Vec::new();
-            assembler.finish(&mut |ev| rest.push(ev));
-            for mut ev in rest {
-                self.finish_event(&mut ev);
+            for ev in self.finish_held(&mut assembler) {
                 emit(ev)?;
             }
         }

@@ -232,10 +232,7 @@ impl Triage {
     /// Reports what the merged assembler still holds and puts the totals together.
     fn finish_merge<S: Sink + ?Sized>(&self, mut merge: Merge, sink: &mut S) -> Result<Report> {
         if merge.go_on {
-            let mut rest = Vec::new();
-            merge.assembler.finish(&mut |ev| rest.push(ev));
-            for mut ev in rest {
-                self.finish_event(&mut ev);
+            for ev in self.finish_held(&mut merge.assembler) {
                 merge.event(ev, sink)?;
             }
         }
