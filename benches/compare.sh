@@ -2,7 +2,7 @@
 # Whole-run comparison of logtriage with the tools users reach for, in one run on one corpus.
 #
 #   benches/compare.sh            # 256 MiB NDJSON, 2% failures
-#   MIB=64 RUNS=3 benches/compare.sh
+#   MIB=64 RUNS=3 FAST_RUNS=5 benches/compare.sh
 #
 # Needs hyperfine, ripgrep, jq and python3 (Debian: apt-get install hyperfine ripgrep jq).
 # Prints each command's median wall time and throughput, its time against logtriage on one
@@ -54,17 +54,27 @@ declare -a CMDS=(
   "python3 benches/peer_triage.py < $NDJSON > /dev/null"
 )
 
-ARGS=()
-for i in "${!CMDS[@]}"; do
-  ARGS+=(--command-name "${NAMES[$i]}" "${CMDS[$i]}")
-done
-# jq and Python take minutes on 256 MiB: fewer runs keep the whole comparison short.
 # This machine's page cache drops pages of an idle file (fincore: 3 of 256 MiB within 20 s,
 # with most of the memory free), and a run that finds them missing reads them from disk:
-# each run is preceded by reading the inputs once more.
-WARM="cat $NDJSON $ARRAY > /dev/null"
-hyperfine --style basic --warmup 1 --runs "$RUNS" --prepare "$WARM" \
-  --export-json "$DIR/times.json" "${ARGS[@]}" >&2
+# each run is preceded by reading its input once more. The commands that take a fraction of
+# a second get FAST_RUNS runs; jq and Python take seconds on 256 MiB and get RUNS.
+FAST_RUNS=${FAST_RUNS:-15}
+SLOW=7 # the index of jq, the first slow command
+bench() { # bench RUNS JSON FIRST LAST: hyperfine over CMDS[FIRST..LAST]
+  local args=() i input
+  for ((i = $3; i <= $4; i++)); do
+    input=$NDJSON
+    [[ ${NAMES[$i]} == *array* ]] && input=$ARRAY
+    args+=(--prepare "cat $input > /dev/null" --command-name "${NAMES[$i]}" "${CMDS[$i]}")
+  done
+  hyperfine --style basic --warmup 1 --runs "$1" --export-json "$2" "${args[@]}" >&2
+}
+bench "$FAST_RUNS" "$DIR/times-fast.json" 0 $((SLOW - 1))
+bench "$RUNS" "$DIR/times-slow.json" "$SLOW" $((${#CMDS[@]} - 1))
+python3 - "$DIR/times-fast.json" "$DIR/times-slow.json" > "$DIR/times.json" <<'PY'
+import json, sys
+print(json.dumps({"results": [r for f in sys.argv[1:] for r in json.load(open(f))["results"]]}))
+PY
 
 echo
 printf '%-28s %10s %10s %10s %10s %12s\n' command median_s GB/s vs_1thr vs_rg peak_RSS_MiB
