@@ -10,6 +10,7 @@
 
 use aho_corasick::{AhoCorasick, MatchKind};
 use clap::Parser;
+use logtriage::ReadAt;
 use std::fs::File;
 use std::time::{Duration, Instant};
 
@@ -45,7 +46,7 @@ fn run(
                     let mut buf = vec![0; BLOCK as usize];
                     let (mut found, mut i) = (0, first);
                     while i * BLOCK < len {
-                        let n = read_at(file, &mut buf, i * BLOCK)?;
+                        let n = file.read_at(&mut buf, i * BLOCK)?;
                         let block = buf.get(..n).unwrap_or_default();
                         found += search.map_or(0, |ac| ac.find_iter(block).count());
                         i += threads;
@@ -60,16 +61,6 @@ fn run(
             .sum::<std::io::Result<usize>>()
     })?;
     Ok((start.elapsed(), found))
-}
-
-#[cfg(unix)]
-fn read_at(file: &File, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
-    std::os::unix::fs::FileExt::read_at(file, buf, offset)
-}
-
-#[cfg(windows)]
-fn read_at(file: &File, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
-    std::os::windows::fs::FileExt::seek_read(file, buf, offset)
 }
 
 fn median(mut times: Vec<Duration>) -> Duration {
