@@ -245,7 +245,7 @@ fn more_exceptions(line: &str) -> Option<u32> {
 pub(crate) fn is_group_line(line: &str) -> bool {
     let t = line.trim_start_matches(' ');
     let indent = line.len() - t.len();
-    indent >= 2 && indent % 2 == 0 && (t.starts_with('|') || t.starts_with('+'))
+    indent >= 2 && indent.is_multiple_of(2) && (t.starts_with('|') || t.starts_with('+'))
 }
 
 /// Where the builder is in the shape of a traceback.

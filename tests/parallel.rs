@@ -147,7 +147,7 @@ fn a_malformed_line_inside_a_carried_traceback_is_kept_once() {
     // candidates, where a scan looks whether its assembler holds nothing (the lines between
     // are counted in bulk): at one of them both scans hold nothing.
     let startup = |second: u32| match second {
-        60.. if second % 5 == 0 => {
+        60.. if second.is_multiple_of(5) => {
             stderr_line(second, "ERROR:    health check failed with status 500")
         }
         _ => stderr_line(second, "INFO:     Started server process [1]"),
