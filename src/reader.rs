@@ -24,6 +24,8 @@
 use memchr::{memchr, memchr2, memchr3};
 use std::io::{self, Read};
 
+mod window;
+
 /// Default cap on one entry's size (`--max-entry-bytes`): 16 MiB.
 pub const DEFAULT_MAX_ENTRY_BYTES: usize = 16 << 20;
 
@@ -402,131 +404,10 @@ fn scan_nested(hay: &[u8], nest: &mut Nest, ndjson: bool) -> Stop {
     let stop = if ndjson {
         scan_nested_inner(hay, &mut st, true)
     } else {
-        scan_array_value(hay, &mut st)
+        window::scan_array_value(hay, &mut st)
     };
     *nest = st;
     stop
-}
-
-/// Bit masks of a 16-byte chunk, bit `k` for byte `k`: quotes, backslashes, `{` or `[`,
-/// `}` or `]` (`[` and `]` are `{` and `}` without bit 0x20; no other byte maps onto those).
-#[cfg(target_arch = "x86_64")]
-#[allow(unsafe_code)]
-#[inline(always)]
-fn chunk_masks(chunk: &[u8; 16]) -> (u32, u32, u32, u32) {
-    use std::arch::x86_64::{
-        _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
-    };
-    // SAFETY: SSE2 is part of the x86_64 baseline: every x86_64 CPU has these instructions
-    // and Rust's x86_64 targets enable them, so calling them is sound wherever this compiles.
-    // `_mm_loadu_si128` reads the 16 bytes of `chunk`, which has exactly 16, at any alignment.
-    unsafe {
-        let v = _mm_loadu_si128(chunk.as_ptr().cast());
-        let low = _mm_or_si128(v, _mm_set1_epi8(0x20));
-        let quotes = _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(b'"' as i8)));
-        let backslashes = _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(b'\\' as i8)));
-        let opens = _mm_movemask_epi8(_mm_cmpeq_epi8(low, _mm_set1_epi8(b'{' as i8)));
-        let closes = _mm_movemask_epi8(_mm_cmpeq_epi8(low, _mm_set1_epi8(b'}' as i8)));
-        (
-            quotes as u32,
-            backslashes as u32,
-            opens as u32,
-            closes as u32,
-        )
-    }
-}
-
-/// [`chunk_masks`] one byte at a time: for other targets, and the oracle of the SSE2 one.
-#[cfg(any(test, not(target_arch = "x86_64")))]
-fn chunk_masks_scalar(chunk: &[u8; 16]) -> (u32, u32, u32, u32) {
-    let (mut quotes, mut backslashes, mut opens, mut closes) = (0u32, 0u32, 0u32, 0u32);
-    for (k, &b) in chunk.iter().enumerate() {
-        quotes |= u32::from(b == b'"') << k;
-        backslashes |= u32::from(b == b'\\') << k;
-        opens |= u32::from(b | 0x20 == b'{') << k;
-        closes |= u32::from(b | 0x20 == b'}') << k;
-    }
-    (quotes, backslashes, opens, closes)
-}
-
-#[cfg(not(target_arch = "x86_64"))]
-use chunk_masks_scalar as chunk_masks;
-
-/// Bit `k` is the parity of bits `0..=k`: over quote bits, the bytes inside strings.
-#[inline(always)]
-fn prefix_xor(mut x: u64) -> u64 {
-    x ^= x << 1;
-    x ^= x << 2;
-    x ^= x << 4;
-    x ^= x << 8;
-    x ^= x << 16;
-    x ^= x << 32;
-    x
-}
-
-/// [`chunk_masks`] of the four chunks of a 64-byte window, as 64-bit masks.
-#[inline(always)]
-fn window_masks(window: &[u8; 64]) -> (u64, u64, u64, u64) {
-    let (mut quotes, mut backslashes, mut opens, mut closes) = (0, 0, 0, 0);
-    for (k, chunk) in window.chunks_exact(16).enumerate() {
-        let chunk: &[u8; 16] = chunk.try_into().unwrap_or(&[0; 16]);
-        let (q, b, o, c) = chunk_masks(chunk);
-        let at = 16 * k;
-        quotes |= u64::from(q) << at;
-        backslashes |= u64::from(b) << at;
-        opens |= u64::from(o) << at;
-        closes |= u64::from(c) << at;
-    }
-    (quotes, backslashes, opens, closes)
-}
-
-/// Passes over a 64-byte window of an array element when nothing in it can end the
-/// element: no backslash, and its closers outside strings cannot bring the depth to zero
-/// (nor can a `,`, which ends an element only at depth zero). The depth moves by its
-/// brackets outside strings, and a string is open after it by the parity of its quotes.
-/// `false` leaves `st` as it was.
-#[inline(always)]
-fn skip_window(window: &[u8; 64], st: &mut Nest) -> bool {
-    if st.escaped {
-        return false;
-    }
-    let (quotes, backslashes, opens, closes) = window_masks(window);
-    if backslashes != 0 {
-        return false;
-    }
-    let inside = prefix_xor(quotes) ^ if st.in_str { u64::MAX } else { 0 };
-    let (opens, closes) = (opens & !inside, closes & !inside);
-    // Counting costs a dozen instructions (there is no `popcnt` in the baseline instruction
-    // set): a window without a bracket outside strings skips it.
-    let (up, down) = match opens | closes {
-        0 => (0, 0),
-        _ => (opens.count_ones(), closes.count_ones()),
-    };
-    if st.depth <= u64::from(down) {
-        return false;
-    }
-    st.depth = (st.depth - u64::from(down)).saturating_add(u64::from(up));
-    st.in_str = inside >> 63 != 0;
-    true
-}
-
-/// [`scan_nested_inner`] for array elements, 64 bytes at a time where it can (see
-/// [`skip_window`]). A window that may end the element or holds a backslash, and the last
-/// bytes, go through the exact scanner.
-fn scan_array_value(hay: &[u8], st: &mut Nest) -> Stop {
-    let mut i = 0;
-    while let Some(window) = hay.get(i..i + 64) {
-        let window: &[u8; 64] = window.try_into().unwrap_or(&[0; 64]);
-        if skip_window(window, st) {
-            i += 64;
-            continue;
-        }
-        match scan_nested_inner(window, st, false) {
-            Stop::More => i += 64,
-            stop => return shifted(stop, i),
-        }
-    }
-    shifted(scan_nested_inner(hay.get(i..).unwrap_or(&[]), st, false), i)
 }
 
 fn shifted(stop: Stop, by: usize) -> Stop {
@@ -1539,23 +1420,6 @@ mod tests {
         }
     }
 
-    #[test]
-    fn sse2_masks_match_the_scalar_ones() {
-        let mut chunk = [0u8; 16];
-        // Every byte value at every position, with structural bytes around it.
-        for b in 0..=255u8 {
-            for k in 0..16 {
-                chunk.copy_from_slice(b"{\"a\": [1],\\\"}]xy");
-                chunk[k] = b;
-                assert_eq!(
-                    chunk_masks(&chunk),
-                    chunk_masks_scalar(&chunk),
-                    "{b} at {k}"
-                );
-            }
-        }
-    }
-
     /// Pretty-printed JSON values as gcloud prints entries: nested objects and arrays,
     /// strings with escapes, brackets and commas inside them.
     fn pretty_value() -> impl proptest::strategy::Strategy<Value = serde_json::Value> {
@@ -1595,6 +1459,12 @@ mod tests {
                     stop => stop,
                 };
                 proptest::prop_assert_eq!(got, want);
+                let mut c = Nest::default();
+                let baseline = match window::scan_baseline(&rest[..split], &mut c) {
+                    Stop::More => shifted(window::scan_baseline(&rest[split..], &mut c), split),
+                    stop => stop,
+                };
+                proptest::prop_assert_eq!(baseline, want);
                 from += match want {
                     Stop::Close(i) | Stop::Sep(i) => i + 1,
                     _ => break,
@@ -1632,6 +1502,10 @@ mod tests {
                 stop => stop,
             };
             proptest::prop_assert_eq!(got, want);
+            if !ndjson {
+                let mut c = start;
+                proptest::prop_assert_eq!(window::scan_baseline(&hay, &mut c), want);
+            }
             if want == Stop::More {
                 proptest::prop_assert_eq!(
                     (a.depth, a.in_str, a.escaped, a.line_start),
