@@ -297,3 +297,20 @@ fn empty_input_reports_no_events() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(stdout(&out).contains("0 entries"));
 }
+
+#[test]
+fn a_large_file_gives_the_same_report_on_the_default_threads_as_on_one() {
+    // Over 1 MiB, so the default takes one thread per core; the staging export's lines over
+    // and over, so split tracebacks straddle the 512 KiB blocks.
+    let staging = std::fs::read(fixture("staging.ndjson")).expect("staging.ndjson");
+    let copies = (3 << 20) / staging.len() + 1;
+    let path = std::env::temp_dir().join(format!("logtriage-cli-{}.ndjson", std::process::id()));
+    std::fs::write(&path, staging.repeat(copies)).expect("write the large file");
+    let file = path.display().to_string();
+    let default = triage(&["--format", "json", &file], None);
+    let one = triage(&["--format", "json", "--threads", "1", &file], None);
+    std::fs::remove_file(&path).expect("remove the large file");
+    assert_eq!(default.status.code(), Some(0), "{}", stderr(&default));
+    assert!(stdout(&one).contains(&format!("\"entries\": {}", 800 * copies)));
+    assert_eq!(stdout(&default), stdout(&one));
+}
