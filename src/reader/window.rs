@@ -9,9 +9,9 @@
 
 use super::{scan_nested_inner, shifted, Nest, Stop};
 
-/// A 64-byte window's masks: `parity` bit `k` is the parity of the quotes in bytes `0..=k`
-/// (the bytes inside a string that was closed at the window's start), then backslashes,
-/// `{` or `[`, `}` or `]`.
+/// A 64-byte window's masks, bit `k` for byte `k`: `parity` is the parity of the quotes in
+/// bytes `0..=k` (so, for a window that starts outside strings, the bytes inside them), then
+/// backslashes, `{` or `[`, `}` or `]`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Masks {
     parity: u64,
@@ -49,6 +49,8 @@ fn scan_avx2(hay: &[u8], st: &mut Nest) -> Stop {
     scan_with(hay, st, |window| avx2_masks(window))
 }
 
+/// The scanner's loop, over the masks `masks` computes: inlined into each caller, so that
+/// the AVX2 copy is compiled for its features.
 #[inline(always)]
 fn scan_with(hay: &[u8], st: &mut Nest, masks: impl Fn(&[u8; 64]) -> Masks) -> Stop {
     let mut i = 0;
