@@ -9,8 +9,9 @@
 # thread, its throughput against `rg -c` (issue 6 asks 0.5 for one thread, 0.8 for two) and
 # the peak RSS of each command from /usr/bin/time -v. A redirected file is read at offsets
 # (with two threads each worker reads its own blocks); the pipe rows take the streaming path
-# that `gcloud logging read ... | triage` takes (`cat` takes a core of its own there). Last, logtriage and rg again, run in turn
-# (PAIRS rounds): ratios less moved by a machine whose load changes.
+# that `gcloud logging read ... | triage` takes (`cat` takes a core of its own there). Last,
+# logtriage and rg again, with and without its mapping, run in turn (PAIRS rounds): ratios
+# less moved by a machine whose load changes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MIB=${MIB:-256}
@@ -94,13 +95,18 @@ PY
 done
 
 # hyperfine runs each command's runs together, so a load that changes between commands moves
-# their ratios. The ratios to rg again, from runs taken in turn (median of each):
+# their ratios. The ratios to rg again, from runs taken in turn (median of each). rg maps the
+# file, which costs next to nothing when the page cache holds it in large folios and more
+# than a copy when it holds small pages; `rg --no-mmap` reads as logtriage does, so the two
+# rg rows tell which case a run found.
 PAIRS=${PAIRS:-21}
+NO_MMAP="rg --no-mmap ${CMDS[5]#rg }"
 echo
-echo "in turn, $PAIRS runs each (median ms, throughput against rg -c):"
-python3 - "$PAIRS" "$NDJSON" "${CMDS[0]}" "${CMDS[1]}" "${CMDS[5]}" <<'PY'
+echo "in turn, $PAIRS runs each (median ms, throughput against rg -c and rg --no-mmap -c):"
+python3 - "$PAIRS" "$NDJSON" "${CMDS[0]}" "${CMDS[1]}" "${CMDS[5]}" "$NO_MMAP" <<'PY'
 import statistics, subprocess, sys, time
-runs, names, cmds = int(sys.argv[1]), ["logtriage 1 thread", "logtriage 2 threads", "rg -c"], sys.argv[3:]
+runs, cmds = int(sys.argv[1]), sys.argv[3:]
+names = ["logtriage 1 thread", "logtriage 2 threads", "rg -c", "rg --no-mmap -c"]
 times = [[] for _ in cmds]
 for r in range(runs + 1):
     for i, c in enumerate(cmds):
@@ -109,8 +115,8 @@ for r in range(runs + 1):
         subprocess.run(c, shell=True, check=True)
         if r:  # the first round warms up
             times[i].append(time.perf_counter() - t)
-rg = statistics.median(times[-1])
+rg, no_mmap = statistics.median(times[2]), statistics.median(times[3])
 for name, t in zip(names, times):
     m = statistics.median(t)
-    print(f"{name:<28} {m * 1e3:8.1f} ms {rg / m:10.2f}")
+    print(f"{name:<28} {m * 1e3:8.1f} ms {rg / m:10.2f} {no_mmap / m:10.2f}")
 PY
