@@ -166,6 +166,7 @@ impl ReaderBuilder {
             newlines: 0,
             consumed: 0,
             mid_line: false,
+            ended_between_elements: false,
         }
     }
 }
@@ -296,6 +297,8 @@ pub struct Reader<R> {
     consumed: u64,
     /// The last byte consumed was not a `\n`: a line is partly consumed.
     mid_line: bool,
+    /// The input ended inside an array where an element was expected, with no entry open.
+    ended_between_elements: bool,
 }
 
 /// The format of an input whose first non-whitespace byte is `first`; `next` is the first
@@ -664,6 +667,12 @@ impl<R: Read> Reader<R> {
         self.buf
     }
 
+    /// Whether the input ended inside an array where the next element was expected (after
+    /// `[` or `,`), with no entry open: where a block cut between two elements ends.
+    pub(crate) fn ended_between_elements(&self) -> bool {
+        self.ended_between_elements
+    }
+
     /// The detected format; `None` before the first entry is read or for empty input.
     pub fn format(&self) -> Option<Format> {
         self.format
@@ -806,7 +815,10 @@ impl<R: Read> Reader<R> {
 
     fn array_elem(&mut self) -> io::Result<Flow> {
         match self.skip_ws()? {
-            None => self.phase = Phase::Done,
+            None => {
+                self.phase = Phase::Done;
+                self.ended_between_elements = true;
+            }
             Some(b']') => {
                 self.consume(1, 0);
                 self.phase = Phase::ArrayEnd;

@@ -43,8 +43,13 @@ fn run_until(
         Via::Stream => triage.run(input, &mut sink),
         Via::Offsets => triage.run_slice(input, &mut sink),
         Via::File => {
-            let path = std::env::temp_dir()
-                .join(format!("logtriage-parallel-{}.ndjson", std::process::id()));
+            // One file per run: tests run at once in this process.
+            static RUNS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+            let n = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let path = std::env::temp_dir().join(format!(
+                "logtriage-parallel-{}-{n}.ndjson",
+                std::process::id()
+            ));
             std::fs::write(&path, input).expect("write");
             let file = std::fs::File::open(&path).expect("open");
             let report = triage.run_file(&file, &mut sink);
@@ -174,16 +179,40 @@ fn a_malformed_line_inside_a_carried_traceback_is_kept_once() {
     }
 }
 
-#[test]
-fn array_input_takes_the_sequential_path_with_the_same_result() {
-    let spec = corpus::Spec {
-        bytes: 256 << 10,
-        failure_rate: 0.2,
+/// A generated gcloud array.
+fn array(bytes: usize, failure_rate: f64, seed: u64) -> corpus::Corpus {
+    corpus::generate(corpus::Spec {
+        bytes,
+        failure_rate,
         shape: corpus::Shape::Array,
-        seed: 3,
-    };
-    let c = corpus::generate(spec);
-    assert_same(&c.bytes, 2, 4096);
+        seed,
+    })
+}
+
+#[test]
+fn an_array_read_at_offsets_gives_what_one_thread_gives() {
+    let c = array(1 << 20, 0.2, 3);
+    let (events, report) = run_via(&c.bytes, 2, 4096, Via::Offsets);
+    assert_eq!(events.len() as u64, c.events);
+    assert_eq!(report.totals.entries, c.entries);
+    for block in [997, 4096, 64 << 10] {
+        assert_same_via(&c.bytes, 2, block, &[Via::Stream, Via::Offsets, Via::File]);
+    }
+    assert_same_via(&c.bytes, 3, 8192, &[Via::Offsets]);
+}
+
+/// `value` pretty-printed with `pad` as its indentation, as an element of an array that is.
+fn element(value: &serde_json::Value, pad: &str) -> String {
+    use serde::Serialize;
+    let mut out = Vec::new();
+    let formatter = serde_json::ser::PrettyFormatter::with_indent(pad.as_bytes());
+    let mut ser = serde_json::Serializer::with_formatter(&mut out, formatter);
+    value.serialize(&mut ser).expect("json");
+    let text = String::from_utf8(out).expect("utf-8");
+    text.lines()
+        .map(|line| format!("{pad}{line}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 #[test]
@@ -275,7 +304,42 @@ fn a_read_error_midway_ends_every_path_with_that_error() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(48))]
+    #![proptest_config(ProptestConfig::with_cases(32))]
+
+    #[test]
+    fn any_array_layout_and_block_size_gives_the_same_result(
+        seed in 0u64..1000,
+        rate in 0.0f64..0.5,
+        block in 64usize..8192,
+        threads in 2usize..4,
+        indent in 0usize..5,
+        odd in proptest::collection::vec((0usize..40, 0usize..4), 0..6),
+    ) {
+        // The elements indented by `indent` spaces and, after some of them, an odd one where
+        // a block may be cut inside an element or outside the array: a nested array of
+        // objects indented like the elements, a string holding raw newlines and a cut's
+        // look, the array closed early, a scalar element.
+        let c = array(24 << 10, rate, seed);
+        let values: Vec<serde_json::Value> = serde_json::from_slice(&c.bytes).expect("json");
+        let pad = " ".repeat(indent);
+        let mut input = String::from("[\n");
+        for (i, v) in values.iter().enumerate() {
+            if i > 0 {
+                input.push_str(",\n");
+            }
+            input.push_str(&element(v, &pad));
+            for &(_, kind) in odd.iter().filter(|(at, _)| *at == i) {
+                input.push_str(&match kind {
+                    0 => format!(",\n{pad}{{\"a\": [\n{pad}{{\"b\": 1}},\n{pad}{{\"c\": 2}}\n{pad}]}}"),
+                    1 => format!(",\n{pad}{{\"textPayload\": \"x,\n{pad}{{y\"}}"),
+                    2 => format!("\n],\n{pad}{{\"a\": 1}}"),
+                    _ => ",\n5".to_string(),
+                });
+            }
+        }
+        input.push_str("\n]\n");
+        assert_same_via(input.as_bytes(), threads, block, &[Via::Offsets]);
+    }
 
     #[test]
     fn any_block_size_and_thread_count_gives_the_same_result(

@@ -87,16 +87,23 @@ impl Triage {
         let size = self.options.block_bytes as u64;
         let mut probe = vec![0; size.min(range.end.saturating_sub(range.start)) as usize];
         let probed = read_full_at(input, &mut probe, range.start)?;
-        let format = sniff_format(probe.get(..probed).unwrap_or(&[]));
-        if !matches!(format, Some(Format::Ndjson | Format::Text)) {
-            return self.run_sequential(At::new(input, range), sink);
-        }
+        let probe_bytes = probe.get(..probed).unwrap_or(&[]);
+        let format = sniff_format(probe_bytes);
+        let cut = match format {
+            Some(Format::Ndjson) => Cut::Ndjson,
+            Some(Format::Text) => Cut::Text,
+            Some(Format::Array) => match element_indent(probe_bytes) {
+                Some(indent) => Cut::Array(indent),
+                None => return self.run_sequential(At::new(input, range), sink),
+            },
+            None => return self.run_sequential(At::new(input, range), sink),
+        };
         let cutter = Cutter {
             input,
             start: range.start,
             end: range.end,
             size,
-            text: format == Some(Format::Text),
+            cut,
             limit: give_up_after(self.options.block_bytes, self.options.max_entry_bytes) as u64,
         };
         let mut merge = Merge {
@@ -199,7 +206,14 @@ impl Triage {
             first: i == 0,
         };
         let (result, block) = self.scan_block(block, format)?;
-        Ok(Some((result, block, from + len as u64)))
+        let to = from + len as u64;
+        if matches!(cutter.cut, Cut::Array(_)) && to < cutter.end && !result.between_elements {
+            // The cut after it fell inside an element (a nested array of objects indented
+            // like the array's own, or a string holding raw newlines): from this block on,
+            // the sequential way.
+            return Ok(None);
+        }
+        Ok(Some((result, block, to)))
     }
 
     /// Merges the next fetched block; when it could not be framed, goes on sequentially from
@@ -223,6 +237,8 @@ impl Triage {
             }
             None => {
                 let rest = At::new(cutter.input, *merged_to..cutter.end);
+                // At the input's start the reader detects the format, past a BOM.
+                let format = format.filter(|_| *merged_to > cutter.start);
                 self.scan_rest(self.reader(rest, format), merge, sink)?;
                 Ok(true)
             }
@@ -335,6 +351,7 @@ impl Triage {
             totals,
             assembler,
             quiet: Vec::new(),
+            between_elements: false,
         };
         merge.block(rest, 0, sink)
     }
@@ -392,6 +409,7 @@ impl Triage {
             totals: Totals::default(),
             assembler,
             quiet: Vec::new(),
+            between_elements: false,
         };
         // The first block may start with a BOM: let the reader detect it there.
         let format = if block.first { None } else { format };
@@ -411,6 +429,7 @@ impl Triage {
             quieting,
             &mut emit,
         );
+        result.between_elements = reader.ended_between_elements();
         let block = Block {
             bytes: reader.into_buffer(),
             ..block
@@ -581,6 +600,9 @@ struct BlockResult {
     assembler: Assembler,
     /// Where near the block's start a fresh assembler held nothing, in input order.
     quiet: Vec<Quiet>,
+    /// The block's bytes ended inside an array where an element was expected: a block of
+    /// array elements cut where they should be.
+    between_elements: bool,
 }
 
 /// The bytes a block buffer is given past the block size when it must grow.
@@ -908,6 +930,72 @@ fn last_boundary(bytes: &[u8], text: bool) -> Option<usize> {
     None
 }
 
+/// Where a block read at offsets may start: just after a `\n` that, for NDJSON and text,
+/// [`starts_entry`], and for an array of pretty-printed elements ends a `,` and is followed
+/// by the array's element indentation and `{`. Such a place can also sit inside an element
+/// (a nested array of objects indented alike, or a string holding raw newlines); the block
+/// before it then does not end between elements, and the input goes the sequential way from
+/// that block on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Cut {
+    Ndjson,
+    Text,
+    /// The indentation of the array's elements (gcloud and jq: two spaces).
+    Array(Vec<u8>),
+}
+
+/// The longest element indentation an array is cut by.
+const MAX_INDENT: usize = 64;
+
+impl Cut {
+    /// How many bytes up to and including a boundary's `\n` decide it.
+    fn back(&self) -> u64 {
+        match self {
+            Cut::Ndjson | Cut::Text => 1,
+            Cut::Array(_) => 2,
+        }
+    }
+
+    /// Whether a block may start after the `\n` at `read[nl]`; `None` when the bytes that
+    /// decide it run past `read` and the input goes on.
+    fn after(&self, read: &[u8], nl: usize, ended: bool) -> Option<bool> {
+        let indent = match self {
+            Cut::Text => return Some(true),
+            Cut::Ndjson => {
+                return match read.get(nl + 1) {
+                    None if !ended => None,
+                    next => Some(starts_entry(next, false)),
+                }
+            }
+            Cut::Array(indent) => indent,
+        };
+        if nl == 0 || read.get(nl - 1) != Some(&b',') {
+            return Some(false);
+        }
+        match read.get(nl + 1..nl + 2 + indent.len()) {
+            None if !ended => None,
+            None => Some(false),
+            Some(line) => Some(line.starts_with(indent) && line.last() == Some(&b'{')),
+        }
+    }
+}
+
+/// The indentation of a pretty-printed array's first element, from the input's first bytes
+/// (`[`, blanks with a `\n`, the indentation, `{`); `None` for an array on one line.
+fn element_indent(head: &[u8]) -> Option<Vec<u8>> {
+    let open = memchr::memchr(b'[', head)?;
+    let rest = head.get(open + 1..)?;
+    let blank = rest
+        .iter()
+        .position(|b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n'))?;
+    if rest.get(blank) != Some(&b'{') {
+        return None;
+    }
+    let run = rest.get(..blank)?;
+    let indent = run.get(memchr::memrchr(b'\n', run)? + 1..)?;
+    (indent.len() <= MAX_INDENT && !indent.contains(&b'\r')).then(|| indent.to_vec())
+}
+
 /// Cuts a [`ReadAt`] input into blocks without reading it through: block `i` runs from the
 /// first entry boundary at or after `start + i * size` to the first one at or after the
 /// next block's nominal start, boundaries as [`Blocks`] finds them. Each worker finds its
@@ -917,7 +1005,7 @@ struct Cutter<'a, F: ?Sized> {
     start: u64,
     end: u64,
     size: u64,
-    text: bool,
+    cut: Cut,
     /// How far past a nominal start a boundary is looked for.
     limit: u64,
 }
@@ -942,34 +1030,167 @@ impl<F: ReadAt + ?Sized> Cutter<'_, F> {
     }
 
     /// The first entry boundary at or after `at`: the input's start and end, and just after
-    /// a `\n` that [`starts_entry`].
+    /// a `\n` where [`Cut::after`] allows one.
     fn boundary(&self, at: u64) -> std::io::Result<Option<u64>> {
         if at <= self.start || at >= self.end {
             return Ok(Some(at.clamp(self.start, self.end)));
         }
         let mut chunk = [0u8; 4096];
-        // The byte before `at` tells whether `at` itself is a boundary.
-        let mut pos = at - 1;
+        // The bytes up to the `\n` before `at` tell whether `at` itself is a boundary.
+        let back = self.cut.back();
+        let mut pos = at.saturating_sub(back).max(self.start);
         loop {
             let want = (self.end - pos).min(chunk.len() as u64) as usize;
             let n = read_full_at(self.input, chunk.get_mut(..want).unwrap_or_default(), pos)?;
             let read = chunk.get(..n).unwrap_or(&[]);
+            // The input ended (or shrank while being read).
+            let ended = n < want || pos + n as u64 >= self.end;
+            let mut undecided = None;
             for nl in memchr::memchr_iter(b'\n', read) {
                 let after = pos + nl as u64 + 1;
-                if after >= self.end || starts_entry(read.get(nl + 1), self.text) {
-                    return Ok(Some(after.min(self.end)));
+                if after < at {
+                    continue;
+                }
+                if after >= self.end {
+                    return Ok(Some(self.end));
+                }
+                match self.cut.after(read, nl, ended) {
+                    Some(true) => return Ok(Some(after)),
+                    Some(false) => {}
+                    None => {
+                        undecided = Some(nl);
+                        break;
+                    }
                 }
             }
-            if n < want || pos + n as u64 >= self.end {
-                // The input ended (or shrank while being read).
-                return Ok(Some((pos + n as u64).max(at)));
+            let next = match undecided {
+                // Read again from the bytes that decide it.
+                Some(nl) => pos + nl as u64 + 1 - back,
+                None if ended => return Ok(Some((pos + n as u64).max(at))),
+                None => pos + n as u64 + 1 - back,
+            };
+            if next <= pos {
+                return Ok(None);
             }
-            // The last byte again, with the one after it: a `\n` at the chunk's end is only
-            // a boundary if `{` follows.
-            pos += n as u64 - 1;
-            if pos - at > self.limit {
+            pos = next;
+            if pos.saturating_sub(at) > self.limit {
                 return Ok(None);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::TriageBuilder;
+
+    /// A gcloud-style array: elements indented by two spaces, each with a nested array of
+    /// objects (indented by eight) and, every seventh, a NameError traceback.
+    fn gcloud_array(elements: usize) -> Vec<u8> {
+        let values: Vec<serde_json::Value> = (0..elements)
+            .map(|i| {
+                let text = if i % 7 == 3 {
+                    "Traceback (most recent call last):\n  File \"/app/smd.py\", line 1687, in \
+                     _initialize_factory_patterns\nNameError: name 'UnifiedExecutionEngineFactory' \
+                     is not defined"
+                        .to_string()
+                } else {
+                    format!("GET /health {i}")
+                };
+                serde_json::json!({
+                    "insertId": format!("id{i}"),
+                    "severity": if i % 7 == 3 { "ERROR" } else { "INFO" },
+                    "textPayload": text,
+                    "jsonPayload": {"spans": [{"a": i}, {"b": i}]},
+                })
+            })
+            .collect();
+        serde_json::to_vec_pretty(&values).expect("json")
+    }
+
+    fn cutter(input: &[u8], cut: Cut, size: u64) -> Cutter<'_, [u8]> {
+        Cutter {
+            input,
+            start: 0,
+            end: input.len() as u64,
+            size,
+            cut,
+            limit: 1 << 20,
+        }
+    }
+
+    #[test]
+    fn a_gcloud_array_is_cut_between_its_elements_and_every_block_is_kept() {
+        let input = gcloud_array(300);
+        let indent = element_indent(&input).expect("pretty-printed");
+        assert_eq!(indent, b"  ");
+        let cutter = cutter(&input, Cut::Array(indent), 1000);
+        let triage = TriageBuilder::new().threads(2).build().expect("build");
+        let mut cuts = 0;
+        for i in 0..cutter.blocks() {
+            let (from, to) = cutter.bounds(i).expect("read").expect("a boundary");
+            if from > 0 && from < to {
+                assert_eq!(
+                    input.get(from as usize - 2..from as usize + 3),
+                    Some(&b",\n  {"[..])
+                );
+                cuts += 1;
+            }
+            let fetched = triage
+                .fetch_block(&cutter, i, Vec::new(), Some(Format::Array))
+                .expect("scan");
+            assert!(
+                fetched.is_some(),
+                "block {i} fell back to the sequential way"
+            );
+        }
+        assert!(cuts > 20, "{cuts} cuts");
+    }
+
+    #[test]
+    fn a_cut_inside_an_element_sends_the_rest_the_sequential_way() {
+        // Nested objects indented like the elements: some cuts fall inside an element.
+        let input = String::from_utf8(gcloud_array(300))
+            .expect("utf-8")
+            .replace("\n        {", "\n  {");
+        let cutter = cutter(input.as_bytes(), Cut::Array(b"  ".to_vec()), 1000);
+        let triage = TriageBuilder::new()
+            .threads(2)
+            .block_bytes(1000)
+            .build()
+            .expect("build");
+        let kept = (0..cutter.blocks())
+            .map(|i| {
+                triage
+                    .fetch_block(&cutter, i, Vec::new(), Some(Format::Array))
+                    .expect("scan")
+                    .is_some()
+            })
+            .collect::<Vec<_>>();
+        assert!(kept.contains(&false), "no cut fell inside an element");
+        let one = TriageBuilder::new().build().expect("build");
+        let (a, b) = (
+            one.run_slice(input.as_bytes(), &mut crate::NoSink)
+                .expect("run"),
+            triage
+                .run_slice(input.as_bytes(), &mut crate::NoSink)
+                .expect("run"),
+        );
+        assert_eq!(a.totals, b.totals);
+        assert_eq!(a.groups, b.groups);
+    }
+
+    #[test]
+    fn element_indent_needs_a_pretty_printed_first_element() {
+        assert_eq!(element_indent(b"[\n  {\"a\": 1}\n]"), Some(b"  ".to_vec()));
+        assert_eq!(
+            element_indent(b"\xef\xbb\xbf[\n\t{}]"),
+            Some(b"\t".to_vec())
+        );
+        assert_eq!(element_indent(b"[\n{}]"), Some(Vec::new()));
+        assert_eq!(element_indent(b"[{\"a\": 1}]"), None);
+        assert_eq!(element_indent(b"[\n  1,\n  {}]"), None);
+        assert_eq!(element_indent(b"[\r\n  {}]"), Some(b"  ".to_vec()));
     }
 }
