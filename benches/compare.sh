@@ -38,6 +38,7 @@ declare -a NAMES=(
   "logtriage 1 thread, pipe"
   "logtriage 2 threads, pipe"
   "logtriage array 1 thread"
+  "logtriage array 2 threads"
   "rg -c"
   "rg -c, pipe"
   "jq"
@@ -49,6 +50,7 @@ declare -a CMDS=(
   "cat $NDJSON | $BIN/triage --format json --threads 1 > /dev/null"
   "cat $NDJSON | $BIN/triage --format json --threads 2 > /dev/null"
   "$BIN/triage --format json --threads 1 < $ARRAY > /dev/null"
+  "$BIN/triage --format json --threads 2 < $ARRAY > /dev/null"
   "rg -c -e Traceback -e '\"severity\":\"ERROR\"' -e 'duration: ' $NDJSON > /dev/null"
   "cat $NDJSON | rg -c -e Traceback -e '\"severity\":\"ERROR\"' -e 'duration: ' > /dev/null"
   "jq -c '$JQ_FILTER' < $NDJSON > /dev/null"
@@ -60,7 +62,13 @@ declare -a CMDS=(
 # each run is preceded by reading its input once more. The commands that take a fraction of
 # a second get FAST_RUNS runs; jq and Python take seconds on 256 MiB and get RUNS.
 FAST_RUNS=${FAST_RUNS:-15}
-SLOW=7 # the index of jq, the first slow command
+index_of() { # index_of NAME: where NAME is in NAMES
+  local i
+  for i in "${!NAMES[@]}"; do [[ ${NAMES[$i]} == "$1" ]] && echo "$i" && return; done
+  exit 2
+}
+SLOW=$(index_of jq) # the first slow command
+RG=$(index_of "rg -c")
 bench() { # bench RUNS JSON FIRST LAST: hyperfine over CMDS[FIRST..LAST]
   local args=() i input
   for ((i = $3; i <= $4; i++)); do
@@ -100,10 +108,10 @@ done
 # than a copy when it holds small pages; `rg --no-mmap` reads as logtriage does, so the two
 # rg rows tell which case a run found.
 PAIRS=${PAIRS:-21}
-NO_MMAP="rg --no-mmap ${CMDS[5]#rg }"
+NO_MMAP="rg --no-mmap ${CMDS[$RG]#rg }"
 echo
 echo "in turn, $PAIRS runs each (median ms, throughput against rg -c and rg --no-mmap -c):"
-python3 - "$PAIRS" "$NDJSON" "${CMDS[0]}" "${CMDS[1]}" "${CMDS[5]}" "$NO_MMAP" <<'PY'
+python3 - "$PAIRS" "$NDJSON" "${CMDS[0]}" "${CMDS[1]}" "${CMDS[$RG]}" "$NO_MMAP" <<'PY'
 import statistics, subprocess, sys, time
 runs, cmds = int(sys.argv[1]), sys.argv[3:]
 names = ["logtriage 1 thread", "logtriage 2 threads", "rg -c", "rg --no-mmap -c"]
