@@ -1,6 +1,7 @@
 //! The parallel paths: blocks cut at entry boundaries, scanned by rayon workers with fresh
 //! state, merged in input order. A file or slice is read at offsets by the workers
-//! themselves ([`Cutter`]); a stream is read into blocks by the first thread ([`Blocks`]).
+//! themselves ([`Cutter`]), also a pretty-printed array; a stream (NDJSON or text) is read
+//! into blocks by the first thread ([`Blocks`]).
 
 use super::{read_full_at, At, ReadAt, Sink, Triage};
 use crate::event::{Assembler, Event};
