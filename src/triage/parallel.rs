@@ -982,7 +982,8 @@ impl Cut {
 }
 
 /// The indentation of a pretty-printed array's first element, from the input's first bytes
-/// (`[`, blanks with a `\n`, the indentation, `{`); `None` for an array on one line.
+/// (`[`, blanks with a `\n`, the indentation, `{`); `None` for an array on one line, or with
+/// `\r\n` line ends, where no `,` comes just before a `\n`.
 fn element_indent(head: &[u8]) -> Option<Vec<u8>> {
     let open = memchr::memchr(b'[', head)?;
     let rest = head.get(open + 1..)?;
@@ -994,7 +995,7 @@ fn element_indent(head: &[u8]) -> Option<Vec<u8>> {
     }
     let run = rest.get(..blank)?;
     let indent = run.get(memchr::memrchr(b'\n', run)? + 1..)?;
-    (indent.len() <= MAX_INDENT && !indent.contains(&b'\r')).then(|| indent.to_vec())
+    (indent.len() <= MAX_INDENT && !run.contains(&b'\r')).then(|| indent.to_vec())
 }
 
 /// Cuts a [`ReadAt`] input into blocks without reading it through: block `i` runs from the
@@ -1192,6 +1193,6 @@ mod tests {
         assert_eq!(element_indent(b"[\n{}]"), Some(Vec::new()));
         assert_eq!(element_indent(b"[{\"a\": 1}]"), None);
         assert_eq!(element_indent(b"[\n  1,\n  {}]"), None);
-        assert_eq!(element_indent(b"[\r\n  {}]"), Some(b"  ".to_vec()));
+        assert_eq!(element_indent(b"[\r\n  {}]"), None);
     }
 }
