@@ -61,14 +61,18 @@ fn run_until(
     (events, report)
 }
 
-/// A generated NDJSON corpus.
-fn ndjson(bytes: usize, failure_rate: f64, seed: u64) -> corpus::Corpus {
+/// A generated corpus of the given shape.
+fn generated(shape: corpus::Shape, bytes: usize, failure_rate: f64, seed: u64) -> corpus::Corpus {
     corpus::generate(corpus::Spec {
         bytes,
         failure_rate,
-        shape: corpus::Shape::Ndjson,
+        shape,
         seed,
     })
+}
+
+fn ndjson(bytes: usize, failure_rate: f64, seed: u64) -> corpus::Corpus {
+    generated(corpus::Shape::Ndjson, bytes, failure_rate, seed)
 }
 
 fn run(input: &[u8], threads: usize, block_bytes: usize) -> (Vec<Event>, Report) {
@@ -179,19 +183,9 @@ fn a_malformed_line_inside_a_carried_traceback_is_kept_once() {
     }
 }
 
-/// A generated gcloud array.
-fn array(bytes: usize, failure_rate: f64, seed: u64) -> corpus::Corpus {
-    corpus::generate(corpus::Spec {
-        bytes,
-        failure_rate,
-        shape: corpus::Shape::Array,
-        seed,
-    })
-}
-
 #[test]
 fn an_array_read_at_offsets_gives_what_one_thread_gives() {
-    let c = array(1 << 20, 0.2, 3);
+    let c = generated(corpus::Shape::Array, 1 << 20, 0.2, 3);
     let (events, report) = run_via(&c.bytes, 2, 4096, Via::Offsets);
     assert_eq!(events.len() as u64, c.events);
     assert_eq!(report.totals.entries, c.entries);
@@ -319,7 +313,7 @@ proptest! {
         // a block may be cut inside an element or outside the array: a nested array of
         // objects indented like the elements, a string holding raw newlines and a cut's
         // look, the array closed early, a scalar element.
-        let c = array(24 << 10, rate, seed);
+        let c = generated(corpus::Shape::Array, 24 << 10, rate, seed);
         let values: Vec<serde_json::Value> = serde_json::from_slice(&c.bytes).expect("json");
         let pad = " ".repeat(indent);
         let mut input = String::from("[\n");
