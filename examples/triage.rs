@@ -155,17 +155,17 @@ fn run(args: &Args) -> Result<bool, Failure> {
         sink.ndjson = Some(&mut out);
     }
     // A regular file is read at offsets: with threads, each worker reads its own blocks.
-    let report = match file {
-        Some(mut file) if regular.is_some() => {
+    let report = match (file, regular) {
+        (Some(mut file), Some(len)) => {
             let start = file.stream_position()?;
-            let end = file.metadata()?.len().max(start);
+            let end = len.max(start);
             triage.run_at(&progress.counted(file), start..end, &mut sink)?
         }
-        Some(file) => {
+        (Some(file), None) => {
             grow_pipe(&file);
             triage.run(progress.counted(file), &mut sink)?
         }
-        None => triage.run(progress.counted(io::stdin()), &mut sink)?,
+        (None, _) => triage.run(progress.counted(io::stdin()), &mut sink)?,
     };
     progress.done();
     let failed = sink.failed;
