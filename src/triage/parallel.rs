@@ -90,14 +90,8 @@ impl Triage {
         let probed = read_full_at(input, &mut probe, range.start)?;
         let probe_bytes = probe.get(..probed).unwrap_or(&[]);
         let format = sniff_format(probe_bytes);
-        let cut = match format {
-            Some(Format::Ndjson) => Cut::Ndjson,
-            Some(Format::Text) => Cut::Text,
-            Some(Format::Array) => match element_indent(probe_bytes) {
-                Some(indent) => Cut::Array(indent),
-                None => return self.run_sequential(At::new(input, range), sink),
-            },
-            None => return self.run_sequential(At::new(input, range), sink),
+        let Some(cut) = Cut::of(format, probe_bytes) else {
+            return self.run_sequential(At::new(input, range), sink);
         };
         let cutter = Cutter {
             input,
@@ -949,6 +943,15 @@ enum Cut {
 const MAX_INDENT: usize = 64;
 
 impl Cut {
+    /// How an input of `format` that starts with `head` is cut; `None` when it cannot be.
+    fn of(format: Option<Format>, head: &[u8]) -> Option<Cut> {
+        match format? {
+            Format::Ndjson => Some(Cut::Ndjson),
+            Format::Text => Some(Cut::Text),
+            Format::Array => element_indent(head).map(Cut::Array),
+        }
+    }
+
     /// How many bytes up to and including a boundary's `\n` decide it.
     fn back(&self) -> u64 {
         match self {
