@@ -1,12 +1,14 @@
 //! The classifier table (§3): one row per real message of CPython and the client libraries,
 //! with the category and subject it must get, and rows that must not match.
 
+mod support;
+
 use proptest::prelude::*;
 
 use logtriage::{
-    Classifier, Entry, Error, Event, EventKind, Exception, Frame, Link, Severity, SlowQuery,
-    Traceback,
+    Classifier, Entry, Error, Event, EventKind, Exception, Link, Severity, SlowQuery, Traceback,
 };
+use support::events::frame;
 
 fn blank(kind: EventKind, text: &str) -> Event {
     Event {
@@ -41,15 +43,6 @@ fn traceback_event(chain: Vec<Exception>) -> Event {
     let mut ev = blank(EventKind::Traceback, "Traceback (most recent call last):");
     ev.traceback = Some(Traceback { chain });
     ev
-}
-
-fn frame(file: &str, line: u32, function: &str) -> Frame {
-    Frame {
-        file: file.to_string(),
-        line: Some(line),
-        function: function.to_string(),
-        source: None,
-    }
 }
 
 /// Rows starting with `text:` are the message of an ERROR entry without a traceback; the

@@ -1,29 +1,14 @@
 //! Fingerprints (§4): one bug on any instance, revision or day is one group; another frame,
 //! type or category is another; the value itself never drifts.
 
+mod support;
+
 use logtriage::{
-    normalize_message, Classifier, Entry, Event, EventKind, Exception, Fingerprint, Frame, Link,
-    Severity, Traceback,
+    normalize_message, Classifier, Entry, Event, EventKind, Exception, Fingerprint, Link, Severity,
+    Traceback,
 };
 use proptest::prelude::*;
-
-fn frame(file: &str, line: u32, function: &str) -> Frame {
-    Frame {
-        file: file.to_string(),
-        line: Some(line),
-        function: function.to_string(),
-        source: None,
-    }
-}
-
-fn exception(type_name: &str, message: &str, frames: Vec<Frame>) -> Exception {
-    Exception {
-        type_name: type_name.to_string(),
-        message: message.to_string(),
-        frames,
-        ..Exception::default()
-    }
-}
+use support::events::{exception, frame};
 
 /// A classified traceback event as one instance of one revision logged it on one day.
 fn event(chain: Vec<Exception>, timestamp: &str, revision: &str, instance_line: u64) -> Event {

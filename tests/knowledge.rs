@@ -1,11 +1,14 @@
 //! Known issues (§5): validation with the file, index and reason; matching precedence; the
 //! staging fixture's links; suggested titles.
 
+mod support;
+
 use logtriage::{
-    suggest_title, Classifier, Entry, Error, Event, EventKind, Exception, Frame, KnownIssues, Link,
+    suggest_title, Classifier, Entry, Error, Event, EventKind, Exception, KnownIssues, Link,
     Severity, SlowQuery, Traceback,
 };
 use std::path::Path;
+use support::events::{exception, frame};
 
 fn blank(kind: EventKind, text: &str, service: Option<&str>) -> Event {
     Event {
@@ -15,24 +18,6 @@ fn blank(kind: EventKind, text: &str, service: Option<&str>) -> Event {
         text: text.to_string(),
         category: String::new(),
         ..Event::new(kind, &Entry::default())
-    }
-}
-
-fn exception(type_name: &str, message: &str, frames: Vec<Frame>) -> Exception {
-    Exception {
-        type_name: type_name.to_string(),
-        message: message.to_string(),
-        frames,
-        ..Exception::default()
-    }
-}
-
-fn frame(file: &str, line: u32, function: &str) -> Frame {
-    Frame {
-        file: file.to_string(),
-        line: Some(line),
-        function: function.to_string(),
-        source: None,
     }
 }
 

@@ -1,4 +1,9 @@
-//! Helpers shared by the reader's integration tests.
+//! Helpers shared by the integration tests.
+
+// Each test crate compiles this module and uses a part of it.
+#![allow(dead_code)]
+
+pub mod events;
 
 use std::io::{self, Read};
 
