@@ -8,7 +8,7 @@ use proptest::prelude::*;
 use logtriage::{
     Classifier, Entry, Error, Event, EventKind, Exception, Link, Severity, SlowQuery, Traceback,
 };
-use support::events::frame;
+use support::events::{frame, item_error};
 
 fn blank(kind: EventKind, text: &str) -> Event {
     Event {
@@ -523,21 +523,13 @@ fn rules_files_later_override_earlier() {
     assert_eq!(c.rank("redis_down"), 500);
 }
 
-fn item_error(json: &str) -> (usize, String) {
+fn rule_error(json: &str) -> (usize, String) {
     let mut c = Classifier::builtin();
-    match c.add_rules_json(json, "my-rules.json") {
-        Err(Error::Item {
-            origin,
-            what,
-            index,
-            reason,
-        }) => {
-            assert_eq!(origin, "my-rules.json");
-            assert_eq!(what, "rule");
-            (index, reason)
-        }
-        other => panic!("expected an item error, got {other:?}"),
-    }
+    item_error(
+        c.add_rules_json(json, "my-rules.json"),
+        "my-rules.json",
+        "rule",
+    )
 }
 
 #[test]
@@ -566,7 +558,7 @@ fn invalid_rules_are_rejected_with_index_and_reason() {
     ];
     for (rule, reason) in cases {
         let json = format!(r#"{{"categories": [{ok}, {rule}]}}"#);
-        let (index, got) = item_error(&json);
+        let (index, got) = rule_error(&json);
         assert_eq!(index, 1, "{rule}");
         assert!(got.contains(reason), "{rule}: {got}");
     }

@@ -8,7 +8,7 @@ use logtriage::{
     Severity, SlowQuery, Traceback,
 };
 use std::path::Path;
-use support::events::{exception, frame};
+use support::events::{exception, frame, item_error};
 
 fn blank(kind: EventKind, text: &str, service: Option<&str>) -> Event {
     Event {
@@ -203,26 +203,15 @@ fn empty_file_finds_nothing() {
     assert_eq!(found(&KnownIssues::default(), &name_error("s")), None);
 }
 
-fn item_error(issue: &str, classifier: &Classifier) -> (usize, String) {
+fn issue_error(issue: &str, classifier: &Classifier) -> (usize, String) {
     let json = format!(
         r#"{{"issues": [
   {{"id": "1", "title": "ok", "category": "timeout"}},
   {issue}
 ]}}"#
     );
-    match KnownIssues::from_json(&json, "known.json", classifier) {
-        Err(Error::Item {
-            origin,
-            what,
-            index,
-            reason,
-        }) => {
-            assert_eq!(origin, "known.json");
-            assert_eq!(what, "issue");
-            (index, reason)
-        }
-        other => panic!("expected an item error for {issue}, got {other:?}"),
-    }
+    let result = KnownIssues::from_json(&json, "known.json", classifier);
+    item_error(result, "known.json", "issue")
 }
 
 #[test]
@@ -269,7 +258,7 @@ fn each_invalid_issue_is_rejected_with_its_reason() {
         (r#""903""#, "invalid type: string \"903\""),
     ];
     for (issue, reason) in cases {
-        let (index, got) = item_error(issue, &builtin);
+        let (index, got) = issue_error(issue, &builtin);
         assert_eq!(index, 1, "{issue}");
         // The CLI prints it as its one line on stderr.
         assert_eq!(got.lines().count(), 1, "{got}");

@@ -1,7 +1,8 @@
 //! Builders of the model's values, for the tests of classification, fingerprints and known
 //! issues.
 
-use logtriage::{Exception, Frame};
+use logtriage::{Error, Exception, Frame};
+use std::fmt::Debug;
 
 /// A frame of `file` at `line` in `function`, without its source line.
 pub fn frame(file: &str, line: u32, function: &str) -> Frame {
@@ -20,5 +21,22 @@ pub fn exception(type_name: &str, message: &str, frames: Vec<Frame>) -> Exceptio
         message: message.to_string(),
         frames,
         ..Exception::default()
+    }
+}
+
+/// The index and reason of the [`Error::Item`] that `result` must be, about a `what` (a rule,
+/// an issue) of the file named `origin`.
+pub fn item_error<T: Debug>(result: Result<T, Error>, origin: &str, what: &str) -> (usize, String) {
+    match result {
+        Err(Error::Item {
+            origin: o,
+            what: w,
+            index,
+            reason,
+        }) => {
+            assert_eq!((o.as_str(), w), (origin, what));
+            (index, reason)
+        }
+        other => panic!("expected an item error about a {what} of {origin}, got {other:?}"),
     }
 }
