@@ -1,5 +1,5 @@
-//! Builders of the model's values, for the tests of classification, fingerprints and known
-//! issues.
+//! Builders of the model's values and a check of its errors, for the tests of classification,
+//! fingerprints and known issues.
 
 use logtriage::{Error, Exception, Frame};
 use std::fmt::Debug;
