@@ -11,7 +11,8 @@ mod corpus;
 #[path = "scan_loop.rs"]
 mod scan_loop;
 
-use logtriage::{NoSink, Prefilter, TriageBuilder};
+use logtriage::internals::Prefilter;
+use logtriage::{NoSink, TriageBuilder};
 use scan_loop::scan;
 use std::time::{Duration, Instant};
 

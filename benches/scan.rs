@@ -17,7 +17,8 @@ mod corpus;
 mod scan_loop;
 
 use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion, Throughput};
-use logtriage::{Entry, Event, FnSink, Framed, NoSink, Prefilter, ReaderBuilder, TriageBuilder};
+use logtriage::internals::{Entry, Framed, Prefilter, ReaderBuilder};
+use logtriage::{Event, FnSink, NoSink, TriageBuilder};
 use scan_loop::scan;
 use std::time::Duration;
 
@@ -142,14 +143,14 @@ fn stages(c: &mut Criterion) {
                 let mut linked = 0;
                 for mut ev in found.iter().cloned() {
                     triage.finish_event(&mut ev);
-                    linked += usize::from(ev.known_issue.is_some());
+                    linked += usize::from(ev.classification.known_issue.is_some());
                 }
                 assert_eq!(
                     linked,
                     found.len()
                         - found
                             .iter()
-                            .filter(|e| e.category == "unclassified")
+                            .filter(|e| e.classification.category == "unclassified")
                             .count()
                 );
             })

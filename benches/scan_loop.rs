@@ -1,7 +1,7 @@
 //! The scan loop as the pipeline runs it, shared by the benches and the allocation test so
 //! that they measure one and the same loop.
 
-use logtriage::{Ahead, Framed, Prefilter, ReaderBuilder};
+use logtriage::internals::{Ahead, Framed, Prefilter, ReaderBuilder};
 use std::hint::black_box;
 
 /// The reader's buffer as `TriageBuilder` sets it by default.

@@ -140,7 +140,9 @@ fn run(args: &Args) -> Result<bool, Failure> {
         builder.known_issues_file(known);
     }
     let triage = builder.build()?;
-    let fail_on = FailOn::parse(&args.fail_on, |id| triage.classifier().has_category(id))?;
+    let fail_on = FailOn::parse(&args.fail_on, |id| {
+        triage.classifier().categories().contains(id)
+    })?;
     let progress = Progress::new(io::stderr().is_terminal());
     let stdout = io::stdout();
     let color = stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
@@ -270,56 +272,14 @@ struct EventSink<'a, W: Write> {
 
 impl<W: Write> Sink for EventSink<'_, W> {
     fn event(&mut self, event: &Event) -> io::Result<bool> {
-        self.failed |= self.fail_on.matches(&event.category);
+        self.failed |= self.fail_on.matches(event.classification.category.as_str());
         if let Some(out) = self.ndjson.as_mut() {
-            serde_json::to_writer(&mut **out, &EventLine::from(event))?;
+            serde_json::to_writer(&mut **out, &event.record())?;
             out.write_all(b"\n")?;
             // A pipe should see each event as it is found, not when the buffer fills.
             out.flush()?;
         }
         Ok(true)
-    }
-}
-
-/// One `--format ndjson` line (CONTRACT §6).
-#[derive(serde::Serialize)]
-struct EventLine<'a> {
-    insert_id: Option<&'a str>,
-    line: u64,
-    entries: &'a [String],
-    timestamp: Option<&'a str>,
-    service: Option<&'a str>,
-    revision: Option<&'a str>,
-    kind: logtriage::EventKind,
-    severity: logtriage::Severity,
-    category: &'a str,
-    exception: Option<&'a str>,
-    message: &'a str,
-    subject: Option<&'a str>,
-    fingerprint: String,
-    frames: &'a [logtriage::Frame],
-    known_issue: Option<&'a str>,
-}
-
-impl<'a> From<&'a Event> for EventLine<'a> {
-    fn from(ev: &'a Event) -> Self {
-        EventLine {
-            insert_id: ev.insert_ids.first().map(String::as_str),
-            line: ev.line,
-            entries: &ev.insert_ids,
-            timestamp: ev.timestamp.as_deref(),
-            service: ev.service.as_deref(),
-            revision: ev.revision.as_deref(),
-            kind: ev.kind,
-            severity: ev.severity,
-            category: &ev.category,
-            exception: ev.exception.as_deref(),
-            message: &ev.message,
-            subject: ev.subject.as_deref(),
-            fingerprint: ev.fingerprint.to_string(),
-            frames: &ev.frames,
-            known_issue: ev.known_issue.as_ref().map(|k| k.id.as_str()),
-        }
     }
 }
 
@@ -467,7 +427,7 @@ fn write_text(out: &mut impl Write, report: &Report, color: bool) -> io::Result<
     let mut category = "";
     for (i, group) in report.groups.iter().enumerate() {
         if group.category != category {
-            category = &group.category;
+            category = group.category.as_str();
             let rule = "─".repeat(WIDTH.saturating_sub(category.len() + 4));
             writeln!(
                 out,

@@ -5,13 +5,17 @@ use std::path::PathBuf;
 /// Everything that can stop a triage run before it starts or while it reads.
 ///
 /// Bad *log input* is never an error: it is counted in [`crate::Totals`]. Errors are for
-/// things a user must fix: an unreadable input, an invalid known-issues or rules file.
+/// things a user must fix: an unreadable input, an output that cannot be written, an invalid
+/// known-issues or rules file, an option out of range.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// Reading the log input failed (not: the input was malformed).
-    #[error("cannot read the log input: {0}")]
-    Io(#[from] std::io::Error),
+    #[error("cannot read the input: {0}")]
+    Input(#[from] std::io::Error),
+    /// A [`crate::Sink`] could not take an event (its output failed or closed).
+    #[error("cannot write the output: {0}")]
+    Output(#[source] std::io::Error),
     /// A known-issues or rules file could not be opened.
     #[error("{}: cannot open: {source}", path.display())]
     Open {
@@ -21,28 +25,104 @@ pub enum Error {
         source: std::io::Error,
     },
     /// A known-issues or rules file is not valid JSON of the documented shape.
-    #[error("{origin}: {reason}")]
+    #[error("{file}{}: {reason}", at(*line, *column))]
     File {
         /// The file (or `<builtin>` for the compiled-in rules).
-        origin: String,
-        /// What is wrong, with the line and column where serde_json reports them.
+        file: String,
+        /// The 1-based line where the problem is, 0 when it is the whole file's.
+        line: usize,
+        /// The 1-based column on that line, 0 when unknown.
+        column: usize,
+        /// What is wrong, in the file format's words.
         reason: String,
     },
     /// One entry of a known-issues or rules file is invalid.
-    #[error("{origin}: {what} {index}: {reason}")]
+    #[error("{file}: {item} {index}: {reason}")]
     Item {
         /// The file.
-        origin: String,
-        /// `issue` or `rule`.
-        what: &'static str,
+        file: String,
+        /// What kind of entry.
+        item: Item,
         /// The 0-based index of the entry in its array.
         index: usize,
         /// What is wrong: a bad regex, an unknown category, a missing field.
         reason: String,
     },
-    /// An option was given a value it cannot take.
-    #[error("invalid option: {0}")]
-    Config(String),
+    /// A setting was given a value it cannot take.
+    #[error("invalid {name}: {reason}")]
+    Setting {
+        /// The setting, as the builder and the command line name it (`threads`, `slow-ms`).
+        name: &'static str,
+        /// What is wrong with the value given.
+        reason: String,
+    },
+}
+
+/// The kind of entry an [`Error::Item`] is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Item {
+    /// An entry of a rules file's `categories`.
+    Rule,
+    /// An entry of a known-issues file's `issues`.
+    Issue,
+}
+
+impl std::fmt::Display for Item {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Item::Rule => "rule",
+            Item::Issue => "issue",
+        })
+    }
+}
+
+/// `:line:column` for a place in a file, or nothing when there is none.
+fn at(line: usize, column: usize) -> String {
+    match (line, column) {
+        (0, _) => String::new(),
+        (l, 0) => format!(":{l}"),
+        (l, c) => format!(":{l}:{c}"),
+    }
+}
+
+impl Error {
+    /// The error for a file that serde_json could not read, at the place it names.
+    pub(crate) fn json(file: &str, e: &serde_json::Error) -> Error {
+        // serde_json appends " at line L column C"; the place goes into the typed fields.
+        let text = e.to_string();
+        let reason = match text.rfind(" at line ") {
+            Some(i) if e.line() > 0 => text.get(..i).unwrap_or(&text).to_string(),
+            _ => text,
+        };
+        Error::File {
+            file: file.to_string(),
+            line: e.line(),
+            column: e.column(),
+            reason,
+        }
+    }
+}
+
+/// A regex error on one line (the `regex` crate draws the pattern and a caret over several):
+/// a command line reports a bad file in one line.
+pub(crate) fn regex_error(e: &regex::Error) -> String {
+    let text = match e {
+        regex::Error::Syntax(s) => s
+            .lines()
+            .rev()
+            .map(str::trim)
+            .find(|l| !l.is_empty())
+            .map_or(s.as_str(), |l| l.trim_start_matches("error: ")),
+        _ => {
+            return e
+                .to_string()
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+        }
+    };
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// The crate's result type.

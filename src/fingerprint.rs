@@ -1,4 +1,4 @@
-//! Stable fingerprints (§4): the same bug on any instance, revision or day gets the same one.
+//! Stable fingerprints: the same bug on any instance, revision or day gets the same one.
 //!
 //! # The hash
 //!
@@ -19,13 +19,30 @@
 //! are equal across runs, machines and releases; a test pins a known value. Changing any
 //! ingredient changes every fingerprint: bump the version tag when doing so.
 
-use crate::event::Event;
+use crate::category::Category;
+use crate::traceback::Frame;
 use regex::{Captures, Regex};
 use std::sync::OnceLock;
 
 /// A stable 64-bit fingerprint, shown as 16 lowercase hex digits.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Fingerprint(pub u64);
+
+impl std::str::FromStr for Fingerprint {
+    type Err = std::num::ParseIntError;
+
+    /// Reads the 16 hex digits [`Fingerprint`]'s `Display` writes.
+    fn from_str(hex: &str) -> Result<Self, Self::Err> {
+        u64::from_str_radix(hex, 16).map(Fingerprint)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Fingerprint {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let hex = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        hex.parse().map_err(serde::de::Error::custom)
+    }
+}
 
 impl std::fmt::Display for Fingerprint {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -36,13 +53,6 @@ impl std::fmt::Display for Fingerprint {
 impl serde::Serialize for Fingerprint {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         s.collect_str(self)
-    }
-}
-
-impl Fingerprint {
-    /// The fingerprint of a classified event (see the module docs for what goes in).
-    pub fn of(event: &Event) -> Self {
-        of_event(event)
     }
 }
 
@@ -62,19 +72,25 @@ impl Fnv {
     }
 }
 
-/// The fingerprint of a classified event: category, deciding type, normalized message and
-/// in-app frames (file + function).
-pub fn of_event(event: &Event) -> Fingerprint {
+/// The fingerprint of a classification's parts: category, deciding type, normalized message
+/// and in-app frames (file + function).
+pub(crate) fn compute(
+    category: &Category,
+    exception: Option<&str>,
+    message: &str,
+    subject: Option<&str>,
+    frames: &[Frame],
+) -> Fingerprint {
     let mut h = Fnv(FNV_OFFSET);
     h.field(VERSION.as_bytes());
-    h.field(event.category.as_bytes());
-    h.field(event.exception.as_deref().unwrap_or("").as_bytes());
-    let message = match (&event.subject, event.category.as_str()) {
-        (Some(statement), "slow_query") => statement.clone(),
-        _ => normalize_message(&event.message, event.subject.as_deref()),
+    h.field(category.as_str().as_bytes());
+    h.field(exception.unwrap_or("").as_bytes());
+    let message = match subject {
+        Some(statement) if *category == Category::SLOW_QUERY => statement.to_string(),
+        _ => normalize_message(message, subject),
     };
     h.field(message.as_bytes());
-    for frame in &event.frames {
+    for frame in frames {
         h.field(file_key(&frame.file).as_bytes());
         h.field(frame.function.as_bytes());
     }

@@ -3,27 +3,38 @@
 //! Turns a flood of Google Cloud Logging entries into a short, ranked list of root causes,
 //! each linked to the issue that already tracks it.
 //!
-//! The pipeline, one module per concept:
-//! [`Reader`] frames entries in one reusable buffer; the [`Prefilter`] picks the few that may
-//! hold a failure; those are parsed into borrowed [`Entry`] views; event assembly turns them
-//! into [`Event`]s (whole and split Python [`Traceback`]s, error entries, slow queries, OOM
-//! kills); the [`Classifier`] gives each a category and subject; a stable [`Fingerprint`]
-//! groups repeats; [`KnownIssues`] links groups to a tracker; the [`Report`] holds it all.
-//! [`TriageBuilder`] puts them together.
+//! ## The pipeline
+//!
+//! ```text
+//! input ──▶ prefilter ──▶ entry ──▶ event assembly ──▶ classify ──▶ known issues ──▶ report
+//! (framing)  (literals)   (serde)   (tracebacks,       (category,    (tracker        (groups,
+//!                                    split lines)       fingerprint)  links)          totals)
+//! ```
+//!
+//! The input is framed into entries in one reusable buffer (a gcloud JSON array, NDJSON or
+//! plain text); a prefilter picks the few entries that may hold a failure from their raw
+//! bytes; only those are parsed, into views that borrow the buffer; event assembly turns
+//! them into [`Event`]s (whole and split Python tracebacks, error entries, slow queries,
+//! out-of-memory reports); the [`Classifier`] gives each a [`Category`], subject and stable
+//! [`Fingerprint`]; [`KnownIssues`] link them to a tracker; the [`Report`] groups repeats.
+//! [`TriageBuilder`] puts them together and a [`Sink`] sees each event as it is found. The
+//! formats and rules all of this follows are in [`reference`].
 //!
 //! ```
-//! use logtriage::{NoSink, TriageBuilder};
+//! use logtriage::{Category, NoSink, TriageBuilder};
 //!
-//! let triage = TriageBuilder::new().build()?;
-//! let logs = br#"{"insertId":"a1","severity":"INFO","textPayload":"GET /health 200"}
-//! {"insertId":"a2","severity":"ERROR","textPayload":"Redis connection failed: Error 111 connecting to 10.0.0.5:6379. Connection refused."}
-//! "#;
-//! let report = triage.run_slice(logs, &mut NoSink)?;
-//! assert_eq!(report.totals.entries, 2);
-//! assert_eq!(report.totals.events, 1);
-//! # Ok::<(), logtriage::Error>(())
+//! let triage = TriageBuilder::new()
+//!     .known_issues_file("fixtures/known_issues.json")
+//!     .build()?;
+//! let logs = std::fs::read("fixtures/staging.ndjson")?;
+//! let report = triage.run_slice(&logs, &mut NoSink)?;
+//! let top = &report.groups[0];
+//! assert_eq!(top.category, Category::UNDEFINED_SYMBOL);
+//! assert_eq!(top.subject.as_deref(), Some("UnifiedExecutionEngineFactory"));
+//! assert_eq!(top.known_issue.as_ref().map(|i| i.id.as_str()), Some("903"));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
-// The array scanner's SIMD (`reader::window`: SSE2 compares, and AVX2 where the CPU has it)
+// The array scanner's SIMD (`input::window`: SSE2 compares, and AVX2 where the CPU has it)
 // is the only `unsafe`, each block with a `SAFETY:` argument and a measured gain; everything
 // else stays safe.
 #![deny(unsafe_code)]
@@ -40,34 +51,50 @@ macro_rules! finder {
     }};
 }
 
+mod category;
 mod classify;
 mod entry;
 mod error;
 mod event;
 mod fingerprint;
-mod knowledge;
-mod reader;
+mod input;
+mod known_issues;
+mod pipeline;
+mod prefilter;
+pub mod reference;
 mod report;
+mod text;
+mod title;
 mod traceback;
-mod triage;
 
-pub use classify::{Classifier, BUILTIN_CATEGORIES};
-pub use entry::{Ahead, Entry, EntryError, Prefilter, Severity};
-pub use error::{Error, Result};
-pub use event::{Event, EventKind, SlowQuery};
+pub use category::{Categories, Category};
+pub use classify::Classifier;
+pub use entry::Severity;
+pub use error::{Error, Item, Result};
+pub use event::{Classification, Event, EventKind, EventRecord, IssueRef, SlowQuery};
 pub use fingerprint::{is_in_app, normalize_message, Fingerprint};
-pub use knowledge::{suggest_title, IssueRef, KnownIssues};
-pub use reader::{Format, Framed, Reader, ReaderBuilder, DEFAULT_MAX_ENTRY_BYTES};
-pub use report::{Group, Report, Totals, MALFORMED_LINES_KEPT, SAMPLES_KEPT};
+pub use input::DEFAULT_MAX_ENTRY_BYTES;
+pub use known_issues::KnownIssues;
+pub use pipeline::{FnSink, NoSink, ReadAt, Sink, Triage, TriageBuilder};
+pub use report::{Group, Report, Totals, MALFORMED_LINES_KEPT, SAMPLES_KEPT, SCHEMA_VERSION};
+pub use title::suggest_title;
 pub use traceback::{parse as parse_traceback, Exception, Frame, Link, Traceback};
-pub use triage::{FnSink, NoSink, ReadAt, Sink, Triage, TriageBuilder};
+
+/// The stages below the public API, for the crate's own benches and fuzz targets. Not part
+/// of the API: anything here may change in any release.
+#[doc(hidden)]
+pub mod internals {
+    pub use crate::entry::{Entry, EntryError};
+    pub use crate::input::{Format, Framed, Reader, ReaderBuilder};
+    pub use crate::prefilter::{Ahead, Prefilter};
+}
 
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
 
 /// The proptest configuration of the unit tests: `cases` cases, and shrunk failures kept
-/// beside the source file (`src/reader.proptest-regressions`) and replayed first on every
+/// beside the source file (`src/input.proptest-regressions`) and replayed first on every
 /// run. Proptest's default keeps them in a `proptest-regressions/` tree at the crate's top.
 #[cfg(test)]
 pub(crate) fn proptest_config(cases: u32) -> proptest::prelude::ProptestConfig {
@@ -92,7 +119,7 @@ mod send_sync {
         assert_send_sync::<crate::Classifier>();
         assert_send_sync::<crate::KnownIssues>();
         assert_send_sync::<crate::Error>();
-        assert_send_sync::<crate::Prefilter>();
-        assert_send_sync::<crate::Reader<std::io::Stdin>>();
+        assert_send_sync::<crate::internals::Prefilter>();
+        assert_send_sync::<crate::internals::Reader<std::io::Stdin>>();
     }
 }

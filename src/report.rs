@@ -1,13 +1,20 @@
-//! The report: totals that account for every entry, and events grouped by fingerprint (§4).
+//! The report: totals that account for every entry, and events grouped by fingerprint.
 //!
 //! A report is a monoid: [`Report::merge`] of the reports of two consecutive shards equals
 //! the report of their concatenation, so shards of a large export can be triaged apart.
+//!
+//! Its JSON form (`--format json`) is the crate's output schema, written and read with
+//! serde; [`SCHEMA_VERSION`] says which one a saved report follows.
 
-use crate::event::Event;
+use crate::category::Category;
+use crate::event::{Event, IssueRef};
 use crate::fingerprint::Fingerprint;
-use crate::knowledge::IssueRef;
 use crate::traceback::Frame;
 use std::collections::{BTreeSet, HashMap};
+
+/// The version of the JSON report's schema, written as its `schema_version`. It changes
+/// when a field changes meaning or goes away; new fields do not change it.
+pub const SCHEMA_VERSION: u32 = 1;
 
 /// How many malformed lines a report remembers.
 pub const MALFORMED_LINES_KEPT: usize = 10;
@@ -15,7 +22,8 @@ pub const MALFORMED_LINES_KEPT: usize = 10;
 pub const SAMPLES_KEPT: usize = 5;
 
 /// Counts that account for every entry: `entries = ok + malformed + oversize`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct Totals {
     /// Entries framed in the input.
     pub entries: u64,
@@ -86,12 +94,13 @@ impl Totals {
 }
 
 /// Events that share a fingerprint.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct Group {
     /// The shared fingerprint.
     pub fingerprint: Fingerprint,
-    /// The category id.
-    pub category: String,
+    /// The category.
+    pub category: Category,
     /// The deciding exception type, if any.
     pub exception: Option<String>,
     /// The first occurrence's message.
@@ -120,20 +129,21 @@ pub struct Group {
 
 impl Group {
     fn new(event: &Event, suggested_title: Option<String>) -> Self {
+        let c = &event.classification;
         Group {
-            fingerprint: event.fingerprint,
-            category: event.category.clone(),
-            exception: event.exception.clone(),
-            message: event.message.clone(),
-            subject: event.subject.clone(),
-            top_frame: event.frames.last().cloned(),
+            fingerprint: c.fingerprint,
+            category: c.category.clone(),
+            exception: c.exception.clone(),
+            message: c.message.clone(),
+            subject: c.subject.clone(),
+            top_frame: c.frames.last().cloned(),
             count: 0,
             first_seen: None,
             last_seen: None,
             services: BTreeSet::new(),
             revisions: BTreeSet::new(),
             samples: Vec::new(),
-            known_issue: event.known_issue.clone(),
+            known_issue: c.known_issue.clone(),
             suggested_title,
         }
     }
@@ -188,8 +198,23 @@ fn replace(slot: &mut Option<String>, value: &str) {
 }
 
 /// The result of a triage run: totals and groups.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+///
+/// ```
+/// let triage = logtriage::TriageBuilder::new().build()?;
+/// let logs = br#"{"severity":"ERROR","textPayload":"Redis connection refused"}"#;
+/// let report = triage.run_slice(logs, &mut logtriage::NoSink)?;
+/// let saved = serde_json::to_string(&report).expect("a report serializes");
+/// let back: logtriage::Report = serde_json::from_str(&saved).expect("and reads back");
+/// assert_eq!(back, report);
+/// # Ok::<(), logtriage::Error>(())
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "Saved")]
+#[non_exhaustive]
 pub struct Report {
+    /// The schema of the JSON form, [`SCHEMA_VERSION`].
+    #[serde(serialize_with = "schema_version")]
+    schema_version: (),
     /// Counts that account for every entry.
     pub totals: Totals,
     /// Groups, in the order their first event was found until [`Report::rank`] sorts them.
@@ -203,12 +228,17 @@ impl Report {
     /// group that has no known issue.
     pub fn add(&mut self, event: &Event, suggest: impl FnOnce(&Event) -> String) {
         self.totals.events += 1;
-        let i = match self.index.get(&event.fingerprint) {
+        let fingerprint = event.classification.fingerprint;
+        let i = match self.index.get(&fingerprint) {
             Some(&i) => i,
             None => {
-                let title = event.known_issue.is_none().then(|| suggest(event));
+                let title = event
+                    .classification
+                    .known_issue
+                    .is_none()
+                    .then(|| suggest(event));
                 self.groups.push(Group::new(event, title));
-                self.index.insert(event.fingerprint, self.groups.len() - 1);
+                self.index.insert(fingerprint, self.groups.len() - 1);
                 self.groups.len() - 1
             }
         };
@@ -236,11 +266,11 @@ impl Report {
     }
 
     /// Sorts groups for a reader: by the rank of their category (lower first, see
-    /// `Classifier::rank`), then most frequent first, then first seen.
+    /// [`crate::Categories::rank`]), then most frequent first, then first seen.
     pub fn rank(&mut self, category_rank: impl Fn(&str) -> u32) {
         self.groups.sort_by(|a, b| {
-            category_rank(&a.category)
-                .cmp(&category_rank(&b.category))
+            category_rank(a.category.as_str())
+                .cmp(&category_rank(b.category.as_str()))
                 .then(b.count.cmp(&a.count))
                 .then(a.first_seen.cmp(&b.first_seen))
                 .then(a.fingerprint.cmp(&b.fingerprint))
@@ -255,5 +285,38 @@ impl Report {
             .enumerate()
             .map(|(i, g)| (g.fingerprint, i))
             .collect();
+    }
+}
+
+/// Writes [`SCHEMA_VERSION`] in place of the unit field that stands for it.
+fn schema_version<S: serde::Serializer>(_: &(), s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_u32(SCHEMA_VERSION)
+}
+
+/// A report as saved: its schema version is checked, and the index rebuilt.
+#[derive(serde::Deserialize)]
+struct Saved {
+    schema_version: u32,
+    totals: Totals,
+    groups: Vec<Group>,
+}
+
+impl TryFrom<Saved> for Report {
+    type Error = String;
+
+    fn try_from(saved: Saved) -> Result<Self, String> {
+        if saved.schema_version != SCHEMA_VERSION {
+            return Err(format!(
+                "a report of schema_version {}, this is version {SCHEMA_VERSION}",
+                saved.schema_version
+            ));
+        }
+        let mut report = Report {
+            totals: saved.totals,
+            groups: saved.groups,
+            ..Report::default()
+        };
+        report.reindex();
+        Ok(report)
     }
 }

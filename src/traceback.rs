@@ -10,15 +10,17 @@
 use crate::entry::{level_word, Severity};
 
 /// A parsed traceback: the chain of exceptions in print order (the original cause first).
-#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct Traceback {
     /// The exceptions in the order CPython printed them.
     pub chain: Vec<Exception>,
 }
 
 /// How an exception in the chain leads to the next one printed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Link {
     /// "The above exception was the direct cause of the following exception:"
     Cause,
@@ -27,7 +29,8 @@ pub enum Link {
 }
 
 /// One exception of a chain.
-#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct Exception {
     /// The type as printed, e.g. `redis.exceptions.ConnectionError`.
     pub type_name: String,
@@ -48,7 +51,8 @@ pub struct Exception {
 }
 
 /// One stack frame: `File "/app/smd.py", line 1687, in _initialize_factory_patterns`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, serde::Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct Frame {
     /// The file path as printed.
     pub file: String,
@@ -58,6 +62,37 @@ pub struct Frame {
     pub function: String,
     /// The source line CPython printed under the frame, trimmed.
     pub source: Option<String>,
+}
+
+impl Traceback {
+    /// A traceback of `chain`, the exceptions in print order.
+    pub fn new(chain: Vec<Exception>) -> Self {
+        Traceback { chain }
+    }
+}
+
+impl Exception {
+    /// An exception `type_name: message` raised through `frames` (outermost first).
+    pub fn new(type_name: &str, message: &str, frames: Vec<Frame>) -> Self {
+        Exception {
+            type_name: type_name.to_string(),
+            message: message.to_string(),
+            frames,
+            ..Exception::default()
+        }
+    }
+}
+
+impl Frame {
+    /// A frame of `file` at `line` in `function`, without its source line.
+    pub fn new(file: &str, line: Option<u32>, function: &str) -> Self {
+        Frame {
+            file: file.to_string(),
+            line,
+            function: function.to_string(),
+            source: None,
+        }
+    }
 }
 
 const HEADER: &str = "Traceback (most recent call last):";

@@ -4,7 +4,7 @@
 #[path = "../benches/scan_loop.rs"]
 mod scan_loop;
 
-use logtriage::Prefilter;
+use logtriage::internals::Prefilter;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 

@@ -1,23 +1,21 @@
-//! The classifier table (§3): one row per real message of CPython and the client libraries,
+//! The classifier table: one row per real message of CPython and the client libraries,
 //! with the category and subject it must get, and rows that must not match.
 
 mod support;
 
 use proptest::prelude::*;
 
+use logtriage::Item;
 use logtriage::{
-    Classifier, Entry, Error, Event, EventKind, Exception, Link, Severity, SlowQuery, Traceback,
+    Classifier, Error, Event, EventKind, Exception, Link, Severity, SlowQuery, Traceback,
 };
 use support::events::{frame, item_error};
 
 fn blank(kind: EventKind, text: &str) -> Event {
-    Event {
-        line: 1,
-        severity: Severity::Error,
-        text: text.to_string(),
-        category: String::new(),
-        ..Event::new(kind, &Entry::default())
-    }
+    let mut ev = Event::new(kind, text);
+    ev.line = 1;
+    ev.severity = Severity::Error;
+    ev
 }
 
 /// An exception from its printed `Type: message` line.
@@ -32,16 +30,12 @@ fn exc(line: &str) -> Exception {
         _ => (line, ""),
     };
     assert!(is_type(type_name), "not an exception line: {line}");
-    Exception {
-        type_name: type_name.to_string(),
-        message: message.to_string(),
-        ..Exception::default()
-    }
+    Exception::new(type_name, message, Vec::new())
 }
 
 fn traceback_event(chain: Vec<Exception>) -> Event {
     let mut ev = blank(EventKind::Traceback, "Traceback (most recent call last):");
-    ev.traceback = Some(Traceback { chain });
+    ev.traceback = Some(Traceback::new(chain));
     ev
 }
 
@@ -218,10 +212,12 @@ fn table() {
     let mut failures = Vec::new();
     for (input, category, subject) in TABLE {
         let ev = classify_row(&classifier, input);
-        if ev.category != *category || ev.subject.as_deref() != *subject {
+        if ev.classification.category != *category
+            || ev.classification.subject.as_deref() != *subject
+        {
             failures.push(format!(
                 "{input:?}\n   want {category} {subject:?}\n    got {} {:?}",
-                ev.category, ev.subject
+                ev.classification.category, ev.classification.subject
             ));
         }
     }
@@ -232,7 +228,7 @@ fn table() {
 fn timeout_error_is_not_slow_query() {
     let c = Classifier::builtin();
     for line in ["TimeoutError", "asyncio.exceptions.TimeoutError"] {
-        assert_eq!(classify_row(&c, line).category, TIMEOUT);
+        assert_eq!(classify_row(&c, line).classification.category, TIMEOUT);
     }
 }
 
@@ -242,9 +238,12 @@ fn exception_and_message_of_a_single_exception() {
         &Classifier::builtin(),
         "psycopg2.OperationalError: connection to server at \"10.20.0.3\", port 5432 failed: Connection refused\n\tIs the server running on that host and accepting TCP/IP connections?\n",
     );
-    assert_eq!(ev.exception.as_deref(), Some("psycopg2.OperationalError"));
     assert_eq!(
-        ev.message,
+        ev.classification.exception.as_deref(),
+        Some("psycopg2.OperationalError")
+    );
+    assert_eq!(
+        ev.classification.message,
         "connection to server at \"10.20.0.3\", port 5432 failed: Connection refused"
     );
 }
@@ -271,15 +270,23 @@ fn original_cause_decides_under_sqlalchemy_wrapper() {
     ];
     let mut ev = traceback_event(vec![cause, wrapper]);
     Classifier::builtin().classify(&mut ev);
-    assert_eq!(ev.category, REFUSED);
-    assert_eq!(ev.exception.as_deref(), Some("ConnectionRefusedError"));
+    assert_eq!(ev.classification.category, REFUSED);
     assert_eq!(
-        ev.message,
+        ev.classification.exception.as_deref(),
+        Some("ConnectionRefusedError")
+    );
+    assert_eq!(
+        ev.classification.message,
         "[Errno 111] Connect call failed ('10.20.0.3', 5432)"
     );
-    assert_eq!(ev.subject.as_deref(), Some("10.20.0.3:5432"));
+    assert_eq!(ev.classification.subject.as_deref(), Some("10.20.0.3:5432"));
     // The cause was raised in asyncio; the app frames come from the wrapper.
-    let functions: Vec<&str> = ev.frames.iter().map(|f| f.function.as_str()).collect();
+    let functions: Vec<&str> = ev
+        .classification
+        .frames
+        .iter()
+        .map(|f| f.function.as_str())
+        .collect();
     assert_eq!(functions, ["lifespan", "init_engine"]);
 }
 
@@ -292,9 +299,12 @@ fn redis_chain_takes_host_from_the_wrapper() {
         exc("redis.exceptions.ConnectionError: Error 111 connecting to 10.0.0.5:6379. Connection refused."),
     ]);
     Classifier::builtin().classify(&mut ev);
-    assert_eq!(ev.category, REFUSED);
-    assert_eq!(ev.exception.as_deref(), Some("ConnectionRefusedError"));
-    assert_eq!(ev.subject.as_deref(), Some("10.0.0.5:6379"));
+    assert_eq!(ev.classification.category, REFUSED);
+    assert_eq!(
+        ev.classification.exception.as_deref(),
+        Some("ConnectionRefusedError")
+    );
+    assert_eq!(ev.classification.subject.as_deref(), Some("10.0.0.5:6379"));
 }
 
 #[test]
@@ -305,12 +315,12 @@ fn first_matching_exception_in_print_order_wins() {
         exc("ConnectionRefusedError: [Errno 111] Connection refused"),
     ]);
     Classifier::builtin().classify(&mut ev);
-    assert_eq!(ev.category, TIMEOUT);
+    assert_eq!(ev.classification.category, TIMEOUT);
     assert_eq!(
-        ev.exception.as_deref(),
+        ev.classification.exception.as_deref(),
         Some("asyncio.exceptions.TimeoutError")
     );
-    assert_eq!(ev.message, "");
+    assert_eq!(ev.classification.message, "");
 }
 
 #[test]
@@ -332,55 +342,49 @@ fn no_match_is_unclassified_with_the_surfaced_exception() {
     ];
     let mut ev = traceback_event(vec![first, last]);
     Classifier::builtin().classify(&mut ev);
-    assert_eq!(ev.category, NONE);
+    assert_eq!(ev.classification.category, NONE);
     assert_eq!(
-        ev.exception.as_deref(),
+        ev.classification.exception.as_deref(),
         Some("fastapi.exceptions.HTTPException")
     );
-    assert_eq!(ev.message, "404: Thread not found");
-    assert_eq!(ev.subject, None);
-    assert_eq!(ev.frames.len(), 1);
-    assert_eq!(ev.frames[0].line, Some(81));
+    assert_eq!(ev.classification.message, "404: Thread not found");
+    assert_eq!(ev.classification.subject, None);
+    assert_eq!(ev.classification.frames.len(), 1);
+    assert_eq!(ev.classification.frames[0].line, Some(81));
 }
 
 #[test]
 fn exception_group_children_are_searched() {
     let mut group = exc("ExceptionGroup: unhandled errors in a TaskGroup (2 sub-exceptions)");
     group.children = vec![
-        Traceback {
-            chain: vec![exc("ValueError: bad payload")],
-        },
-        Traceback {
-            chain: vec![exc(
+        Traceback::new(vec![exc("ValueError: bad payload")]),
+        Traceback::new(vec![exc(
                 "redis.exceptions.ConnectionError: Error 111 connecting to 10.0.0.5:6379. Connection refused.",
-            )],
-        },
+            )]),
     ];
     let mut ev = traceback_event(vec![group]);
     Classifier::builtin().classify(&mut ev);
-    assert_eq!(ev.category, REFUSED);
+    assert_eq!(ev.classification.category, REFUSED);
     assert_eq!(
-        ev.exception.as_deref(),
+        ev.classification.exception.as_deref(),
         Some("redis.exceptions.ConnectionError")
     );
-    assert_eq!(ev.subject.as_deref(), Some("10.0.0.5:6379"));
+    assert_eq!(ev.classification.subject.as_deref(), Some("10.0.0.5:6379"));
 }
 
 #[test]
 fn deeply_nested_groups_do_not_overflow() {
-    let mut tb = Traceback {
-        chain: vec![exc("MemoryError")],
-    };
+    let mut tb = Traceback::new(vec![exc("MemoryError")]);
     for _ in 0..1_000 {
         let mut group = exc("ExceptionGroup: nested (1 sub-exception)");
         group.children = vec![tb];
-        tb = Traceback { chain: vec![group] };
+        tb = Traceback::new(vec![group]);
     }
     let mut ev = traceback_event(Vec::new());
     ev.traceback = Some(tb);
     Classifier::builtin().classify(&mut ev);
     // Past the depth bound, children are not searched: unclassified, never a crash.
-    assert_eq!(ev.category, NONE);
+    assert_eq!(ev.classification.category, NONE);
     // Drop iteratively: the default recursive drop of many levels would use a lot of stack.
     let mut next = ev.traceback.take();
     while let Some(mut tb) = next {
@@ -394,19 +398,19 @@ fn slow_query_event() {
         EventKind::SlowQuery,
         "2026-11-27 07:03:10.412 UTC [2231]: [4-1] db=netra,user=netra_app LOG:  duration: 5123.456 ms  statement: SELECT * FROM threads WHERE user_id = 'u-8812' AND id IN (1, 2, 3)",
     );
-    ev.slow_query = Some(SlowQuery {
-        duration_ms: 5123.456,
-        statement: "SELECT * FROM threads WHERE user_id = 'u-8812' AND id IN (1, 2, 3)".to_string(),
-    });
+    ev.slow_query = Some(SlowQuery::new(
+        5123.456,
+        "SELECT * FROM threads WHERE user_id = 'u-8812' AND id IN (1, 2, 3)",
+    ));
     Classifier::builtin().classify(&mut ev);
-    assert_eq!(ev.category, SLOW);
-    assert_eq!(ev.exception, None);
+    assert_eq!(ev.classification.category, SLOW);
+    assert_eq!(ev.classification.exception, None);
     assert_eq!(
-        ev.subject.as_deref(),
+        ev.classification.subject.as_deref(),
         Some("SELECT * FROM threads WHERE user_id = ? AND id IN (?)")
     );
     assert_eq!(
-        ev.message,
+        ev.classification.message,
         "SELECT * FROM threads WHERE user_id = 'u-8812' AND id IN (1, 2, 3)"
     );
 }
@@ -418,9 +422,12 @@ fn out_of_memory_event() {
         "Memory limit of 512 MiB exceeded with 515 MiB used. Consider increasing the memory limit, see https://cloud.google.com/run/docs/configuring/memory-limits",
     );
     Classifier::builtin().classify(&mut ev);
-    assert_eq!(ev.category, OOM);
-    assert_eq!(ev.subject, None);
-    assert!(ev.message.starts_with("Memory limit of 512 MiB exceeded"));
+    assert_eq!(ev.classification.category, OOM);
+    assert_eq!(ev.classification.subject, None);
+    assert!(ev
+        .classification
+        .message
+        .starts_with("Memory limit of 512 MiB exceeded"));
 }
 
 #[test]
@@ -430,25 +437,23 @@ fn severity_event_message_is_the_first_line() {
         "\n  Redis connection failed: Error 111 connecting to 10.0.0.5:6379. Connection refused.  \nretrying in 5s",
     );
     Classifier::builtin().classify(&mut ev);
-    assert_eq!(ev.category, REFUSED);
+    assert_eq!(ev.classification.category, REFUSED);
     assert_eq!(
-        ev.message,
+        ev.classification.message,
         "Redis connection failed: Error 111 connecting to 10.0.0.5:6379. Connection refused."
     );
-    assert_eq!(ev.exception, None);
+    assert_eq!(ev.classification.exception, None);
 }
 
 #[test]
 fn classify_resets_a_previous_classification() {
     let c = Classifier::builtin();
     let mut ev = classify_row(&c, "NameError: name 'x' is not defined");
-    ev.traceback = Some(Traceback {
-        chain: vec![exc("ValueError: nope")],
-    });
+    ev.traceback = Some(Traceback::new(vec![exc("ValueError: nope")]));
     c.classify(&mut ev);
-    assert_eq!(ev.category, NONE);
-    assert_eq!(ev.subject, None);
-    assert_eq!(ev.exception.as_deref(), Some("ValueError"));
+    assert_eq!(ev.classification.category, NONE);
+    assert_eq!(ev.classification.subject, None);
+    assert_eq!(ev.classification.exception.as_deref(), Some("ValueError"));
 }
 
 // ---- user rules ----
@@ -464,24 +469,28 @@ const CUDA_RULES: &str = r#"{"categories": [
 fn rules_add_a_category_before_the_builtins() {
     let mut c = Classifier::builtin();
     c.add_rules_json(CUDA_RULES, "rules.json").unwrap();
-    assert!(c.has_category("cuda_oom"));
-    assert_eq!(c.rank("cuda_oom"), 35);
-    assert_eq!(c.rank("slow_query"), 15);
-    assert_eq!(c.rank("timeout"), 50);
+    assert!(c.categories().contains("cuda_oom"));
+    assert_eq!(c.categories().rank("cuda_oom"), 35);
+    assert_eq!(c.categories().rank("slow_query"), 15);
+    assert_eq!(c.categories().rank("timeout"), 50);
     let ev = classify_row(&c, "torch.cuda.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB (GPU 0; 15.78 GiB total capacity)");
-    assert_eq!(ev.category, "cuda_oom");
-    assert_eq!(ev.subject.as_deref(), Some("2.00 GiB"));
+    assert_eq!(ev.classification.category, "cuda_oom");
+    assert_eq!(ev.classification.subject.as_deref(), Some("2.00 GiB"));
     // Added patterns extend a built-in; its own patterns still work.
     assert_eq!(
-        classify_row(&c, "text:db pool exhausted after 30s").category,
+        classify_row(&c, "text:db pool exhausted after 30s")
+            .classification
+            .category,
         TIMEOUT
     );
     assert_eq!(
-        classify_row(&c, "socket.timeout: timed out").category,
+        classify_row(&c, "socket.timeout: timed out")
+            .classification
+            .category,
         TIMEOUT
     );
     // The built-in classifier is untouched.
-    assert!(!Classifier::builtin().has_category("cuda_oom"));
+    assert!(!Classifier::builtin().categories().contains("cuda_oom"));
 }
 
 #[test]
@@ -494,12 +503,14 @@ fn rules_replace_a_builtin_category_patterns() {
     )
     .unwrap();
     assert_eq!(
-        classify_row(&c, "ConnectionRefusedError: [Errno 111] Connection refused").category,
+        classify_row(&c, "ConnectionRefusedError: [Errno 111] Connection refused")
+            .classification
+            .category,
         NONE
     );
     let ev = classify_row(&c, "text:upstream connect error api:80");
-    assert_eq!(ev.category, REFUSED);
-    assert_eq!(ev.subject.as_deref(), Some("api:80"));
+    assert_eq!(ev.classification.category, REFUSED);
+    assert_eq!(ev.classification.subject.as_deref(), Some("api:80"));
 }
 
 #[test]
@@ -519,8 +530,8 @@ fn rules_files_later_override_earlier() {
         &c,
         "redis.exceptions.ConnectionError: Error 111 connecting to 10.0.0.5:6379. Connection refused.",
     );
-    assert_eq!(ev.category, "cache_down");
-    assert_eq!(c.rank("redis_down"), 500);
+    assert_eq!(ev.classification.category, "cache_down");
+    assert_eq!(c.categories().rank("redis_down"), 500);
 }
 
 fn rule_error(json: &str) -> (usize, String) {
@@ -528,7 +539,7 @@ fn rule_error(json: &str) -> (usize, String) {
     item_error(
         c.add_rules_json(json, "my-rules.json"),
         "my-rules.json",
-        "rule",
+        Item::Rule,
     )
 }
 
@@ -571,13 +582,13 @@ fn invalid_rules_file_shapes() {
         .add_rules_json("{\"categories\": [\n  {\"id\": \"x\",}\n]}", "r.json")
         .unwrap_err();
     match &err {
-        Error::File { origin, reason } => {
-            assert_eq!(origin, "r.json");
-            assert!(reason.contains("line 2"), "{reason}");
+        Error::File { file, line, .. } => {
+            assert_eq!(file, "r.json");
+            assert_eq!(*line, 2, "{err}");
         }
         other => panic!("{other:?}"),
     }
-    assert!(err.to_string().starts_with("r.json: "), "{err}");
+    assert!(err.to_string().starts_with("r.json:2:"), "{err}");
     let err = c.add_rules_json(r#"{"rules": []}"#, "r.json").unwrap_err();
     assert!(err.to_string().contains("unknown field `rules`"), "{err}");
     let err = c.add_rules_json("[]", "r.json").unwrap_err();
@@ -591,9 +602,11 @@ fn a_failed_rules_file_changes_nothing() {
         {"id": "connection_refused", "replace": true, "patterns": ["nothing"]},
         {"id": "cuda_oom", "patterns": ["(bad"]}]}"#;
     assert!(c.add_rules_json(json, "r.json").is_err());
-    assert!(!c.has_category("cuda_oom"));
+    assert!(!c.categories().contains("cuda_oom"));
     assert_eq!(
-        classify_row(&c, "ConnectionRefusedError: [Errno 111] Connection refused").category,
+        classify_row(&c, "ConnectionRefusedError: [Errno 111] Connection refused")
+            .classification
+            .category,
         REFUSED
     );
 }
@@ -633,20 +646,16 @@ proptest! {
         let c = Classifier::builtin();
         let mut ev = blank(EventKind::Severity, &text);
         c.classify(&mut ev);
-        prop_assert!(c.has_category(&ev.category));
+        prop_assert!(c.categories().contains(ev.classification.category.as_str()));
         let chain = types
             .iter()
             .zip(messages.iter())
-            .map(|(t, m)| Exception {
-                type_name: t.clone(),
-                message: m.clone(),
-                ..Exception::default()
-            })
+            .map(|(t, m)| Exception::new(t, m, Vec::new()))
             .collect();
         let mut ev = traceback_event(chain);
         ev.text = text;
         c.classify(&mut ev);
-        prop_assert!(c.has_category(&ev.category));
-        prop_assert!(!ev.message.contains('\n'));
+        prop_assert!(c.categories().contains(ev.classification.category.as_str()));
+        prop_assert!(!ev.classification.message.contains('\n'));
     }
 }

@@ -1,30 +1,25 @@
-//! Fingerprints (§4): one bug on any instance, revision or day is one group; another frame,
+//! Fingerprints: one bug on any instance, revision or day is one group; another frame,
 //! type or category is another; the value itself never drifts.
 
 mod support;
 
 use logtriage::{
-    normalize_message, Classifier, Entry, Event, EventKind, Exception, Fingerprint, Link, Severity,
-    Traceback,
+    normalize_message, Classifier, Event, EventKind, Exception, Link, Severity, Traceback,
 };
 use proptest::prelude::*;
 use support::events::{exception, frame};
 
 /// A classified traceback event as one instance of one revision logged it on one day.
 fn event(chain: Vec<Exception>, timestamp: &str, revision: &str, instance_line: u64) -> Event {
-    let mut ev = Event {
-        line: instance_line,
-        insert_ids: vec![format!("65f1a2b3000{instance_line}")],
-        timestamp: Some(timestamp.to_string()),
-        service: Some("netra-backend-staging".to_string()),
-        revision: Some(revision.to_string()),
-        severity: Severity::Error,
-        traceback: Some(Traceback { chain }),
-        category: String::new(),
-        ..Event::new(EventKind::Traceback, &Entry::default())
-    };
+    let mut ev = Event::new(EventKind::Traceback, "");
+    ev.line = instance_line;
+    ev.insert_ids = vec![format!("65f1a2b3000{instance_line}")];
+    ev.timestamp = Some(timestamp.to_string());
+    ev.service = Some("netra-backend-staging".to_string());
+    ev.revision = Some(revision.to_string());
+    ev.severity = Severity::Error;
+    ev.traceback = Some(Traceback::new(chain));
     Classifier::builtin().classify(&mut ev);
-    ev.fingerprint = Fingerprint::of(&ev);
     ev
 }
 
@@ -87,8 +82,8 @@ fn same_bug_on_two_instances_revisions_and_days_is_one_fingerprint() {
         "netra-backend-staging-00042-k7d",
         90_210,
     );
-    assert_eq!(a.category, "undefined_symbol");
-    assert_eq!(a.fingerprint, b.fingerprint);
+    assert_eq!(a.classification.category, "undefined_symbol");
+    assert_eq!(a.classification.fingerprint, b.classification.fingerprint);
 
     let c = event(
         redis_refused(
@@ -108,9 +103,9 @@ fn same_bug_on_two_instances_revisions_and_days_is_one_fingerprint() {
         "r2",
         2,
     );
-    assert_eq!(c.category, "connection_refused");
-    assert_eq!(c.fingerprint, d.fingerprint);
-    assert_ne!(a.fingerprint, c.fingerprint);
+    assert_eq!(c.classification.category, "connection_refused");
+    assert_eq!(c.classification.fingerprint, d.classification.fingerprint);
+    assert_ne!(a.classification.fingerprint, c.classification.fingerprint);
 }
 
 #[test]
@@ -119,18 +114,18 @@ fn another_in_app_frame_is_another_fingerprint() {
     let mut chain = name_error(1687, "python3.11");
     chain[0].frames[2].function = "_initialize_tool_registry".to_string();
     let b = event(chain, "t", "r", 1);
-    assert_ne!(a.fingerprint, b.fingerprint);
+    assert_ne!(a.classification.fingerprint, b.classification.fingerprint);
 
     let mut chain = name_error(1687, "python3.11");
     chain[0].frames[2].file = "/app/netra_backend/app/startup.py".to_string();
     let c = event(chain, "t", "r", 1);
-    assert_ne!(a.fingerprint, c.fingerprint);
+    assert_ne!(a.classification.fingerprint, c.classification.fingerprint);
 
     // A library frame is not in-app: it does not split the group.
     let mut chain = name_error(1687, "python3.11");
     chain[0].frames[0].function = "startup".to_string();
     let d = event(chain, "t", "r", 1);
-    assert_eq!(a.fingerprint, d.fingerprint);
+    assert_eq!(a.classification.fingerprint, d.classification.fingerprint);
 }
 
 #[test]
@@ -142,22 +137,22 @@ fn another_type_or_symbol_is_another_fingerprint() {
         "cannot access local variable 'UnifiedExecutionEngineFactory' where it is not associated with a value"
             .to_string();
     let b = event(chain, "t", "r", 1);
-    assert_eq!(b.category, "undefined_symbol");
-    assert_ne!(a.fingerprint, b.fingerprint);
+    assert_eq!(b.classification.category, "undefined_symbol");
+    assert_ne!(a.classification.fingerprint, b.classification.fingerprint);
 
     let mut chain = name_error(1687, "python3.11");
     chain[0].message = "name 'ExecutionEngineFactory' is not defined".to_string();
     let c = event(chain, "t", "r", 1);
-    assert_ne!(a.fingerprint, c.fingerprint);
+    assert_ne!(a.classification.fingerprint, c.classification.fingerprint);
 }
 
 #[test]
 fn pinned_fingerprint_value() {
     // If this changes, every stored group id changes: bump the version tag on purpose.
     let a = event(name_error(1687, "python3.11"), "t", "r", 1);
-    assert_eq!(a.fingerprint.to_string(), "8c926bfd9591e7e7");
-    let json = serde_json::to_string(&a.fingerprint).unwrap();
-    assert_eq!(json, format!("\"{}\"", a.fingerprint));
+    assert_eq!(a.classification.fingerprint.to_string(), "8c926bfd9591e7e7");
+    let json = serde_json::to_string(&a.classification.fingerprint).unwrap();
+    assert_eq!(json, format!("\"{}\"", a.classification.fingerprint));
 }
 
 #[test]
@@ -222,6 +217,6 @@ proptest! {
         )];
         let x = event(chain(a), "t", "r", 1);
         let y = event(chain(b), "t", "r", 1);
-        prop_assert_eq!(x.fingerprint, y.fingerprint);
+        prop_assert_eq!(x.classification.fingerprint, y.classification.fingerprint);
     }
 }

@@ -72,13 +72,15 @@ fn malformed_lines_are_reported() {
 fn invalid_utf8_and_lone_surrogates_become_replacement_characters() {
     let (_, events) = triage_bytes(&fixture("invalid_utf8.ndjson"));
     assert!(
-        events[0].message.contains('\u{fffd}'),
+        events[0].classification.message.contains('\u{fffd}'),
         "{:?}",
-        events[0].message
+        events[0].classification.message
     );
     let (_, events) = triage_bytes(&fixture("lone_surrogate.ndjson"));
     assert!(
-        events.iter().all(|e| e.message.contains('\u{fffd}')),
+        events
+            .iter()
+            .all(|e| e.classification.message.contains('\u{fffd}')),
         "{events:?}"
     );
 }
@@ -87,7 +89,10 @@ fn invalid_utf8_and_lone_surrogates_become_replacement_characters() {
 fn crlf_text_traceback_is_one_event_with_its_header() {
     let (_, events) = triage_bytes(&fixture("crlf_text.log"));
     assert_eq!(events.len(), 1);
-    assert_eq!(events[0].exception.as_deref(), Some("ValueError"));
+    assert_eq!(
+        events[0].classification.exception.as_deref(),
+        Some("ValueError")
+    );
     assert_eq!(events[0].line, 2, "the header line starts the event");
 }
 
@@ -116,7 +121,10 @@ fn a_3_mib_traceback_in_one_entry_is_one_event() {
     let entry = serde_json::json!({"insertId": "big", "severity": "ERROR", "textPayload": tb});
     let (report, events) = triage_bytes(format!("{entry}\n").as_bytes());
     assert_eq!(report.totals.events, 1);
-    assert_eq!(events[0].exception.as_deref(), Some("RuntimeError"));
+    assert_eq!(
+        events[0].classification.exception.as_deref(),
+        Some("RuntimeError")
+    );
 }
 
 #[test]
@@ -129,7 +137,10 @@ fn a_million_frame_recursion_in_plain_text_is_one_event() {
     let (report, events) = triage_bytes(text.as_bytes());
     assert_eq!(report.totals.entries, 2_000_003);
     assert_eq!(events.len(), 1, "one traceback is one event");
-    assert_eq!(events[0].exception.as_deref(), Some("RecursionError"));
+    assert_eq!(
+        events[0].classification.exception.as_deref(),
+        Some("RecursionError")
+    );
 }
 
 #[test]

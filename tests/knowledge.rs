@@ -1,24 +1,22 @@
-//! Known issues (§5): validation with the file, index and reason; matching precedence; the
+//! Known issues: validation with the file, index and reason; matching precedence; the
 //! staging fixture's links; suggested titles.
 
 mod support;
 
+use logtriage::Item;
 use logtriage::{
-    suggest_title, Classifier, Entry, Error, Event, EventKind, Exception, KnownIssues, Link,
-    Severity, SlowQuery, Traceback,
+    suggest_title, Classifier, Error, Event, EventKind, Exception, KnownIssues, Link, Severity,
+    SlowQuery, Traceback,
 };
 use std::path::Path;
 use support::events::{exception, frame, item_error};
 
 fn blank(kind: EventKind, text: &str, service: Option<&str>) -> Event {
-    Event {
-        line: 1,
-        service: service.map(str::to_string),
-        severity: Severity::Error,
-        text: text.to_string(),
-        category: String::new(),
-        ..Event::new(kind, &Entry::default())
-    }
+    let mut ev = Event::new(kind, text);
+    ev.line = 1;
+    ev.service = service.map(str::to_string);
+    ev.severity = Severity::Error;
+    ev
 }
 
 fn classified(mut ev: Event) -> Event {
@@ -28,7 +26,7 @@ fn classified(mut ev: Event) -> Event {
 
 fn traceback(chain: Vec<Exception>, service: &str) -> Event {
     let mut ev = blank(EventKind::Traceback, "", Some(service));
-    ev.traceback = Some(Traceback { chain });
+    ev.traceback = Some(Traceback::new(chain));
     classified(ev)
 }
 
@@ -109,10 +107,7 @@ fn slow_query() -> Event {
         &format!("2026-11-26 14:07:35.710 UTC [4175]: [1-1] db=netra_staging,user=netra_app LOG:  duration: 5123.456 ms  statement: {statement}"),
         None,
     );
-    ev.slow_query = Some(SlowQuery {
-        duration_ms: 5123.456,
-        statement: statement.to_string(),
-    });
+    ev.slow_query = Some(SlowQuery::new(5123.456, statement));
     classified(ev)
 }
 
@@ -121,7 +116,7 @@ fn severity(text: &str, service: &str) -> Event {
 }
 
 fn load(json: &str) -> KnownIssues {
-    KnownIssues::from_json(json, "known.json", &Classifier::builtin()).unwrap()
+    KnownIssues::from_json(json, "known.json", Classifier::builtin().categories()).unwrap()
 }
 
 fn found(issues: &KnownIssues, ev: &Event) -> Option<String> {
@@ -191,7 +186,10 @@ fn pattern_matches_type_line_or_subject() {
     assert_eq!(found(&issues, &name_error("s")).as_deref(), Some("type"));
     // The deciding message is `[Errno 111] Connection refused`; the subject names the host.
     let redis = redis_refused("netra-auth-service");
-    assert_eq!(redis.message, "[Errno 111] Connection refused");
+    assert_eq!(
+        redis.classification.message,
+        "[Errno 111] Connection refused"
+    );
     assert_eq!(found(&issues, &redis).as_deref(), Some("subject"));
 }
 
@@ -210,8 +208,8 @@ fn issue_error(issue: &str, classifier: &Classifier) -> (usize, String) {
   {issue}
 ]}}"#
     );
-    let result = KnownIssues::from_json(&json, "known.json", classifier);
-    item_error(result, "known.json", "issue")
+    let result = KnownIssues::from_json(&json, "known.json", classifier.categories());
+    item_error(result, "known.json", Item::Issue)
 }
 
 #[test]
@@ -277,23 +275,24 @@ fn a_category_from_a_rules_file_is_known() {
         )
         .unwrap();
     let json = format!(r#"{{"issues": [{issue}]}}"#);
-    assert!(KnownIssues::from_json(&json, "known.json", &classifier).is_ok());
+    assert!(KnownIssues::from_json(&json, "known.json", classifier.categories()).is_ok());
 }
 
 #[test]
 fn bad_json_is_rejected_with_line_and_column() {
-    let cases: &[(&str, &str)] = &[
-        ("{\"issues\": [\n  {\"id\": \"903\",}\n]}", "line 2 column"),
-        ("", "EOF while parsing"),
-        ("[]", "invalid length 0"),
-        (r#"{"issues": [], "version": 2}"#, "unknown field `version`"),
-        (r#"{}"#, "missing field `issues`"),
+    let cases: &[(&str, &str, usize)] = &[
+        ("{\"issues\": [\n  {\"id\": \"903\",}\n]}", "trailing comma", 2),
+        ("", "EOF while parsing", 1),
+        ("[]", "invalid length 0", 1),
+        (r#"{"issues": [], "version": 2}"#, "unknown field `version`", 1),
+        (r#"{}"#, "missing field `issues`", 1),
     ];
-    for (json, reason) in cases {
-        match KnownIssues::from_json(json, "known.json", &Classifier::builtin()) {
-            Err(e @ Error::File { .. }) => {
+    for (json, reason, at_line) in cases {
+        match KnownIssues::from_json(json, "known.json", Classifier::builtin().categories()) {
+            Err(e @ Error::File { line, .. }) => {
                 let text = e.to_string();
-                assert!(text.starts_with("known.json: "), "{text}");
+                assert_eq!(line, *at_line, "{json:?}: {text}");
+                assert!(text.starts_with(&format!("known.json:{at_line}")), "{text}");
                 assert!(text.contains(reason), "{json:?}: {text}");
             }
             other => panic!("{json:?}: {other:?}"),
@@ -311,7 +310,7 @@ fn load_names_the_file() {
         r#"{"issues": [{"id": "9", "title": "t", "category": "timeout", "url": ""}]}"#,
     )
     .unwrap();
-    let err = KnownIssues::load(&path, &Classifier::builtin()).unwrap_err();
+    let err = KnownIssues::load(&path, Classifier::builtin().categories()).unwrap_err();
     assert_eq!(
         err.to_string(),
         format!(
@@ -321,7 +320,7 @@ fn load_names_the_file() {
     );
     let missing = dir.join("nope.json");
     assert!(matches!(
-        KnownIssues::load(&missing, &Classifier::builtin()),
+        KnownIssues::load(&missing, Classifier::builtin().categories()),
         Err(Error::Open { .. })
     ));
     std::fs::remove_dir_all(&dir).unwrap();
@@ -330,7 +329,7 @@ fn load_names_the_file() {
 #[test]
 fn staging_fixture_links_every_incident_failure() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/known_issues.json");
-    let issues = KnownIssues::load(&path, &Classifier::builtin()).unwrap();
+    let issues = KnownIssues::load(&path, Classifier::builtin().categories()).unwrap();
     let rows: Vec<(&str, Event, Option<&str>)> = vec![
         ("name_error", name_error("netra-backend-staging"), Some("903")),
         ("module_not_found", module_not_found(), Some("915")),
@@ -373,8 +372,8 @@ fn staging_fixture_links_every_incident_failure() {
             got.map(|i| i.id.as_str()),
             want,
             "{group}: {} {:?}",
-            ev.category,
-            ev.message
+            ev.classification.category,
+            ev.classification.message
         );
         if let Some(issue) = got {
             let url = issue.url.as_deref().unwrap();

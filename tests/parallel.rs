@@ -291,7 +291,9 @@ fn a_read_error_midway_ends_every_path_with_that_error() {
             .expect("build");
         let run = triage.run_at(&input, 0..c.bytes.len() as u64, &mut logtriage::NoSink);
         match run {
-            Err(Error::Io(e)) => assert_eq!(e.to_string(), "disk went away", "{threads} threads"),
+            Err(Error::Input(e)) => {
+                assert_eq!(e.to_string(), "disk went away", "{threads} threads")
+            }
             other => panic!("{threads} threads: {other:?}"),
         }
     }

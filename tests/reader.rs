@@ -2,7 +2,7 @@
 //! and candidates whatever the format (NDJSON or a gcloud array), the chunking of the input
 //! and the buffer's starting capacity, and agree with a naive, obviously-correct oracle.
 
-use logtriage::{Ahead, Format, Framed, Prefilter, ReaderBuilder};
+use logtriage::internals::{Ahead, Format, Framed, Prefilter, ReaderBuilder};
 use proptest::prelude::*;
 use serde_json::{json, Value};
 mod support;

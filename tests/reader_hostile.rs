@@ -1,7 +1,7 @@
 //! Hostile input: any bytes, cut anywhere, never panic, are consumed to the end, and frame
 //! the same whatever the chunking, the starting capacity and the entry size limit's buffer.
 
-use logtriage::{Entry, Framed, ReaderBuilder};
+use logtriage::internals::{Entry, Framed, ReaderBuilder};
 use proptest::prelude::*;
 mod support;
 

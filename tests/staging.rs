@@ -110,20 +110,20 @@ fn check_json_fixture(name: &str, line_key: &str, threads: usize) {
             ev.line
         );
         assert_eq!(
-            ev.category,
+            ev.classification.category,
             w["category"].as_str().unwrap(),
             "{group} at line {}",
             ev.line
         );
         assert_eq!(
-            ev.exception.as_deref(),
+            ev.classification.exception.as_deref(),
             w["exception"].as_str(),
             "{group} at line {}",
             ev.line
         );
-        if ev.category != "slow_query" {
+        if ev.classification.category != "slow_query" {
             assert_eq!(
-                ev.subject.as_deref(),
+                ev.classification.subject.as_deref(),
                 w["subject"].as_str(),
                 "{group} at line {}",
                 ev.line
@@ -136,7 +136,10 @@ fn check_json_fixture(name: &str, line_key: &str, threads: usize) {
             ev.line
         );
         assert_eq!(
-            ev.known_issue.as_ref().map(|k| k.id.as_str()),
+            ev.classification
+                .known_issue
+                .as_ref()
+                .map(|k| k.id.as_str()),
             issue_of(group),
             "{group} at line {}",
             ev.line
@@ -144,7 +147,7 @@ fn check_json_fixture(name: &str, line_key: &str, threads: usize) {
         fingerprints
             .entry(group)
             .or_default()
-            .insert(ev.fingerprint.to_string());
+            .insert(ev.classification.fingerprint.to_string());
     }
     for (group, prints) in &fingerprints {
         assert_eq!(
@@ -190,7 +193,7 @@ fn staging_text_events_match_the_generator() {
     let (_, events) = triage("staging.txt", 1);
     let found: Vec<(u64, EventKind, &str)> = events
         .iter()
-        .map(|e| (e.line, e.kind, e.category.as_str()))
+        .map(|e| (e.line, e.kind, e.classification.category.as_str()))
         .collect();
     let wanted: Vec<(u64, EventKind, &str)> = want
         .iter()

@@ -75,7 +75,7 @@ fn candidate(e: &Entry<'_>) -> bool {
 
 /// Drives the assembler the way `Triage::run` does.
 fn run(entries: &[Entry<'_>], slow_ms: f64) -> Vec<Event> {
-    let mut a = Assembler::new(AssemblerOptions { slow_ms });
+    let mut a = Assembler::new(slow_ms);
     let mut events = Vec::new();
     for (i, e) in entries.iter().enumerate() {
         let mut e = e.clone();
@@ -449,7 +449,7 @@ fn out_of_memory() {
 
 #[test]
 fn never_closing_stream_stays_bounded() {
-    let mut a = Assembler::new(AssemblerOptions { slow_ms: 1000.0 });
+    let mut a = Assembler::new(1000.0);
     let mut events = Vec::new();
     let start = entry(
         "s",
@@ -493,7 +493,7 @@ fn a_whole_traceback_over_the_line_bound_keeps_its_ends() {
         "Traceback (most recent call last):\n{}RecursionError: maximum recursion depth exceeded",
         frames.repeat(400)
     );
-    let mut a = Assembler::new(AssemblerOptions { slow_ms: 1000.0 });
+    let mut a = Assembler::new(1000.0);
     let mut events = Vec::new();
     a.push(&entry("r", "i1", Severity::Error, &text), &mut |ev| {
         events.push(ev)
@@ -512,7 +512,7 @@ fn a_whole_traceback_over_the_line_bound_keeps_its_ends() {
 
 #[test]
 fn idle_traceback_is_flushed_by_skips() {
-    let mut a = Assembler::new(AssemblerOptions { slow_ms: 1000.0 });
+    let mut a = Assembler::new(1000.0);
     let mut events = Vec::new();
     for e in split("i1", 0, NAME_ERROR).iter().take(3) {
         a.push(e, &mut |ev| events.push(ev));
@@ -533,7 +533,7 @@ fn idle_traceback_is_flushed_by_skips() {
 
 #[test]
 fn open_streams_are_capped() {
-    let mut a = Assembler::new(AssemblerOptions { slow_ms: 1000.0 });
+    let mut a = Assembler::new(1000.0);
     let mut events = Vec::new();
     for i in 0..200 {
         let e = entry(
@@ -935,7 +935,7 @@ fn header_of_another_compose_service_does_not_join() {
 
 #[test]
 fn only_entries_of_the_open_stream_may_continue_it() {
-    let mut a = Assembler::new(AssemblerOptions { slow_ms: 1000.0 });
+    let mut a = Assembler::new(1000.0);
     assert!(!a.may_continue(br#"{"textPayload":"anything"}"#));
     let lines = split("00f46b92", 0, NAME_ERROR);
     for e in lines.iter().take(2) {

@@ -1,4 +1,4 @@
-//! Failure events: assembling entries (and lines split over entries) into events (§2).
+//! Event assembly: entries (and lines split over entries) into events.
 //!
 //! An entry whose text spans lines is self-contained: a traceback in it (in `textPayload`,
 //! `jsonPayload.message` or any other string field) ends with the entry. Single-line entries
@@ -10,99 +10,12 @@
 //! [`MAX_IDLE`] entries without a continuation ([`MAX_IDLE_COMPLETE`] once it has its
 //! exception line), and at most [`MAX_STREAMS`] streams hold state at once.
 
+use super::slow::slow_query;
+use super::{Event, EventKind};
 use crate::entry::{level_word, Entry, Severity};
-use crate::fingerprint::Fingerprint;
-use crate::knowledge::IssueRef;
-use crate::traceback::{self, start_at, strip_shaped, Frame, LineMachine, Traceback};
+use crate::traceback::{self, start_at, strip_shaped, LineMachine};
 use memchr::memmem::Finder;
 use std::sync::Arc;
-
-/// What made an entry (or run of entries) an event (§2).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum EventKind {
-    /// A Python traceback, whole in one entry or reassembled from one line per entry.
-    Traceback,
-    /// An entry of severity `ERROR` or above without a traceback.
-    Severity,
-    /// A slow query at or above the threshold.
-    SlowQuery,
-    /// A platform's out-of-memory report.
-    OutOfMemory,
-}
-
-/// A slow query found in a PostgreSQL, MySQL or JSON entry.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
-pub struct SlowQuery {
-    /// The duration in milliseconds.
-    pub duration_ms: f64,
-    /// The statement as logged.
-    pub statement: String,
-}
-
-/// One failure found in the stream, with its classification once the pipeline filled it.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
-pub struct Event {
-    /// What made it an event.
-    pub kind: EventKind,
-    /// The 1-based input line where its first entry starts.
-    pub line: u64,
-    /// The `insertId` of every entry it spans, in order (empty for plain text).
-    pub insert_ids: Vec<String>,
-    /// The first entry's timestamp.
-    pub timestamp: Option<String>,
-    /// The first entry's service (`resource.labels.service_name`, ...).
-    pub service: Option<String>,
-    /// The first entry's revision (`resource.labels.revision_name`, ...).
-    pub revision: Option<String>,
-    /// The highest severity among its entries (after level words, §2).
-    pub severity: Severity,
-    /// The event's text: header line(s) and traceback lines, or the message.
-    pub text: String,
-    /// The parsed traceback, for `EventKind::Traceback`.
-    pub traceback: Option<Traceback>,
-    /// The slow query, for `EventKind::SlowQuery`.
-    pub slow_query: Option<SlowQuery>,
-    /// The category id (§3), filled by classification.
-    pub category: String,
-    /// The deciding exception type, when there is one.
-    pub exception: Option<String>,
-    /// The deciding message (first line of the exception message, or of the text).
-    pub message: String,
-    /// The category's subject (§3), when the text names it.
-    pub subject: Option<String>,
-    /// The in-app frames of the deciding exception, outermost first.
-    pub frames: Vec<Frame>,
-    /// The stable fingerprint (§4).
-    pub fingerprint: Fingerprint,
-    /// The known issue that tracks it, if one matches (§5).
-    pub known_issue: Option<IssueRef>,
-}
-
-impl Event {
-    /// An unclassified event of `kind` starting at `entry`.
-    pub fn new(kind: EventKind, entry: &Entry<'_>) -> Self {
-        Event {
-            kind,
-            line: entry.line,
-            insert_ids: entry.insert_id.iter().map(|s| s.to_string()).collect(),
-            timestamp: entry.timestamp.as_ref().map(|s| s.to_string()),
-            service: entry.service().map(str::to_string),
-            revision: entry.revision().map(str::to_string),
-            severity: severity_of(entry),
-            text: String::new(),
-            traceback: None,
-            slow_query: None,
-            category: String::from("unclassified"),
-            exception: None,
-            message: String::new(),
-            subject: None,
-            frames: Vec::new(),
-            fingerprint: Fingerprint::default(),
-            known_issue: None,
-        }
-    }
-}
 
 /// An open split traceback keeps at most this many lines (half from its start, half from its
 /// end) and this many insertIds (its first ones).
@@ -120,13 +33,6 @@ pub(crate) const MAX_PENDING_IDLE: u64 = 32;
 /// At most this many streams hold an open traceback or a pending header; the oldest is
 /// flushed to make room.
 pub(crate) const MAX_STREAMS: usize = 64;
-
-/// Options of event assembly.
-#[derive(Clone, Debug)]
-pub(crate) struct AssemblerOptions {
-    /// Slow-query threshold in milliseconds (`--slow-ms`, default 1000).
-    pub slow_ms: f64,
-}
 
 /// A traceback split over single-line entries, still collecting lines.
 #[derive(Debug)]
@@ -274,7 +180,8 @@ impl Needles {
 /// Turns entries into events, keeping bounded per-stream state for split tracebacks.
 #[derive(Debug)]
 pub(crate) struct Assembler {
-    options: AssemblerOptions,
+    /// The slow-query threshold in milliseconds.
+    slow_ms: f64,
     open: Vec<Open>,
     pending: Vec<Pending>,
     /// Events flushed by `skip`, which has no sink; they go out with the next push.
@@ -285,9 +192,9 @@ pub(crate) struct Assembler {
 }
 
 impl Assembler {
-    pub(crate) fn new(options: AssemblerOptions) -> Self {
+    pub(crate) fn new(slow_ms: f64) -> Self {
         Assembler {
-            options,
+            slow_ms,
             open: Vec::new(),
             pending: Vec::new(),
             ready: Vec::new(),
@@ -337,7 +244,7 @@ impl Assembler {
             self.end_stream(stream, out);
             let mut event = match self.take_pending(stream) {
                 Some(p) => join(p.event, entry),
-                None => Event::new(EventKind::Traceback, entry),
+                None => Event::at(EventKind::Traceback, entry),
             };
             event.kind = EventKind::Traceback;
             if !event.text.is_empty() {
@@ -435,7 +342,7 @@ impl Assembler {
                 event.text = own;
                 event
             }
-            None => Event::new(EventKind::Traceback, entry),
+            None => Event::at(EventKind::Traceback, entry),
         };
         event.kind = EventKind::Traceback;
         self.make_room(out);
@@ -598,21 +505,19 @@ impl Assembler {
             .or_else(|| entry.json_strings.first().map(|(_, v)| v.as_ref()))
             .unwrap_or("");
         if is_out_of_memory(text) {
-            let mut event = Event::new(EventKind::OutOfMemory, entry);
+            let mut event = Event::at(EventKind::OutOfMemory, entry);
             event.text = text.trim_end().to_string();
             return Some(event);
         }
-        if let Some(slow) =
-            slow_query(entry, text).filter(|q| q.duration_ms >= self.options.slow_ms)
-        {
-            let mut event = Event::new(EventKind::SlowQuery, entry);
+        if let Some(slow) = slow_query(entry, text).filter(|q| q.duration_ms >= self.slow_ms) {
+            let mut event = Event::at(EventKind::SlowQuery, entry);
             event.text = text.trim_end().to_string();
             event.slow_query = Some(slow);
             return Some(event);
         }
         let severity = severity_of(entry);
         if severity.is_error() {
-            let mut event = Event::new(EventKind::Severity, entry);
+            let mut event = Event::at(EventKind::Severity, entry);
             event.severity = severity;
             event.text = text.trim_end().to_string();
             return Some(event);
@@ -657,7 +562,7 @@ fn elision(omitted: impl std::fmt::Display) -> String {
 
 /// The entry's level (§2); for a plain-text line behind a `docker compose` prefix
 /// (`worker-1  | ERROR: job 17 failed`) the level word after the prefix counts.
-fn severity_of(entry: &Entry<'_>) -> Severity {
+pub(super) fn severity_of(entry: &Entry<'_>) -> Severity {
     let severity = entry.effective_severity();
     if severity != Severity::Default {
         return severity;
@@ -731,73 +636,6 @@ fn is_out_of_memory(text: &str) -> bool {
         || has(finder!("OOMKilled"))
 }
 
-/// A slow query: PostgreSQL `duration: N ms  statement: ...`, MySQL `# Query_time: N`, or a
-/// JSON payload with a numeric `duration_ms` and a `query`, `statement` or `sql`.
-fn slow_query(entry: &Entry<'_>, text: &str) -> Option<SlowQuery> {
-    if let Some(duration_ms) = entry.duration_ms {
-        let statement = ["query", "statement", "sql"]
-            .iter()
-            .find_map(|k| entry.json_string(k));
-        if let Some(statement) = statement {
-            return Some(SlowQuery {
-                duration_ms,
-                statement: statement.to_string(),
-            });
-        }
-    }
-    postgres_duration(text).or_else(|| mysql_query_time(text))
-}
-
-/// `LOG:  duration: 5123.456 ms  statement: SELECT ...`, `duration: 1843.2 ms  execute
-/// <unnamed>: SELECT ...` (also `parse`/`bind`); a bare `duration: N ms` has no statement.
-fn postgres_duration(text: &str) -> Option<SlowQuery> {
-    let at = finder!("duration: ").find(text.as_bytes())?;
-    let rest = text.get(at + "duration: ".len()..)?;
-    let (number, rest) = rest.split_once(" ms")?;
-    let duration_ms: f64 = number.trim().parse().ok()?;
-    let rest = rest.trim_start();
-    let statement = if let Some(s) = rest.strip_prefix("statement: ") {
-        s
-    } else if ["execute ", "parse ", "bind "]
-        .iter()
-        .any(|p| rest.starts_with(p))
-    {
-        rest.split_once(": ").map_or("", |(_, s)| s)
-    } else {
-        ""
-    };
-    Some(SlowQuery {
-        duration_ms,
-        statement: statement.trim().to_string(),
-    })
-}
-
-/// A MySQL slow-log block: `# Query_time: 3.000123  Lock_time: ...`, the statement on the
-/// lines after it that are not comments or `SET timestamp=` / `use`.
-fn mysql_query_time(text: &str) -> Option<SlowQuery> {
-    let at = text.find("# Query_time: ")?;
-    let rest = text.get(at + "# Query_time: ".len()..)?;
-    let number: String = rest
-        .chars()
-        .take_while(|c| c.is_ascii_digit() || *c == '.')
-        .collect();
-    let seconds: f64 = number.parse().ok()?;
-    let statement: Vec<&str> = rest
-        .lines()
-        .skip(1)
-        .map(str::trim)
-        .filter(|l| {
-            !(l.is_empty()
-                || l.starts_with('#')
-                || l.starts_with("SET timestamp=")
-                || l.starts_with("use "))
-        })
-        .collect();
-    Some(SlowQuery {
-        duration_ms: seconds * 1000.0,
-        statement: statement.join(" "),
-    })
-}
-
 #[cfg(test)]
+#[path = "tests.rs"]
 mod tests;

@@ -7,7 +7,7 @@
 //! them, AVX2 with `popcnt` and carry-less multiplication, chosen at run time: the same
 //! answers, a sixth less time for a whole gcloud array run (README, "The array").
 
-use super::{scan_nested_inner, shifted, Nest, Stop};
+use super::kernels::{scan_nested_inner, shifted, Nest, Stop};
 
 /// A 64-byte window's masks, bit `k` for byte `k`: `parity` is the parity of the quotes in
 /// bytes `0..=k` (so, for a window that starts outside strings, the bytes inside them), then

@@ -1,4 +1,4 @@
-//! Root-cause categories (§3): built-in rules compiled from `src/rules.json`, user rules
+//! Root-cause categories: built-in rules compiled from `src/rules.json`, user rules
 //! from a rules file, and the chain-aware decision with subject extraction.
 //!
 //! # The rules file
@@ -36,27 +36,19 @@
 //! a narrow user category can claim messages that a broad built-in pattern would take. Among
 //! the built-ins, `slow_query` is tried before `timeout`, so a statement timeout is a slow query.
 
-use crate::event::{Event, EventKind};
-use crate::fingerprint::is_in_app;
+use crate::category::{Categories, Category};
+use crate::error::{regex_error, Error, Item, Result};
+use crate::event::{Classification, Event, EventKind};
+use crate::fingerprint::{self, is_in_app};
+use crate::text::{cut_chars, first_line, without_log_prefix};
 use crate::traceback::{Exception, Frame, Traceback};
-use crate::{Error, Result};
 use regex::{Regex, RegexSet, SetMatches};
+use sql::normalize_sql;
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
-/// The built-in category ids (§3), stable across releases.
-pub const BUILTIN_CATEGORIES: &[&str] = &[
-    "undefined_symbol",
-    "missing_module",
-    "connection_refused",
-    "slow_query",
-    "timeout",
-    "out_of_memory",
-    "unclassified",
-];
+mod sql;
 
-/// The fallback category.
-const UNCLASSIFIED: &str = "unclassified";
 /// The rank of a category a rules file adds without one.
 const DEFAULT_RANK: u32 = 500;
 /// Subjects and messages longer than this are cut (a minified payload is not a title).
@@ -67,13 +59,7 @@ const MAX_MESSAGE_CHARS: usize = 500;
 const MAX_GROUP_DEPTH: usize = 16;
 const MAX_EXCEPTIONS: usize = 1000;
 
-const BUILTIN_RULES: &str = include_str!("rules.json");
-
-#[derive(Clone, Debug)]
-struct Category {
-    id: String,
-    rank: u32,
-}
+const BUILTIN_RULES: &str = include_str!("../rules.json");
 
 /// One pattern of a category. The `RegexSet` decides which rules match; a rule's own regex
 /// is needed only then, for its subject, so it is compiled on first use: compiling all of
@@ -108,7 +94,7 @@ impl Rule {
 /// Classifies events: one category id, the deciding exception, message and subject.
 #[derive(Clone, Debug)]
 pub struct Classifier {
-    categories: Vec<Category>,
+    categories: Categories,
     /// In match priority order; `set` holds the same patterns in the same order.
     rules: Vec<Rule>,
     /// Compiled on first use and shared by clones, as each rule's regex is: a run whose logs
@@ -156,7 +142,7 @@ struct CategoryRule {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Decision {
     pub(crate) index: usize,
-    pub(crate) category: String,
+    pub(crate) category: Category,
     pub(crate) subject: Option<String>,
 }
 
@@ -167,7 +153,7 @@ impl Classifier {
         BUILTIN
             .get_or_init(|| {
                 let mut empty = Classifier {
-                    categories: Vec::new(),
+                    categories: Categories::default(),
                     rules: Vec::new(),
                     set: Arc::default(),
                 };
@@ -198,10 +184,7 @@ impl Classifier {
     }
 
     fn add_rules(&mut self, json: &str, origin: &str, compile: Compile) -> Result<&mut Self> {
-        let file: RulesFile = serde_json::from_str(json).map_err(|e| Error::File {
-            origin: origin.to_string(),
-            reason: e.to_string(),
-        })?;
+        let file: RulesFile = serde_json::from_str(json).map_err(|e| Error::json(origin, &e))?;
         let mut categories = self.categories.clone();
         let mut added: Vec<Rule> = Vec::new();
         let mut replaced: Vec<usize> = Vec::new();
@@ -209,8 +192,8 @@ impl Classifier {
         let mut sources: Vec<(usize, usize, String)> = Vec::new();
         for (index, value) in file.categories.into_iter().enumerate() {
             let item_error = |reason: String| Error::Item {
-                origin: origin.to_string(),
-                what: "rule",
+                file: origin.to_string(),
+                item: Item::Rule,
                 index,
                 reason,
             };
@@ -254,22 +237,15 @@ impl Classifier {
         })
     }
 
-    /// Whether `id` is a known category (built-in or from a rules file).
-    pub fn has_category(&self, id: &str) -> bool {
-        self.categories.iter().any(|c| c.id == id)
+    /// The categories it knows (built-in and from rules files), with their report ranks:
+    /// lower ranks are listed first (a startup crash before a slow query).
+    pub fn categories(&self) -> &Categories {
+        &self.categories
     }
 
-    /// The rank of a category in a report: lower ranks are listed first (a startup crash
-    /// before a slow query). Unknown ids rank last.
-    pub fn rank(&self, id: &str) -> u32 {
-        self.categories
-            .iter()
-            .find(|c| c.id == id)
-            .map_or(u32::MAX, |c| c.rank)
-    }
-
-    /// Fills `category`, `exception`, `message`, `subject` and `frames` (in-app frames of the
-    /// deciding exception) of an assembled event.
+    /// Fills the event's [`Classification`]: `category`, `exception`, `message`, `subject`,
+    /// `frames` (in-app frames of the deciding exception) and the `fingerprint` made of them.
+    /// The known issue is left as it was (none): [`crate::KnownIssues::find`] gives it.
     ///
     /// - a traceback: the first exception in print order (exception-group children after
     ///   their group) whose `Type: message` matches a category decides; when none does, the
@@ -278,47 +254,50 @@ impl Classifier {
     /// - an out-of-memory report: `out_of_memory`;
     /// - any other event: its text is matched.
     pub fn classify(&self, event: &mut Event) {
-        event.category = UNCLASSIFIED.to_string();
-        event.exception = None;
-        event.message.clear();
-        event.subject = None;
-        event.frames.clear();
-        let traceback = event.traceback.take();
-        let done = match (&traceback, event.kind) {
-            (Some(tb), EventKind::Traceback) => self.classify_traceback(event, tb),
-            _ => false,
-        };
-        event.traceback = traceback;
-        if done {
-            return;
+        let mut c = self.decide_event(event);
+        c.fingerprint = fingerprint::compute(
+            &c.category,
+            c.exception.as_deref(),
+            &c.message,
+            c.subject.as_deref(),
+            &c.frames,
+        );
+        c.known_issue = event.classification.known_issue.take();
+        event.classification = c;
+    }
+
+    fn decide_event(&self, event: &Event) -> Classification {
+        let mut c = Classification::default();
+        if let (Some(tb), EventKind::Traceback) = (&event.traceback, event.kind) {
+            if self.classify_traceback(&mut c, tb) {
+                return c;
+            }
         }
         if event.kind == EventKind::SlowQuery {
-            if let Some(statement) = event.slow_query.as_ref().map(|q| q.statement.clone()) {
+            if let Some(statement) = event.slow_query.as_ref().map(|q| &q.statement) {
                 if !statement.trim().is_empty() {
-                    event.category = "slow_query".to_string();
-                    event.message = first_line(&statement, MAX_MESSAGE_CHARS);
-                    event.subject = Some(normalize_sql(&statement));
-                    return;
+                    c.category = Category::SLOW_QUERY;
+                    c.message = first_line(statement, MAX_MESSAGE_CHARS);
+                    c.subject = Some(normalize_sql(statement));
+                    return c;
                 }
             }
         }
         // The words of the record, not its logger's timestamp, pid and level prefix.
-        event.message = first_line(
-            crate::knowledge::without_log_prefix(&event.text),
-            MAX_MESSAGE_CHARS,
-        );
+        c.message = first_line(without_log_prefix(&event.text), MAX_MESSAGE_CHARS);
         if event.kind == EventKind::OutOfMemory {
-            event.category = "out_of_memory".to_string();
-            return;
+            c.category = Category::OUT_OF_MEMORY;
+            return c;
         }
         if let Some(d) = self.decide(&[event.text.as_str()]) {
-            event.category = d.category;
-            event.subject = d.subject;
+            c.category = d.category;
+            c.subject = d.subject;
         }
+        c
     }
 
     /// Classifies from a parsed traceback; `false` when it holds no exception.
-    fn classify_traceback(&self, event: &mut Event, tb: &Traceback) -> bool {
+    fn classify_traceback(&self, event: &mut Classification, tb: &Traceback) -> bool {
         let mut flat = Vec::new();
         flatten(tb, 0, &mut flat);
         let Some(surfaced) = tb.chain.last().or(flat.last().copied()) else {
@@ -370,10 +349,10 @@ impl Classifier {
                 }
                 subject = self.subject_in(later, &self.set().matches(later), category);
             }
-            let id = self.categories.get(category)?.id.clone();
-            let subject = subject.map(|s| match id.as_str() {
-                "slow_query" => normalize_sql(&s),
-                _ => s,
+            let id = self.categories.get(category)?.clone();
+            let subject = subject.map(|s| match id == Category::SLOW_QUERY {
+                true => normalize_sql(&s),
+                false => s,
             });
             return Some(Decision {
                 index,
@@ -407,8 +386,8 @@ fn pattern_error(
         let (index, n) = (*index, *n);
         if let Err(e) = Regex::new(pattern) {
             return Error::Item {
-                origin: origin.to_string(),
-                what: "rule",
+                file: origin.to_string(),
+                item: Item::Rule,
                 index,
                 reason: format!(
                     "pattern {n} ({pattern:?}) is not a valid regex: {}",
@@ -418,7 +397,9 @@ fn pattern_error(
         }
     }
     Error::File {
-        origin: origin.to_string(),
+        file: origin.to_string(),
+        line: 0,
+        column: 0,
         reason: format!(
             "the patterns do not compile together: {}",
             regex_error(set_error)
@@ -428,62 +409,25 @@ fn pattern_error(
 
 /// Applies one rules-file entry to the category list; returns the category's index.
 fn apply_category(
-    categories: &mut Vec<Category>,
+    categories: &mut Categories,
     rule: &CategoryRule,
 ) -> std::result::Result<usize, String> {
-    if !is_snake_case(&rule.id) {
+    let Some(id) = Category::new(&rule.id) else {
         return Err(format!(
             "id must be snake_case ([a-z][a-z0-9_]*), not {:?}",
             rule.id
         ));
-    }
-    if rule.id == UNCLASSIFIED && (!rule.patterns.is_empty() || rule.replace) {
+    };
+    if id == Category::UNCLASSIFIED && (!rule.patterns.is_empty() || rule.replace) {
         return Err("unclassified is the fallback and takes no patterns".to_string());
     }
-    if let Some(i) = categories.iter().position(|c| c.id == rule.id) {
-        if let (Some(rank), Some(c)) = (rule.rank, categories.get_mut(i)) {
-            c.rank = rank;
-        }
-        return Ok(i);
-    }
-    if rule.patterns.is_empty() && rule.id != UNCLASSIFIED {
+    if rule.patterns.is_empty() && !categories.contains(&rule.id) && id != Category::UNCLASSIFIED {
         return Err(format!(
             "new category {:?} needs at least one pattern",
             rule.id
         ));
     }
-    categories.push(Category {
-        id: rule.id.clone(),
-        rank: rule.rank.unwrap_or(DEFAULT_RANK),
-    });
-    Ok(categories.len() - 1)
-}
-
-/// A regex error on one line (the `regex` crate draws the pattern and a caret over several):
-/// a CLI reports a bad file in one line.
-pub(crate) fn regex_error(e: &regex::Error) -> String {
-    let text = match e {
-        regex::Error::Syntax(s) => s
-            .lines()
-            .rev()
-            .map(str::trim)
-            .find(|l| !l.is_empty())
-            .map_or(s.as_str(), |l| l.trim_start_matches("error: ")),
-        _ => {
-            return e
-                .to_string()
-                .split_whitespace()
-                .collect::<Vec<_>>()
-                .join(" ")
-        }
-    };
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-fn is_snake_case(id: &str) -> bool {
-    let mut chars = id.chars();
-    chars.next().is_some_and(|c| c.is_ascii_lowercase())
-        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+    Ok(categories.upsert(id, rule.rank, DEFAULT_RANK))
 }
 
 fn has_subject_groups(regex: &Regex) -> bool {
@@ -544,211 +488,5 @@ fn in_app_frames(exception: &Exception) -> Vec<Frame> {
         .collect()
 }
 
-/// The first non-blank line of `text`, trimmed and cut to `max` chars.
-pub(crate) fn first_line(text: &str, max: usize) -> String {
-    let line = text.lines().map(str::trim).find(|l| !l.is_empty());
-    cut_chars(line.unwrap_or(""), max)
-}
-
-/// `text` cut to at most `max` chars (not bytes: never inside a UTF-8 sequence).
-pub(crate) fn cut_chars(text: &str, max: usize) -> String {
-    match text.char_indices().nth(max) {
-        Some((end, _)) => text.get(..end).unwrap_or(text).to_string(),
-        None => text.to_string(),
-    }
-}
-
-/// A statement with its literals replaced by `?`: quoted strings, numbers and `$N`
-/// parameters; an `IN (...)` list of them collapsed to `IN (?)`; whitespace collapsed.
-pub(crate) fn normalize_sql(statement: &str) -> String {
-    static IN_LIST: OnceLock<Regex> = OnceLock::new();
-    let mut out = String::with_capacity(statement.len());
-    let mut chars = statement.chars().peekable();
-    let mut prev: char = ' ';
-    while let Some(c) = chars.next() {
-        match c {
-            '\'' => {
-                // A quoted literal; '' inside is an escaped quote.
-                while let Some(q) = chars.next() {
-                    if q == '\'' {
-                        if chars.peek() == Some(&'\'') {
-                            chars.next();
-                        } else {
-                            break;
-                        }
-                    }
-                }
-                out.push('?');
-                prev = '?';
-            }
-            '$' if chars.peek().is_some_and(|d| d.is_ascii_digit()) => {
-                while chars.peek().is_some_and(|d| d.is_ascii_digit()) {
-                    chars.next();
-                }
-                out.push('?');
-                prev = '?';
-            }
-            d if d.is_ascii_digit() && !(prev.is_alphanumeric() || prev == '_') => {
-                while chars
-                    .peek()
-                    .is_some_and(|d| d.is_ascii_digit() || *d == '.')
-                {
-                    chars.next();
-                }
-                out.push('?');
-                prev = '?';
-            }
-            w if w.is_whitespace() => {
-                if !out.is_empty() && !out.ends_with(' ') {
-                    out.push(' ');
-                }
-                prev = ' ';
-            }
-            other => {
-                out.push(other);
-                prev = other;
-            }
-        }
-    }
-    let in_list = IN_LIST.get_or_init(|| {
-        Regex::new(r"(?i)\b(IN)\s*\(\s*\?(?:\s*,\s*\?)*\s*\)").expect("a constant regex")
-    });
-    let collapsed = in_list.replace_all(out.trim_end(), "${1} (?)");
-    cut_chars(&collapsed, MAX_MESSAGE_CHARS)
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn builtin_rules_load_with_every_builtin_category() {
-        let c = Classifier::builtin();
-        for id in BUILTIN_CATEGORIES {
-            assert!(c.has_category(id), "{id}");
-        }
-        assert!(!c.has_category("cuda_oom"));
-        assert_eq!(c.categories.len(), BUILTIN_CATEGORIES.len());
-        // Loading them compiles nothing; `set` falls back to an empty set if they did not.
-        let patterns = c.rules.iter().map(|r| r.pattern.as_str());
-        assert!(RegexSet::new(patterns).is_ok());
-        assert_eq!(c.set().len(), c.rules.len());
-    }
-
-    #[test]
-    fn builtin_ranks() {
-        let c = Classifier::builtin();
-        let ranks: Vec<u32> = [
-            "undefined_symbol",
-            "missing_module",
-            "out_of_memory",
-            "connection_refused",
-            "timeout",
-            "slow_query",
-            "unclassified",
-            "nope",
-        ]
-        .iter()
-        .map(|id| c.rank(id))
-        .collect();
-        assert_eq!(ranks, [10, 20, 30, 40, 50, 60, 1000, u32::MAX]);
-    }
-
-    #[test]
-    fn decide_takes_subject_from_a_later_text() {
-        let c = Classifier::builtin();
-        let d = c.decide(&[
-            "ValueError: bad",
-            "ConnectionRefusedError: [Errno 111] Connection refused",
-            "redis.exceptions.ConnectionError: Error 111 connecting to 10.0.0.5:6379. Connection refused.",
-        ]);
-        assert_eq!(
-            d,
-            Some(Decision {
-                index: 1,
-                category: "connection_refused".to_string(),
-                subject: Some("10.0.0.5:6379".to_string()),
-            })
-        );
-        assert_eq!(c.decide(&["KeyError: 'user_id'"]), None);
-    }
-
-    #[test]
-    fn normalize_sql_table() {
-        let rows = [
-            ("SELECT 1", "SELECT ?"),
-            (
-                "SELECT * FROM threads WHERE user_id = 'u-42' AND n > 10",
-                "SELECT * FROM threads WHERE user_id = ? AND n > ?",
-            ),
-            (
-                "SELECT a FROM t WHERE id IN (1, 2, 3)",
-                "SELECT a FROM t WHERE id IN (?)",
-            ),
-            (
-                "select a from t where id in ($1,$2)",
-                "select a from t where id in (?)",
-            ),
-            ("SELECT 'it''s'  ,\n  x2 FROM t2", "SELECT ? , x2 FROM t2"),
-            (
-                "UPDATE t SET v = 3.25 WHERE k = 'a'",
-                "UPDATE t SET v = ? WHERE k = ?",
-            ),
-            ("SELECT 'unterminated", "SELECT ?"),
-        ];
-        for (input, want) in rows {
-            assert_eq!(normalize_sql(input), want, "{input}");
-        }
-    }
-
-    #[test]
-    fn regex_errors_are_one_line() {
-        // Built at run time: clippy rejects an invalid regex literal.
-        let bad = |s: &str| Regex::new(s).unwrap_err();
-        assert_eq!(regex_error(&bad("Unified((")), "unclosed group");
-        let e = bad("a{99999999}");
-        assert!(!regex_error(&e).contains('\n'));
-    }
-
-    #[test]
-    fn a_bad_pattern_is_named_by_its_entry_and_place() {
-        let json = r#"{"categories": [
-            {"id": "a", "patterns": ["fine"]},
-            {"id": "b", "patterns": ["also fine", "(unclosed", "x"]}
-        ]}"#;
-        let mut c = Classifier::builtin();
-        let e = c
-            .add_rules_json(json, "rules.json")
-            .unwrap_err()
-            .to_string();
-        assert!(
-            e.ends_with(r#"rule 1: pattern 1 ("(unclosed") is not a valid regex: unclosed group"#),
-            "{e}"
-        );
-        assert!(!c.has_category("a"), "a failed file changes nothing");
-    }
-
-    #[test]
-    fn rules_compile_on_first_use_and_clones_share_them() {
-        // Not the built-in classifier: other tests share (and compile) its rules.
-        let mut c = Classifier {
-            categories: Vec::new(),
-            rules: Vec::new(),
-            set: Arc::default(),
-        };
-        let json = r#"{"categories": [{"id": "a", "patterns": ["refused (?P<subject>\\S+)"]}]}"#;
-        c.add_rules_json(json, "rules.json").expect("valid");
-        let rule = c.rules.first().expect("one rule");
-        let copy = c.clone();
-        assert!(rule.regex.get().is_none());
-        assert!(rule.regex().is_some());
-        assert!(copy.rules.first().is_some_and(|r| r.regex.get().is_some()));
-    }
-
-    #[test]
-    fn cut_chars_never_splits_a_char() {
-        assert_eq!(cut_chars("héllo", 2), "hé");
-        assert_eq!(cut_chars("hé", 5), "hé");
-        assert_eq!(first_line("\n  \n  first  \nsecond", 100), "first");
-    }
-}
+mod tests;

@@ -1,0 +1,265 @@
+//! What both parallel strategies share: a block scanned by a worker with a fresh assembler,
+//! scanned again in order when the block before it ended inside a split traceback (up to the
+//! first place where both scans agree), and the results merged in input order.
+
+use crate::error::{Error, Result};
+use crate::event::{Assembler, Event};
+use crate::input::{Format, Reader, ReaderBuilder};
+use crate::pipeline::scan::{Core, Quiet, Quieting};
+use crate::pipeline::sink::Sink;
+use crate::pipeline::stages::Stages;
+use crate::report::{Report, Totals};
+use crate::title::suggest_title;
+use std::io::Read;
+
+/// A parallel run's setting: the stages, the workers and how to cut.
+pub(crate) struct Parallel<'a> {
+    pub(crate) stages: &'a Stages,
+    pub(crate) pool: &'a rayon::ThreadPool,
+    pub(crate) threads: usize,
+    pub(crate) block_bytes: usize,
+}
+
+impl Parallel<'_> {
+    /// A merge that starts at the input's start.
+    pub(super) fn merge(&self) -> Merge {
+        Merge {
+            assembler: self.stages.assembler(),
+            report: Report::default(),
+            totals: Totals::default(),
+            go_on: true,
+        }
+    }
+
+    /// Reports what the merged assembler still holds and puts the totals together.
+    pub(super) fn finish_merge<S: Sink + ?Sized>(
+        &self,
+        mut merge: Merge,
+        sink: &mut S,
+    ) -> Result<Report> {
+        if merge.go_on {
+            for ev in self.stages.finish_held(&mut merge.assembler) {
+                merge.event(ev, sink)?;
+            }
+        }
+        let events = merge.report.totals.events;
+        merge.report.totals = Totals {
+            events,
+            ..merge.totals
+        };
+        Ok(merge.report)
+    }
+
+    /// Merges one scanned block, scanning it again with the carried assembler when a split
+    /// traceback was open at its start. Gives back the block's buffer.
+    pub(super) fn merge_block<S: Sink + ?Sized>(
+        &self,
+        mut result: BlockResult,
+        mut block: Block,
+        format: Option<Format>,
+        merge: &mut Merge,
+        sink: &mut S,
+    ) -> Result<Vec<u8>> {
+        // The block's lines were numbered from 0; it starts after the merged ones.
+        let mut shift = merge.totals.lines;
+        if merge.assembler.has_open() {
+            let carried = std::mem::replace(&mut merge.assembler, self.stages.assembler());
+            (result, block) = self.rescan_block(block, format, carried, shift, result)?;
+            shift = 0;
+        }
+        merge.block(result, shift, sink)?;
+        Ok(block.bytes)
+    }
+
+    /// Scans the rest of the input in order, with the merged assembler, after the merged
+    /// blocks.
+    pub(super) fn scan_rest<R: Read, S: Sink + ?Sized>(
+        &self,
+        mut reader: Reader<R>,
+        merge: &mut Merge,
+        sink: &mut S,
+    ) -> Result<()> {
+        let carried = std::mem::replace(&mut merge.assembler, self.stages.assembler());
+        let mut core = Core::new(self.stages, carried, merge.totals.lines);
+        let mut emit = |ev: Event| {
+            merge.event(ev, sink)?;
+            Ok(merge.go_on)
+        };
+        core.scan(&mut reader, &mut Quieting::Off, &mut emit)?;
+        // The events went out as they were found: only the totals and the state remain.
+        let rest = BlockResult {
+            events: Vec::new(),
+            totals: core.totals,
+            assembler: core.assembler,
+            quiet: Vec::new(),
+            between_elements: false,
+        };
+        merge.block(rest, 0, sink)
+    }
+
+    /// Scans one block with a fresh assembler, numbering its lines from 1, keeping its events
+    /// and recording where near its start the assembler held nothing; the block comes back
+    /// with the result, for a second scan if the state it started with was wrong.
+    pub(super) fn scan_block(
+        &self,
+        block: Block,
+        format: Option<Format>,
+    ) -> Result<(BlockResult, Block)> {
+        let mut quieting = Quieting::Record {
+            until: QUIET_BYTES,
+            points: Vec::new(),
+        };
+        let (mut result, block) =
+            self.scan_block_with(block, format, self.stages.assembler(), 0, &mut quieting)?;
+        if let Quieting::Record { points, .. } = quieting {
+            result.quiet = points;
+        }
+        Ok((result, block))
+    }
+
+    /// Scans `block` again with the assembler carried from the blocks before it, numbering its
+    /// lines from `first_line + 1`, up to where it holds nothing where the first scan
+    /// (`fresh`) did too: the first scan's result is right from there on.
+    pub(super) fn rescan_block(
+        &self,
+        block: Block,
+        format: Option<Format>,
+        carried: Assembler,
+        first_line: u64,
+        fresh: BlockResult,
+    ) -> Result<(BlockResult, Block)> {
+        let mut quieting = Quieting::Converge(&fresh.quiet);
+        let (prefix, block) =
+            self.scan_block_with(block, format, carried, first_line, &mut quieting)?;
+        let result = match quieting {
+            Quieting::Converged(i) => match fresh.quiet.get(i).copied() {
+                Some(at) => splice(prefix, fresh, at, first_line),
+                None => prefix,
+            },
+            _ => prefix,
+        };
+        Ok((result, block))
+    }
+
+    pub(super) fn scan_block_with(
+        &self,
+        block: Block,
+        format: Option<Format>,
+        assembler: Assembler,
+        first_line: u64,
+        quieting: &mut Quieting<'_>,
+    ) -> Result<(BlockResult, Block)> {
+        // The first block may start with a BOM: let the reader detect it there.
+        let format = if block.first { None } else { format };
+        let mut reader = ReaderBuilder::new()
+            .max_entry_bytes(self.stages.max_entry_bytes)
+            .format(format)
+            .build_filled(block.bytes, block.len);
+        let mut events = Vec::new();
+        let mut emit = |ev: Event| {
+            events.push(ev);
+            Ok(true)
+        };
+        let mut core = Core::new(self.stages, assembler, first_line);
+        let scanned = core.scan(&mut reader, quieting, &mut emit);
+        let result = BlockResult {
+            events,
+            totals: core.totals,
+            assembler: core.assembler,
+            quiet: Vec::new(),
+            between_elements: reader.ended_between_elements(),
+        };
+        let block = Block {
+            bytes: reader.into_buffer(),
+            ..block
+        };
+        scanned?;
+        Ok((result, block))
+    }
+}
+
+/// A part of the input that starts and ends at entry boundaries: `bytes[..len]`.
+pub(super) struct Block {
+    pub(super) bytes: Vec<u8>,
+    pub(super) len: usize,
+    /// The input's first block, which may start with a BOM.
+    pub(super) first: bool,
+}
+
+/// What a worker found in one block, with lines numbered as `scan_block` was told.
+pub(super) struct BlockResult {
+    pub(super) events: Vec<Event>,
+    /// `lines` is the number of lines of the block.
+    pub(super) totals: Totals,
+    /// The assembler's state at the block's end.
+    pub(super) assembler: Assembler,
+    /// Where near the block's start a fresh assembler held nothing, in input order.
+    pub(super) quiet: Vec<Quiet>,
+    /// The block's bytes ended inside an array where an element was expected: a block of
+    /// array elements cut where they should be.
+    pub(super) between_elements: bool,
+}
+
+/// How many bytes from a block's start [`Quiet`] places are recorded: a traceback carried
+/// into a block ends within its first few dozen entries.
+const QUIET_BYTES: u64 = 128 << 10;
+
+/// A carried scan's result up to `at`, then the fresh scan's from there (its lines moved
+/// by `shift`, the lines before the block).
+pub(super) fn splice(
+    mut prefix: BlockResult,
+    mut fresh: BlockResult,
+    at: Quiet,
+    shift: u64,
+) -> BlockResult {
+    let rest = fresh.events.split_off(at.events.min(fresh.events.len()));
+    prefix.events.extend(rest.into_iter().map(|mut ev| {
+        ev.line += shift;
+        ev
+    }));
+    prefix
+        .totals
+        .add_counts(&at.counts_after(&fresh.totals), shift);
+    prefix.totals.lines = fresh.totals.lines;
+    fresh.assembler.shift_lines(shift);
+    prefix.assembler = fresh.assembler;
+    prefix
+}
+
+/// Puts block results together in input order.
+pub(super) struct Merge {
+    pub(super) assembler: Assembler,
+    pub(super) report: Report,
+    pub(super) totals: Totals,
+    pub(super) go_on: bool,
+}
+
+impl Merge {
+    /// Merges the next block's result; `shift` is added to its line numbers.
+    fn block<S: Sink + ?Sized>(
+        &mut self,
+        result: BlockResult,
+        shift: u64,
+        sink: &mut S,
+    ) -> Result<()> {
+        let t = result.totals;
+        self.totals.add_counts(&t, shift);
+        self.totals.lines += t.lines;
+        self.assembler = result.assembler;
+        self.assembler.shift_lines(shift);
+        for mut ev in result.events {
+            ev.line += shift;
+            self.event(ev, sink)?;
+            if !self.go_on {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    pub(super) fn event<S: Sink + ?Sized>(&mut self, ev: Event, sink: &mut S) -> Result<()> {
+        self.report.add(&ev, suggest_title);
+        self.go_on = sink.event(&ev).map_err(Error::Output)?;
+        Ok(())
+    }
+}
