@@ -6,9 +6,9 @@
 #
 # Needs hyperfine, ripgrep, jq and python3 (Debian: apt-get install hyperfine ripgrep jq).
 # Prints each command's median wall time and throughput, its time against logtriage on one
-# thread, its throughput against `rg -c` (issue 6 asks 0.5 for one thread, 0.8 for two) and
-# the peak RSS of each command from /usr/bin/time -v. A redirected file is read at offsets
-# (with two threads each worker reads its own blocks); the pipe rows take the streaming path
+# thread, its throughput against `rg -c` (the speed targets ask 0.5 for one thread, 0.8 for
+# two) and the peak RSS of each command from /usr/bin/time -v. A redirected file is read at
+# offsets (with two threads each worker reads its own blocks); the pipe rows take the streaming path
 # that `gcloud logging read ... | triage` takes (`cat` takes a core of its own there). Last,
 # logtriage and rg again, with and without its mapping, run in turn (PAIRS rounds): ratios
 # less moved by a machine whose load changes.

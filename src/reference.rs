@@ -1,1 +1,393 @@
-//! The reference: the formats and rules logtriage follows (written in the docs branch).
+//! The formats and rules logtriage follows: what it reads, what it counts as a failure, how it
+//! names, groups and links failures, the files it takes, and what it writes. The library and the
+//! `triage` example both follow this page; where the example alone is meant (its options, its
+//! exit status), the text says so.
+//!
+//! # Input
+//!
+//! ## Formats
+//!
+//! The format is detected from the first byte that is not whitespace; a UTF-8 byte order mark
+//! before it is skipped.
+//!
+//! - **A JSON array** (`[` followed, after any whitespace, by `{` or `]`): one array of
+//!   `LogEntry` objects, as `gcloud logging read --format=json` prints it, pretty-printed or on
+//!   one line, empty or of any size. It is streamed: the array is never held whole. Elements
+//!   are split by a scanner that respects strings and escapes and balances `{}` and `[]`
+//!   together. A missing closing `]` (an input cut short) is accepted.
+//! - **NDJSON** (`{`): one object per line, as Cloud Logging sinks export to Cloud Storage and
+//!   as `jq -c '.[]'` prints. Line ends may be `\n` or `\r\n`. Blank lines are not entries (as
+//!   jq skips them). Objects pretty-printed one after another, as `jq '.[]'` prints them, are
+//!   read too; in them, a raw newline inside a string, or a `{` at the start of a line while an
+//!   object is open, ends that entry as malformed.
+//! - **Plain text** (anything else): one line per entry, as `kubectl logs`, `docker logs` or a
+//!   local file hold them. Blank lines are entries too (tracebacks hold them), and a trailing
+//!   `\r` is removed. A line that starts with `[` followed by anything but `{` or `]`, as
+//!   gunicorn's `[2026-11-27 07:01:02 +0000] [7] [ERROR] ...` does, is text.
+//!
+//! An empty input has no entries.
+//!
+//! ## Fields read
+//!
+//! | field | used for |
+//! |---|---|
+//! | `insertId` | the entries an event spans, a group's samples |
+//! | `timestamp` | an event's time, a group's first and last time |
+//! | `severity` | severity events; a name (case ignored; `WARN` and `FATAL` accepted) or a `LogSeverity` number |
+//! | `logName`, `resource.type`, `resource.labels`, `labels.instanceId` | the stream a split traceback belongs to |
+//! | `resource.labels.service_name` (else `container_name`, `function_name`, `module_id`) | the service |
+//! | `resource.labels.revision_name` (else `version_id`) | the revision |
+//! | `textPayload`, `jsonPayload.message` | the message |
+//! | the other top-level string fields of `jsonPayload` (`stack_trace`, `exception`, `exc_info`, `traceback`, ...) | tracebacks held there |
+//! | `jsonPayload.duration_ms` (a number) with `query`, `statement` or `sql` | slow queries |
+//!
+//! Other fields are ignored, and a known field with an unexpected type is ignored too: neither
+//! is an error.
+//!
+//! ## Entries and their accounting
+//!
+//! An entry is an array element, an NDJSON object or a text line. Every entry is counted as
+//! exactly one of `ok`, `malformed` or `oversize`, so a report always holds
+//! `entries = ok + malformed + oversize` (see [`Totals`](crate::Totals)):
+//!
+//! - **malformed**: an array element or NDJSON line that is not a JSON object; a last entry cut
+//!   short (input cut mid-write); an entry that is parsed (below) and that serde_json cannot
+//!   read, or that holds a number out of the `f64` range in a field logtriage reads
+//!   (`duration_ms`). Nesting of any depth is fine. The report keeps the 1-based lines of the
+//!   first 10 malformed entries.
+//! - **oversize**: an entry larger than the entry limit (`--max-entry-bytes`,
+//!   [`TriageBuilder`](crate::TriageBuilder); 16 MiB by default). The verdict is taken on the
+//!   entry's full size (a line without its `\n`; an object from `{` to `}`), so how the input
+//!   arrives in reads never changes it. The entry is skipped without being held whole.
+//! - **ok**: every other entry.
+//!
+//! Invalid UTF-8 and lone surrogate escapes (`"\ud800"`) are decoded as U+FFFD; the entry is
+//! kept. Line numbers are 1-based and name the line where an entry starts. Timestamps are
+//! compared as the RFC 3339 strings Cloud Logging writes (UTC, ending in `Z`).
+//!
+//! ## The fast path and `--validate`
+//!
+//! Only the entries that may hold a failure are parsed. An entry is a candidate when its raw
+//! bytes hold one of the literals `Traceback`, `File "`, `ERROR`, `CRITICAL`, `ALERT`,
+//! `EMERGENCY`, `FATAL`, `Exception`, `duration: `, `Query_time`, `duration_ms`, `Memory limit`,
+//! `Out of memory`, `OOMKilled` or `MemoryError`; a slow-query literal counts only when the
+//! duration written after it reaches the threshold or cannot be read. While a split traceback
+//! or a header line is open in some stream, the entries that carry that stream's instance id
+//! and the last segment of its log name (`run.googleapis.com%2Fstderr`) are parsed too (every
+//! entry, when the stream has no plain instance id).
+//!
+//! The other entries are only framed, and the framing checks their shape: an NDJSON line,
+//! trimmed, starts with `{` and ends with `}`; an array element is a balanced object; a text
+//! line is anything. So an entry that is not a candidate and passes these checks counts as
+//! `ok` even when it is not valid JSON. `--validate` (`validate(true)` on the builder) parses
+//! every entry, so that such an entry counts as `malformed`, at some cost in speed.
+//!
+//! # Events
+//!
+//! An event ([`Event`](crate::Event)) is one failure found in the input. Its kind
+//! ([`EventKind`](crate::EventKind)) says what made it one: a traceback, a severity, a slow
+//! query or an out-of-memory report. An entry that is part of none of these is not an event.
+//! One traceback is one event, never two; a severity event is made only for an entry that
+//! holds no traceback; a slow query or an out-of-memory report is an event whatever its
+//! severity, and an error entry that is a slow query is one slow-query event, not two.
+//!
+//! ## Tracebacks
+//!
+//! A Python traceback is found wherever it sits: in `textPayload`, in `jsonPayload.message`,
+//! in any other string field of `jsonPayload`, or in plain text. When it sits in a field other
+//! than the message, the message goes first in the event's text (it is the log record's
+//! header). One event holds the whole traceback:
+//!
+//! - chained exceptions, after `The above exception was the direct cause of the following
+//!   exception:` or `During handling of the above exception, another exception occurred:`;
+//! - exception groups (`+ Exception Group Traceback (most recent call last):` and the `| `
+//!   margins of their sub-exceptions);
+//! - SyntaxError blocks, the caret lines of Python 3.11 and later, notes,
+//!   `[Previous line repeated N more times]` and CPython 3.13's `...<N lines>...`;
+//! - a prefix on every line (`docker compose logs`' `backend-1  | `, a timestamp, a logger
+//!   tag). A prefix on the first line only (uvicorn's `ERROR:    Traceback ...`) is told apart
+//!   from one on every line by the traceback's second line.
+//!
+//! A traceback's size is bounded: the event keeps its first and last 128 lines (the lines
+//! between become one `...<N lines>...` line, as CPython 3.13 prints) and the first 256
+//! `insertId`s it spans. A traceback whole in one entry is cut the same way before it is parsed,
+//! so a recursion of a million frames is one event in constant memory.
+//!
+//! ## Split tracebacks
+//!
+//! Cloud Run and GKE write un-structured stderr one line per entry. Such a traceback is put
+//! back together from the entries of one stream: the same `logName`, `resource.type`,
+//! `resource.labels` and `labels.instanceId`. Streams may interleave, and the entries of other
+//! streams between its lines are not swallowed; a stray line of the same stream before the
+//! exception line does not cut it short. The event lists the `insertId` of every entry it
+//! spans, and its line is the line of its first entry.
+//!
+//! Lines are joined in input order: oldest first, the order in which they were written and in
+//! which `gcloud logging read --order=asc` prints them. In a newest-first export (gcloud's
+//! default order) a split traceback's lines come in reverse, and they are not put back into
+//! the one event they were.
+//!
+//! A split traceback ends when no entry continues it: after 1000 entries of any stream while it
+//! waits for its exception line, or after 32 once it has one (only a chained exception could
+//! still continue it). At most 64 streams hold an open traceback or a waiting header at once;
+//! the oldest is ended to make room.
+//!
+//! ## Header lines
+//!
+//! A log record's own header line, directly before its traceback in the same stream, belongs
+//! to that traceback's event: gunicorn's `[ERROR] Exception in worker process`, `ERROR:root:...`,
+//! uvicorn's `Exception in ASGI application`. Only un-structured lines (`textPayload`, plain
+//! text) wait for a traceback, for at most 32 entries; a structured record carries its own
+//! traceback. A header joins only a traceback with the same prefix (the same `docker compose`
+//! service).
+//!
+//! ## Severity events and level words
+//!
+//! An entry of severity `ERROR`, `CRITICAL`, `ALERT` or `EMERGENCY` that holds no traceback is
+//! an event made from its message. An entry without a severity (or with `DEFAULT`), as
+//! un-structured stderr is, takes its level from a level word among the first words of its
+//! text: `ERROR:`, `[ERROR]`, `CRITICAL`, `FATAL` (which counts as `CRITICAL`), `WARN`,
+//! `INFO`, ... Timestamps and a `[pid]` before the word are passed over, as gunicorn prints
+//! them, and behind a `docker compose` prefix (`worker-1  | ERROR: job 17 failed`) the word
+//! after the prefix counts. An event's message leaves out the logger's timestamp, pid and
+//! level prefix.
+//!
+//! ## Slow queries
+//!
+//! A slow query is, at or above the threshold (`--slow-ms`, `slow_ms` on the builder; 1000 ms
+//! by default):
+//!
+//! - a PostgreSQL duration line, as Cloud SQL's `postgres.log` holds it:
+//!   `LOG:  duration: 5123.456 ms  statement: SELECT ...`, also `execute <name>:` (and `parse`,
+//!   `bind`);
+//! - a MySQL slow-log block: `# Query_time: 3.000123 ...` (seconds), with the statement on the
+//!   lines after it;
+//! - a `jsonPayload` with a numeric `duration_ms` and a string `query`, `statement` or `sql`.
+//!
+//! ## Out of memory
+//!
+//! A platform's out-of-memory report, whatever its severity: Cloud Run's `Memory limit of 512
+//! MiB exceeded with 519 MiB used`, a kernel's `Out of memory: Killed process 1234 (python)`, a
+//! container's `OOMKilled` status.
+//!
+//! # Categories
+//!
+//! Every event gets exactly one category ([`Category`](crate::Category)), with an optional
+//! subject; both are part of its [`Classification`](crate::Classification). Categories are data:
+//! the built-in ones come from the crate's `rules.json`, and a rules file (below) adds or
+//! changes them without recompiling. The built-in ids are stable:
+//!
+//! | id | rank | what decides it | subject |
+//! |---|---|---|---|
+//! | `undefined_symbol` | 10 | `NameError`, `UnboundLocalError`, `cannot import name 'X'`, `module 'M' has no attribute 'X'`, a native `undefined symbol: X` | the symbol `X` |
+//! | `missing_module` | 20 | `ModuleNotFoundError: No module named 'M'` (also unquoted, as Python 2 writes it), `libX.so: cannot open shared object file`, a distribution that is not installed | the module, library or distribution |
+//! | `out_of_memory` | 30 | the out-of-memory reports above, `MemoryError`, `CUDA out of memory`, `Cannot allocate memory` | none |
+//! | `connection_refused` | 40 | a refused connection from any client (the standard library, redis-py, psycopg2 and libpq, psycopg 3, asyncpg, aiohttp, httpx, urllib3 and requests, grpc): errno 111 or 10061, `Connection refused`, `Connect call failed`, `actively refused` | `host:port` when the text names it |
+//! | `timeout` | 50 | `TimeoutError`, `asyncio.TimeoutError`, `socket.timeout`, `timed out`, gRPC's `DEADLINE_EXCEEDED`, gunicorn's `WORKER TIMEOUT` | `host:port` when the text names it |
+//! | `slow_query` | 60 | a slow query (above); a statement timeout (`canceling statement due to statement timeout`, `QueryCanceledError`, MySQL's `maximum statement execution time exceeded`) | the statement, its literals replaced by `?` |
+//! | `unclassified` | 1000 | an event that matches none of the above | none |
+//!
+//! The rank orders a report: lower ranks come first, so a startup crash is listed before a slow
+//! query.
+//!
+//! ## What decides
+//!
+//! - **A traceback.** Its exceptions are tried in print order (for a chain, the original cause
+//!   first; an exception group's children after the group), each as its `Type: message` text.
+//!   The first that matches a category decides: a `ConnectionRefusedError` under a
+//!   `sqlalchemy.exc.OperationalError` makes the event `connection_refused`. When none
+//!   matches, the event is `unclassified`, with the exception that surfaced (the last one
+//!   printed).
+//! - **A slow query** is `slow_query`, with its statement as subject: quoted strings, numbers
+//!   and `$N` parameters replaced by `?`, an `IN (...)` list of them collapsed to `IN (?)`,
+//!   whitespace collapsed.
+//! - **An out-of-memory report** is `out_of_memory`.
+//! - **Any other event** is matched by its text.
+//!
+//! When one text matches patterns of several categories, the first pattern wins: a rules file's
+//! patterns are tried before the built-in ones (a later file's before an earlier one's), each
+//! file in its order, so a narrow user category can claim a message that a broad built-in
+//! pattern would take. Among the built-ins, `slow_query` is tried before `timeout`, so a
+//! statement timeout is a slow query.
+//!
+//! ## Subject, message and frames
+//!
+//! The subject is what the deciding pattern captures (a named group `subject`, or `host` and
+//! `port` joined as `host:port`). When the deciding text names none, a later exception of the
+//! same category in the chain may give it: a `ConnectionRefusedError` names no host, the
+//! `redis.exceptions.ConnectionError` raised while handling it does. Subjects are cut to 300
+//! characters and messages (the first line of the deciding exception's message, or of the
+//! event's text) to 500.
+//!
+//! An event's frames are the in-app frames of the deciding exception, outermost first: frames
+//! of the application's own code, not of site-packages or dist-packages, the standard library,
+//! `<frozen ...>` modules, Cython `.pyx` files or console scripts in a `bin/` directory. When
+//! the deciding exception has no in-app frame (an error raised inside a library and wrapped),
+//! the next exception of the chain that has one gives them, so a caught-and-wrapped error still
+//! points at the application's code.
+//!
+//! # Grouping and the fingerprint
+//!
+//! Events with the same [`Fingerprint`](crate::Fingerprint) form one [`Group`](crate::Group).
+//! The fingerprint is stable across runs, machines and releases, so the same bug on any
+//! instance, revision or day gets the same one. It is the 64-bit FNV-1a hash of these fields,
+//! each followed by the byte `0xff`, and is written as 16 lowercase hex digits:
+//!
+//! 1. the version tag `logtriage-fp-1`;
+//! 2. the category id;
+//! 3. the deciding exception type as printed (empty when there is none);
+//! 4. the message, normalized (below); for `slow_query`, the subject (the statement with its
+//!    literals replaced);
+//! 5. for each in-app frame, outermost first: the file's last two path components, then the
+//!    function. Line numbers are left out: they move with every unrelated edit.
+//!
+//! Normalizing a message collapses runs of whitespace and drops CPython's trailing
+//! `. Did you mean: 'x'?` hint. A quoted literal is kept when it is exactly the subject and
+//! becomes `'<str>'` otherwise. Outside quotes, the part of a path up to `site-packages/` or
+//! `dist-packages/` becomes `<site-packages>/`, UUIDs `<uuid>`, `0x...` and long hex runs
+//! `<hex>`, IPv4 and IPv6 addresses (with a port) `<ip>`, and numbers `<n>`. Any change to
+//! these ingredients changes every fingerprint, and bumps the version tag.
+//!
+//! A group takes its category, exception, message, subject and top frame from its first event,
+//! and counts its events, their first and last timestamps, the services and revisions seen and
+//! up to 5 sample `insertId`s (the first entry of each of its first events). A report lists its
+//! groups by category rank, then by count (most first), then by first timestamp. The report of
+//! two consecutive shards of an input, merged, equals the report of the whole input; the second
+//! shard's line numbers are placed after the first's.
+//!
+//! # The known-issues file
+//!
+//! A known-issues file (`--known-issues FILE`, [`KnownIssues`](crate::KnownIssues)) links groups
+//! to the issues of a tracker that already track them:
+//!
+//! ```json
+//! {"issues": [
+//!   {"id": "903", "title": "Backend startup: UnifiedExecutionEngineFactory undefined",
+//!    "url": "https://github.com/netra-systems/netra-apex/issues/903",
+//!    "category": "undefined_symbol", "pattern": "UnifiedExecutionEngineFactory",
+//!    "service": "netra-backend-staging"}
+//! ]}
+//! ```
+//!
+//! - `id`, `title` and `category` are required and not empty; `url`, `pattern` and `service` are
+//!   optional, and when given not empty. Any other field is an error.
+//! - `category` is a built-in category or one that a rules file adds.
+//! - `pattern` is a regex searched in the event's `Type: message` line (the message alone when
+//!   it has no exception type) and in its subject; `service` must equal the event's service.
+//! - An issue matches an event when the category is equal and every optional matcher it gives
+//!   matches. When several issues match, the one with more matchers wins; on a tie, the first
+//!   in the file. An issue with only a category links that whole category.
+//! - One id may appear in several entries, to link one issue to several kinds of event (a crash
+//!   and the `Application startup failed` line it causes).
+//!
+//! An event and its group carry the matching issue as an [`IssueRef`](crate::IssueRef) (`id`,
+//! `title`, `url`). A group that no issue matches gets a suggested title instead, of at most
+//! 100 characters: the symbol or module and where the application raised it, the refused
+//! `host:port` and the client's exception, the slow statement; otherwise `Type: message in file
+//! function`. An invalid file (not JSON, a bad regex, an unknown, missing or empty field, an
+//! unknown category) is rejected when it loads, with the file, the issue's index and the reason
+//! ([`Error`](crate::Error)).
+//!
+//! # The rules file
+//!
+//! A rules file (`--rules FILE`, repeatable; [`Classifier`](crate::Classifier)) adds categories
+//! or changes the built-in ones:
+//!
+//! ```json
+//! {"categories": [
+//!   {"id": "cuda_oom", "rank": 35,
+//!    "patterns": ["CUDA out of memory\\. Tried to allocate (?P<subject>[\\d.]+ [KMG]iB)"]},
+//!   {"id": "timeout", "patterns": ["\\bpool exhausted after \\d+s\\b"]},
+//!   {"id": "connection_refused", "replace": true,
+//!    "patterns": ["(?i)connection refused", "Connect call failed \\('(?P<host>[^']+)', (?P<port>\\d+)"]},
+//!   {"id": "slow_query", "rank": 15}
+//! ]}
+//! ```
+//!
+//! - Each entry of `categories` names a category `id`, in snake_case (`[a-z][a-z0-9_]*`).
+//! - A new id adds a category; it needs at least one pattern; its `rank` defaults to 500.
+//! - An id that exists (built-in, or from an earlier file) gets the entry's `patterns` added,
+//!   or with `"replace": true` they replace all the patterns it had so far.
+//! - `rank` (optional) sets the report order, lower first; the built-in ranks are in the table
+//!   above. `unclassified` is the fallback: it takes a `rank` but no patterns.
+//! - Patterns are `regex` crate syntax, matched against an exception's `Type: message` text
+//!   (the message may span lines) or, for an event without a traceback, against its text. A
+//!   named group `subject`, or the groups `host` and `port`, gives the subject.
+//! - Unknown fields, a bad id and an invalid regex are rejected when the file loads, with the
+//!   file, the entry's index and the reason:
+//!   `triage: rules.json: rule 0: pattern 0 ("Unified((") is not a valid regex: ...`.
+//!
+//! # Output
+//!
+//! A run gives each event to a [`Sink`](crate::Sink) as soon as it is found, and returns a
+//! [`Report`](crate::Report). The library defines their JSON form, with the fields below, and
+//! reads it back; the `triage` example prints the report with `--format json` and the events
+//! with `--format ndjson` (`--format text`, the default, is for a person).
+//!
+//! ## The JSON report
+//!
+//! ```json
+//! {
+//!   "schema_version": 1,
+//!   "totals": {"entries": 800, "ok": 800, "malformed": 0, "oversize": 0, "events": 54,
+//!              "lines": 17564, "malformed_lines": []},
+//!   "groups": [
+//!     {"fingerprint": "813a5a916b971d49", "category": "undefined_symbol",
+//!      "exception": "NameError", "message": "name 'UnifiedExecutionEngineFactory' is not defined",
+//!      "subject": "UnifiedExecutionEngineFactory",
+//!      "top_frame": {"file": "/app/netra_backend/app/smd.py", "line": 1687,
+//!                    "function": "_initialize_factory_patterns",
+//!                    "source": "execution_factory = UnifiedExecutionEngineFactory("},
+//!      "count": 6, "first_seen": "2026-11-26T14:08:41.500010402Z",
+//!      "last_seen": "2026-11-26T14:15:21.000003183Z",
+//!      "services": ["netra-backend-staging"], "revisions": ["netra-backend-staging-00041-abc"],
+//!      "samples": ["6b083d6900000ef3e073b362", "6b083d69000f04ffe5760462", "czt9mqv11lpqvz",
+//!                  "6b083ddd0009e85f557e7cdd", "6b083eae0004cf8664a46ed9"],
+//!      "known_issue": {"id": "903", "title": "Backend startup: UnifiedExecutionEngineFactory undefined",
+//!                      "url": "https://github.com/netra-systems/netra-apex/issues/903"},
+//!      "suggested_title": null}
+//!   ]
+//! }
+//! ```
+//!
+//! - `schema_version`: the version of this layout, now 1. It changes when a field changes
+//!   meaning or goes away; new fields may appear without a change.
+//! - `totals` ([`Totals`](crate::Totals)): `entries`, `ok`, `malformed`, `oversize` (with
+//!   `entries = ok + malformed + oversize`), `events`, `lines` (input lines read) and
+//!   `malformed_lines` (the lines of the first 10 malformed entries).
+//! - `groups` ([`Group`](crate::Group)), in report order: `fingerprint`, `category`,
+//!   `exception` (the deciding type, or null), `message`, `subject`, `top_frame` (the innermost
+//!   in-app frame: `file`, `line`, `function`, `source`; or null), `count`, `first_seen`,
+//!   `last_seen`, `services` and `revisions` (sorted), `samples` (up to 5 `insertId`s),
+//!   `known_issue` (`id`, `title`, `url`; or null) and `suggested_title` (when no known issue
+//!   matches; else null).
+//!
+//! ## NDJSON events
+//!
+//! One event per line, written and flushed as soon as it is found, in input order:
+//!
+//! ```json
+//! {"insert_id":"6b083bbf0008782ba12ff1be","line":716,"entries":["6b083bbf0008782ba12ff1be"],"timestamp":"2026-11-26T14:01:35.300004867Z","service":"netra-backend-staging","revision":"netra-backend-staging-00041-abc","kind":"severity","severity":"ERROR","category":"unclassified","exception":null,"message":"WebSocket connection rejected: no supported subprotocol","subject":null,"fingerprint":"db1e51f64822b9dd","frames":[],"known_issue":"921"}
+//! ```
+//!
+//! - `insert_id`: the `insertId` of the event's first entry (null for plain text);
+//! - `line`: the 1-based input line where that entry starts;
+//! - `entries`: the `insertId` of every entry the event spans;
+//! - `timestamp`, `service`, `revision`: those of the first entry, or null;
+//! - `kind`: `traceback`, `severity`, `slow_query` or `out_of_memory`;
+//! - `severity`: the highest severity among its entries, after level words;
+//! - `category`, `exception`, `message`, `subject`, `fingerprint`: as in a group;
+//! - `frames`: the in-app frames of the deciding exception, outermost first (`file`, `line`,
+//!   `function`, `source`);
+//! - `known_issue`: the id of the matching known issue, or null.
+//!
+//! ## Exit status of the `triage` example
+//!
+//! | status | when |
+//! |---|---|
+//! | 0 | the run finished (also for `--help` and `--version`) |
+//! | 1 | `--fail-on CATEGORY[,...]` (or `any`) matched an event |
+//! | 2 | bad arguments, an unknown category in `--fail-on`, an input that cannot be read, an invalid rules or known-issues file, an invalid setting; one line on stderr says what is wrong |
+//!
+//! Bad input data is never a reason to stop: it is counted (see "Entries and their
+//! accounting").
