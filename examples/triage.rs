@@ -184,7 +184,7 @@ fn run(args: &Args) -> Result<bool, Failure> {
 }
 
 /// `--threads` when not given: on two cores two threads took 0.6 to 0.75 of one thread's time
-/// over a 256 MiB file, and each thread holds about 3 MiB of blocks (README, "Memory and
+/// over a 256 MiB file, and each thread holds about 3 MiB of blocks (benches/README.md, "Memory and
 /// scale"), so up to 4 stay well inside the 32 MiB the design promises. Through a pipe two
 /// threads were slower than one, and below two blocks there is nothing to share.
 fn default_threads(regular_len: Option<u64>) -> usize {
@@ -274,7 +274,7 @@ impl<W: Write> Sink for EventSink<'_, W> {
     fn event(&mut self, event: &Event) -> io::Result<bool> {
         self.failed |= self.fail_on.matches(event.classification.category.as_str());
         if let Some(out) = self.ndjson.as_mut() {
-            serde_json::to_writer(&mut **out, &event.record())?;
+            serde_json::to_writer(&mut **out, &logtriage::EventRecord::from(event))?;
             out.write_all(b"\n")?;
             // A pipe should see each event as it is found, not when the buffer fills.
             out.flush()?;

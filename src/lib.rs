@@ -18,7 +18,7 @@
 //! out-of-memory reports); the [`Classifier`] gives each a [`Category`], subject and stable
 //! [`Fingerprint`]; [`KnownIssues`] link them to a tracker; the [`Report`] groups repeats.
 //! [`TriageBuilder`] puts them together and a [`Sink`] sees each event as it is found. The
-//! formats and rules all of this follows are in [`reference`].
+//! formats and rules all of this follows are in [`reference`](mod@reference).
 //!
 //! ```
 //! use logtriage::{Category, NoSink, TriageBuilder};

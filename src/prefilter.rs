@@ -8,7 +8,7 @@
 use crate::input::{Framed, Reader};
 
 /// Literals of which at least one occurs in every entry that may start or hold an event
-/// (CONTRACT §2), as raw bytes of the entry: JSON (strings escaped, `"key":"value"` or
+/// (see [`crate::reference`]), as raw bytes of the entry: JSON (strings escaped, `"key":"value"` or
 /// `"key": "value"`) or a plain-text line. They are rare in the bulk of request logs.
 pub(crate) const CANDIDATE_LITERALS: &[&str] = &[
     // Tracebacks, chained ones and exception groups (`+ Exception Group Traceback`).
@@ -37,7 +37,7 @@ pub(crate) const CANDIDATE_LITERALS: &[&str] = &[
 ];
 
 /// Decides from an entry's raw bytes, without parsing, whether it may hold an event
-/// (§2): traceback markers, error levels, slow-query and out-of-memory markers.
+/// (see [`crate::reference`]): traceback markers, error levels, slow-query and out-of-memory markers.
 ///
 /// It may say yes to entries that hold no event (the parser and the assembler decide), never
 /// no to one that starts an event. Entries that continue a traceback split over several

@@ -1,5 +1,5 @@
 //! Framing and prefiltering non-candidate entries allocates nothing per entry: the number of
-//! allocations does not grow with the number of entries (issue 2, "what must hold" 2).
+//! allocations does not grow with the number of entries .
 
 #[path = "../benches/scan_loop.rs"]
 mod scan_loop;

@@ -1,4 +1,4 @@
-//! Hostile input (CONTRACT §1): every fixture's totals are pinned, and they always add up.
+//! Hostile input: every fixture's totals are pinned, and they always add up.
 
 use logtriage::{Event, FnSink, NoSink, Report, TriageBuilder};
 use std::path::Path;

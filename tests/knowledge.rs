@@ -281,10 +281,18 @@ fn a_category_from_a_rules_file_is_known() {
 #[test]
 fn bad_json_is_rejected_with_line_and_column() {
     let cases: &[(&str, &str, usize)] = &[
-        ("{\"issues\": [\n  {\"id\": \"903\",}\n]}", "trailing comma", 2),
+        (
+            "{\"issues\": [\n  {\"id\": \"903\",}\n]}",
+            "trailing comma",
+            2,
+        ),
         ("", "EOF while parsing", 1),
         ("[]", "invalid length 0", 1),
-        (r#"{"issues": [], "version": 2}"#, "unknown field `version`", 1),
+        (
+            r#"{"issues": [], "version": 2}"#,
+            "unknown field `version`",
+            1,
+        ),
         (r#"{}"#, "missing field `issues`", 1),
     ];
     for (json, reason, at_line) in cases {

@@ -1,4 +1,4 @@
-//! Reports of consecutive shards merge into the report of the whole (§4): shards of a large
+//! Reports of consecutive shards merge into the report of the whole: shards of a large
 //! export can be triaged apart, on other machines, and combined.
 
 #[path = "../benches/corpus.rs"]

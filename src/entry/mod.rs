@@ -87,7 +87,7 @@ impl Severity {
         }
     }
 
-    /// Whether an entry of this severity without a traceback is an event (§2.3).
+    /// Whether an entry of this severity without a traceback is an event.
     pub fn is_error(self) -> bool {
         self >= Severity::Error
     }
@@ -216,12 +216,25 @@ impl<'a> Entry<'a> {
     }
 
     /// The severity, or for `DEFAULT` the level word that starts the message (`ERROR:`,
-    /// `[ERROR]`, `CRITICAL`, `FATAL`, ...), as §2 says.
+    /// `[ERROR]`, `CRITICAL`, `FATAL`, ...).
     pub fn effective_severity(&self) -> Severity {
         match self.severity {
             Severity::Default => self.message().map_or(Severity::Default, level_word),
             s => s,
         }
+    }
+
+    /// The entry's level: [`Entry::effective_severity`], and for a plain-text line behind a
+    /// `docker compose` prefix (`worker-1  | ERROR: job 17 failed`) the level word after the
+    /// prefix.
+    pub fn level(&self) -> Severity {
+        let severity = self.effective_severity();
+        if severity != Severity::Default {
+            return severity;
+        }
+        self.message()
+            .and_then(after_compose_prefix)
+            .map_or(severity, level_word)
     }
 
     /// Identifies the entry's stream (`logName`, `resource.type`, `resource.labels`,
@@ -271,6 +284,16 @@ pub fn level_word(message: &str) -> Severity {
         }
     }
     Severity::Default
+}
+
+fn after_compose_prefix(text: &str) -> Option<&str> {
+    let at = finder!(" | ").find(text.as_bytes())?;
+    let (name, rest) = (text.get(..at)?, text.get(at + " | ".len()..)?);
+    let name = name.trim_end();
+    let plain = name
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+    (!name.is_empty() && plain).then_some(rest)
 }
 
 fn looks_like_timestamp(word: &str) -> bool {

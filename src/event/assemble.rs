@@ -7,175 +7,18 @@
 //! instances interleave. State is bounded: an open traceback keeps its first and last
 //! [`MAX_LINES`]` / 2` lines (the middle becomes a `...<N lines>...` line, as CPython 3.13
 //! prints) and its first [`MAX_LINES`] insertIds, however long it runs; it is flushed after
-//! [`MAX_IDLE`] entries without a continuation ([`MAX_IDLE_COMPLETE`] once it has its
+//! [`MAX_IDLE`](super::split::MAX_IDLE) entries without a continuation ([`MAX_IDLE_COMPLETE`](super::split::MAX_IDLE_COMPLETE) once it has its
 //! exception line), and at most [`MAX_STREAMS`] streams hold state at once.
 
+use super::model::{Event, EventKind};
 use super::slow::slow_query;
-use super::{Event, EventKind};
-use crate::entry::{level_word, Entry, Severity};
+use super::split::{
+    bounded, confirm_prefix, Needle, Needles, Open, Pending, MAX_LINES, MAX_PENDING_IDLE,
+    MAX_STREAMS,
+};
+use crate::entry::Entry;
 use crate::traceback::{self, start_at, strip_shaped, LineMachine};
 use memchr::memmem::Finder;
-use std::sync::Arc;
-
-/// An open split traceback keeps at most this many lines (half from its start, half from its
-/// end) and this many insertIds (its first ones).
-pub(crate) const MAX_LINES: usize = 256;
-/// An open split traceback is flushed when this many entries (parsed or skipped) go by
-/// without one continuing it, while it still waits for its exception line.
-pub(crate) const MAX_IDLE: u64 = 1000;
-/// Once it has its exception line, only a chained exception can continue it, and Cloud Run
-/// writes those lines in the same burst: a short wait suffices. While anything is open the
-/// pipeline parses more entries, so the wait is kept short.
-pub(crate) const MAX_IDLE_COMPLETE: u64 = 32;
-/// A pending header line waits at most this many entries for its traceback: while it waits
-/// every entry is parsed, so the wait is kept short.
-pub(crate) const MAX_PENDING_IDLE: u64 = 32;
-/// At most this many streams hold an open traceback or a pending header; the oldest is
-/// flushed to make room.
-pub(crate) const MAX_STREAMS: usize = 64;
-
-/// A traceback split over single-line entries, still collecting lines.
-#[derive(Debug)]
-struct Open {
-    stream: u64,
-    needle: Needle,
-    /// The per-line prefix (`web-1  | `, a timestamp) its header carried; lines of the same
-    /// shape continue it, others belong to someone else.
-    prefix: String,
-    /// Whether a line after the header confirmed the prefix. A log record's level prefix
-    /// (`ERROR:    Traceback ...` from uvicorn) stands on the header line only; a compose or
-    /// timestamp prefix stands on every line. The second line tells which.
-    prefix_known: bool,
-    machine: LineMachine,
-    /// Starts at the first entry (the header line's, when one came first).
-    event: Event,
-    /// The first `MAX_LINES / 2` lines, each ended by `\n` (one buffer: a string per line
-    /// was the most frequent allocation of a run with split tracebacks).
-    head: String,
-    head_lines: usize,
-    /// The last `MAX_LINES / 2` lines after those, and how many fell out between.
-    tail: std::collections::VecDeque<String>,
-    omitted: u64,
-    /// The tick of the entry that last continued it.
-    last: u64,
-}
-
-impl Open {
-    /// Keeps a line: the first half of the budget from the start, the rest as a window over
-    /// the end, so a runaway traceback stays one event in bounded memory.
-    fn keep(&mut self, line: &str) {
-        if self.head_lines < MAX_LINES / 2 {
-            self.head.push_str(line);
-            self.head.push('\n');
-            self.head_lines += 1;
-            return;
-        }
-        if self.tail.len() >= MAX_LINES / 2 {
-            self.tail.pop_front();
-            self.omitted += 1;
-        }
-        self.tail.push_back(line.to_string());
-    }
-
-    fn idle_limit(&self) -> u64 {
-        if self.machine.complete() {
-            MAX_IDLE_COMPLETE
-        } else {
-            MAX_IDLE
-        }
-    }
-
-    fn into_event(self) -> Event {
-        let mut event = self.event;
-        if !event.text.is_empty() {
-            event.text.push('\n');
-        }
-        let mut lines = self.head;
-        if self.omitted > 0 {
-            lines.push_str(&elision(self.omitted));
-            lines.push('\n');
-        }
-        for line in self.tail {
-            lines.push_str(&line);
-            lines.push('\n');
-        }
-        event.text.push_str(without_blank_tail(&lines));
-        event.traceback = traceback::parse(&event.text);
-        event
-    }
-}
-
-/// `lines` (each ended by `\n`) without the `\n` of its last line and without the blank
-/// lines at its end.
-fn without_blank_tail(lines: &str) -> &str {
-    let mut end = lines.len();
-    while let Some(text) = lines.get(..end) {
-        let text = text.strip_suffix('\n').unwrap_or(text);
-        let start = text.rfind('\n').map_or(0, |i| i + 1);
-        match text.get(start..) {
-            Some(last) if last.trim().is_empty() && !text.is_empty() => end = start,
-            _ => return text,
-        }
-    }
-    ""
-}
-
-/// An error-level single-line entry that may be the header of a traceback in the next line
-/// of its stream.
-#[derive(Debug)]
-struct Pending {
-    stream: u64,
-    needle: Needle,
-    event: Event,
-    tick: u64,
-}
-
-/// Finds a stream's `instanceId` and `logName` in an entry's raw bytes, so that while a
-/// split traceback is open only the entries of its stream need parsing (an instance's request
-/// log and stdout are other streams). `None` when the stream has no plain instance id (plain
-/// text, or an id that JSON would escape): then every entry may continue it.
-type Needle = Option<Arc<[Finder<'static>]>>;
-
-/// The needles of the streams seen last, oldest first. A stream opens tracebacks and headers
-/// again and again, and building the finders of a hundred-digit instance id cost more than
-/// the searches with them: 3% of a run with 20% failures.
-#[derive(Debug, Default)]
-struct Needles(Vec<(Option<Box<str>>, Box<str>, Needle)>);
-
-impl Needles {
-    fn of(&mut self, entry: &Entry<'_>) -> Needle {
-        let plain = |s: &&str| {
-            !s.is_empty()
-                && s.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b"-_.:%/".contains(&b))
-        };
-        let id = entry.instance_id.as_deref().filter(plain)?;
-        // A `/` may be written `\/` in JSON: the needle is the log name's last segment, which
-        // has none and tells `stderr` from `requests` (`projects/p/logs/run.googleapis.com%2Fstderr`).
-        let log = entry
-            .log_name
-            .as_deref()
-            .and_then(|l| l.rsplit('/').next())
-            .filter(plain);
-        let seen = self
-            .0
-            .iter()
-            .find(|(l, i, _)| &**i == id && l.as_deref() == log);
-        if let Some((_, _, needle)) = seen {
-            return needle.clone();
-        }
-        // The log name goes first: most entries are of other logs, and its `%` is rare in
-        // JSON, where an instance id's hex digits are not.
-        let finders = log.into_iter().chain([id]);
-        let needle: Needle = Some(finders.map(|s| Finder::new(s).into_owned()).collect());
-        if self.0.len() >= MAX_STREAMS {
-            self.0.remove(0);
-        }
-        self.0
-            .push((log.map(Box::from), Box::from(id), needle.clone()));
-        needle
-    }
-}
 
 /// Turns entries into events, keeping bounded per-stream state for split tracebacks.
 #[derive(Debug)]
@@ -387,7 +230,7 @@ impl Assembler {
                 .insert_ids
                 .extend(entry.insert_id.iter().map(|s| s.to_string()));
         }
-        open.event.severity = open.event.severity.max(severity_of(entry));
+        open.event.severity = open.event.severity.max(entry.level());
         true
     }
 
@@ -515,7 +358,7 @@ impl Assembler {
             event.slow_query = Some(slow);
             return Some(event);
         }
-        let severity = severity_of(entry);
+        let severity = entry.level();
         if severity.is_error() {
             let mut event = Event::at(EventKind::Severity, entry);
             event.severity = severity;
@@ -526,69 +369,12 @@ impl Assembler {
     }
 }
 
-/// The longest part of the header's `prefix` that the second line also carries (by shape)
-/// and behind which that line continues the traceback: `backend-1  | ` of
-/// `backend-1  | ERROR:    `, or nothing of uvicorn's `ERROR:    `.
-fn confirm_prefix(prefix: &str, line: &str, machine: &LineMachine) -> Option<usize> {
-    (0..=prefix.len())
-        .rev()
-        .filter(|&k| prefix.is_char_boundary(k))
-        .find(|&k| {
-            let shorter = prefix.get(..k).unwrap_or("");
-            strip_shaped(shorter, line).is_some_and(|rest| machine.clone().feed(rest))
-        })
-}
-
-/// A traceback's text with at most [`MAX_LINES`] lines: a 16 MiB entry of frames keeps its
-/// first and last `MAX_LINES / 2` lines around a `...<N lines>...` line, as a split one does,
-/// so that one entry cannot make the event (and its parse) many times its own size.
-fn bounded(text: &str) -> std::borrow::Cow<'_, str> {
-    let total = text.lines().count();
-    if total <= MAX_LINES {
-        return std::borrow::Cow::Borrowed(text);
-    }
-    let half = MAX_LINES / 2;
-    let mut out: Vec<String> = text.lines().take(half).map(str::to_string).collect();
-    out.push(elision(total - 2 * half));
-    out.extend(text.lines().skip(total - half).map(str::to_string));
-    std::borrow::Cow::Owned(out.join("\n"))
-}
-
-/// The line that stands for `omitted` lines left out of a long traceback, as CPython 3.13
-/// writes it under a frame.
-fn elision(omitted: impl std::fmt::Display) -> String {
-    format!("    ...<{omitted} lines>...")
-}
-
-/// The entry's level (§2); for a plain-text line behind a `docker compose` prefix
-/// (`worker-1  | ERROR: job 17 failed`) the level word after the prefix counts.
-pub(super) fn severity_of(entry: &Entry<'_>) -> Severity {
-    let severity = entry.effective_severity();
-    if severity != Severity::Default {
-        return severity;
-    }
-    entry
-        .message()
-        .and_then(after_compose_prefix)
-        .map_or(severity, level_word)
-}
-
-fn after_compose_prefix(text: &str) -> Option<&str> {
-    let at = finder!(" | ").find(text.as_bytes())?;
-    let (name, rest) = (text.get(..at)?, text.get(at + " | ".len()..)?);
-    let name = name.trim_end();
-    let plain = name
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
-    (!name.is_empty() && plain).then_some(rest)
-}
-
 /// A header event continued by `entry`'s traceback.
 fn join(mut header: Event, entry: &Entry<'_>) -> Event {
     header
         .insert_ids
         .extend(entry.insert_id.iter().map(|s| s.to_string()));
-    header.severity = header.severity.max(severity_of(entry));
+    header.severity = header.severity.max(entry.level());
     header
 }
 

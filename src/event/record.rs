@@ -1,6 +1,6 @@
 //! The NDJSON form of an event: one line per event, written as soon as it is found.
 
-use super::{Event, EventKind};
+use super::model::{Event, EventKind};
 use crate::category::Category;
 use crate::entry::Severity;
 use crate::fingerprint::Fingerprint;
@@ -13,7 +13,7 @@ use std::borrow::Cow;
 /// ```
 /// use logtriage::{Event, EventKind, EventRecord};
 /// let event = Event::new(EventKind::Severity, "Redis connection refused");
-/// let line = serde_json::to_string(&event.record())?;
+/// let line = serde_json::to_string(&EventRecord::from(&event))?;
 /// let back: EventRecord = serde_json::from_str(&line)?;
 /// assert_eq!(back.message, event.classification.message);
 /// # Ok::<(), serde_json::Error>(())

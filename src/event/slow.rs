@@ -1,7 +1,7 @@
 //! Slow queries: PostgreSQL (Cloud SQL) `duration:` lines, MySQL's slow log, and structured
 //! payloads with a numeric `duration_ms`.
 
-use super::SlowQuery;
+use super::model::SlowQuery;
 use crate::entry::Entry;
 use crate::prefilter::leading_number;
 

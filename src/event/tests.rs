@@ -3,9 +3,12 @@
 //! These live in the crate because `Assembler` is crate-private; entries are built by hand.
 
 use super::*;
+use crate::entry::Severity;
+use crate::event::split::*;
 use crate::traceback::Link;
 use proptest::prelude::*;
 use std::borrow::Cow;
+use std::sync::Arc;
 
 const STDERR: &str = "projects/netra-staging/logs/run.googleapis.com%2Fstderr";
 

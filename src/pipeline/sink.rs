@@ -32,7 +32,7 @@ impl<F: FnMut(&Event) -> std::io::Result<bool>> Sink for FnSink<F> {
     }
 }
 
-/// A [`Sink`] that ignores events, for when only the [`Report`] matters.
+/// A [`Sink`] that ignores events, for when only the [`crate::Report`] matters.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct NoSink;
 

@@ -16,7 +16,7 @@ use std::ops::Range;
 use std::sync::{Condvar, Mutex, MutexGuard};
 
 /// The parallel path over an input read at offsets. Each worker reads its own blocks
-/// (see [`Cutter`]); the merge is the same as [`Triage::run_parallel`]'s.
+/// (see [`Cutter`]); the merge is the same as the stream's.
 pub(crate) fn run<F: ReadAt + ?Sized, S: Sink + ?Sized>(
     p: &Parallel<'_>,
     input: &F,
@@ -322,7 +322,7 @@ impl Drop for PanicGuard<'_> {
 
 /// Cuts a [`ReadAt`] input into blocks without reading it through: block `i` runs from the
 /// first entry boundary at or after `start + i * size` to the first one at or after the
-/// next block's nominal start, boundaries as [`Blocks`] finds them. Each worker finds its
+/// next block's nominal start, boundaries as the stream's `Blocks` finds them. Each worker finds its
 /// block's two boundaries with small reads, so no thread reads the input ahead of the others.
 struct Cutter<'a, F: ?Sized> {
     input: &'a F,

@@ -1,0 +1,161 @@
+//! The model of a failure event: what was found, and the [`Classification`] that later
+//! stages fill.
+
+use crate::category::Category;
+use crate::entry::{Entry, Severity};
+use crate::fingerprint::Fingerprint;
+use crate::traceback::{self, Frame, Traceback};
+
+/// What made an entry (or run of entries) an event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum EventKind {
+    /// A Python traceback, whole in one entry or reassembled from one line per entry.
+    Traceback,
+    /// An entry of severity `ERROR` or above without a traceback.
+    Severity,
+    /// A slow query at or above the threshold.
+    SlowQuery,
+    /// A platform's out-of-memory report.
+    OutOfMemory,
+}
+
+/// A slow query found in a PostgreSQL, MySQL or JSON entry.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct SlowQuery {
+    /// The duration in milliseconds.
+    pub duration_ms: f64,
+    /// The statement as logged.
+    pub statement: String,
+}
+
+impl SlowQuery {
+    /// A query of `statement` that took `duration_ms` milliseconds.
+    pub fn new(duration_ms: f64, statement: &str) -> Self {
+        SlowQuery {
+            duration_ms,
+            statement: statement.to_string(),
+        }
+    }
+}
+
+/// The link from an event or group to the tracker issue that tracks it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct IssueRef {
+    /// The tracker's id, e.g. `903`.
+    pub id: String,
+    /// The issue's title.
+    pub title: String,
+    /// The issue's address, when given.
+    pub url: Option<String>,
+}
+
+/// What the stages after assembly decided about an event.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct Classification {
+    /// The category; [`Category::UNCLASSIFIED`] until the classifier runs.
+    pub category: Category,
+    /// The deciding exception type, when there is one.
+    pub exception: Option<String>,
+    /// The deciding message (first line of the exception message, or of the text).
+    pub message: String,
+    /// The category's subject (a symbol, a module, `host:port`, a statement), when named.
+    pub subject: Option<String>,
+    /// The in-app frames of the deciding exception, outermost first.
+    pub frames: Vec<Frame>,
+    /// The stable fingerprint that groups repeats.
+    pub fingerprint: Fingerprint,
+    /// The known issue that tracks it, if one matches.
+    pub known_issue: Option<IssueRef>,
+}
+
+impl Classification {
+    /// The `Type: message` line as CPython prints it, the type alone when the message is
+    /// empty, or the message when there is no exception type.
+    pub fn headline(&self) -> String {
+        match &self.exception {
+            Some(t) if !self.message.is_empty() => format!("{t}: {}", self.message),
+            Some(t) => t.clone(),
+            None => self.message.clone(),
+        }
+    }
+}
+
+/// One failure found in the stream, with its classification once the pipeline filled it.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct Event {
+    /// What made it an event.
+    pub kind: EventKind,
+    /// The 1-based input line where its first entry starts.
+    pub line: u64,
+    /// The `insertId` of every entry it spans, in order (empty for plain text).
+    pub insert_ids: Vec<String>,
+    /// The first entry's timestamp.
+    pub timestamp: Option<String>,
+    /// The first entry's service (`resource.labels.service_name`, ...).
+    pub service: Option<String>,
+    /// The first entry's revision (`resource.labels.revision_name`, ...).
+    pub revision: Option<String>,
+    /// The highest severity among its entries (after level words).
+    pub severity: Severity,
+    /// The event's text: header line(s) and traceback lines, or the message.
+    pub text: String,
+    /// The parsed traceback, for [`EventKind::Traceback`].
+    pub traceback: Option<Traceback>,
+    /// The slow query, for [`EventKind::SlowQuery`].
+    pub slow_query: Option<SlowQuery>,
+    /// What the classifier and the known issues decided.
+    pub classification: Classification,
+}
+
+impl Event {
+    /// An unclassified event of `kind` with `text`, as an embedder makes one from a message
+    /// or traceback found elsewhere; a traceback event's text is parsed.
+    ///
+    /// ```
+    /// use logtriage::{Category, Classifier, Event, EventKind};
+    /// let text = "Traceback (most recent call last):\n  File \"/app/smd.py\", line 1687, in _initialize_factory_patterns\n    factory = UnifiedExecutionEngineFactory()\nNameError: name 'UnifiedExecutionEngineFactory' is not defined";
+    /// let mut event = Event::new(EventKind::Traceback, text);
+    /// Classifier::builtin().classify(&mut event);
+    /// assert_eq!(event.classification.category, Category::UNDEFINED_SYMBOL);
+    /// assert_eq!(event.classification.subject.as_deref(), Some("UnifiedExecutionEngineFactory"));
+    /// ```
+    pub fn new(kind: EventKind, text: impl Into<String>) -> Self {
+        let text = text.into();
+        let traceback = match kind {
+            EventKind::Traceback => traceback::parse(&text),
+            _ => None,
+        };
+        Event {
+            kind,
+            line: 0,
+            insert_ids: Vec::new(),
+            timestamp: None,
+            service: None,
+            revision: None,
+            severity: Severity::Default,
+            text,
+            traceback,
+            slow_query: None,
+            classification: Classification::default(),
+        }
+    }
+
+    /// An unclassified event of `kind` starting at `entry`, with no text yet.
+    pub(crate) fn at(kind: EventKind, entry: &Entry<'_>) -> Self {
+        Event {
+            line: entry.line,
+            insert_ids: entry.insert_id.iter().map(|s| s.to_string()).collect(),
+            timestamp: entry.timestamp.as_ref().map(|s| s.to_string()),
+            service: entry.service().map(str::to_string),
+            revision: entry.revision().map(str::to_string),
+            severity: entry.level(),
+            ..Event::new(kind, String::new())
+        }
+    }
+}
