@@ -12,6 +12,12 @@
 # that `gcloud logging read ... | triage` takes (`cat` takes a core of its own there). Last,
 # logtriage and rg again, with and without its mapping, run in turn (PAIRS rounds): ratios
 # less moved by a machine whose load changes.
+#
+#   BEFORE=/tmp/triage-before benches/compare.sh
+#
+# adds a build from before a change to those rounds (one and two threads, and the array on
+# one and two), so that a change is measured against its base in the same run: each row's
+# median time after the change over the median before.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MIB=${MIB:-256}
@@ -111,20 +117,34 @@ PAIRS=${PAIRS:-21}
 NO_MMAP="rg --no-mmap ${CMDS[$RG]#rg }"
 echo
 echo "in turn, $PAIRS runs each (median ms, throughput against rg -c and rg --no-mmap -c):"
-python3 - "$PAIRS" "$NDJSON" "${CMDS[0]}" "${CMDS[1]}" "${CMDS[$RG]}" "$NO_MMAP" <<'PY'
+TURNS=("${CMDS[0]}" "${CMDS[1]}" "${CMDS[$RG]}" "$NO_MMAP")
+if [[ -n ${BEFORE:-} ]]; then
+  A1=$(index_of "logtriage array 1 thread")
+  A2=$(index_of "logtriage array 2 threads")
+  TURNS+=("${CMDS[$A1]}" "${CMDS[$A2]}")
+  for i in 0 1 "$A1" "$A2"; do TURNS+=("${CMDS[$i]/"$BIN/triage"/$BEFORE}"); done
+fi
+python3 - "$PAIRS" "$NDJSON" "$ARRAY" "${TURNS[@]}" <<'PY'
 import statistics, subprocess, sys, time
-runs, cmds = int(sys.argv[1]), sys.argv[3:]
+runs, ndjson, array, cmds = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4:]
 names = ["logtriage 1 thread", "logtriage 2 threads", "rg -c", "rg --no-mmap -c"]
+names += ["logtriage array 1 thread", "logtriage array 2 threads"]
+names += ["before 1 thread", "before 2 threads", "before array 1 thread", "before array 2 threads"]
 times = [[] for _ in cmds]
 for r in range(runs + 1):
     for i, c in enumerate(cmds):
-        subprocess.run(["cat", sys.argv[2]], stdout=subprocess.DEVNULL, check=True)
+        subprocess.run(["cat", array if "array" in names[i] else ndjson], stdout=subprocess.DEVNULL, check=True)
         t = time.perf_counter()
         subprocess.run(c, shell=True, check=True)
         if r:  # the first round warms up
             times[i].append(time.perf_counter() - t)
-rg, no_mmap = statistics.median(times[2]), statistics.median(times[3])
-for name, t in zip(names, times):
-    m = statistics.median(t)
+med = [statistics.median(t) for t in times]
+rg, no_mmap = med[2], med[3]
+for name, m in zip(names, med):
     print(f"{name:<28} {m * 1e3:8.1f} ms {rg / m:10.2f} {no_mmap / m:10.2f}")
+if len(cmds) > 6:
+    print()
+    print("after / before (median time; below 1.00 is faster):")
+    for name, after, before in zip(names[0:2] + names[4:6], med[0:2] + med[4:6], med[6:10]):
+        print(f"{name:<28} {after / before:8.3f}")
 PY

@@ -43,18 +43,18 @@ pub struct Totals {
 
 impl Totals {
     /// Counts one well-formed entry.
-    pub fn ok(&mut self) {
+    pub(crate) fn ok(&mut self) {
         self.ok_many(1);
     }
 
     /// Counts `n` well-formed entries.
-    pub fn ok_many(&mut self, n: u64) {
+    pub(crate) fn ok_many(&mut self, n: u64) {
         self.entries += n;
         self.ok += n;
     }
 
     /// Counts one malformed entry starting at `line`.
-    pub fn malformed(&mut self, line: u64) {
+    pub(crate) fn malformed(&mut self, line: u64) {
         self.entries += 1;
         self.malformed += 1;
         if self.malformed_lines.len() < MALFORMED_LINES_KEPT {
@@ -63,7 +63,7 @@ impl Totals {
     }
 
     /// Counts one oversize entry.
-    pub fn oversize(&mut self) {
+    pub(crate) fn oversize(&mut self) {
         self.entries += 1;
         self.oversize += 1;
     }

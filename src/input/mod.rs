@@ -338,7 +338,8 @@ impl<R: Read> Reader<R> {
     }
 
     /// [`Reader::next_entry`], with where the entry starts in the input and the bytes
-    /// buffered after it, for a caller that searches ahead of the framing ([`crate::prefilter::Ahead`]).
+    /// buffered after it, for a caller that searches ahead of the framing (the prefilter's
+    /// `Ahead`).
     pub(crate) fn next_entry_ahead(&mut self) -> io::Result<Option<Lookahead<'_>>> {
         let Some(out) = self.next_out()? else {
             return Ok(None);
