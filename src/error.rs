@@ -5,13 +5,18 @@ use std::path::PathBuf;
 /// Everything that can stop a triage run before it starts or while it reads.
 ///
 /// Bad *log input* is never an error: it is counted in [`crate::Totals`]. Errors are for
-/// things a user must fix: an unreadable input, an invalid known-issues or rules file.
+/// things a user must fix: an unreadable input, an output that cannot be written, an invalid
+/// known-issues or rules file.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// Reading the log input failed (not: the input was malformed).
     #[error("cannot read the log input: {0}")]
     Io(#[from] std::io::Error),
+    /// The [`crate::Sink`] failed: writing the events out, not reading the input. A closed
+    /// pipe shows as [`std::io::ErrorKind::BrokenPipe`] here.
+    #[error("cannot write the output: {0}")]
+    Output(std::io::Error),
     /// A known-issues or rules file could not be opened.
     #[error("{}: cannot open: {source}", path.display())]
     Open {

@@ -24,7 +24,8 @@ use std::path::{Path, PathBuf};
 
 /// Receives each event as soon as it is found and classified.
 ///
-/// Return `Ok(false)` to stop the run early (the report then covers what was read).
+/// Return `Ok(false)` to stop the run early (the report then covers what was read). An error
+/// stops the run too, and the run returns it as [`Error::Output`].
 pub trait Sink {
     /// Called once per event, in input order.
     fn event(&mut self, event: &Event) -> std::io::Result<bool>;
@@ -309,7 +310,7 @@ impl Triage {
         let mut go_on = true;
         let mut emit = |ev: Event| -> Result<bool> {
             report.add(&ev, knowledge::suggest_title);
-            go_on = go_on && sink.event(&ev)?;
+            go_on = go_on && sink.event(&ev).map_err(Error::Output)?;
             Ok(go_on)
         };
         let mut reader = self.reader(rdr, None);

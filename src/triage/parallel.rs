@@ -8,7 +8,7 @@ use crate::event::{Assembler, Event};
 use crate::knowledge;
 use crate::reader::{sniff_format, Format, Reader, ReaderBuilder};
 use crate::report::{Report, Totals, MALFORMED_LINES_KEPT};
-use crate::Result;
+use crate::{Error, Result};
 use rayon::prelude::*;
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -740,7 +740,7 @@ impl Merge {
 
     fn event<S: Sink + ?Sized>(&mut self, ev: Event, sink: &mut S) -> Result<()> {
         self.report.add(&ev, knowledge::suggest_title);
-        self.go_on = sink.event(&ev)?;
+        self.go_on = sink.event(&ev).map_err(Error::Output)?;
         Ok(())
     }
 }
