@@ -31,6 +31,21 @@ pub struct Totals {
     pub lines: u64,
     /// The 1-based lines where the first malformed entries start.
     pub malformed_lines: Vec<u64>,
+    /// The earliest and latest timestamps of the events found; `None` (`null`) when no
+    /// event had one. Filled from the groups by [`Report::rank`].
+    pub span: Option<Span>,
+    /// The services the events came from, sorted. Filled from the groups by
+    /// [`Report::rank`].
+    pub services: BTreeSet<String>,
+}
+
+/// The time the events of a report cover, as RFC 3339 timestamps from the input.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Span {
+    /// The earliest timestamp.
+    pub first: String,
+    /// The latest timestamp.
+    pub last: String,
 }
 
 impl Totals {
@@ -65,6 +80,21 @@ impl Totals {
         let offset = self.lines;
         self.add_counts(next, offset);
         self.lines += next.lines;
+        if let Some(span) = &next.span {
+            self.widen_span(&span.first, &span.last);
+        }
+        self.services.extend(next.services.iter().cloned());
+    }
+
+    fn widen_span(&mut self, lo: &str, hi: &str) {
+        let (mut first, mut last) = match self.span.take() {
+            Some(Span { first, last }) => (Some(first), Some(last)),
+            None => (None, None),
+        };
+        widen(&mut first, &mut last, lo, hi);
+        if let (Some(first), Some(last)) = (first, last) {
+            self.span = Some(Span { first, last });
+        }
     }
 
     /// Adds the counts of `next`, whose malformed lines are `line_offset` lines before
@@ -236,8 +266,21 @@ impl Report {
     }
 
     /// Sorts groups for a reader: by the rank of their category (lower first, see
-    /// `Classifier::rank`), then most frequent first, then first seen.
+    /// `Classifier::rank`), then most frequent first, then first seen; and fills the span
+    /// and services of the totals from the groups.
     pub fn rank(&mut self, category_rank: impl Fn(&str) -> u32) {
+        self.totals.span = None;
+        self.totals.services.clear();
+        for group in &self.groups {
+            if let (Some(first), Some(last)) = (&group.first_seen, &group.last_seen) {
+                self.totals.widen_span(first, last);
+            }
+            for service in &group.services {
+                if !self.totals.services.contains(service) {
+                    self.totals.services.insert(service.clone());
+                }
+            }
+        }
         self.groups.sort_by(|a, b| {
             category_rank(&a.category)
                 .cmp(&category_rank(&b.category))
