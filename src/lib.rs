@@ -58,7 +58,9 @@ pub use event::{Event, EventKind, SlowQuery};
 pub use fingerprint::{is_in_app, normalize_message, Fingerprint};
 pub use knowledge::{suggest_title, IssueRef, KnownIssues};
 pub use reader::{Format, Framed, Reader, ReaderBuilder, DEFAULT_MAX_ENTRY_BYTES};
-pub use report::{Group, Report, Span, Totals, MALFORMED_LINES_KEPT, SAMPLES_KEPT};
+pub use report::{
+    Group, Report, Span, Totals, MALFORMED_LINES_KEPT, SAMPLES_KEPT, SAMPLE_TEXT_BYTES,
+};
 pub use traceback::{parse as parse_traceback, Exception, Frame, Link, Traceback};
 pub use triage::{FnSink, NoSink, ReadAt, Sink, Triage, TriageBuilder};
 
