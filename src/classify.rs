@@ -254,6 +254,11 @@ impl Classifier {
         })
     }
 
+    /// The ids of the known categories: the built-in ones, then those rules files added.
+    pub fn category_ids(&self) -> impl Iterator<Item = &str> {
+        self.categories.iter().map(|c| c.id.as_str())
+    }
+
     /// Whether `id` is a known category (built-in or from a rules file).
     pub fn has_category(&self, id: &str) -> bool {
         self.categories.iter().any(|c| c.id == id)

@@ -461,6 +461,20 @@ const CUDA_RULES: &str = r#"{"categories": [
 ]}"#;
 
 #[test]
+fn category_ids_are_the_builtins_then_the_added_ones() {
+    let mut c = Classifier::builtin();
+    let mut builtin: Vec<&str> = c.category_ids().collect();
+    builtin.sort_unstable();
+    let mut want = logtriage::BUILTIN_CATEGORIES.to_vec();
+    want.sort_unstable();
+    assert_eq!(builtin, want);
+    c.add_rules_json(CUDA_RULES, "rules.json").unwrap();
+    let ids: Vec<&str> = c.category_ids().collect();
+    assert_eq!(ids.len(), want.len() + 1, "{ids:?}");
+    assert_eq!(ids.last(), Some(&"cuda_oom"));
+}
+
+#[test]
 fn rules_add_a_category_before_the_builtins() {
     let mut c = Classifier::builtin();
     c.add_rules_json(CUDA_RULES, "rules.json").unwrap();
