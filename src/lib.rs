@@ -41,6 +41,8 @@ macro_rules! finder {
 }
 
 mod classify;
+#[cfg(feature = "cli")]
+pub mod cli;
 mod entry;
 mod error;
 mod event;

@@ -1,12 +1,19 @@
-//! Runs the `triage` example binary the way a user does: on the shipped fixtures, with each
-//! output format, and with the arguments that must fail.
+//! Runs the command line the way a user does: on the shipped fixtures, with each output
+//! format, with a closed output, and with the arguments that must fail. The tests run the
+//! `logtriage` binary, which cargo builds afresh for them; the `triage` example, the README's
+//! front door, is the same code and must give the same reports.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-/// `cargo test` builds the examples next to the test binaries: target/<profile>/examples.
+/// The `logtriage` binary.
 fn triage_bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_logtriage"))
+}
+
+/// `cargo test` builds the examples next to the test binaries: target/<profile>/examples.
+fn example_bin() -> PathBuf {
     let exe = std::env::current_exe().expect("test binary path");
     let profile_dir = exe
         .parent()
@@ -313,4 +320,61 @@ fn a_large_file_gives_the_same_report_on_the_default_threads_as_on_one() {
     assert_eq!(default.status.code(), Some(0), "{}", stderr(&default));
     assert!(stdout(&one).contains(&format!("\"entries\": {}", 800 * copies)));
     assert_eq!(stdout(&default), stdout(&one));
+}
+
+#[test]
+fn the_example_gives_the_binarys_reports_under_its_own_name() {
+    let args = [
+        "--format",
+        "json",
+        KNOWN,
+        &fixture("known_issues.json"),
+        &fixture("staging.json"),
+    ];
+    let example = Command::new(example_bin())
+        .args(args)
+        .output()
+        .expect("triage");
+    let installed = triage(&args, None);
+    assert_eq!(example.status.code(), Some(0), "{}", stderr(&example));
+    assert_eq!(installed.status.code(), Some(0), "{}", stderr(&installed));
+    assert_eq!(example.stdout, installed.stdout);
+    let text = Command::new(example_bin())
+        .args([
+            KNOWN,
+            &fixture("known_issues.json"),
+            &fixture("staging.json"),
+        ])
+        .env_remove("COLUMNS")
+        .output()
+        .expect("triage");
+    let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/staging.txt");
+    let want = std::fs::read_to_string(&golden).expect("tests/golden/staging.txt");
+    assert_eq!(stdout(&text), want);
+
+    let help = |bin: &Path| {
+        let out = Command::new(bin).arg("--help").output().expect("--help");
+        stdout(&out)
+    };
+    let (example_help, binary_help) = (help(&example_bin()), help(&triage_bin()));
+    assert!(example_help.contains("Usage: triage"), "{example_help}");
+    assert!(example_help.contains("| triage\n"), "{example_help}");
+    assert!(binary_help.contains("Usage: logtriage"), "{binary_help}");
+    assert!(binary_help.contains("| logtriage\n"), "{binary_help}");
+    assert!(
+        !binary_help
+            .lines()
+            .any(|l| l.trim_start().starts_with("triage ")),
+        "the example's name in: {binary_help}"
+    );
+    let err = Command::new(example_bin())
+        .args(["--fail-on", "bogus"])
+        .stdin(Stdio::null())
+        .output()
+        .expect("run");
+    assert!(
+        stderr(&err).starts_with("triage: --fail-on"),
+        "{}",
+        stderr(&err)
+    );
 }
