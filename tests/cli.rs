@@ -378,3 +378,113 @@ fn the_example_gives_the_binarys_reports_under_its_own_name() {
         stderr(&err)
     );
 }
+
+/// Runs `bin` with stdout into a pipe whose reader takes `keep` bytes and closes (0: closed
+/// before the run starts, so the first write fails); returns the exit code and stderr.
+fn with_closed_output(bin: &Path, args: &[&str], keep: usize) -> (Option<i32>, String) {
+    use std::io::Read;
+    let (mut reader, writer) = std::io::pipe().expect("pipe");
+    let mut command = Command::new(bin);
+    command
+        .args(args)
+        .env_remove("COLUMNS")
+        .stdin(Stdio::null())
+        .stdout(writer)
+        .stderr(Stdio::piped());
+    if keep == 0 {
+        drop(reader);
+        let out = command.output().expect("run");
+        return (out.status.code(), stderr(&out));
+    }
+    let child = command.spawn().expect("run");
+    drop(command); // its copy of the writing end
+    let mut taken = vec![0; keep];
+    reader.read_exact(&mut taken).expect("the first bytes");
+    drop(reader);
+    let out = child.wait_with_output().expect("wait");
+    (out.status.code(), stderr(&out))
+}
+
+#[test]
+fn a_closed_output_ends_every_format_quietly_with_status_0() {
+    let staging = fixture("staging.json");
+    for format in ["text", "json", "ndjson"] {
+        for keep in [0, 1] {
+            let args = ["--format", format, staging.as_str()];
+            let (code, err) = with_closed_output(&triage_bin(), &args, keep);
+            assert_eq!(code, Some(0), "{format}, reader kept {keep} bytes: {err}");
+            assert_eq!(err, "", "{format}, reader kept {keep} bytes");
+        }
+    }
+}
+
+#[test]
+fn a_closed_output_keeps_the_fail_on_status() {
+    let staging = fixture("staging.json");
+    for format in ["text", "json", "ndjson"] {
+        // The first ndjson event is unclassified: the gate is decided by a later event,
+        // read after the output closed.
+        for gate in ["any", "undefined_symbol"] {
+            let args = ["--format", format, "--fail-on", gate, staging.as_str()];
+            let (code, err) = with_closed_output(&triage_bin(), &args, 0);
+            assert_eq!(code, Some(1), "{format}, --fail-on {gate}: {err}");
+            assert_eq!(err, "", "{format}");
+        }
+    }
+}
+
+#[test]
+fn head_c_1_in_a_pipefail_shell_succeeds_on_every_format() {
+    let Ok(status) = Command::new("bash").arg("-c").arg("true").status() else {
+        eprintln!("no bash: skipped");
+        return;
+    };
+    assert!(status.success());
+    for format in ["text", "json", "ndjson"] {
+        let out = Command::new("bash")
+            .arg("-c")
+            .arg(r#"set -o pipefail; "$0" --format "$1" "$2" | head -c 1"#)
+            .arg(triage_bin())
+            .arg(format)
+            .arg(fixture("staging.json"))
+            .output()
+            .expect("bash");
+        assert_eq!(out.status.code(), Some(0), "{format}: {}", stderr(&out));
+        assert_eq!(stderr(&out), "", "{format}");
+        assert_eq!(out.stdout.len(), 1, "{format}");
+    }
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn an_output_that_cannot_be_written_exits_2_saying_output() {
+    for format in ["text", "json", "ndjson"] {
+        let full = std::fs::File::options()
+            .write(true)
+            .open("/dev/full")
+            .expect("/dev/full");
+        let out = Command::new(triage_bin())
+            .args(["--format", format, &fixture("staging.json")])
+            .stdin(Stdio::null())
+            .stdout(full)
+            .stderr(Stdio::piped())
+            .output()
+            .expect("run");
+        assert_eq!(out.status.code(), Some(2), "{format}");
+        let err = stderr(&out);
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.contains("cannot write the output"), "{format}: {err}");
+    }
+}
+
+#[test]
+fn an_unreadable_input_exits_2_saying_input() {
+    let dir = std::env::temp_dir();
+    let out = triage(&[&dir.display().to_string()], None);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("input"), "{err}");
+    let out = triage(&["/no/such/logs.json"], None);
+    assert!(stderr(&out).contains("input"), "{}", stderr(&out));
+}

@@ -11,6 +11,12 @@
 //! plain text) from a file or standard input and prints the root causes, ranked, each with
 //! the issue that tracks it: as a text report, as one JSON document, or as one JSON event per
 //! line while it reads (`--format`).
+//!
+//! Exit status: 0 on success; 1 when `--fail-on` matched an event; 2 for bad arguments, an
+//! unreadable input, an invalid known-issues or rules file, or an output that cannot be
+//! written. A closed standard output (`... | head`) is not an error: the run ends quietly
+//! with 0, or 1 when `--fail-on` matched (it reads on, printing nothing, only while
+//! `--fail-on` may still match).
 
 mod input;
 mod text;
@@ -32,8 +38,9 @@ Examples:
   {name} --format ndjson --fail-on undefined_symbol,missing_module logs.ndjson | jq .category
   kubectl logs deploy/backend | {name} --slow-ms 500
 
-Exit status: 0 on success, 1 when --fail-on matched an event, 2 for bad arguments or
-unreadable files. Colour is used when stdout is a terminal and NO_COLOR is not set."
+Exit status: 0 on success, 1 when --fail-on matched an event, 2 for bad arguments, an
+unreadable input or file, or an output that cannot be written. A closed output (| head)
+ends the run quietly. Colour is used when stdout is a terminal and NO_COLOR is not set."
     )
 }
 
@@ -103,7 +110,8 @@ impl<E: std::fmt::Display> From<E> for Failure {
 ///
 /// `name` is the command's name in its help, its examples and its messages (`logtriage`
 /// for the binary, `triage` for the example). The status is 0 on success, 1 when
-/// `--fail-on` matched an event, 2 for bad arguments or unreadable files.
+/// `--fail-on` matched an event, 2 for bad arguments, an unreadable input or file, or an
+/// output that cannot be written; see the [module docs](self).
 ///
 /// ```no_run
 /// fn main() -> std::process::ExitCode {
@@ -121,32 +129,41 @@ pub fn main(name: &str) -> ExitCode {
     {
         Ok(args) => args,
         Err(err) if !err.use_stderr() => {
-            // --help and --version: print them as clap formats them.
+            // --help and --version: print them as clap formats them (a closed output is
+            // no failure here either).
             let _ = err.print();
             return ExitCode::SUCCESS;
         }
         Err(err) => {
             let text = err.to_string();
             let first = text.lines().next().unwrap_or("invalid arguments");
-            eprintln!("{name}: {}", first.trim_start_matches("error: "));
+            complain(name, first.trim_start_matches("error: "));
             return ExitCode::from(2);
         }
     };
     match run(&args) {
         Ok(failed) => ExitCode::from(u8::from(failed)),
         Err(Failure(why)) => {
-            eprintln!("{name}: {why}");
+            complain(name, &why);
             ExitCode::from(2)
         }
     }
 }
 
+/// One line on stderr; a closed stderr is no reason to panic, as `eprintln!` would.
+fn complain(name: &str, why: &str) {
+    let _ = writeln!(io::stderr(), "{name}: {why}");
+}
+
 /// Runs the triage and prints the report; `Ok(true)` when `--fail-on` matched.
 fn run(args: &Args) -> Result<bool, Failure> {
     let file = match &args.file {
-        Some(path) if path.as_os_str() != "-" => {
-            Some(File::open(path).map_err(|e| Failure(format!("{}: {e}", path.display())))?)
-        }
+        Some(path) if path.as_os_str() != "-" => Some(File::open(path).map_err(|e| {
+            Failure(format!(
+                "{}: cannot open the log input: {e}",
+                path.display()
+            ))
+        })?),
         _ => stdin_file(),
     };
     // The length of a regular file, which is read at offsets; `None` for a pipe or terminal.
@@ -177,36 +194,46 @@ fn run(args: &Args) -> Result<bool, Failure> {
     let mut sink = EventSink {
         fail_on: &fail_on,
         failed: false,
+        closed: false,
         ndjson: None,
     };
     if args.format == OutputFormat::Ndjson {
         sink.ndjson = Some(&mut out);
     }
     // A regular file is read at offsets: with threads, each worker reads its own blocks.
-    let report = match (file, regular) {
+    let result = match (file, regular) {
         (Some(mut file), Some(len)) => {
             let start = file.stream_position()?;
             let end = len.max(start);
-            triage.run_at(&progress.counted(file), start..end, &mut sink)?
+            triage.run_at(&progress.counted(file), start..end, &mut sink)
         }
         (Some(file), None) => {
             grow_pipe(&file);
-            triage.run(progress.counted(file), &mut sink)?
+            triage.run(progress.counted(file), &mut sink)
         }
-        (None, _) => triage.run(progress.counted(io::stdin()), &mut sink)?,
+        (None, _) => triage.run(progress.counted(io::stdin()), &mut sink),
     };
     progress.done();
     let failed = sink.failed;
-    match args.format {
-        OutputFormat::Text => text::write_text(&mut out, &report, color)?,
-        OutputFormat::Json => {
-            serde_json::to_writer_pretty(&mut out, &report)?;
-            writeln!(out)?;
-        }
-        OutputFormat::Ndjson => {}
+    let report = match result {
+        Ok(report) => report,
+        // The sink keeps a closed pipe to itself; were it to pass one on, the same holds.
+        Err(crate::Error::Output(e)) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(failed),
+        Err(e) => return Err(e.into()),
+    };
+    let written = match args.format {
+        OutputFormat::Text => text::write_text(&mut out, &report, color),
+        OutputFormat::Json => serde_json::to_writer_pretty(&mut out, &report)
+            .map_err(io::Error::from)
+            .and_then(|()| writeln!(out)),
+        OutputFormat::Ndjson => Ok(()),
+    };
+    match written.and_then(|()| out.flush()) {
+        Ok(()) => Ok(failed),
+        // The reader stopped early (`| head`): its choice, not a failure.
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(failed),
+        Err(e) => Err(Failure(format!("cannot write the output: {e}"))),
     }
-    out.flush()?;
-    Ok(failed)
 }
 
 /// `--threads` when not given: on two cores two threads took 0.6 to 0.75 of one thread's time
@@ -223,6 +250,7 @@ fn default_threads(regular_len: Option<u64>) -> usize {
 }
 
 /// Which categories make the run exit 1.
+#[derive(Debug, PartialEq, Eq)]
 enum FailOn {
     Never,
     Any,
@@ -261,6 +289,8 @@ impl FailOn {
 struct EventSink<'a, W: Write> {
     fail_on: &'a FailOn,
     failed: bool,
+    /// The `ndjson` reader has gone (a closed pipe).
+    closed: bool,
     ndjson: Option<&'a mut W>,
 }
 
@@ -268,13 +298,26 @@ impl<W: Write> Sink for EventSink<'_, W> {
     fn event(&mut self, event: &Event) -> io::Result<bool> {
         self.failed |= self.fail_on.matches(&event.category);
         if let Some(out) = self.ndjson.as_mut() {
-            serde_json::to_writer(&mut **out, &EventLine::from(event))?;
-            out.write_all(b"\n")?;
-            // A pipe should see each event as it is found, not when the buffer fills.
-            out.flush()?;
+            match write_line(out, event) {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
+                    self.closed = true;
+                    self.ndjson = None;
+                }
+                Err(e) => return Err(e),
+            }
         }
-        Ok(true)
+        // With the reader gone, read on only while --fail-on may still match.
+        Ok(!self.closed || (*self.fail_on != FailOn::Never && !self.failed))
     }
+}
+
+/// One `--format ndjson` line, flushed: a pipe sees each event as it is found, not when the
+/// buffer fills.
+fn write_line(out: &mut impl Write, event: &Event) -> io::Result<()> {
+    serde_json::to_writer(&mut *out, &EventLine::from(event))?;
+    out.write_all(b"\n")?;
+    out.flush()
 }
 
 /// One `--format ndjson` line.
