@@ -228,15 +228,51 @@ fn fail_on_a_category_that_is_absent_exits_0() {
 }
 
 #[test]
-fn fail_on_unknown_category_exits_2_with_one_line() {
-    let out = triage(
-        &["--fail-on", "no_such_category", &fixture("staging.json")],
-        None,
-    );
+fn fail_on_an_empty_or_unknown_name_exits_2_listing_the_valid_names() {
+    for value in ["", "no_such_category", "undefined_symbol,", " "] {
+        let out = triage(&["--fail-on", value, &fixture("staging.json")], None);
+        assert_eq!(out.status.code(), Some(2), "--fail-on {value:?}");
+        let err = stderr(&out);
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(stdout(&out).is_empty(), "--fail-on {value:?}");
+        let valid = err.split("valid: ").nth(1).expect("the valid names");
+        let names: Vec<&str> = valid.trim().split(", ").collect();
+        assert!(names.contains(&"any"), "{err}");
+        for id in logtriage::BUILTIN_CATEGORIES {
+            assert!(names.contains(id), "{id} not listed: {err}");
+        }
+        if value == "no_such_category" {
+            assert!(err.contains("'no_such_category'"), "{err}");
+        }
+    }
+    // `--fail-on=` with nothing after it is the empty CI variable too.
+    let out = triage(&["--fail-on=", &fixture("staging.json")], None);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+}
+
+#[test]
+fn fail_on_lists_the_categories_a_rules_file_adds() {
+    let dir = std::env::temp_dir().join(format!("logtriage-cli-rules-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let rules = dir.join("rules.json");
+    std::fs::write(
+        &rules,
+        r#"{"categories": [{"id": "quota_exceeded", "patterns": ["Quota exceeded"]}]}"#,
+    )
+    .expect("write");
+    let rules = rules.display().to_string();
+    let out = triage(&["--rules", &rules, "--fail-on", "bogus"], Some(b""));
     assert_eq!(out.status.code(), Some(2));
-    let err = stderr(&out);
-    assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(err.contains("no_such_category"), "{err}");
+    assert!(
+        stderr(&out).contains(", quota_exceeded"),
+        "{}",
+        stderr(&out)
+    );
+    let out = triage(
+        &["--rules", &rules, "--fail-on", "quota_exceeded"],
+        Some(b""),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 }
 
 #[test]

@@ -78,7 +78,8 @@ struct Args {
     validate: bool,
 
     /// Exit 1 when an event of one of these categories is found (comma-separated ids, or
-    /// `any`), e.g. `--fail-on undefined_symbol,missing_module`.
+    /// `any`), e.g. `--fail-on undefined_symbol,missing_module`. An empty or unknown name
+    /// is an error.
     #[arg(long, value_name = "CATEGORY[,..]|any", value_delimiter = ',')]
     fail_on: Vec<String>,
 
@@ -185,7 +186,8 @@ fn run(args: &Args) -> Result<bool, Failure> {
         builder.known_issues_file(known);
     }
     let triage = builder.build()?;
-    let fail_on = FailOn::parse(&args.fail_on, |id| triage.classifier().has_category(id))?;
+    let categories: Vec<&str> = triage.classifier().category_ids().collect();
+    let fail_on = FailOn::parse(&args.fail_on, &categories)?;
     let progress = Progress::new(io::stderr().is_terminal());
     let stdout = io::stdout();
     let color = stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
@@ -258,20 +260,28 @@ enum FailOn {
 }
 
 impl FailOn {
-    fn parse(ids: &[String], known: impl Fn(&str) -> bool) -> Result<Self, Failure> {
-        let ids: Vec<String> = ids
-            .iter()
-            .map(|s| s.trim().to_string())
-            .filter(|s| !s.is_empty())
-            .collect();
+    /// `--fail-on`'s values, checked against the category ids `known`. An empty value is
+    /// an error, not "never": an unset CI variable must not turn a gate off unseen.
+    fn parse(ids: &[String], known: &[&str]) -> Result<Self, Failure> {
         if ids.is_empty() {
             return Ok(FailOn::Never);
+        }
+        let ids: Vec<String> = ids.iter().map(|s| s.trim().to_string()).collect();
+        let valid = || format!("valid: any, {}", known.join(", "));
+        if ids.iter().any(String::is_empty) {
+            return Err(Failure(format!(
+                "--fail-on: empty category name; {}",
+                valid()
+            )));
         }
         if ids.iter().any(|id| id == "any") {
             return Ok(FailOn::Any);
         }
-        if let Some(bad) = ids.iter().find(|id| !known(id)) {
-            return Err(Failure(format!("--fail-on: unknown category '{bad}'")));
+        if let Some(bad) = ids.iter().find(|id| !known.contains(&id.as_str())) {
+            return Err(Failure(format!(
+                "--fail-on: unknown category '{bad}'; {}",
+                valid()
+            )));
         }
         Ok(FailOn::Categories(ids))
     }
@@ -358,6 +368,45 @@ impl<'a> From<&'a Event> for EventLine<'a> {
             fingerprint: ev.fingerprint.to_string(),
             frames: &ev.frames,
             known_issue: ev.known_issue.as_ref().map(|k| k.id.as_str()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{FailOn, Failure};
+
+    const KNOWN: &[&str] = &["undefined_symbol", "missing_module", "unclassified"];
+
+    fn parse(ids: &[&str]) -> Result<FailOn, Failure> {
+        let ids: Vec<String> = ids.iter().map(|s| s.to_string()).collect();
+        FailOn::parse(&ids, KNOWN)
+    }
+
+    #[test]
+    fn fail_on_takes_known_names_and_any() {
+        assert_eq!(parse(&[]).ok(), Some(FailOn::Never));
+        assert_eq!(parse(&["any"]).ok(), Some(FailOn::Any));
+        let both = parse(&["undefined_symbol", " missing_module"]).ok();
+        assert_eq!(
+            both,
+            Some(FailOn::Categories(vec![
+                "undefined_symbol".into(),
+                "missing_module".into()
+            ]))
+        );
+    }
+
+    #[test]
+    fn fail_on_rejects_empty_and_unknown_names_listing_the_valid_ones() {
+        for bad in [&[""][..], &[" "], &["undefined_symbol", ""], &["bogus"]] {
+            let Err(Failure(why)) = parse(bad) else {
+                panic!("{bad:?} accepted");
+            };
+            assert!(
+                why.ends_with("valid: any, undefined_symbol, missing_module, unclassified"),
+                "{why}"
+            );
         }
     }
 }
