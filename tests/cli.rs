@@ -39,9 +39,16 @@ fn fixture(name: &str) -> String {
 }
 
 fn triage(args: &[&str], stdin: Option<&[u8]>) -> Output {
+    triage_with(args, stdin, &[])
+}
+
+/// `triage` with these environment variables set; `COLUMNS` is unset unless given.
+fn triage_with(args: &[&str], stdin: Option<&[u8]>, env: &[(&str, &str)]) -> Output {
     let mut child = Command::new(triage_bin())
         .args(args)
         .env_remove("NO_COLOR")
+        .env_remove("COLUMNS")
+        .envs(env.iter().copied())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -328,6 +335,8 @@ fn help_explains_every_option_with_an_example() {
         "--validate",
         "--fail-on",
         "--threads",
+        "--top",
+        "--show",
         "Examples:",
     ] {
         assert!(help.contains(opt), "--help lacks {opt}");
@@ -356,63 +365,6 @@ fn a_large_file_gives_the_same_report_on_the_default_threads_as_on_one() {
     assert_eq!(default.status.code(), Some(0), "{}", stderr(&default));
     assert!(stdout(&one).contains(&format!("\"entries\": {}", 800 * copies)));
     assert_eq!(stdout(&default), stdout(&one));
-}
-
-#[test]
-fn the_example_gives_the_binarys_reports_under_its_own_name() {
-    let args = [
-        "--format",
-        "json",
-        KNOWN,
-        &fixture("known_issues.json"),
-        &fixture("staging.json"),
-    ];
-    let example = Command::new(example_bin())
-        .args(args)
-        .output()
-        .expect("triage");
-    let installed = triage(&args, None);
-    assert_eq!(example.status.code(), Some(0), "{}", stderr(&example));
-    assert_eq!(installed.status.code(), Some(0), "{}", stderr(&installed));
-    assert_eq!(example.stdout, installed.stdout);
-    let text = Command::new(example_bin())
-        .args([
-            KNOWN,
-            &fixture("known_issues.json"),
-            &fixture("staging.json"),
-        ])
-        .env_remove("COLUMNS")
-        .output()
-        .expect("triage");
-    let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/staging.txt");
-    let want = std::fs::read_to_string(&golden).expect("tests/golden/staging.txt");
-    assert_eq!(stdout(&text), want);
-
-    let help = |bin: &Path| {
-        let out = Command::new(bin).arg("--help").output().expect("--help");
-        stdout(&out)
-    };
-    let (example_help, binary_help) = (help(&example_bin()), help(&triage_bin()));
-    assert!(example_help.contains("Usage: triage"), "{example_help}");
-    assert!(example_help.contains("| triage\n"), "{example_help}");
-    assert!(binary_help.contains("Usage: logtriage"), "{binary_help}");
-    assert!(binary_help.contains("| logtriage\n"), "{binary_help}");
-    assert!(
-        !binary_help
-            .lines()
-            .any(|l| l.trim_start().starts_with("triage ")),
-        "the example's name in: {binary_help}"
-    );
-    let err = Command::new(example_bin())
-        .args(["--fail-on", "bogus"])
-        .stdin(Stdio::null())
-        .output()
-        .expect("run");
-    assert!(
-        stderr(&err).starts_with("triage: --fail-on"),
-        "{}",
-        stderr(&err)
-    );
 }
 
 /// Runs `bin` with stdout into a pipe whose reader takes `keep` bytes and closes (0: closed
@@ -446,7 +398,7 @@ fn a_closed_output_ends_every_format_quietly_with_status_0() {
     let staging = fixture("staging.json");
     for format in ["text", "json", "ndjson"] {
         for keep in [0, 1] {
-            let args = ["--format", format, staging.as_str()];
+            let args = ["--format", format, "--show", "traceback", staging.as_str()];
             let (code, err) = with_closed_output(&triage_bin(), &args, keep);
             assert_eq!(code, Some(0), "{format}, reader kept {keep} bytes: {err}");
             assert_eq!(err, "", "{format}, reader kept {keep} bytes");
@@ -523,4 +475,226 @@ fn an_unreadable_input_exits_2_saying_input() {
     assert!(err.contains("input"), "{err}");
     let out = triage(&["/no/such/logs.json"], None);
     assert!(stderr(&out).contains("input"), "{}", stderr(&out));
+}
+
+/// The line without ANSI escapes, and its width in characters.
+fn visible_width(line: &str) -> usize {
+    let mut width = 0;
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' {
+            // CSI: ESC [ parameters final-byte
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            width += 1;
+        }
+    }
+    width
+}
+
+#[test]
+fn the_text_report_fits_columns_80_and_140_urls_aside() {
+    for width in [80, 140] {
+        let columns = width.to_string();
+        let out = triage_with(
+            &[
+                "--show",
+                "traceback",
+                KNOWN,
+                &fixture("known_issues.json"),
+                &fixture("staging.json"),
+            ],
+            None,
+            &[("COLUMNS", &columns)],
+        );
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let text = stdout(&out);
+        let mut rules = 0;
+        for line in text.lines() {
+            if line.trim_start().starts_with("https://") {
+                continue;
+            }
+            let w = visible_width(line);
+            assert!(w <= width, "{w} > {width}: {line}");
+            if line.starts_with("── ") {
+                assert_eq!(w, width, "a category's rule spans the width: {line}");
+                rules += 1;
+            }
+        }
+        assert_eq!(rules, 5, "{text}");
+    }
+    // Not a number: the default 100.
+    let out = triage_with(&[&fixture("staging.json")], None, &[("COLUMNS", "wide")]);
+    let rule = stdout(&out)
+        .lines()
+        .find(|l| l.starts_with("── "))
+        .map(visible_width);
+    assert_eq!(rule, Some(100));
+}
+
+#[test]
+fn top_3_prints_3_groups_and_counts_the_rest() {
+    let json = triage(&["--format", "json", &fixture("staging.json")], None);
+    let report: serde_json::Value = serde_json::from_slice(&json.stdout).expect("json report");
+    let groups = report["groups"].as_array().expect("groups");
+    let rest = groups.len() - 3;
+    let rest_events: u64 = groups[3..]
+        .iter()
+        .map(|g| g["count"].as_u64().unwrap())
+        .sum();
+
+    let out = triage(&["--top", "3", &fixture("staging.json")], None);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    let ranks: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains('×'))
+        .filter_map(|l| l.trim_start().split('.').next())
+        .collect();
+    assert_eq!(ranks, ["1", "2", "3"], "{text}");
+    let last = text.lines().last().expect("a last line");
+    assert_eq!(
+        last,
+        format!("… {rest} more groups ({rest_events} events) not shown with --top 3")
+    );
+    assert!(text.starts_with("logtriage  800 entries, 54 events in 16 groups\n"));
+}
+
+#[test]
+fn show_traceback_prints_the_name_errors_frames() {
+    let out = triage(
+        &[
+            "--show",
+            "traceback",
+            "--top",
+            "1",
+            &fixture("staging.json"),
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    let sample: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.trim_start().strip_prefix("│ "))
+        .collect();
+    assert!(sample.len() <= 40, "{text}");
+    assert_eq!(sample.first(), Some(&"Traceback (most recent call last):"));
+    assert!(
+        sample.contains(
+            &r#"  File "/app/netra_backend/app/smd.py", line 1687, in _initialize_factory_patterns"#
+        ),
+        "{text}"
+    );
+    assert_eq!(
+        sample.last(),
+        Some(&"NameError: name 'UnifiedExecutionEngineFactory' is not defined")
+    );
+    // Without --show, no sample.
+    let plain = triage(&["--top", "1", &fixture("staging.json")], None);
+    assert!(!stdout(&plain).contains('│'));
+}
+
+#[test]
+fn one_entry_is_said_in_the_singular() {
+    let one = b"{\"insertId\":\"e1\",\"severity\":\"ERROR\",\"textPayload\":\"Redis connection failed\"}\n";
+    let out = triage(&[], Some(one));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.starts_with("logtriage  1 entry, 1 event in 1 group\n"),
+        "{text}"
+    );
+    assert!(!text.contains("1 entries") && !text.contains("1 groups"));
+    let out = triage(&["--top", "0"], Some(one));
+    assert!(
+        stdout(&out).ends_with("… 1 more group (1 event) not shown with --top 0\n"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn json_totals_hold_the_span_and_services_the_text_header_shows() {
+    let out = triage(&["--format", "json", &fixture("staging.json")], None);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json report");
+    let t = &report["totals"];
+    assert_eq!(t["span"]["first"], "2026-11-26T14:01:35.300004867Z");
+    assert_eq!(t["span"]["last"], "2026-11-26T14:38:08.900018682Z");
+    assert_eq!(
+        t["services"],
+        serde_json::json!(["netra-auth-service", "netra-backend-staging"])
+    );
+    let text = stdout(&triage(&[&fixture("staging.json")], None));
+    assert!(text.contains("\n  span 2026-11-26 14:01:35 .. 2026-11-26 14:38:08 UTC\n"));
+    assert!(text.contains("\n  services netra-auth-service, netra-backend-staging\n"));
+    let first = &report["groups"][0];
+    assert!(first["sample_text"].as_str().is_some_and(
+        |s| s.ends_with("NameError: name 'UnifiedExecutionEngineFactory' is not defined")
+    ));
+    let empty = triage(&["--format", "json"], Some(b""));
+    let empty: serde_json::Value = serde_json::from_slice(&empty.stdout).expect("json report");
+    assert!(empty["totals"]["span"].is_null());
+    assert_eq!(empty["totals"]["services"], serde_json::json!([]));
+}
+
+#[test]
+fn the_example_gives_the_binarys_reports_under_its_own_name() {
+    let args = [
+        "--format",
+        "json",
+        KNOWN,
+        &fixture("known_issues.json"),
+        &fixture("staging.json"),
+    ];
+    let example = Command::new(example_bin())
+        .args(args)
+        .output()
+        .expect("triage");
+    let installed = triage(&args, None);
+    assert_eq!(example.status.code(), Some(0), "{}", stderr(&example));
+    assert_eq!(installed.status.code(), Some(0), "{}", stderr(&installed));
+    assert_eq!(example.stdout, installed.stdout);
+    let text = Command::new(example_bin())
+        .args([
+            KNOWN,
+            &fixture("known_issues.json"),
+            &fixture("staging.json"),
+        ])
+        .env_remove("COLUMNS")
+        .output()
+        .expect("triage");
+    let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/staging.txt");
+    let want = std::fs::read_to_string(&golden).expect("tests/golden/staging.txt");
+    assert_eq!(stdout(&text), want);
+
+    let help = |bin: &Path| {
+        let out = Command::new(bin).arg("--help").output().expect("--help");
+        stdout(&out)
+    };
+    let (example_help, binary_help) = (help(&example_bin()), help(&triage_bin()));
+    assert!(example_help.contains("Usage: triage"), "{example_help}");
+    assert!(example_help.contains("| triage\n"), "{example_help}");
+    assert!(binary_help.contains("Usage: logtriage"), "{binary_help}");
+    assert!(binary_help.contains("| logtriage\n"), "{binary_help}");
+    assert!(
+        !binary_help
+            .lines()
+            .any(|l| l.trim_start().starts_with("triage ")),
+        "the example's name in: {binary_help}"
+    );
+    let err = Command::new(example_bin())
+        .args(["--fail-on", "bogus"])
+        .stdin(Stdio::null())
+        .output()
+        .expect("run");
+    assert!(
+        stderr(&err).starts_with("triage: --fail-on"),
+        "{}",
+        stderr(&err)
+    );
 }

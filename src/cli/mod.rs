@@ -9,8 +9,8 @@
 //!
 //! It reads Cloud Logging entries (a `gcloud logging read --format=json` array, NDJSON or
 //! plain text) from a file or standard input and prints the root causes, ranked, each with
-//! the issue that tracks it: as a text report, as one JSON document, or as one JSON event per
-//! line while it reads (`--format`).
+//! the issue that tracks it: as a text report fitted to the terminal, as one JSON document,
+//! or as one JSON event per line while it reads (`--format`).
 //!
 //! Exit status: 0 on success; 1 when `--fail-on` matched an event; 2 for bad arguments, an
 //! unreadable input, an invalid known-issues or rules file, or an output that cannot be
@@ -36,11 +36,13 @@ Examples:
   {name} --known-issues fixtures/known_issues.json fixtures/staging.json
   gcloud logging read 'severity>=DEFAULT' --format=json --freshness=1h | {name}
   {name} --format ndjson --fail-on undefined_symbol,missing_module logs.ndjson | jq .category
+  {name} --top 5 --show traceback logs.json
   kubectl logs deploy/backend | {name} --slow-ms 500
 
 Exit status: 0 on success, 1 when --fail-on matched an event, 2 for bad arguments, an
 unreadable input or file, or an output that cannot be written. A closed output (| head)
-ends the run quietly. Colour is used when stdout is a terminal and NO_COLOR is not set."
+ends the run quietly. Colour is used when stdout is a terminal and NO_COLOR is not set;
+the text report takes the terminal's width, else COLUMNS, else 100 columns (60 to 160)."
     )
 }
 
@@ -83,6 +85,15 @@ struct Args {
     #[arg(long, value_name = "CATEGORY[,..]|any", value_delimiter = ',')]
     fail_on: Vec<String>,
 
+    /// Text report: only the N groups that rank first, then one line counting the rest.
+    #[arg(long, value_name = "N")]
+    top: Option<usize>,
+
+    /// Text report: under each group, its first event's traceback or message (`traceback`),
+    /// cut to 40 lines.
+    #[arg(long, value_enum, value_name = "WHAT", value_delimiter = ',')]
+    show: Vec<Show>,
+
     /// Worker threads. By default one per core, up to 4, for a regular file of 1 MiB or
     /// more (each worker reads its own blocks of it), and 1 for a pipe, whose writer needs a
     /// core of its own.
@@ -95,6 +106,13 @@ enum OutputFormat {
     Text,
     Json,
     Ndjson,
+}
+
+/// What the text report shows beyond its default lines.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Show {
+    /// The group's representative traceback or message.
+    Traceback,
 }
 
 /// Why the run stopped without a report: each maps to exit status 2.
@@ -191,6 +209,12 @@ fn run(args: &Args) -> Result<bool, Failure> {
     let progress = Progress::new(io::stderr().is_terminal());
     let stdout = io::stdout();
     let color = stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let layout = text::Layout {
+        width: text::width(stdout.is_terminal()),
+        color,
+        top: args.top,
+        traceback: args.show.contains(&Show::Traceback),
+    };
     let mut out = BufWriter::new(stdout.lock());
 
     let mut sink = EventSink {
@@ -224,7 +248,7 @@ fn run(args: &Args) -> Result<bool, Failure> {
         Err(e) => return Err(e.into()),
     };
     let written = match args.format {
-        OutputFormat::Text => text::write_text(&mut out, &report, color),
+        OutputFormat::Text => text::write_report(&mut out, &report, &layout),
         OutputFormat::Json => serde_json::to_writer_pretty(&mut out, &report)
             .map_err(io::Error::from)
             .and_then(|()| writeln!(out)),
