@@ -217,6 +217,7 @@ fn stdin_is_read_when_no_file_is_given() {
     let from_stdin = triage(&["--format", "json"], Some(&bytes));
     let from_file = triage(&["--format", "json", &fixture("staging.ndjson")], None);
     assert_eq!(from_stdin.status.code(), Some(0));
+    assert_eq!(stderr(&from_stdin), "", "no notice when stdin is a pipe");
     assert_eq!(from_stdin.stdout, from_file.stdout);
 }
 

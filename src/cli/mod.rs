@@ -160,7 +160,7 @@ pub fn main(name: &str) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match run(&args) {
+    match run(name, &args) {
         Ok(failed) => ExitCode::from(u8::from(failed)),
         Err(Failure(why)) => {
             complain(name, &why);
@@ -175,7 +175,7 @@ fn complain(name: &str, why: &str) {
 }
 
 /// Runs the triage and prints the report; `Ok(true)` when `--fail-on` matched.
-fn run(args: &Args) -> Result<bool, Failure> {
+fn run(name: &str, args: &Args) -> Result<bool, Failure> {
     let file = match &args.file {
         Some(path) if path.as_os_str() != "-" => Some(File::open(path).map_err(|e| {
             Failure(format!(
@@ -183,7 +183,12 @@ fn run(args: &Args) -> Result<bool, Failure> {
                 path.display()
             ))
         })?),
-        _ => stdin_file(),
+        _ => {
+            if io::stdin().is_terminal() {
+                complain(name, STDIN_NOTICE);
+            }
+            stdin_file()
+        }
     };
     // The length of a regular file, which is read at offsets; `None` for a pipe or terminal.
     let regular = file
@@ -261,6 +266,15 @@ fn run(args: &Args) -> Result<bool, Failure> {
         Err(e) => Err(Failure(format!("cannot write the output: {e}"))),
     }
 }
+
+/// Said on stderr when standard input is a terminal: a user who typed the command alone
+/// learns why nothing happens.
+#[cfg(not(windows))]
+const STDIN_NOTICE: &str = "reading logs from standard input (pipe `gcloud logging read ... \
+    --format=json` in, or give a file; Ctrl-D ends)";
+#[cfg(windows)]
+const STDIN_NOTICE: &str = "reading logs from standard input (pipe `gcloud logging read ... \
+    --format=json` in, or give a file; Ctrl-Z then Enter ends)";
 
 /// `--threads` when not given: on two cores two threads took 0.6 to 0.75 of one thread's time
 /// over a 256 MiB file, and each thread holds about 3 MiB of blocks (README, "Memory and
