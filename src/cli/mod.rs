@@ -282,8 +282,8 @@ const STDIN_NOTICE: &str = "reading logs from standard input (pipe `gcloud loggi
     --format=json` in, or give a file; Ctrl-Z then Enter ends)";
 
 /// `--threads` when not given: on two cores two threads took 0.6 to 0.75 of one thread's time
-/// over a 256 MiB file, and each thread holds about 3 MiB of blocks (README, "Memory and
-/// scale"), so up to 4 stay well inside the 32 MiB the design promises. Through a pipe two
+/// over a 256 MiB file, and each thread holds about 3 MiB of blocks (benches/README.md, "Memory
+/// and scale"), so up to 4 stay well inside the 32 MiB the design promises. Through a pipe two
 /// threads were slower than one, and below two blocks there is nothing to share.
 fn default_threads(regular_len: Option<u64>) -> usize {
     match regular_len {
