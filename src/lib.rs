@@ -62,7 +62,9 @@ mod fingerprint;
 mod input;
 mod known_issues;
 mod pipeline;
+mod partial;
 mod prefilter;
+mod quiet;
 pub mod reference;
 mod report;
 mod text;
@@ -72,11 +74,12 @@ mod traceback;
 pub use category::{Categories, Category};
 pub use classify::Classifier;
 pub use entry::Severity;
-pub use error::{Error, Item, Result};
+pub use error::{Error, Item, PartialError, Result};
 pub use event::{Classification, Event, EventKind, EventRecord, IssueRef, SlowQuery};
 pub use fingerprint::{is_in_app, normalize_message, Fingerprint};
-pub use input::DEFAULT_MAX_ENTRY_BYTES;
+pub use input::{Format, DEFAULT_MAX_ENTRY_BYTES};
 pub use known_issues::KnownIssues;
+pub use partial::{Partial, LEAD_BYTES, PARTIAL_VERSION};
 pub use pipeline::{FnSink, NoSink, ReadAt, Sink, Triage, TriageBuilder};
 pub use report::{
     Group, Report, Span, Totals, MALFORMED_LINES_KEPT, SAMPLES_KEPT, SAMPLE_TEXT_BYTES,

@@ -340,6 +340,42 @@ impl Report {
         }
     }
 
+    /// Whether a group has this fingerprint.
+    pub(crate) fn has_group(&self, fingerprint: &Fingerprint) -> bool {
+        self.index.contains_key(fingerprint)
+    }
+
+    /// Links each group to a known issue again from its first event (of `firsts`): `link`
+    /// fills the event's known issue, and the group takes what it takes from its first
+    /// event anew (its known issue, or a title from `suggest` when it has none), as if the
+    /// events had been linked as they were found.
+    pub(crate) fn relink(
+        &mut self,
+        firsts: &[Event],
+        link: impl Fn(&mut Event),
+        suggest: impl Fn(&Event) -> String,
+    ) {
+        let firsts: HashMap<Fingerprint, &Event> = firsts
+            .iter()
+            .map(|e| (e.classification.fingerprint, e))
+            .collect();
+        for group in &mut self.groups {
+            let Some(&first) = firsts.get(&group.fingerprint) else {
+                continue;
+            };
+            let mut event = first.clone();
+            link(&mut event);
+            let title = event
+                .classification
+                .known_issue
+                .is_none()
+                .then(|| suggest(&event));
+            let mut linked = Group::new(&event, title);
+            linked.merge(group);
+            *group = linked;
+        }
+    }
+
     /// Sorts groups for a reader: by the rank of their category (lower first, see
     /// [`crate::Categories::rank`]), then most frequent first, then first seen; and fills the
     /// span and services of the totals from the groups.

@@ -10,6 +10,7 @@
 //! [`MAX_IDLE`](super::split::MAX_IDLE) entries without a continuation ([`MAX_IDLE_COMPLETE`](super::split::MAX_IDLE_COMPLETE) once it has its
 //! exception line), and at most [`MAX_STREAMS`] streams hold state at once.
 
+use super::held::Held;
 use super::model::{Event, EventKind};
 use super::slow::slow_query;
 use super::split::{
@@ -46,6 +47,25 @@ impl Assembler {
         }
     }
 
+    /// What it holds, taken out: it holds nothing after.
+    pub(crate) fn take_held(&mut self) -> Held {
+        Held {
+            tick: self.tick,
+            open: std::mem::take(&mut self.open),
+            pending: std::mem::take(&mut self.pending),
+            ready: std::mem::take(&mut self.ready),
+        }
+    }
+
+    /// Goes on from `held`, what an assembler with the same settings held (its needles are
+    /// built again as streams come).
+    pub(crate) fn restore(&mut self, held: Held) {
+        self.tick = held.tick;
+        self.open = held.open;
+        self.pending = held.pending;
+        self.ready = held.ready;
+    }
+
     /// Whether some stream has an open traceback or a pending header: while it does, every
     /// entry must be parsed, since any may continue it.
     pub(crate) fn has_open(&self) -> bool {
@@ -68,7 +88,7 @@ impl Assembler {
         let holds = |needle: &Needle| {
             needle
                 .as_ref()
-                .is_none_or(|fs| fs.iter().all(|f| f.find(raw).is_some()))
+                .is_none_or(|n| n.finders.iter().all(|f| f.find(raw).is_some()))
         };
         !self.ready.is_empty()
             || self.open.iter().any(|o| holds(&o.needle))

@@ -12,11 +12,13 @@
 //! queries, out-of-memory reports).
 
 mod assemble;
+mod held;
 mod model;
 mod record;
 mod slow;
 mod split;
 
 pub(crate) use assemble::Assembler;
+pub(crate) use held::Held;
 pub use model::{Classification, Event, EventKind, IssueRef, SlowQuery};
 pub use record::EventRecord;

@@ -26,9 +26,10 @@ pub(crate) const MAX_PENDING_IDLE: u64 = 32;
 pub(crate) const MAX_STREAMS: usize = 64;
 
 /// A traceback split over single-line entries, still collecting lines.
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub(super) struct Open {
     pub(super) stream: u64,
+    #[serde(with = "needle_names")]
     pub(super) needle: Needle,
     /// The per-line prefix (`web-1  | `, a timestamp) its header carried; lines of the same
     /// shape continue it, others belong to someone else.
@@ -113,9 +114,10 @@ pub(super) fn without_blank_tail(lines: &str) -> &str {
 
 /// An error-level single-line entry that may be the header of a traceback in the next line
 /// of its stream.
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub(super) struct Pending {
     pub(super) stream: u64,
+    #[serde(with = "needle_names")]
     pub(super) needle: Needle,
     pub(super) event: Event,
     pub(super) tick: u64,
@@ -125,13 +127,52 @@ pub(super) struct Pending {
 /// split traceback is open only the entries of its stream need parsing (an instance's request
 /// log and stdout are other streams). `None` when the stream has no plain instance id (plain
 /// text, or an id that JSON would escape): then every entry may continue it.
-pub(super) type Needle = Option<Arc<[Finder<'static>]>>;
+pub(super) type Needle = Option<Arc<StreamNeedle>>;
+
+/// The names a [`Needle`] looks for, and their finders.
+#[derive(Debug)]
+pub(super) struct StreamNeedle {
+    /// The log name's last segment, when it is plain.
+    log: Option<Box<str>>,
+    /// The instance id.
+    id: Box<str>,
+    /// The log name's finder first (most entries are of other logs), then the id's.
+    pub(super) finders: Box<[Finder<'static>]>,
+}
+
+impl StreamNeedle {
+    fn new(log: Option<&str>, id: &str) -> Self {
+        let finders = log.into_iter().chain([id]);
+        StreamNeedle {
+            log: log.map(Box::from),
+            id: Box::from(id),
+            finders: finders.map(|s| Finder::new(s).into_owned()).collect(),
+        }
+    }
+}
+
+/// A [`Needle`] saved as the names it looks for (`[log, id]`, `null` for none); the finders
+/// are built again when it is read.
+mod needle_names {
+    use super::{Needle, StreamNeedle};
+    use std::sync::Arc;
+
+    pub(super) fn serialize<S: serde::Serializer>(n: &Needle, s: S) -> Result<S::Ok, S::Error> {
+        let names = n.as_ref().map(|n| (n.log.as_deref(), &*n.id));
+        serde::Serialize::serialize(&names, s)
+    }
+
+    pub(super) fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Needle, D::Error> {
+        let names: Option<(Option<String>, String)> = serde::Deserialize::deserialize(d)?;
+        Ok(names.map(|(log, id)| Arc::new(StreamNeedle::new(log.as_deref(), &id))))
+    }
+}
 
 /// The needles of the streams seen last, oldest first. A stream opens tracebacks and headers
 /// again and again, and building the finders of a hundred-digit instance id cost more than
 /// the searches with them: 3% of a run with 20% failures.
 #[derive(Debug, Default)]
-pub(super) struct Needles(pub(super) Vec<(Option<Box<str>>, Box<str>, Needle)>);
+pub(super) struct Needles(pub(super) Vec<Arc<StreamNeedle>>);
 
 impl Needles {
     pub(super) fn of(&mut self, entry: &Entry<'_>) -> Needle {
@@ -151,20 +192,18 @@ impl Needles {
         let seen = self
             .0
             .iter()
-            .find(|(l, i, _)| &**i == id && l.as_deref() == log);
-        if let Some((_, _, needle)) = seen {
-            return needle.clone();
+            .find(|n| &*n.id == id && n.log.as_deref() == log);
+        if let Some(needle) = seen {
+            return Some(needle.clone());
         }
         // The log name goes first: most entries are of other logs, and its `%` is rare in
         // JSON, where an instance id's hex digits are not.
-        let finders = log.into_iter().chain([id]);
-        let needle: Needle = Some(finders.map(|s| Finder::new(s).into_owned()).collect());
+        let needle = Arc::new(StreamNeedle::new(log, id));
         if self.0.len() >= MAX_STREAMS {
             self.0.remove(0);
         }
-        self.0
-            .push((log.map(Box::from), Box::from(id), needle.clone()));
-        needle
+        self.0.push(needle.clone());
+        Some(needle)
     }
 }
 

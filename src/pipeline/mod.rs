@@ -7,6 +7,7 @@
 
 mod memo;
 mod parallel;
+mod partial;
 mod read_at;
 mod scan;
 mod sink;
@@ -19,8 +20,9 @@ use crate::category::Categories;
 use crate::classify::Classifier;
 use crate::error::{Error, Item, Result};
 use crate::event::Event;
-use crate::input::DEFAULT_MAX_ENTRY_BYTES;
+use crate::input::{Format, DEFAULT_MAX_ENTRY_BYTES};
 use crate::known_issues::KnownIssues;
+use crate::partial::Partial;
 use crate::prefilter::Prefilter;
 use crate::report::Report;
 use parallel::Parallel;
@@ -153,6 +155,15 @@ impl TriageBuilder {
     pub fn block_bytes(&mut self, bytes: usize) -> &mut Self {
         self.block_bytes = bytes;
         self
+    }
+
+    /// The slow-query threshold, largest entry and validation `partial` was made with, as a
+    /// merge of it must use them (rules files must be given alike: the merge checks them).
+    pub fn settings_of(&mut self, partial: &Partial) -> &mut Self {
+        let (slow_ms, max_entry_bytes, validate) = partial.scan_settings();
+        self.slow_ms(slow_ms)
+            .max_entry_bytes(max_entry_bytes)
+            .validate(validate)
     }
 
     /// Checks the settings, loads the rules and known-issues files and returns the
@@ -307,6 +318,37 @@ impl Triage {
         }
         let start = file.stream_position()?;
         self.run_at(file, start..meta.len().max(start), sink)
+    }
+
+    /// The partial report of one shard of an input (see [`Partial`]), read on this thread
+    /// as `format` (`None`: detected from its first bytes, as [`Triage::run`] does; a shard
+    /// cut from the middle of a JSON array must say [`Format::Array`]). Known issues are
+    /// linked when the merged partial is finished, not here.
+    pub fn partial<R: Read>(&self, rdr: R, format: Option<Format>) -> Result<Partial> {
+        partial::scan(&self.stages, rdr, format)
+    }
+
+    /// `first` followed by `next`, the partial of the shard right after it, as one partial:
+    /// associative, and exact (finished, it gives the report of the shards' concatenation).
+    /// An error when they were made with other settings than this triage's or each other's,
+    /// read as other formats, out of order by their recorded places, or when a split
+    /// traceback runs past what `next` keeps of its start.
+    pub fn merge_partials(&self, first: Partial, next: Partial) -> Result<Partial> {
+        let mine = partial::settings(&self.stages);
+        for p in [&first, &next] {
+            if let Some(setting) = p.settings.differs(&mine) {
+                return Err(crate::error::PartialError::Settings { setting }.into());
+            }
+        }
+        Ok(first.join(next, |held, next, line| {
+            partial::rescan(&self.stages, held, next, line)
+        })?)
+    }
+
+    /// The report of a partial (merged from every shard of an input, in order), ranked,
+    /// with this triage's known issues linked.
+    pub fn finish_partial(&self, partial: Partial) -> Report {
+        self.ranked(partial::finish(&self.stages, partial))
     }
 
     /// Classification, fingerprint and known issue of one assembled event.

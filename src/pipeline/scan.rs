@@ -9,7 +9,8 @@ use crate::error::{Error, Result};
 use crate::event::{Assembler, Event};
 use crate::input::{Framed, Reader};
 use crate::prefilter::Ahead;
-use crate::report::{Report, Totals, MALFORMED_LINES_KEPT};
+use crate::quiet::Quiet;
+use crate::report::{Report, Totals};
 use crate::title::suggest_title;
 use std::io::Read;
 
@@ -145,50 +146,24 @@ pub(crate) fn run_sequential<R: Read, S: Sink + ?Sized>(
     Ok(report)
 }
 
-/// A place in a block where its scan with a fresh assembler held nothing, with the counts
-/// there. A scan of the block with a carried assembler that holds nothing at the same place
-/// goes on exactly as the fresh one did, so it stops there and takes the rest of the fresh
-/// result: 11% of the blocks of a corpus with 2% failures start inside a split traceback,
-/// and scanning them whole again cost 13% of a two-thread run.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Quiet {
-    /// Bytes of the block consumed.
-    pub(crate) offset: u64,
-    entries: u64,
-    ok: u64,
-    malformed: u64,
-    oversize: u64,
-    malformed_kept: usize,
-    /// Events the fresh scan had emitted.
-    pub(crate) events: usize,
-}
-
-impl Quiet {
-    /// What `totals`, a fresh scan's of the block, counted after this place.
-    pub(crate) fn counts_after(&self, totals: &Totals) -> Totals {
-        Totals {
-            entries: totals.entries.saturating_sub(self.entries),
-            ok: totals.ok.saturating_sub(self.ok),
-            malformed: totals.malformed.saturating_sub(self.malformed),
-            oversize: totals.oversize.saturating_sub(self.oversize),
-            events: 0,
-            lines: 0,
-            malformed_lines: totals
-                .malformed_lines
-                .get(self.malformed_kept..)
-                .unwrap_or(&[])
-                .to_vec(),
-            ..Totals::default()
-        }
-    }
-}
-
 /// What [`Core::scan`] does at each place where its assembler holds nothing.
 pub(crate) enum Quieting<'a> {
     /// Nothing: the sequential path.
     Off,
-    /// Records the places within the first `until` bytes.
-    Record { until: u64, points: Vec<Quiet> },
+    /// Records the places within the first `until` bytes, after at most `max_events` events.
+    Record {
+        until: u64,
+        max_events: usize,
+        points: Vec<Quiet>,
+    },
+    /// Stops at the first place that is in `points`, as `Converge` does, and records the
+    /// places before it that are not (a partial report's lead scanned again with the state
+    /// carried from the shard before).
+    Rescan {
+        points: &'a [Quiet],
+        own: Vec<Quiet>,
+        met: Option<usize>,
+    },
     /// Stops at the first place that is in `points` (in offset order)...
     Converge(&'a [Quiet]),
     /// ... which was `points[i]`.
@@ -201,20 +176,30 @@ impl Quieting<'_> {
     fn at_quiet(&mut self, offset: u64, totals: &Totals, events: usize) -> bool {
         match self {
             Quieting::Off | Quieting::Converged(_) => false,
-            Quieting::Record { until, points } => {
-                // Past the kept malformed lines, a suffix's lines could not be told apart.
-                if offset < *until && totals.malformed_lines.len() < MALFORMED_LINES_KEPT {
-                    points.push(Quiet {
-                        offset,
-                        entries: totals.entries,
-                        ok: totals.ok,
-                        malformed: totals.malformed,
-                        oversize: totals.oversize,
-                        malformed_kept: totals.malformed_lines.len(),
-                        events,
-                    });
+            Quieting::Record {
+                until,
+                max_events,
+                points,
+            } => {
+                if offset < *until && events <= *max_events {
+                    points.extend(Quiet::at(offset, totals, events));
                 }
                 false
+            }
+            Quieting::Rescan { points, own, met } => {
+                if met.is_some() {
+                    return false;
+                }
+                match points.binary_search_by_key(&offset, |p| p.offset) {
+                    Ok(i) => {
+                        *met = Some(i);
+                        true
+                    }
+                    Err(_) => {
+                        own.extend(Quiet::at(offset, totals, events));
+                        false
+                    }
+                }
             }
             Quieting::Converge(points) => {
                 match points.binary_search_by_key(&offset, |p| p.offset) {

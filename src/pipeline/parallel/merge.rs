@@ -5,7 +5,8 @@
 use crate::error::{Error, Result};
 use crate::event::{Assembler, Event};
 use crate::input::{Format, Reader, ReaderBuilder};
-use crate::pipeline::scan::{Core, Quiet, Quieting};
+use crate::pipeline::scan::{Core, Quieting};
+use crate::quiet::Quiet;
 use crate::pipeline::sink::Sink;
 use crate::pipeline::stages::Stages;
 use crate::report::{Report, Totals};
@@ -107,6 +108,7 @@ impl Parallel<'_> {
     ) -> Result<(BlockResult, Block)> {
         let mut quieting = Quieting::Record {
             until: QUIET_BYTES,
+            max_events: usize::MAX,
             points: Vec::new(),
         };
         let (mut result, block) =

@@ -1,0 +1,278 @@
+//! Merging a partial with the one that follows it: the next shard's pieces are taken as
+//! they are when nothing was held open between them, or from the place where a scan of its
+//! lead with the carried state meets its own scan. The scan itself is the caller's (the
+//! pipeline's), given as a closure.
+
+use super::{Partial, Position, LEAD_BYTES};
+use crate::error::PartialError;
+use crate::event::{Event, Held};
+use crate::quiet::Quiet;
+use crate::report::Totals;
+
+use super::Tally;
+
+/// What a scan of the next partial's lead with the carried state found, with lines numbered
+/// from the start of the partial before.
+pub(crate) struct Rescanned {
+    /// The events it found, classified, in order.
+    pub(crate) events: Vec<Event>,
+    /// The places where it held nothing before it met the next shard's own scan, with the
+    /// events found before each (`Quiet::events`).
+    pub(crate) own: Vec<Quiet>,
+    /// The index of the next partial's place where it met that shard's own scan.
+    pub(crate) met: Option<usize>,
+    /// Its counts up to there (or the lead's end).
+    pub(crate) totals: Totals,
+    /// What it held at the lead's end, when it did not meet.
+    pub(crate) held: Held,
+}
+
+/// The next partial seen from the start of the one before: its places from its own start,
+/// the tally of the events before the first of them, one tally per place, its counts (lines
+/// numbered from the earlier start, without `lines`), and what it held at its end.
+struct Part {
+    before: Tally,
+    points: Vec<Quiet>,
+    tallies: Vec<Tally>,
+    totals: Totals,
+    held: Held,
+}
+
+impl Partial {
+    /// This partial followed by `next` (the partial of the shard right after), as one.
+    /// `rescan` scans `next`'s lead again with the state this one held at its end, lines
+    /// numbered after the given count.
+    pub(crate) fn join(
+        self,
+        next: Partial,
+        rescan: impl FnOnce(Held, &Partial, u64) -> Rescanned,
+    ) -> Result<Partial, PartialError> {
+        self.check_next(&next)?;
+        let shift = self.totals.lines;
+        let mut a = self;
+        let b = next;
+        let part = if a.held.is_empty() {
+            let mut totals = Totals::default();
+            totals.add_counts(&b.totals, shift);
+            let mut held = b.held;
+            held.shift_lines(shift);
+            Part {
+                before: Tally::default(),
+                points: b.points,
+                tallies: b.tallies,
+                totals,
+                held,
+            }
+        } else {
+            let r = rescan(std::mem::take(&mut a.held), &b, shift);
+            carried(r, b.points, b.tallies, &b.totals, b.held, &b.lead, shift)?
+        };
+        let rest = Rest {
+            lead: b.lead,
+            bytes: b.bytes,
+            lines: b.totals.lines,
+            format: b.format,
+            first: b.first,
+            last: b.last,
+        };
+        Ok(a.then(part, rest))
+    }
+
+    /// The checks before merging `next` after this one.
+    fn check_next(&self, next: &Partial) -> Result<(), PartialError> {
+        if let Some(setting) = self.settings.differs(&next.settings) {
+            return Err(PartialError::Settings { setting });
+        }
+        if let (Some(before), Some(this)) = (self.format, next.format) {
+            if before != this {
+                let name = |f| serde_json::to_string(&f).unwrap_or_default();
+                return Err(PartialError::Format {
+                    before: name(before).trim_matches('"').to_string(),
+                    this: name(this).trim_matches('"').to_string(),
+                });
+            }
+        }
+        if let (Some(before), Some(this)) = (&self.last, &next.first) {
+            if before.source == this.source && before.end != this.start {
+                return Err(PartialError::OutOfOrder {
+                    input: this.source.clone(),
+                    start: this.start,
+                    end: next.last.as_ref().map_or(this.end, |l| l.end),
+                    before_end: before.end,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// This partial with the next one's part after it.
+    fn then(mut self, part: Part, next: Rest) -> Partial {
+        let at_end = self.totals.clone();
+        self.totals.add_counts(&part.totals, 0);
+        self.totals.lines += next.lines;
+        if let Some(last) = self.tallies.last_mut() {
+            last.merge(part.before);
+        }
+        let mut pieces = part.points.into_iter().zip(part.tallies);
+        if self.lead.whole {
+            // This partial's own scan goes on into the next shard: so do its places.
+            let start = Quiet::at(0, &Totals::default(), 0);
+            for (point, tally) in pieces.by_ref() {
+                let moved = start.and_then(|s| point.moved(self.bytes, &s, &at_end));
+                match (moved, self.points.last()) {
+                    (Some(p), Some(last)) if p.offset > last.offset => {
+                        self.points.push(p);
+                        self.tallies.push(tally);
+                    }
+                    (Some(_), _) => self.fold(tally),
+                    (None, _) => {
+                        self.fold(tally);
+                        break;
+                    }
+                }
+            }
+            self.lead.bytes.extend_from_slice(&next.lead.bytes);
+            self.lead.whole = next.lead.whole;
+        }
+        for (_, tally) in pieces {
+            self.fold(tally);
+        }
+        self.bytes += next.bytes;
+        self.held = part.held;
+        self.format = self.format.or(next.format);
+        self.first = self.first.or(next.first);
+        self.last = next.last.or(self.last.take());
+        self.keep_lead_bounded();
+        self
+    }
+
+    /// Adds a tally to the last one.
+    fn fold(&mut self, tally: Tally) {
+        if let Some(last) = self.tallies.last_mut() {
+            last.merge(tally);
+        }
+    }
+
+    /// Cuts the lead back to [`LEAD_BYTES`], at its last quiet place within them.
+    fn keep_lead_bounded(&mut self) {
+        if self.lead.bytes.len() as u64 <= LEAD_BYTES {
+            return;
+        }
+        let keep = self
+            .points
+            .iter()
+            .rposition(|p| p.offset <= LEAD_BYTES)
+            .unwrap_or(0);
+        for tally in self.tallies.split_off(keep + 1) {
+            self.fold(tally);
+        }
+        self.points.truncate(keep + 1);
+        let end = self.points.last().map_or(0, |p| p.offset);
+        self.lead.bytes.truncate(usize::try_from(end).unwrap_or(usize::MAX));
+        self.lead.whole = false;
+    }
+}
+
+/// What else a merge takes from the next partial.
+struct Rest {
+    lead: super::Lead,
+    bytes: u64,
+    lines: u64,
+    format: Option<crate::input::Format>,
+    first: Option<Position>,
+    last: Option<Position>,
+}
+
+/// The next partial's part after a scan of its lead with carried state (`r`).
+fn carried(
+    r: Rescanned,
+    points: Vec<Quiet>,
+    mut tallies: Vec<Tally>,
+    totals: &Totals,
+    held: Held,
+    lead: &super::Lead,
+    shift: u64,
+) -> Result<Part, PartialError> {
+    // The events before its first own place, then those from each place to the next.
+    let mut events = r.events.into_iter();
+    let mut before = Tally::default();
+    let mut own_tallies: Vec<Tally> = Vec::with_capacity(r.own.len());
+    let mut taken = 0;
+    for point in &r.own {
+        let tally = own_tallies.last_mut().unwrap_or(&mut before);
+        for event in events.by_ref().take(point.events.saturating_sub(taken)) {
+            tally.add(event);
+        }
+        taken = taken.max(point.events);
+        own_tallies.push(Tally::default());
+    }
+    let last = own_tallies.last_mut().unwrap_or(&mut before);
+    for event in events {
+        last.add(event);
+    }
+    let mut own = r.own;
+    match r.met {
+        Some(i) => {
+            let Some(&at) = points.get(i) else {
+                return Err(PartialError::Invalid {
+                    reason: "a quiet place out of range".to_string(),
+                });
+            };
+            let mut part_totals = r.totals.clone();
+            part_totals.add_counts(&at.counts_after(totals), shift);
+            let later = tallies.split_off(i);
+            let mut later_points = Vec::new();
+            let mut later_tallies = Vec::new();
+            let mut rest = points.get(i..).unwrap_or(&[]).iter().zip(later);
+            for (point, tally) in rest.by_ref() {
+                match point.moved(0, &at, &r.totals) {
+                    Some(p) => {
+                        later_points.push(p);
+                        later_tallies.push(tally);
+                    }
+                    None => {
+                        fold_last(&mut before, &mut own_tallies, &mut later_tallies, tally);
+                        break;
+                    }
+                }
+            }
+            for (_, tally) in rest {
+                fold_last(&mut before, &mut own_tallies, &mut later_tallies, tally);
+            }
+            own.extend(later_points);
+            own_tallies.extend(later_tallies);
+            let mut held = held;
+            held.shift_lines(shift);
+            Ok(Part {
+                before,
+                points: own,
+                tallies: own_tallies,
+                totals: part_totals,
+                held,
+            })
+        }
+        None if lead.whole => {
+            let mut part_totals = r.totals;
+            part_totals.lines = 0;
+            Ok(Part {
+                before,
+                points: own,
+                tallies: own_tallies,
+                totals: part_totals,
+                held: r.held,
+            })
+        }
+        None => Err(PartialError::NotExact {
+            kept: lead.bytes.len() as u64,
+        }),
+    }
+}
+
+/// Adds `tally` to the last of the tallies so far.
+fn fold_last(before: &mut Tally, own: &mut [Tally], later: &mut [Tally], tally: Tally) {
+    let last = match later.last_mut() {
+        Some(t) => t,
+        None => own.last_mut().unwrap_or(before),
+    };
+    last.merge(tally);
+}

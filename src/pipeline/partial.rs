@@ -1,0 +1,183 @@
+//! The scans behind partial reports: a shard's own scan, which keeps its lead and its quiet
+//! places near the start; the scan of a lead again with the state carried from the shard
+//! before, when partials merge; and the finish of a merged partial into the report.
+
+use super::scan::{Core, Quieting};
+use super::stages::Stages;
+use crate::error::Result;
+use crate::event::{Event, Held};
+use crate::input::{Format, ReaderBuilder};
+use crate::partial::{Lead, Partial, Rescanned, Settings, Tally, LEAD_BYTES, PARTIAL_VERSION};
+use crate::report::{Report, Totals};
+use crate::title::suggest_title;
+use std::io::Read;
+
+/// At most this many events of the lead are kept apart by place (so many in a few MiB
+/// means a flood of events; the places after them are not recorded).
+const LEAD_EVENTS: usize = 1 << 14;
+
+/// The partial report of the shard `rdr`, read as `format` (`None`: detected).
+pub(crate) fn scan<R: Read>(stages: &Stages, rdr: R, format: Option<Format>) -> Result<Partial> {
+    let mut tee = Tee {
+        inner: rdr,
+        kept: Vec::new(),
+        bytes: 0,
+    };
+    let mut reader = stages.reader(&mut tee, format);
+    let mut core = Core::new(stages, stages.assembler(), 0);
+    let mut lead_events: Vec<Event> = Vec::new();
+    let mut rest = Tally::default();
+    let mut emit = |ev: Event| {
+        if lead_events.len() < LEAD_EVENTS {
+            lead_events.push(ev);
+        } else {
+            rest.add(ev);
+        }
+        Ok(true)
+    };
+    let mut quieting = Quieting::Record {
+        until: LEAD_BYTES,
+        max_events: LEAD_EVENTS,
+        points: Vec::new(),
+    };
+    core.scan(&mut reader, &mut quieting, &mut emit)?;
+    let format = reader.format();
+    drop(reader);
+    let points = match quieting {
+        Quieting::Record { points, .. } => points,
+        _ => Vec::new(),
+    };
+    let whole = tee.bytes <= LEAD_BYTES;
+    let mut lead = tee.kept;
+    if !whole {
+        let end = points.last().map_or(0, |p| p.offset);
+        lead.truncate(usize::try_from(end).unwrap_or(usize::MAX));
+    }
+    // The events from each place to the next; the last tally runs to the end.
+    let mut events = lead_events.into_iter();
+    let mut tallies: Vec<Tally> = Vec::with_capacity(points.len());
+    let mut taken = 0;
+    for point in points.iter().skip(1) {
+        let mut tally = Tally::default();
+        for event in events.by_ref().take(point.events.saturating_sub(taken)) {
+            tally.add(event);
+        }
+        taken = taken.max(point.events);
+        tallies.push(tally);
+    }
+    let mut last = Tally::default();
+    for event in events {
+        last.add(event);
+    }
+    last.merge(rest);
+    tallies.push(last);
+    Ok(Partial {
+        partial_version: PARTIAL_VERSION,
+        settings: settings(stages),
+        format,
+        first: None,
+        last: None,
+        bytes: tee.bytes,
+        totals: core.totals,
+        lead: Lead { bytes: lead, whole },
+        points,
+        tallies,
+        held: core.assembler.take_held(),
+    })
+}
+
+/// The settings a partial records.
+pub(crate) fn settings(stages: &Stages) -> Settings {
+    Settings {
+        slow_ms: stages.prefilter.slow_ms(),
+        max_entry_bytes: stages.max_entry_bytes as u64,
+        validate: stages.validate,
+        rules: stages.classifier.rules_digest(),
+    }
+}
+
+/// `next`'s lead scanned again with `held`, the state of the shards before, its lines
+/// numbered after `first_line`: up to the first of `next`'s quiet places where this scan
+/// holds nothing too, or to the lead's end.
+pub(crate) fn rescan(stages: &Stages, held: Held, next: &Partial, first_line: u64) -> Rescanned {
+    let mut assembler = stages.assembler();
+    assembler.restore(held);
+    let bytes = next.lead.bytes.clone();
+    let len = bytes.len();
+    let mut reader = ReaderBuilder::new()
+        .max_entry_bytes(stages.max_entry_bytes)
+        .format(next.format)
+        .build_filled(bytes, len);
+    let mut core = Core::new(stages, assembler, first_line);
+    let mut events = Vec::new();
+    let mut emit = |ev: Event| {
+        events.push(ev);
+        Ok(true)
+    };
+    let mut quieting = Quieting::Rescan {
+        points: &next.points,
+        own: Vec::new(),
+        met: None,
+    };
+    // Bytes in memory cannot fail to read, and `emit` does not fail.
+    let _ = core.scan(&mut reader, &mut quieting, &mut emit);
+    let (mut own, mut met) = match quieting {
+        Quieting::Rescan { own, met, .. } => (own, met),
+        _ => (Vec::new(), None),
+    };
+    // A quiet stretch may run to the lead's end in one step, past its last place.
+    let end = reader.bytes_read();
+    if met.is_none() && !core.assembler.has_open() {
+        if let Some(i) = next.points.iter().position(|p| p.offset == end) {
+            met = Some(i);
+            own.retain(|p| p.offset < end);
+        }
+    }
+    core.totals.lines = 0;
+    Rescanned {
+        events,
+        own,
+        met,
+        totals: core.totals,
+        held: core.assembler.take_held(),
+    }
+}
+
+/// The report of a (merged) partial: its tallies in order, then the events it still held,
+/// linked to known issues from each group's first event.
+pub(crate) fn finish(stages: &Stages, partial: Partial) -> Report {
+    let mut tally = Tally::default();
+    for t in partial.tallies {
+        tally.merge(t);
+    }
+    let mut assembler = stages.assembler();
+    assembler.restore(partial.held);
+    for ev in stages.finish_held(&mut assembler) {
+        tally.add(ev);
+    }
+    let Tally { mut report, firsts } = tally;
+    report.totals = Totals {
+        events: report.totals.events,
+        ..partial.totals
+    };
+    report.relink(&firsts, |ev| stages.link(ev), suggest_title);
+    report
+}
+
+/// The input, with its first [`LEAD_BYTES`] kept and its length counted.
+struct Tee<R> {
+    inner: R,
+    kept: Vec<u8>,
+    bytes: u64,
+}
+
+impl<R: Read> Read for Tee<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let got = buf.get(..n).unwrap_or(&[]);
+        let room = usize::try_from(LEAD_BYTES.saturating_sub(self.bytes)).unwrap_or(0);
+        self.kept.extend_from_slice(got.get(..room.min(n)).unwrap_or(&[]));
+        self.bytes += n as u64;
+        Ok(n)
+    }
+}

@@ -1,0 +1,240 @@
+//! Partial reports merge exactly: the JSON report of merged partials, over any cut of an
+//! input at entry boundaries and any order of merging neighbours, is byte for byte the
+//! single pass's; bad partials are errors, never a wrong report.
+
+#[path = "../benches/corpus.rs"]
+mod corpus;
+
+use logtriage::{Format, Partial, PartialError, Report, Triage, TriageBuilder};
+use proptest::prelude::*;
+
+fn triage() -> Triage {
+    TriageBuilder::new()
+        .known_issues_file("fixtures/known_issues.json")
+        .build()
+        .expect("build")
+}
+
+fn json(report: &Report) -> String {
+    serde_json::to_string_pretty(report).expect("json")
+}
+
+/// An input and the places where it may be cut (entry boundaries), with the format a shard
+/// that does not start the input is read as.
+struct Cuttable {
+    bytes: Vec<u8>,
+    bounds: Vec<usize>,
+    format: Format,
+}
+
+/// After every `\n` (NDJSON and text: one entry per line).
+fn lines(bytes: Vec<u8>, format: Format) -> Cuttable {
+    let bounds = (1..bytes.len()).filter(|&i| bytes[i - 1] == b'\n').collect();
+    Cuttable {
+        bytes,
+        bounds,
+        format,
+    }
+}
+
+/// Between the elements of a pretty-printed array (two spaces of indentation): after the
+/// `,\n` that ends one, so that every shard but the first starts with an element and every
+/// one but the last ends after a `,`.
+fn elements(bytes: Vec<u8>) -> Cuttable {
+    let bounds = (3..bytes.len())
+        .filter(|&i| bytes[..i].ends_with(b"},\n") && bytes[i..].starts_with(b"  {"))
+        .collect();
+    Cuttable {
+        bytes,
+        bounds,
+        format: Format::Array,
+    }
+}
+
+/// Plain text with tracebacks split over lines: the text payloads of a generated corpus,
+/// one per line.
+fn text_of(ndjson: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for line in ndjson.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+        let v: serde_json::Value = serde_json::from_slice(line).expect("json line");
+        let text = v["textPayload"]
+            .as_str()
+            .or(v["jsonPayload"]["message"].as_str())
+            .unwrap_or("");
+        out.extend_from_slice(text.replace('\n', " ").as_bytes());
+        out.push(b'\n');
+    }
+    out
+}
+
+fn generated(shape: corpus::Shape, bytes: usize, rate: f64, seed: u64) -> Vec<u8> {
+    corpus::generate(corpus::Spec {
+        bytes,
+        failure_rate: rate,
+        shape,
+        seed,
+    })
+    .bytes
+}
+
+/// The partials of `input` cut at `cuts` (sorted places of `input.bounds`), each written to
+/// its JSON line and read back.
+fn partials(t: &Triage, input: &Cuttable, cuts: &[usize]) -> Vec<Partial> {
+    let mut at = 0;
+    let mut out = Vec::new();
+    for &end in cuts.iter().chain([&input.bytes.len()]) {
+        let shard = &input.bytes[at..end];
+        let format = (at > 0).then_some(input.format);
+        let p = t.partial(shard, format).expect("partial");
+        let line = p.to_json();
+        assert!(!line.contains('\n'), "a partial is one line");
+        out.push(Partial::from_json(&line).expect("read back"));
+        at = end;
+    }
+    out
+}
+
+/// Merges neighbours in the order `order` picks (an index into the partials left), until
+/// one is left.
+fn merge_in_order(t: &Triage, mut parts: Vec<Partial>, order: &[usize]) -> Partial {
+    let mut picks = order.iter().cycle();
+    while parts.len() > 1 {
+        let i = picks.next().map_or(0, |p| p % (parts.len() - 1));
+        let next = parts.remove(i + 1);
+        let first = parts.remove(i);
+        parts.insert(i, t.merge_partials(first, next).expect("merge"));
+    }
+    parts.pop().expect("one partial")
+}
+
+fn assert_exact(t: &Triage, input: &Cuttable, picks: &[usize], order: &[usize]) {
+    let want = json(&t.run_slice(&input.bytes, &mut logtriage::NoSink).expect("run"));
+    let mut cuts: Vec<usize> = picks
+        .iter()
+        .filter_map(|&p| input.bounds.get(p % input.bounds.len().max(1)).copied())
+        .collect();
+    cuts.sort_unstable();
+    cuts.dedup();
+    let merged = merge_in_order(t, partials(t, input, &cuts), order);
+    let got = json(&t.finish_partial(merged));
+    assert!(got == want, "cuts {cuts:?}, order {order:?}\n{}", first_difference(&got, &want));
+}
+
+fn first_difference(got: &str, want: &str) -> String {
+    let at = got
+        .lines()
+        .zip(want.lines())
+        .position(|(a, b)| a != b)
+        .unwrap_or(got.lines().count().min(want.lines().count()));
+    let show = |s: &str| s.lines().skip(at.saturating_sub(3)).take(8).collect::<Vec<_>>().join("\n");
+    format!("merged:\n{}\nsingle pass:\n{}", show(got), show(want))
+}
+
+fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(format!("fixtures/{name}")).expect("fixture")
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    #[test]
+    fn merged_partials_of_the_fixtures_give_the_single_pass_report(
+        which in 0usize..3,
+        picks in proptest::collection::vec(any::<usize>(), 1..12),
+        order in proptest::collection::vec(any::<usize>(), 1..12),
+    ) {
+        let input = match which {
+            0 => lines(fixture("staging.ndjson"), Format::Ndjson),
+            1 => elements(fixture("staging.json")),
+            _ => lines(fixture("staging.txt"), Format::Text),
+        };
+        assert_exact(&triage(), &input, &picks, &order);
+    }
+
+    #[test]
+    fn merged_partials_of_generated_corpora_give_the_single_pass_report(
+        shape in 0usize..3,
+        seed in 0u64..1000,
+        rate in 0.0f64..0.5,
+        picks in proptest::collection::vec(any::<usize>(), 1..10),
+        order in proptest::collection::vec(any::<usize>(), 1..10),
+    ) {
+        let input = match shape {
+            0 => lines(generated(corpus::Shape::Ndjson, 64 << 10, rate, seed), Format::Ndjson),
+            1 => elements(generated(corpus::Shape::Array, 64 << 10, rate, seed)),
+            _ => lines(text_of(&generated(corpus::Shape::Ndjson, 64 << 10, rate, seed)), Format::Text),
+        };
+        assert_exact(&triage(), &input, &picks, &order);
+    }
+}
+
+#[test]
+fn a_shard_per_entry_merges_into_the_single_pass_report() {
+    let t = triage();
+    let input = lines(fixture("staging.ndjson"), Format::Ndjson);
+    let want = json(&t.run_slice(&input.bytes, &mut logtriage::NoSink).expect("run"));
+    let parts = partials(&t, &input, &input.bounds);
+    assert_eq!(parts.len(), 800);
+    let mut merged = None;
+    for p in parts {
+        merged = Some(match merged {
+            None => p,
+            Some(m) => t.merge_partials(m, p).expect("merge"),
+        });
+    }
+    let got = json(&t.finish_partial(merged.expect("partials")));
+    assert!(got == want, "{}", first_difference(&got, &want));
+}
+
+#[test]
+fn a_shard_larger_than_the_lead_merges_exactly_with_tracebacks_across_its_ends() {
+    // Shards of about 3 MiB, more than a partial keeps of their start, with split
+    // tracebacks cut at many places of their ends.
+    let t = triage();
+    let input = lines(generated(corpus::Shape::Ndjson, 9 << 20, 0.3, 5), Format::Ndjson);
+    let n = input.bounds.len();
+    for k in [1, 7, 19] {
+        let cuts = [input.bounds[n / 3 + k], input.bounds[2 * n / 3 + k]];
+        let parts = partials(&t, &input, &cuts);
+        assert!(parts.iter().any(|p| p.to_json().len() < 3 << 20), "a partial is bounded");
+        assert_exact(&t, &input, &[n / 3 + k, 2 * n / 3 + k], &[0]);
+    }
+}
+
+#[test]
+fn bad_partials_are_errors() {
+    let t = triage();
+    let input = fixture("staging.ndjson");
+    let cut = input.len() / 2 + input[input.len() / 2..].iter().position(|&b| b == b'\n').unwrap() + 1;
+    let line = t.partial(&input[..cut], None).expect("partial").to_json();
+    // Truncated.
+    assert!(matches!(
+        Partial::from_json(&line[..line.len() / 2]),
+        Err(PartialError::Invalid { .. })
+    ));
+    // Another version.
+    let other = line.replacen(
+        &format!("\"partial_version\":{}", logtriage::PARTIAL_VERSION),
+        "\"partial_version\":99",
+        1,
+    );
+    assert_eq!(
+        Partial::from_json(&other).err(),
+        Some(PartialError::Version { found: 99, want: logtriage::PARTIAL_VERSION })
+    );
+    // Out of order by their places in the file.
+    let mut a = t.partial(&input[..cut], None).expect("partial");
+    let mut b = t.partial(&input[cut..], Some(Format::Ndjson)).expect("partial");
+    a.set_position("day.ndjson", 0, cut as u64);
+    b.set_position("day.ndjson", cut as u64, input.len() as u64);
+    let err = t.merge_partials(b, a).expect_err("out of order");
+    assert!(err.to_string().starts_with("out of order"), "{err}");
+    // Made with another threshold.
+    let slow = TriageBuilder::new().slow_ms(5.0).build().expect("build");
+    let a = slow.partial(&input[..cut], None).expect("partial");
+    let b = t.partial(&input[cut..], None).expect("partial");
+    assert!(matches!(
+        t.merge_partials(a, b),
+        Err(logtriage::Error::Partial(PartialError::Settings { setting: "slow-ms" }))
+    ));
+}
