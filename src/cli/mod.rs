@@ -19,6 +19,7 @@
 //! `--fail-on` may still match).
 
 mod input;
+mod merge;
 mod text;
 
 use crate::{Event, Sink, TriageBuilder};
@@ -39,6 +40,11 @@ Examples:
   {name} --top 5 --show traceback logs.json
   kubectl logs deploy/backend | {name} --slow-ms 500
 
+Shards of a large export, triaged apart (one process, machine or Spark task each), merge
+into the report of the whole:
+  {name} --format partial shard-0.ndjson > shard-0.partial   (one per shard)
+  {name} merge --format json shard-*.partial                 (in input order)
+
 Exit status: 0 on success, 1 when --fail-on matched an event, 2 for bad arguments, an
 unreadable input or file, or an output that cannot be written. A closed output (| head)
 ends the run quietly. Colour is used when stdout is a terminal and NO_COLOR is not set;
@@ -50,21 +56,30 @@ the text report takes the terminal's width, else COLUMNS, else 100 columns (60 t
 #[derive(Parser, Debug)]
 #[command(name = "logtriage", version, about)]
 struct Args {
+    #[command(subcommand)]
+    command: Option<Command>,
+
     /// Log file to read: a gcloud JSON array, NDJSON or plain text. Standard input when
     /// absent or `-`.
     file: Option<PathBuf>,
 
     /// Output: `text` for a person, `json` for the whole report as one document, `ndjson`
-    /// for one event per line as soon as it is found.
-    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    /// for one event per line as soon as it is found, `partial` for this shard's partial
+    /// report (one line) that `merge` finishes with the other shards'.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text, global = true)]
     format: OutputFormat,
 
+    /// Read the input as this format instead of detecting it: `array` for a shard cut from
+    /// the middle of a gcloud JSON array (between its elements).
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    input_format: Option<InputFormat>,
+
     /// Known-issues file linking groups to tracker issues, e.g. fixtures/known_issues.json.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", global = true)]
     known_issues: Option<PathBuf>,
 
     /// Rules file adding or overriding categories (may be repeated; see the README).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", global = true)]
     rules: Vec<PathBuf>,
 
     /// A query at or above this many milliseconds is a slow_query event.
@@ -82,16 +97,27 @@ struct Args {
     /// Exit 1 when an event of one of these categories is found (comma-separated ids, or
     /// `any`), e.g. `--fail-on undefined_symbol,missing_module`. An empty or unknown name
     /// is an error.
-    #[arg(long, value_name = "CATEGORY[,..]|any", value_delimiter = ',')]
+    #[arg(
+        long,
+        value_name = "CATEGORY[,..]|any",
+        value_delimiter = ',',
+        global = true
+    )]
     fail_on: Vec<String>,
 
     /// Text report: only the N groups that rank first, then one line counting the rest.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", global = true)]
     top: Option<usize>,
 
     /// Text report: under each group, its first event's traceback or message (`traceback`),
     /// cut to 40 lines.
-    #[arg(long, value_enum, value_name = "WHAT", value_delimiter = ',')]
+    #[arg(
+        long,
+        value_enum,
+        value_name = "WHAT",
+        value_delimiter = ',',
+        global = true
+    )]
     show: Vec<Show>,
 
     /// Worker threads. By default one per core, up to 4, for a regular file of 1 MiB or
@@ -106,6 +132,39 @@ enum OutputFormat {
     Text,
     Json,
     Ndjson,
+    Partial,
+}
+
+/// `--input-format`: the formats a shard may be read as.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum InputFormat {
+    Array,
+    Ndjson,
+    Text,
+}
+
+impl From<InputFormat> for crate::Format {
+    fn from(f: InputFormat) -> Self {
+        match f {
+            InputFormat::Array => crate::Format::Array,
+            InputFormat::Ndjson => crate::Format::Ndjson,
+            InputFormat::Text => crate::Format::Text,
+        }
+    }
+}
+
+#[derive(clap::Subcommand, Debug)]
+enum Command {
+    /// Merge the partial reports of an input's shards (`--format partial`), given in input
+    /// order, into its report: the same as one run over the whole input. `--known-issues`
+    /// and `--fail-on` apply to the merged report; `--format partial` merges into a partial
+    /// again, for merging in stages.
+    Merge {
+        /// Partial report files (each may hold several, one per line), or `-` for standard
+        /// input, one partial per line.
+        #[arg(value_name = "PARTIAL", required = true)]
+        partials: Vec<PathBuf>,
+    },
 }
 
 /// What the text report shows beyond its default lines.
@@ -176,6 +235,23 @@ fn complain(name: &str, why: &str) {
 
 /// Runs the triage and prints the report; `Ok(true)` when `--fail-on` matched.
 fn run(name: &str, args: &Args) -> Result<bool, Failure> {
+    if args.format == OutputFormat::Partial
+        && (args.known_issues.is_some() || !args.fail_on.is_empty())
+    {
+        return Err(Failure(
+            "--format partial: --known-issues and --fail-on apply to the merged report \
+             (give them to `merge`)"
+                .to_string(),
+        ));
+    }
+    if let Some(Command::Merge { partials }) = &args.command {
+        return run_merge(args, partials);
+    }
+    if args.input_format.is_some() && args.format != OutputFormat::Partial {
+        return Err(Failure(
+            "--input-format applies to --format partial (a shard of an input)".to_string(),
+        ));
+    }
     let file = match &args.file {
         Some(path) if path.as_os_str() != "-" => Some(File::open(path).map_err(|e| {
             Failure(format!(
@@ -217,15 +293,29 @@ fn run(name: &str, args: &Args) -> Result<bool, Failure> {
         .collect();
     let fail_on = FailOn::parse(&args.fail_on, &categories)?;
     let progress = Progress::new(io::stderr().is_terminal());
+    let layout = layout(args);
     let stdout = io::stdout();
-    let color = stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-    let layout = text::Layout {
-        width: text::width(stdout.is_terminal()),
-        color,
-        top: args.top,
-        traceback: args.show.contains(&Show::Traceback),
-    };
     let mut out = BufWriter::new(stdout.lock());
+    if args.format == OutputFormat::Partial {
+        let format = args.input_format.map(crate::Format::from);
+        let partial = match (file, regular) {
+            (Some(mut file), Some(len)) => {
+                let start = file.stream_position()?;
+                let mut partial = triage.partial(progress.counted(&file), format)?;
+                let source = args.file.as_deref().unwrap_or("-".as_ref());
+                partial.set_position(&source.display().to_string(), start, len.max(start));
+                partial
+            }
+            (Some(file), None) => {
+                grow_pipe(&file);
+                triage.partial(progress.counted(file), format)?
+            }
+            (None, _) => triage.partial(progress.counted(io::stdin()), format)?,
+        };
+        progress.done();
+        finish_output(merge::write_partial(&mut out, &partial))?;
+        return Ok(false);
+    }
 
     let mut sink = EventSink {
         fail_on: &fail_on,
@@ -257,18 +347,109 @@ fn run(name: &str, args: &Args) -> Result<bool, Failure> {
         Err(crate::Error::Output(e)) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(failed),
         Err(e) => return Err(e.into()),
     };
+    write_report(&mut out, &report, args, &layout)?;
+    Ok(failed)
+}
+
+/// `merge`: the partials folded in order, then finished into the report (or written as one
+/// partial again); `Ok(true)` when `--fail-on` matched a group.
+fn run_merge(args: &Args, paths: &[PathBuf]) -> Result<bool, Failure> {
+    if args.format == OutputFormat::Ndjson {
+        return Err(Failure(
+            "merge: --format ndjson streams events as they are read; a merge has the report \
+             (use json, text or partial)"
+                .to_string(),
+        ));
+    }
+    let mut triage: Option<crate::Triage> = None;
+    let mut merged: Option<crate::Partial> = None;
+    merge::each_partial(paths, |label, partial| {
+        let t = match &triage {
+            Some(t) => t,
+            None => triage.insert(merge_triage(args, &partial).map_err(|Failure(e)| e)?),
+        };
+        let next = match merged.take() {
+            None => t.check_partial(&partial).map(|()| partial),
+            Some(m) => t.merge_partials(m, partial),
+        };
+        merged = Some(next.map_err(|e| format!("{label}: {e}"))?);
+        Ok(())
+    })
+    .map_err(Failure)?;
+    let (Some(triage), Some(merged)) = (triage, merged) else {
+        return Err(Failure("merge: no partial report on standard input".to_string()));
+    };
+    let stdout = io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    if args.format == OutputFormat::Partial {
+        finish_output(merge::write_partial(&mut out, &merged))?;
+        return Ok(false);
+    }
+    let categories: Vec<&str> = triage
+        .classifier()
+        .categories()
+        .iter()
+        .map(crate::Category::as_str)
+        .collect();
+    let fail_on = FailOn::parse(&args.fail_on, &categories)?;
+    let report = triage.finish_partial(merged);
+    let failed = report
+        .groups
+        .iter()
+        .any(|g| fail_on.matches(g.category.as_str()));
+    write_report(&mut out, &report, args, &layout(args))?;
+    Ok(failed)
+}
+
+/// The triage a merge uses: the settings the partials were made with, the rules and known
+/// issues of the command line.
+fn merge_triage(args: &Args, partial: &crate::Partial) -> Result<crate::Triage, Failure> {
+    let mut builder = TriageBuilder::new();
+    builder.settings_of(partial);
+    for rules in &args.rules {
+        builder.rules_file(rules);
+    }
+    if let Some(known) = &args.known_issues {
+        builder.known_issues_file(known);
+    }
+    Ok(builder.build()?)
+}
+
+/// Writes the report in `--format` (`ndjson` wrote its lines already).
+fn write_report(
+    out: &mut impl Write,
+    report: &crate::Report,
+    args: &Args,
+    layout: &text::Layout,
+) -> Result<(), Failure> {
     let written = match args.format {
-        OutputFormat::Text => text::write_report(&mut out, &report, &layout),
-        OutputFormat::Json => serde_json::to_writer_pretty(&mut out, &report)
+        OutputFormat::Text => text::write_report(&mut *out, report, layout),
+        OutputFormat::Json => serde_json::to_writer_pretty(&mut *out, report)
             .map_err(io::Error::from)
             .and_then(|()| writeln!(out)),
-        OutputFormat::Ndjson => Ok(()),
+        OutputFormat::Ndjson | OutputFormat::Partial => Ok(()),
     };
-    match written.and_then(|()| out.flush()) {
-        Ok(()) => Ok(failed),
-        // The reader stopped early (`| head`): its choice, not a failure.
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(failed),
+    finish_output(written.and_then(|()| out.flush()))
+}
+
+/// The end of the output: a closed pipe is the reader's choice (`| head`), not a failure.
+fn finish_output(written: io::Result<()>) -> Result<(), Failure> {
+    match written {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
         Err(e) => Err(Failure(format!("cannot write the output: {e}"))),
+    }
+}
+
+/// The text report's layout from the options.
+fn layout(args: &Args) -> text::Layout {
+    let stdout = io::stdout();
+    let color = stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    text::Layout {
+        width: text::width(stdout.is_terminal()),
+        color,
+        top: args.top,
+        traceback: args.show.contains(&Show::Traceback),
     }
 }
 

@@ -334,15 +334,20 @@ impl Triage {
     /// read as other formats, out of order by their recorded places, or when a split
     /// traceback runs past what `next` keeps of its start.
     pub fn merge_partials(&self, first: Partial, next: Partial) -> Result<Partial> {
-        let mine = partial::settings(&self.stages);
-        for p in [&first, &next] {
-            if let Some(setting) = p.settings.differs(&mine) {
-                return Err(crate::error::PartialError::Settings { setting }.into());
-            }
-        }
+        self.check_partial(&first)?;
+        self.check_partial(&next)?;
         Ok(first.join(next, |held, next, line| {
             partial::rescan(&self.stages, held, next, line)
         })?)
+    }
+
+    /// Whether `partial` was made with this triage's settings (slow-query threshold,
+    /// largest entry, validation and rules).
+    pub(crate) fn check_partial(&self, partial: &Partial) -> Result<()> {
+        match partial.settings.differs(&partial::settings(&self.stages)) {
+            Some(setting) => Err(crate::error::PartialError::Settings { setting }.into()),
+            None => Ok(()),
+        }
     }
 
     /// The report of a partial (merged from every shard of an input, in order), ranked,

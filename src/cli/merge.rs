@@ -1,0 +1,56 @@
+//! The command line's partial reports: reading them from files and standard input, one per
+//! line, and writing one.
+
+use crate::Partial;
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Write};
+use std::path::PathBuf;
+
+/// Reads the partials of `paths` in order (a file may hold several, one per line; `-` is
+/// standard input, one per line) and hands each to `each` with a label naming where it
+/// came from (`FILE`, or `FILE:LINE` when the file holds more than its first).
+pub(super) fn each_partial(
+    paths: &[PathBuf],
+    mut each: impl FnMut(&str, Partial) -> Result<(), String>,
+) -> Result<(), String> {
+    for path in paths {
+        let stdin = path.as_os_str() == "-";
+        let name = if stdin {
+            "standard input".to_string()
+        } else {
+            path.display().to_string()
+        };
+        let reader: Box<dyn BufRead> = if stdin {
+            Box::new(io::stdin().lock())
+        } else {
+            let file = File::open(path)
+                .map_err(|e| format!("{name}: cannot open the partial report: {e}"))?;
+            Box::new(BufReader::new(file))
+        };
+        let mut found = 0;
+        for (i, line) in reader.lines().enumerate() {
+            let label = match i {
+                0 if !stdin => name.clone(),
+                _ => format!("{name}:{}", i + 1),
+            };
+            let line = line.map_err(|e| format!("{label}: cannot read: {e}"))?;
+            if line.trim().is_empty() {
+                continue;
+            }
+            found += 1;
+            let partial = Partial::from_json(&line).map_err(|e| format!("{label}: {e}"))?;
+            each(&label, partial)?;
+        }
+        if found == 0 && !stdin {
+            return Err(format!("{name}: no partial report in it (empty file)"));
+        }
+    }
+    Ok(())
+}
+
+/// One partial, on one line.
+pub(super) fn write_partial(out: &mut impl Write, partial: &Partial) -> io::Result<()> {
+    out.write_all(partial.to_json().as_bytes())?;
+    out.write_all(b"\n")?;
+    out.flush()
+}

@@ -1,0 +1,172 @@
+//! `--format partial` and `merge` as a user runs them: shards made apart merge into the
+//! single pass's report, in any output format and with known issues and `--fail-on` applied
+//! after the merge; bad partials exit 2 naming the file.
+
+use logtriage::{Format, TriageBuilder};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn fixture(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+fn triage(args: &[&str], stdin: &[u8]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_logtriage"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run logtriage");
+    let mut input = child.stdin.take().expect("stdin");
+    input.write_all(stdin).expect("write stdin");
+    drop(input);
+    child.wait_with_output().expect("wait")
+}
+
+/// A file of this test run (tests run at once in this process).
+fn temp(name: &str, bytes: &[u8]) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("logtriage-cli-partial-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).expect("write");
+    path
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+const KNOWN: &str = "--known-issues";
+
+#[test]
+fn a_thousand_partials_of_one_entry_each_merge_into_the_single_pass_report() {
+    // The staging fixture's 800 entries, one per partial, with an empty shard (as Spark's
+    // empty partitions give) after every fourth: 1,000 partials, one per line.
+    let input = std::fs::read(fixture("staging.ndjson")).expect("fixture");
+    let t = TriageBuilder::new().build().expect("build");
+    let mut lines = String::new();
+    for (i, entry) in input.split_inclusive(|&b| b == b'\n').enumerate() {
+        let format = (i > 0).then_some(Format::Ndjson);
+        lines += &t.partial(entry, format).expect("partial").to_json();
+        lines.push('\n');
+        if i % 4 == 3 {
+            lines += &t.partial(&b""[..], None).expect("partial").to_json();
+            lines.push('\n');
+        }
+    }
+    assert_eq!(lines.lines().count(), 1000);
+    let known = fixture("known_issues.json");
+    let want = triage(&["--format", "json", KNOWN, &known, &fixture("staging.ndjson")], b"");
+    assert_eq!(want.status.code(), Some(0), "{}", text(&want.stderr));
+    let merged = triage(&["merge", "--format", "json", KNOWN, &known, "-"], lines.as_bytes());
+    assert_eq!(merged.status.code(), Some(0), "{}", text(&merged.stderr));
+    assert!(merged.stdout == want.stdout, "the merged report differs");
+    // Known issues were linked after the merge: the partials had none.
+    assert!(text(&merged.stdout).contains("\"known_issue\": {"));
+}
+
+#[test]
+fn shards_made_from_files_and_pipes_merge_in_any_format_and_in_stages() {
+    let input = std::fs::read(fixture("staging.ndjson")).expect("fixture");
+    let thirds: Vec<usize> = [1, 2].iter().map(|k| {
+        let at = input.len() * k / 3;
+        at + input[at..].iter().position(|&b| b == b'\n').expect("a line end") + 1
+    }).collect();
+    let shards = [&input[..thirds[0]], &input[thirds[0]..thirds[1]], &input[thirds[1]..]];
+    let mut partials = Vec::new();
+    for (i, shard) in shards.iter().enumerate() {
+        let out = if i == 1 {
+            triage(&["--format", "partial", "-"], shard)
+        } else {
+            let path = temp(&format!("shard-{i}.ndjson"), shard);
+            triage(&["--format", "partial", &path.display().to_string()], b"")
+        };
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        assert_eq!(out.stdout.iter().filter(|&&b| b == b'\n').count(), 1, "one line");
+        partials.push(temp(&format!("shard-{i}.partial"), &out.stdout));
+    }
+    let p: Vec<String> = partials.iter().map(|p| p.display().to_string()).collect();
+    let known = fixture("known_issues.json");
+    let whole = fixture("staging.ndjson");
+    for format in ["json", "text"] {
+        let want = triage(&["--format", format, KNOWN, &known, &whole], b"");
+        let got = triage(&["merge", "--format", format, KNOWN, &known, &p[0], &p[1], &p[2]], b"");
+        assert_eq!(got.status.code(), Some(0), "{}", text(&got.stderr));
+        assert!(got.stdout == want.stdout, "{format}:\n{}", text(&got.stdout));
+    }
+    // The first two merged into one partial, then with the third.
+    let staged = triage(&["merge", "--format", "partial", &p[0], &p[1]], b"");
+    assert_eq!(staged.status.code(), Some(0), "{}", text(&staged.stderr));
+    let staged = temp("first-two.partial", &staged.stdout);
+    let got = triage(&["merge", "--format", "json", &staged.display().to_string(), &p[2]], b"");
+    let want = triage(&["--format", "json", &whole], b"");
+    assert!(got.stdout == want.stdout);
+    // --fail-on applies to the merged report.
+    let gate = triage(&["merge", "--fail-on", "undefined_symbol", &p[0], &p[1], &p[2]], b"");
+    assert_eq!(gate.status.code(), Some(1));
+    let gate = triage(&["merge", "--fail-on", "out_of_memory", &p[0], &p[1], &p[2]], b"");
+    assert_eq!(gate.status.code(), Some(0), "{}", text(&gate.stderr));
+}
+
+#[test]
+fn a_shard_cut_from_the_middle_of_an_array_is_read_as_one() {
+    let input = std::fs::read(fixture("staging.json")).expect("fixture");
+    let half = input.len() / 2;
+    let cut = half + input[half..].windows(6).position(|w| w == b"},\n  {").expect("element") + 3;
+    let first = temp("array-0.json", &input[..cut]);
+    let second = temp("array-1.json", &input[cut..]);
+    let p0 = triage(&["--format", "partial", &first.display().to_string()], b"");
+    let p1 = triage(
+        &["--format", "partial", "--input-format", "array", &second.display().to_string()],
+        b"",
+    );
+    let both = [p0.stdout, p1.stdout].concat();
+    let got = triage(&["merge", "--format", "json", "-"], &both);
+    let want = triage(&["--format", "json", &fixture("staging.json")], b"");
+    assert_eq!(got.status.code(), Some(0), "{}", text(&got.stderr));
+    assert!(got.stdout == want.stdout);
+}
+
+#[test]
+fn bad_partials_exit_2_naming_the_file() {
+    let whole = fixture("staging.ndjson");
+    let out = triage(&["--format", "partial", &whole], b"");
+    let line = text(&out.stdout);
+    let good = temp("good.partial", line.as_bytes());
+    let truncated = temp("truncated.partial", &line.as_bytes()[..line.len() / 2]);
+    let version = temp(
+        "version.partial",
+        line.replacen("\"partial_version\":1", "\"partial_version\":2", 1).as_bytes(),
+    );
+    let empty = temp("empty.partial", b"");
+    let good = good.display().to_string();
+    for (bad, says) in [
+        (truncated.display().to_string(), "not a whole partial report"),
+        (version.display().to_string(), "partial_version 2"),
+        (empty.display().to_string(), "no partial report in it"),
+        // The same shard twice: it starts at byte 0 of the file the one before ended.
+        (good.clone(), "out of order"),
+    ] {
+        let out = triage(&["merge", "--format", "json", &good, &bad], b"");
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+        assert!(out.stdout.is_empty(), "no report for {bad}");
+        let err = text(&out.stderr);
+        assert!(err.contains(&format!("{bad}: ")) && err.contains(says), "{err}");
+    }
+    let slow = triage(&["--format", "partial", "--slow-ms", "5", &whole], b"");
+    let slow = temp("slow.partial", &slow.stdout);
+    let out = triage(&["merge", &good, &slow.display().to_string()], b"");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("another slow-ms"), "{}", text(&out.stderr));
+    // Options that belong to the merge, or to the partial.
+    let out = triage(&["--format", "partial", KNOWN, &fixture("known_issues.json"), &whole], b"");
+    assert_eq!(out.status.code(), Some(2));
+    let out = triage(&["--input-format", "array", &whole], b"");
+    assert_eq!(out.status.code(), Some(2));
+}
