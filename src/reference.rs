@@ -381,13 +381,69 @@
 //!   `function`, `source`);
 //! - `known_issue`: the id of the matching known issue, or null.
 //!
+//! ## Partial reports
+//!
+//! A large export can be triaged in shards, apart (processes, machines, Spark tasks), and
+//! the shards' *partial reports* merged, in input order, into exactly the report one run over
+//! the whole input gives: the same JSON, byte for byte, including tracebacks split one line
+//! per entry that straddle a cut, line numbers, samples, and first and last seen. The library
+//! makes one with [`Triage::partial`](crate::Triage::partial), merges two with
+//! [`Triage::merge_partials`](crate::Triage::merge_partials) (associative: merge in any
+//! grouping, as long as the order is kept) and finishes one into the report with
+//! [`Triage::finish_partial`](crate::Triage::finish_partial); the command line with
+//! `--format partial [FILE]` and `merge PARTIAL...` (`-`: one partial per line on standard
+//! input). A shard must start and end at entry boundaries: NDJSON and text at a line start;
+//! a shard cut from the middle of a JSON array starts at an element and is read with
+//! `--input-format array` ([`Format::Array`](crate::Format::Array)). Known issues and
+//! `--fail-on` apply when the merged partial is finished, not to the partials.
+//!
+//! A partial is one JSON object on one line, a stable format of its own
+//! ([`PARTIAL_VERSION`](crate::PARTIAL_VERSION), now 1; a reader rejects any other version
+//! before reading the rest):
+//!
+//! - `partial_version`: written first.
+//! - `settings`: `slow_ms`, `max_entry_bytes`, `validate` and `rules` (a digest of the rules
+//!   files added to the built-in rules, 0 for none): only partials made alike merge, and the
+//!   merge scans with them.
+//! - `format`: `ndjson`, `array`, `text`, or null for an empty shard. Neighbours must agree.
+//! - `first`, `last`: where the first and last shard lie in the files they were read from
+//!   (`source`, `start`, `end` in bytes), or null when read from a pipe. Two neighbours of
+//!   the same file must touch (`end` of one = `start` of the next), else the merge says
+//!   they are out of order.
+//! - `bytes`: the input bytes covered; `totals`: as in the report (with `lines`, which
+//!   numbers the next shard's lines; `events` is counted from the tallies).
+//! - `lead`: the shard's first bytes, raw (`text`, or `base64` when they are not UTF-8),
+//!   and `whole` when that is all of it. At most [`LEAD_BYTES`](crate::LEAD_BYTES) (2 MiB)
+//!   are kept, ending at a quiet place.
+//! - `points`: the shard's *quiet places* within the lead, from its start: where its scan
+//!   held nothing open (`offset` in bytes, and the `entries`, `ok`, `malformed` and
+//!   `oversize` counted before it). The first is at 0.
+//! - `tallies`: one per quiet place, the events found from it to the next (the last: to
+//!   the shard's end), each as a `report` (the JSON report above, unranked) and `firsts`,
+//!   the first event of each of its groups (known issues are linked from them).
+//! - `held`: what the scan still held at the shard's end: `tick` (entries seen), `open`
+//!   (split tracebacks still collecting lines: stream, the instance and log it looks for,
+//!   the line prefix, the line machine's state, the event so far, kept lines), `pending`
+//!   (header lines waiting for a traceback) and `ready` (events flushed, not yet given out).
+//!
+//! Merging `a` then `b`: when `a` held nothing, `b`'s tallies are right as they are.
+//! Otherwise `b`'s lead is scanned again with what `a` held, up to the first of `b`'s quiet
+//! places where that scan holds nothing too: from there on `b`'s own scan went the same
+//! way, and its tallies from that place on are taken. A partial's size is bounded by its
+//! groups, its open state and the lead, not by the shard's size. A split traceback still
+//! open past `b`'s lead (it would have to keep receiving lines, or wait for them, across
+//! thousands of entries) cannot be finished exactly: the merge says so and fails rather than
+//! give a wrong report. So do a truncated partial, another version, other settings or
+//! format, and neighbours of one file out of order; the command line exits 2 naming the
+//! file.
+//!
 //! ## Exit status of the `triage` example
 //!
 //! | status | when |
 //! |---|---|
 //! | 0 | the run finished (also for `--help` and `--version`) |
 //! | 1 | `--fail-on CATEGORY[,...]` (or `any`) matched an event |
-//! | 2 | bad arguments, an unknown category in `--fail-on`, an input that cannot be read, an invalid rules or known-issues file, an invalid setting; one line on stderr says what is wrong |
+//! | 2 | bad arguments, an unknown category in `--fail-on`, an input that cannot be read, an invalid rules or known-issues file, an invalid setting, a partial report that cannot be read or merged; one line on stderr says what is wrong |
 //!
 //! Bad input data is never a reason to stop: it is counted (see "Entries and their
 //! accounting").

@@ -62,9 +62,21 @@ fn a_thousand_partials_of_one_entry_each_merge_into_the_single_pass_report() {
     }
     assert_eq!(lines.lines().count(), 1000);
     let known = fixture("known_issues.json");
-    let want = triage(&["--format", "json", KNOWN, &known, &fixture("staging.ndjson")], b"");
+    let want = triage(
+        &[
+            "--format",
+            "json",
+            KNOWN,
+            &known,
+            &fixture("staging.ndjson"),
+        ],
+        b"",
+    );
     assert_eq!(want.status.code(), Some(0), "{}", text(&want.stderr));
-    let merged = triage(&["merge", "--format", "json", KNOWN, &known, "-"], lines.as_bytes());
+    let merged = triage(
+        &["merge", "--format", "json", KNOWN, &known, "-"],
+        lines.as_bytes(),
+    );
     assert_eq!(merged.status.code(), Some(0), "{}", text(&merged.stderr));
     assert!(merged.stdout == want.stdout, "the merged report differs");
     // Known issues were linked after the merge: the partials had none.
@@ -74,11 +86,22 @@ fn a_thousand_partials_of_one_entry_each_merge_into_the_single_pass_report() {
 #[test]
 fn shards_made_from_files_and_pipes_merge_in_any_format_and_in_stages() {
     let input = std::fs::read(fixture("staging.ndjson")).expect("fixture");
-    let thirds: Vec<usize> = [1, 2].iter().map(|k| {
-        let at = input.len() * k / 3;
-        at + input[at..].iter().position(|&b| b == b'\n').expect("a line end") + 1
-    }).collect();
-    let shards = [&input[..thirds[0]], &input[thirds[0]..thirds[1]], &input[thirds[1]..]];
+    let thirds: Vec<usize> = [1, 2]
+        .iter()
+        .map(|k| {
+            let at = input.len() * k / 3;
+            at + input[at..]
+                .iter()
+                .position(|&b| b == b'\n')
+                .expect("a line end")
+                + 1
+        })
+        .collect();
+    let shards = [
+        &input[..thirds[0]],
+        &input[thirds[0]..thirds[1]],
+        &input[thirds[1]..],
+    ];
     let mut partials = Vec::new();
     for (i, shard) in shards.iter().enumerate() {
         let out = if i == 1 {
@@ -88,7 +111,11 @@ fn shards_made_from_files_and_pipes_merge_in_any_format_and_in_stages() {
             triage(&["--format", "partial", &path.display().to_string()], b"")
         };
         assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-        assert_eq!(out.stdout.iter().filter(|&&b| b == b'\n').count(), 1, "one line");
+        assert_eq!(
+            out.stdout.iter().filter(|&&b| b == b'\n').count(),
+            1,
+            "one line"
+        );
         partials.push(temp(&format!("shard-{i}.partial"), &out.stdout));
     }
     let p: Vec<String> = partials.iter().map(|p| p.display().to_string()).collect();
@@ -96,21 +123,52 @@ fn shards_made_from_files_and_pipes_merge_in_any_format_and_in_stages() {
     let whole = fixture("staging.ndjson");
     for format in ["json", "text"] {
         let want = triage(&["--format", format, KNOWN, &known, &whole], b"");
-        let got = triage(&["merge", "--format", format, KNOWN, &known, &p[0], &p[1], &p[2]], b"");
+        let got = triage(
+            &[
+                "merge", "--format", format, KNOWN, &known, &p[0], &p[1], &p[2],
+            ],
+            b"",
+        );
         assert_eq!(got.status.code(), Some(0), "{}", text(&got.stderr));
-        assert!(got.stdout == want.stdout, "{format}:\n{}", text(&got.stdout));
+        assert!(
+            got.stdout == want.stdout,
+            "{format}:\n{}",
+            text(&got.stdout)
+        );
     }
     // The first two merged into one partial, then with the third.
     let staged = triage(&["merge", "--format", "partial", &p[0], &p[1]], b"");
     assert_eq!(staged.status.code(), Some(0), "{}", text(&staged.stderr));
     let staged = temp("first-two.partial", &staged.stdout);
-    let got = triage(&["merge", "--format", "json", &staged.display().to_string(), &p[2]], b"");
+    let got = triage(
+        &[
+            "merge",
+            "--format",
+            "json",
+            &staged.display().to_string(),
+            &p[2],
+        ],
+        b"",
+    );
     let want = triage(&["--format", "json", &whole], b"");
     assert!(got.stdout == want.stdout);
     // --fail-on applies to the merged report.
-    let gate = triage(&["merge", "--fail-on", "undefined_symbol", &p[0], &p[1], &p[2]], b"");
+    let gate = triage(
+        &[
+            "merge",
+            "--fail-on",
+            "undefined_symbol",
+            &p[0],
+            &p[1],
+            &p[2],
+        ],
+        b"",
+    );
     assert_eq!(gate.status.code(), Some(1));
-    let gate = triage(&["merge", "--fail-on", "out_of_memory", &p[0], &p[1], &p[2]], b"");
+    let gate = triage(
+        &["merge", "--fail-on", "out_of_memory", &p[0], &p[1], &p[2]],
+        b"",
+    );
     assert_eq!(gate.status.code(), Some(0), "{}", text(&gate.stderr));
 }
 
@@ -118,12 +176,23 @@ fn shards_made_from_files_and_pipes_merge_in_any_format_and_in_stages() {
 fn a_shard_cut_from_the_middle_of_an_array_is_read_as_one() {
     let input = std::fs::read(fixture("staging.json")).expect("fixture");
     let half = input.len() / 2;
-    let cut = half + input[half..].windows(6).position(|w| w == b"},\n  {").expect("element") + 3;
+    let cut = half
+        + input[half..]
+            .windows(6)
+            .position(|w| w == b"},\n  {")
+            .expect("element")
+        + 3;
     let first = temp("array-0.json", &input[..cut]);
     let second = temp("array-1.json", &input[cut..]);
     let p0 = triage(&["--format", "partial", &first.display().to_string()], b"");
     let p1 = triage(
-        &["--format", "partial", "--input-format", "array", &second.display().to_string()],
+        &[
+            "--format",
+            "partial",
+            "--input-format",
+            "array",
+            &second.display().to_string(),
+        ],
         b"",
     );
     let both = [p0.stdout, p1.stdout].concat();
@@ -142,12 +211,16 @@ fn bad_partials_exit_2_naming_the_file() {
     let truncated = temp("truncated.partial", &line.as_bytes()[..line.len() / 2]);
     let version = temp(
         "version.partial",
-        line.replacen("\"partial_version\":1", "\"partial_version\":2", 1).as_bytes(),
+        line.replacen("\"partial_version\":1", "\"partial_version\":2", 1)
+            .as_bytes(),
     );
     let empty = temp("empty.partial", b"");
     let good = good.display().to_string();
     for (bad, says) in [
-        (truncated.display().to_string(), "not a whole partial report"),
+        (
+            truncated.display().to_string(),
+            "not a whole partial report",
+        ),
         (version.display().to_string(), "partial_version 2"),
         (empty.display().to_string(), "no partial report in it"),
         // The same shard twice: it starts at byte 0 of the file the one before ended.
@@ -157,15 +230,31 @@ fn bad_partials_exit_2_naming_the_file() {
         assert_eq!(out.status.code(), Some(2), "{bad}");
         assert!(out.stdout.is_empty(), "no report for {bad}");
         let err = text(&out.stderr);
-        assert!(err.contains(&format!("{bad}: ")) && err.contains(says), "{err}");
+        assert!(
+            err.contains(&format!("{bad}: ")) && err.contains(says),
+            "{err}"
+        );
     }
     let slow = triage(&["--format", "partial", "--slow-ms", "5", &whole], b"");
     let slow = temp("slow.partial", &slow.stdout);
     let out = triage(&["merge", &good, &slow.display().to_string()], b"");
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("another slow-ms"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("another slow-ms"),
+        "{}",
+        text(&out.stderr)
+    );
     // Options that belong to the merge, or to the partial.
-    let out = triage(&["--format", "partial", KNOWN, &fixture("known_issues.json"), &whole], b"");
+    let out = triage(
+        &[
+            "--format",
+            "partial",
+            KNOWN,
+            &fixture("known_issues.json"),
+            &whole,
+        ],
+        b"",
+    );
     assert_eq!(out.status.code(), Some(2));
     let out = triage(&["--input-format", "array", &whole], b"");
     assert_eq!(out.status.code(), Some(2));

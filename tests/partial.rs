@@ -29,7 +29,9 @@ struct Cuttable {
 
 /// After every `\n` (NDJSON and text: one entry per line).
 fn lines(bytes: Vec<u8>, format: Format) -> Cuttable {
-    let bounds = (1..bytes.len()).filter(|&i| bytes[i - 1] == b'\n').collect();
+    let bounds = (1..bytes.len())
+        .filter(|&i| bytes[i - 1] == b'\n')
+        .collect();
     Cuttable {
         bytes,
         bounds,
@@ -63,6 +65,19 @@ fn text_of(ndjson: &[u8]) -> Vec<u8> {
             .unwrap_or("");
         out.extend_from_slice(text.replace('\n', " ").as_bytes());
         out.push(b'\n');
+    }
+    out
+}
+
+/// `ndjson` with a line cut mid-write after the entries `after` names: their line numbers
+/// must come out right in the merged report too.
+fn with_garbage(ndjson: &[u8], after: &[usize]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (i, line) in ndjson.split_inclusive(|&b| b == b'\n').enumerate() {
+        out.extend_from_slice(line);
+        if after.contains(&i) {
+            out.extend_from_slice(b"{\"insertId\":\"cut-\n");
+        }
     }
     out
 }
@@ -108,7 +123,10 @@ fn merge_in_order(t: &Triage, mut parts: Vec<Partial>, order: &[usize]) -> Parti
 }
 
 fn assert_exact(t: &Triage, input: &Cuttable, picks: &[usize], order: &[usize]) {
-    let want = json(&t.run_slice(&input.bytes, &mut logtriage::NoSink).expect("run"));
+    let want = json(
+        &t.run_slice(&input.bytes, &mut logtriage::NoSink)
+            .expect("run"),
+    );
     let mut cuts: Vec<usize> = picks
         .iter()
         .filter_map(|&p| input.bounds.get(p % input.bounds.len().max(1)).copied())
@@ -117,7 +135,11 @@ fn assert_exact(t: &Triage, input: &Cuttable, picks: &[usize], order: &[usize]) 
     cuts.dedup();
     let merged = merge_in_order(t, partials(t, input, &cuts), order);
     let got = json(&t.finish_partial(merged));
-    assert!(got == want, "cuts {cuts:?}, order {order:?}\n{}", first_difference(&got, &want));
+    assert!(
+        got == want,
+        "cuts {cuts:?}, order {order:?}\n{}",
+        first_difference(&got, &want)
+    );
 }
 
 fn first_difference(got: &str, want: &str) -> String {
@@ -126,7 +148,13 @@ fn first_difference(got: &str, want: &str) -> String {
         .zip(want.lines())
         .position(|(a, b)| a != b)
         .unwrap_or(got.lines().count().min(want.lines().count()));
-    let show = |s: &str| s.lines().skip(at.saturating_sub(3)).take(8).collect::<Vec<_>>().join("\n");
+    let show = |s: &str| {
+        s.lines()
+            .skip(at.saturating_sub(3))
+            .take(8)
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
     format!("merged:\n{}\nsingle pass:\n{}", show(got), show(want))
 }
 
@@ -158,9 +186,10 @@ proptest! {
         rate in 0.0f64..0.5,
         picks in proptest::collection::vec(any::<usize>(), 1..10),
         order in proptest::collection::vec(any::<usize>(), 1..10),
+        garbage in proptest::collection::vec(0usize..100, 0..4),
     ) {
         let input = match shape {
-            0 => lines(generated(corpus::Shape::Ndjson, 64 << 10, rate, seed), Format::Ndjson),
+            0 => lines(with_garbage(&generated(corpus::Shape::Ndjson, 64 << 10, rate, seed), &garbage), Format::Ndjson),
             1 => elements(generated(corpus::Shape::Array, 64 << 10, rate, seed)),
             _ => lines(text_of(&generated(corpus::Shape::Ndjson, 64 << 10, rate, seed)), Format::Text),
         };
@@ -172,7 +201,10 @@ proptest! {
 fn a_shard_per_entry_merges_into_the_single_pass_report() {
     let t = triage();
     let input = lines(fixture("staging.ndjson"), Format::Ndjson);
-    let want = json(&t.run_slice(&input.bytes, &mut logtriage::NoSink).expect("run"));
+    let want = json(
+        &t.run_slice(&input.bytes, &mut logtriage::NoSink)
+            .expect("run"),
+    );
     let parts = partials(&t, &input, &input.bounds);
     assert_eq!(parts.len(), 800);
     let mut merged = None;
@@ -188,24 +220,78 @@ fn a_shard_per_entry_merges_into_the_single_pass_report() {
 
 #[test]
 fn a_shard_larger_than_the_lead_merges_exactly_with_tracebacks_across_its_ends() {
-    // Shards of about 3 MiB, more than a partial keeps of their start, with split
-    // tracebacks cut at many places of their ends.
+    // Shards of about 3 MiB, more than a partial keeps of their start, cut just after a split
+    // traceback's first line, and one, two and five lines later.
     let t = triage();
-    let input = lines(generated(corpus::Shape::Ndjson, 9 << 20, 0.3, 5), Format::Ndjson);
+    let input = lines(
+        generated(corpus::Shape::Ndjson, 9 << 20, 0.3, 5),
+        Format::Ndjson,
+    );
     let n = input.bounds.len();
-    for k in [1, 7, 19] {
-        let cuts = [input.bounds[n / 3 + k], input.bounds[2 * n / 3 + k]];
+    let start = |from: usize| {
+        (from..n)
+            .find(|&i| {
+                let line = &input.bytes[input.bounds[i - 1]..input.bounds[i]];
+                line.windows(36)
+                    .any(|w| w == b"\"Traceback (most recent call last):\"")
+            })
+            .expect("a split traceback")
+    };
+    let (one, two) = (start(n / 3), start(2 * n / 3));
+    for k in [0, 1, 2, 5] {
+        let cuts = [input.bounds[one + k], input.bounds[two + k]];
         let parts = partials(&t, &input, &cuts);
-        assert!(parts.iter().any(|p| p.to_json().len() < 3 << 20), "a partial is bounded");
-        assert_exact(&t, &input, &[n / 3 + k, 2 * n / 3 + k], &[0]);
+        for p in &parts[1..] {
+            let json = p.to_json();
+            assert!(
+                json.len() < 3 << 20 && json.contains("\"whole\":false"),
+                "kept its lead only"
+            );
+        }
+        assert!(
+            !parts[0].to_json().contains("\"open\":[]"),
+            "held a traceback open"
+        );
+        assert_exact(&t, &input, &[one + k, two + k], &[0]);
     }
+}
+
+#[test]
+fn a_traceback_still_open_past_the_next_lead_is_an_error_not_a_wrong_report() {
+    // A traceback whose frames keep coming, one line per entry, for 3 MiB after the cut.
+    let t = triage();
+    let head = b"Traceback (most recent call last):\n".to_vec();
+    let frame = "  File \"/app/netra_backend/app/loop.py\", line 12, in spin\n    spin()\n";
+    let tail = frame.repeat((3 << 20) / frame.len()).into_bytes();
+    let a = t.partial(&head[..], None).expect("partial");
+    let b = t.partial(&tail[..], Some(Format::Text)).expect("partial");
+    match t.merge_partials(a, b) {
+        Err(logtriage::Error::Partial(PartialError::NotExact { kept })) => {
+            assert!(kept <= logtriage::LEAD_BYTES, "{kept}");
+        }
+        other => panic!("{:?}", other.map(|_| "a merged partial")),
+    }
+    // Within the lead, the same traceback merges into the single pass's one event.
+    let short = &tail[..tail.len() / 4];
+    let a = t.partial(&head[..], None).expect("partial");
+    let b = t.partial(short, Some(Format::Text)).expect("partial");
+    let merged = t.finish_partial(t.merge_partials(a, b).expect("merge"));
+    let whole = [&head[..], short].concat();
+    let want = t.run_slice(&whole, &mut logtriage::NoSink).expect("run");
+    assert_eq!(json(&merged), json(&want));
+    assert_eq!(merged.totals.events, 1);
 }
 
 #[test]
 fn bad_partials_are_errors() {
     let t = triage();
     let input = fixture("staging.ndjson");
-    let cut = input.len() / 2 + input[input.len() / 2..].iter().position(|&b| b == b'\n').unwrap() + 1;
+    let cut = input.len() / 2
+        + input[input.len() / 2..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .unwrap()
+        + 1;
     let line = t.partial(&input[..cut], None).expect("partial").to_json();
     // Truncated.
     assert!(matches!(
@@ -220,11 +306,16 @@ fn bad_partials_are_errors() {
     );
     assert_eq!(
         Partial::from_json(&other).err(),
-        Some(PartialError::Version { found: 99, want: logtriage::PARTIAL_VERSION })
+        Some(PartialError::Version {
+            found: 99,
+            want: logtriage::PARTIAL_VERSION
+        })
     );
     // Out of order by their places in the file.
     let mut a = t.partial(&input[..cut], None).expect("partial");
-    let mut b = t.partial(&input[cut..], Some(Format::Ndjson)).expect("partial");
+    let mut b = t
+        .partial(&input[cut..], Some(Format::Ndjson))
+        .expect("partial");
     a.set_position("day.ndjson", 0, cut as u64);
     b.set_position("day.ndjson", cut as u64, input.len() as u64);
     let err = t.merge_partials(b, a).expect_err("out of order");
@@ -235,6 +326,8 @@ fn bad_partials_are_errors() {
     let b = t.partial(&input[cut..], None).expect("partial");
     assert!(matches!(
         t.merge_partials(a, b),
-        Err(logtriage::Error::Partial(PartialError::Settings { setting: "slow-ms" }))
+        Err(logtriage::Error::Partial(PartialError::Settings {
+            setting: "slow-ms"
+        }))
     ));
 }

@@ -377,7 +377,9 @@ fn run_merge(args: &Args, paths: &[PathBuf]) -> Result<bool, Failure> {
     })
     .map_err(Failure)?;
     let (Some(triage), Some(merged)) = (triage, merged) else {
-        return Err(Failure("merge: no partial report on standard input".to_string()));
+        return Err(Failure(
+            "merge: no partial report on standard input".to_string(),
+        ));
     };
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());

@@ -168,7 +168,9 @@ impl Partial {
         }
         self.points.truncate(keep + 1);
         let end = self.points.last().map_or(0, |p| p.offset);
-        self.lead.bytes.truncate(usize::try_from(end).unwrap_or(usize::MAX));
+        self.lead
+            .bytes
+            .truncate(usize::try_from(end).unwrap_or(usize::MAX));
         self.lead.whole = false;
     }
 }

@@ -39,8 +39,9 @@ impl<'de> serde::Deserialize<'de> for Lead {
         let saved = Saved::deserialize(d)?;
         let bytes = match (saved.text, saved.base64) {
             (Some(text), None) => text.into_bytes(),
-            (None, Some(b64)) => decode(&b64)
-                .ok_or_else(|| serde::de::Error::custom("lead: invalid base64"))?,
+            (None, Some(b64)) => {
+                decode(&b64).ok_or_else(|| serde::de::Error::custom("lead: invalid base64"))?
+            }
             _ => {
                 return Err(serde::de::Error::custom(
                     "lead: exactly one of `text` and `base64`",

@@ -108,7 +108,10 @@ impl Settings {
     pub(crate) fn differs(&self, other: &Settings) -> Option<&'static str> {
         [
             ("slow-ms", self.slow_ms != other.slow_ms),
-            ("max-entry-bytes", self.max_entry_bytes != other.max_entry_bytes),
+            (
+                "max-entry-bytes",
+                self.max_entry_bytes != other.max_entry_bytes,
+            ),
             ("validate", self.validate != other.validate),
             ("rules", self.rules != other.rules),
         ]
@@ -151,10 +154,9 @@ impl Partial {
             }
             _ => {}
         }
-        let partial: Partial =
-            serde_json::from_str(json).map_err(|e| PartialError::Invalid {
-                reason: e.to_string(),
-            })?;
+        let partial: Partial = serde_json::from_str(json).map_err(|e| PartialError::Invalid {
+            reason: e.to_string(),
+        })?;
         partial.check()?;
         Ok(partial)
     }

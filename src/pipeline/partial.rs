@@ -10,6 +10,7 @@ use crate::input::{Format, ReaderBuilder};
 use crate::partial::{Lead, Partial, Rescanned, Settings, Tally, LEAD_BYTES, PARTIAL_VERSION};
 use crate::report::{Report, Totals};
 use crate::title::suggest_title;
+use std::cell::Cell;
 use std::io::Read;
 
 /// At most this many events of the lead are kept apart by place (so many in a few MiB
@@ -18,17 +19,21 @@ const LEAD_EVENTS: usize = 1 << 14;
 
 /// The partial report of the shard `rdr`, read as `format` (`None`: detected).
 pub(crate) fn scan<R: Read>(stages: &Stages, rdr: R, format: Option<Format>) -> Result<Partial> {
+    let read = Cell::new(0);
     let mut tee = Tee {
         inner: rdr,
         kept: Vec::new(),
-        bytes: 0,
+        bytes: &read,
     };
     let mut reader = stages.reader(&mut tee, format);
     let mut core = Core::new(stages, stages.assembler(), 0);
     let mut lead_events: Vec<Event> = Vec::new();
     let mut rest = Tally::default();
+    // An event found before a quiet place of the lead was found with less than a buffer
+    // read past the lead: later ones are tallied at once, not held.
+    let buffer = stages.capacity.max(stages.max_entry_bytes) as u64 + 64;
     let mut emit = |ev: Event| {
-        if lead_events.len() < LEAD_EVENTS {
+        if lead_events.len() < LEAD_EVENTS && read.get() <= LEAD_BYTES + buffer {
             lead_events.push(ev);
         } else {
             rest.add(ev);
@@ -47,7 +52,8 @@ pub(crate) fn scan<R: Read>(stages: &Stages, rdr: R, format: Option<Format>) -> 
         Quieting::Record { points, .. } => points,
         _ => Vec::new(),
     };
-    let whole = tee.bytes <= LEAD_BYTES;
+    let bytes = read.get();
+    let whole = bytes <= LEAD_BYTES;
     let mut lead = tee.kept;
     if !whole {
         let end = points.last().map_or(0, |p| p.offset);
@@ -77,7 +83,7 @@ pub(crate) fn scan<R: Read>(stages: &Stages, rdr: R, format: Option<Format>) -> 
         format,
         first: None,
         last: None,
-        bytes: tee.bytes,
+        bytes,
         totals: core.totals,
         lead: Lead { bytes: lead, whole },
         points,
@@ -164,20 +170,21 @@ pub(crate) fn finish(stages: &Stages, partial: Partial) -> Report {
     report
 }
 
-/// The input, with its first [`LEAD_BYTES`] kept and its length counted.
-struct Tee<R> {
+/// The input, with its first [`LEAD_BYTES`] kept and the bytes read counted.
+struct Tee<'a, R> {
     inner: R,
     kept: Vec<u8>,
-    bytes: u64,
+    bytes: &'a Cell<u64>,
 }
 
-impl<R: Read> Read for Tee<R> {
+impl<R: Read> Read for Tee<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
         let got = buf.get(..n).unwrap_or(&[]);
-        let room = usize::try_from(LEAD_BYTES.saturating_sub(self.bytes)).unwrap_or(0);
-        self.kept.extend_from_slice(got.get(..room.min(n)).unwrap_or(&[]));
-        self.bytes += n as u64;
+        let room = usize::try_from(LEAD_BYTES.saturating_sub(self.bytes.get())).unwrap_or(0);
+        self.kept
+            .extend_from_slice(got.get(..room.min(n)).unwrap_or(&[]));
+        self.bytes.set(self.bytes.get() + n as u64);
         Ok(n)
     }
 }
