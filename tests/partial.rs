@@ -254,6 +254,11 @@ fn a_shard_larger_than_the_lead_merges_exactly_with_tracebacks_across_its_ends()
         );
         assert_exact(&t, &input, &[one + k, two + k], &[0]);
     }
+    // Twelve shards of 0.75 MiB, each kept whole, merged from the right: the merged leads
+    // grow past what a partial keeps and are cut back, then scanned again.
+    let picks: Vec<usize> = (1..12).map(|i| start(i * n / 12)).collect();
+    let right_first: Vec<usize> = (0..11).rev().collect();
+    assert_exact(&t, &input, &picks, &right_first);
 }
 
 #[test]
