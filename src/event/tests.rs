@@ -983,7 +983,7 @@ fn a_streams_needle_is_built_once_and_the_cache_stays_bounded() {
         .expect("same");
     assert!(Arc::ptr_eq(&first, &again));
     assert_eq!(
-        first.len(),
+        first.finders.len(),
         2,
         "the log name's last segment and the instance id"
     );
@@ -992,8 +992,8 @@ fn a_streams_needle_is_built_once_and_the_cache_stays_bounded() {
         .expect("other");
     assert!(!Arc::ptr_eq(&first, &other));
     let raw = br#"{"logName":"projects/p/logs/run.googleapis.com%2Fstderr","labels":{"instanceId":"00f46b92"}}"#;
-    assert!(first.iter().all(|f| f.find(raw).is_some()));
-    assert!(!other.iter().all(|f| f.find(raw).is_some()));
+    assert!(first.finders.iter().all(|f| f.find(raw).is_some()));
+    assert!(!other.finders.iter().all(|f| f.find(raw).is_some()));
     for i in 0..3 * MAX_STREAMS {
         needles.of(&entry("d", &format!("{i:04}"), Severity::Error, "w"));
     }

@@ -336,9 +336,30 @@ impl Triage {
     pub fn merge_partials(&self, first: Partial, next: Partial) -> Result<Partial> {
         self.check_partial(&first)?;
         self.check_partial(&next)?;
+        let first = self.settle_format(first, next.format)?;
+        let next = self.settle_format(next, first.format)?;
         Ok(first.join(next, |held, next, line| {
             partial::rescan(&self.stages, held, next, line)
         })?)
+    }
+
+    /// `partial` read again as text when it held only blank lines (no format could be
+    /// detected from them) and its neighbour is text: there, blank lines are entries.
+    fn settle_format(&self, partial: Partial, other: Option<Format>) -> Result<Partial> {
+        if partial.format.is_some() || partial.bytes == 0 || other != Some(Format::Text) {
+            return Ok(partial);
+        }
+        if !partial.lead.whole {
+            return Err(crate::error::PartialError::Format {
+                before: "blank lines only".to_string(),
+                this: "text".to_string(),
+            }
+            .into());
+        }
+        let mut again = partial::scan(&self.stages, &partial.lead.bytes[..], other)?;
+        again.first = partial.first;
+        again.last = partial.last;
+        Ok(again)
     }
 
     /// Whether `partial` was made with this triage's settings (slow-query threshold,
