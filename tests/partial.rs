@@ -326,6 +326,22 @@ fn bad_partials_are_errors() {
     let err = t.merge_partials(b, a).expect_err("out of order");
     assert!(err.to_string().starts_with("out of order"), "{err}");
     // Made with another threshold.
+    // Made with a rules file the merge was not given.
+    let mut rules = logtriage::Classifier::builtin();
+    let json = r#"{"categories": [{"id": "quota", "patterns": ["Quota exceeded"]}]}"#;
+    rules.add_rules_json(json, "rules.json").expect("rules");
+    let ruled = TriageBuilder::new()
+        .classifier(rules)
+        .build()
+        .expect("build");
+    let a = ruled.partial(&input[..cut], None).expect("partial");
+    let b = t.partial(&input[cut..], None).expect("partial");
+    assert!(matches!(
+        t.merge_partials(a, b),
+        Err(logtriage::Error::Partial(PartialError::Settings {
+            setting: "rules"
+        }))
+    ));
     let slow = TriageBuilder::new().slow_ms(5.0).build().expect("build");
     let a = slow.partial(&input[..cut], None).expect("partial");
     let b = t.partial(&input[cut..], None).expect("partial");

@@ -10,11 +10,14 @@
 //! It reads Cloud Logging entries (a `gcloud logging read --format=json` array, NDJSON or
 //! plain text) from a file or standard input and prints the root causes, ranked, each with
 //! the issue that tracks it: as a text report fitted to the terminal, as one JSON document,
-//! or as one JSON event per line while it reads (`--format`).
+//! or as one JSON event per line while it reads (`--format`). For an input triaged in
+//! shards, `--format partial` writes a shard's partial report on one line, and `merge
+//! PARTIAL...` finishes the shards' partials, in input order, into the report of the whole
+//! (see [`crate::Partial`]).
 //!
 //! Exit status: 0 on success; 1 when `--fail-on` matched an event; 2 for bad arguments, an
-//! unreadable input, an invalid known-issues or rules file, or an output that cannot be
-//! written. A closed standard output (`... | head`) is not an error: the run ends quietly
+//! unreadable input, an invalid known-issues or rules file, a partial report that cannot be
+//! read or merged, or an output that cannot be written. A closed standard output (`... | head`) is not an error: the run ends quietly
 //! with 0, or 1 when `--fail-on` matched (it reads on, printing nothing, only while
 //! `--fail-on` may still match).
 
