@@ -15,7 +15,9 @@ pub(crate) struct Quiet {
     /// Bytes of the block consumed.
     pub(crate) offset: u64,
     /// Entries counted before it, and of them how many were ok, malformed and oversize.
-    /// Fewer than [`MALFORMED_LINES_KEPT`] were malformed: all their lines are kept.
+    /// When fewer than [`MALFORMED_LINES_KEPT`] were malformed, the lines of those after it
+    /// are known from the scan's totals; else only a scan that kept as many before it may
+    /// take the rest from here ([`Quiet::splices`]).
     pub(crate) entries: u64,
     pub(crate) ok: u64,
     pub(crate) malformed: u64,
@@ -27,17 +29,29 @@ pub(crate) struct Quiet {
 }
 
 impl Quiet {
-    /// The place at `offset` with the counts of `totals` there; `None` once the malformed
-    /// lines kept are full: past them a suffix's lines could not be told apart.
-    pub(crate) fn at(offset: u64, totals: &Totals, events: usize) -> Option<Quiet> {
-        (totals.malformed_lines.len() < MALFORMED_LINES_KEPT).then_some(Quiet {
+    /// The place at `offset` with the counts of `totals` there.
+    pub(crate) fn at(offset: u64, totals: &Totals, events: usize) -> Quiet {
+        Quiet {
             offset,
             entries: totals.entries,
             ok: totals.ok,
             malformed: totals.malformed,
             oversize: totals.oversize,
             events,
-        })
+        }
+    }
+
+    /// Whether the malformed lines after it are known from a fresh scan's totals: fewer
+    /// than [`MALFORMED_LINES_KEPT`] came before it.
+    pub(crate) fn knows_later_lines(&self) -> bool {
+        self.malformed < MALFORMED_LINES_KEPT as u64
+    }
+
+    /// Whether a scan that counted `before` up to this place may take the fresh scan's
+    /// result from here: the lines of the malformed entries after it are known, or `before`
+    /// has kept as many lines as a report keeps.
+    pub(crate) fn splices(&self, before: &Totals) -> bool {
+        self.knows_later_lines() || before.malformed_lines.len() >= MALFORMED_LINES_KEPT
     }
 
     /// What `totals`, a fresh scan's of the block, counted after this place.
@@ -55,18 +69,16 @@ impl Quiet {
         }
     }
 
-    /// This place seen from a scan that started `bytes` earlier and had counted `before`
-    /// there, and `from` (a place of the same scan, before this one) with `at` counted there;
-    /// `None` when the malformed lines kept would be full by then.
-    pub(crate) fn moved(&self, bytes: u64, from: &Quiet, at: &Totals) -> Option<Quiet> {
-        let malformed = at.malformed + self.malformed.saturating_sub(from.malformed);
-        (malformed < MALFORMED_LINES_KEPT as u64).then_some(Quiet {
+    /// This place seen from a scan that started `bytes` earlier, given `from` (a place of
+    /// the same scan, before this one) and `at`, what that scan counted there.
+    pub(crate) fn moved(&self, bytes: u64, from: &Quiet, at: &Totals) -> Quiet {
+        Quiet {
             offset: self.offset + bytes,
             entries: at.entries + self.entries.saturating_sub(from.entries),
             ok: at.ok + self.ok.saturating_sub(from.ok),
-            malformed,
+            malformed: at.malformed + self.malformed.saturating_sub(from.malformed),
             oversize: at.oversize + self.oversize.saturating_sub(from.oversize),
             events: 0,
-        })
+        }
     }
 }

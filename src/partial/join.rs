@@ -118,21 +118,25 @@ impl Partial {
             // This partial's own scan goes on into the next shard: so do its places.
             let start = Quiet::at(0, &Totals::default(), 0);
             for (point, tally) in pieces.by_ref() {
-                let moved = start.and_then(|s| point.moved(self.bytes, &s, &at_end));
-                match (moved, self.points.last()) {
-                    (Some(p), Some(last)) if p.offset > last.offset => {
-                        self.points.push(p);
+                let moved = point.moved(self.bytes, &start, &at_end);
+                match self.points.last() {
+                    Some(last) if moved.offset > last.offset => {
+                        self.points.push(moved);
                         self.tallies.push(tally);
                     }
-                    (Some(_), _) => self.fold(tally),
-                    (None, _) => {
-                        self.fold(tally);
-                        break;
-                    }
+                    _ => self.fold(tally),
                 }
             }
             self.lead.bytes.extend_from_slice(&next.lead.bytes);
             self.lead.whole = next.lead.whole;
+            if !self.lead.whole {
+                // A lead that is not whole ends at its last place (it does already when the
+                // next one's did; this keeps the rule whatever the places kept).
+                let end = self.points.last().map_or(0, |p| p.offset);
+                self.lead
+                    .bytes
+                    .truncate(usize::try_from(end).unwrap_or(usize::MAX));
+            }
         }
         for (_, tally) in pieces {
             self.fold(tally);
@@ -223,26 +227,9 @@ fn carried(
             let mut part_totals = r.totals.clone();
             part_totals.add_counts(&at.counts_after(totals), shift);
             let later = tallies.split_off(i);
-            let mut later_points = Vec::new();
-            let mut later_tallies = Vec::new();
-            let mut rest = points.get(i..).unwrap_or(&[]).iter().zip(later);
-            for (point, tally) in rest.by_ref() {
-                match point.moved(0, &at, &r.totals) {
-                    Some(p) => {
-                        later_points.push(p);
-                        later_tallies.push(tally);
-                    }
-                    None => {
-                        fold_last(&mut before, &mut own_tallies, &mut later_tallies, tally);
-                        break;
-                    }
-                }
-            }
-            for (_, tally) in rest {
-                fold_last(&mut before, &mut own_tallies, &mut later_tallies, tally);
-            }
-            own.extend(later_points);
-            own_tallies.extend(later_tallies);
+            let later_points = points.get(i..).unwrap_or(&[]).iter();
+            own.extend(later_points.map(|p| p.moved(0, &at, &r.totals)));
+            own_tallies.extend(later);
             let mut held = held;
             held.shift_lines(shift);
             Ok(Part {
@@ -268,13 +255,4 @@ fn carried(
             kept: lead.bytes.len() as u64,
         }),
     }
-}
-
-/// Adds `tally` to the last of the tallies so far.
-fn fold_last(before: &mut Tally, own: &mut [Tally], later: &mut [Tally], tally: Tally) {
-    let last = match later.last_mut() {
-        Some(t) => t,
-        None => own.last_mut().unwrap_or(before),
-    };
-    last.merge(tally);
 }

@@ -43,6 +43,7 @@ pub(crate) fn scan<R: Read>(stages: &Stages, rdr: R, format: Option<Format>) -> 
     let mut quieting = Quieting::Record {
         until: LEAD_BYTES,
         max_events: LEAD_EVENTS,
+        all: true,
         points: Vec::new(),
     };
     core.scan(&mut reader, &mut quieting, &mut emit)?;
@@ -134,7 +135,8 @@ pub(crate) fn rescan(stages: &Stages, held: Held, next: &Partial, first_line: u6
     // A quiet stretch may run to the lead's end in one step, past its last place.
     let end = reader.bytes_read();
     if met.is_none() && !core.assembler.has_open() {
-        if let Some(i) = next.points.iter().position(|p| p.offset == end) {
+        let at = next.points.iter().position(|p| p.offset == end);
+        if let Some(i) = at.filter(|&i| next.points[i].splices(&core.totals)) {
             met = Some(i);
             own.retain(|p| p.offset < end);
         }

@@ -150,10 +150,13 @@ pub(crate) fn run_sequential<R: Read, S: Sink + ?Sized>(
 pub(crate) enum Quieting<'a> {
     /// Nothing: the sequential path.
     Off,
-    /// Records the places within the first `until` bytes, after at most `max_events` events.
+    /// Records the places within the first `until` bytes, after at most `max_events` events;
+    /// with `all`, also those after the malformed lines a report keeps (a partial report's:
+    /// its merge checks [`Quiet::splices`]).
     Record {
         until: u64,
         max_events: usize,
+        all: bool,
         points: Vec<Quiet>,
     },
     /// Stops at the first place that is in `points`, as `Converge` does, and records the
@@ -179,10 +182,12 @@ impl Quieting<'_> {
             Quieting::Record {
                 until,
                 max_events,
+                all,
                 points,
             } => {
-                if offset < *until && events <= *max_events {
-                    points.extend(Quiet::at(offset, totals, events));
+                let point = Quiet::at(offset, totals, events);
+                if offset < *until && events <= *max_events && (*all || point.knows_later_lines()) {
+                    points.push(point);
                 }
                 false
             }
@@ -191,12 +196,13 @@ impl Quieting<'_> {
                     return false;
                 }
                 match points.binary_search_by_key(&offset, |p| p.offset) {
-                    Ok(i) => {
+                    Ok(i) if points.get(i).is_some_and(|p| p.splices(totals)) => {
                         *met = Some(i);
                         true
                     }
+                    Ok(_) => false,
                     Err(_) => {
-                        own.extend(Quiet::at(offset, totals, events));
+                        own.push(Quiet::at(offset, totals, events));
                         false
                     }
                 }

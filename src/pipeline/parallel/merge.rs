@@ -109,6 +109,7 @@ impl Parallel<'_> {
         let mut quieting = Quieting::Record {
             until: QUIET_BYTES,
             max_events: usize::MAX,
+            all: false,
             points: Vec::new(),
         };
         let (mut result, block) =
