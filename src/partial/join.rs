@@ -3,13 +3,13 @@
 //! lead with the carried state meets its own scan. The scan itself is the caller's (the
 //! pipeline's), given as a closure.
 
-use super::{Partial, Position, LEAD_BYTES};
+use super::form::{Partial, Position, LEAD_BYTES};
 use crate::error::PartialError;
 use crate::event::{Event, Held};
 use crate::quiet::Quiet;
 use crate::report::Totals;
 
-use super::Tally;
+use super::tally::Tally;
 
 /// What a scan of the next partial's lead with the carried state found, with lines numbered
 /// from the start of the partial before.
@@ -181,7 +181,7 @@ impl Partial {
 
 /// What else a merge takes from the next partial.
 struct Rest {
-    lead: super::Lead,
+    lead: super::lead::Lead,
     bytes: u64,
     lines: u64,
     format: Option<crate::input::Format>,
@@ -196,7 +196,7 @@ fn carried(
     mut tallies: Vec<Tally>,
     totals: &Totals,
     held: Held,
-    lead: &super::Lead,
+    lead: &super::lead::Lead,
     shift: u64,
 ) -> Result<Part, PartialError> {
     // The events before its first own place, then those from each place to the next.
