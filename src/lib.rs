@@ -58,7 +58,9 @@ mod error;
 mod event;
 mod fingerprint;
 mod input;
+mod json_file;
 mod known_issues;
+mod logs_url;
 mod pipeline;
 mod prefilter;
 pub mod reference;
@@ -71,7 +73,10 @@ pub use category::{Categories, Category};
 pub use classify::Classifier;
 pub use entry::Severity;
 pub use error::{Error, Item, Result};
-pub use event::{Classification, Event, EventKind, EventRecord, IssueRef, SlowQuery};
+pub use event::{
+    Classification, Event, EventKind, EventRecord, IssueMatch, IssueRef, IssueState, MatchBy,
+    SlowQuery,
+};
 pub use fingerprint::{is_in_app, normalize_message, Fingerprint};
 pub use input::DEFAULT_MAX_ENTRY_BYTES;
 pub use known_issues::KnownIssues;
