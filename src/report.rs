@@ -9,6 +9,7 @@
 use crate::category::Category;
 use crate::event::{Event, IssueRef};
 use crate::fingerprint::Fingerprint;
+use crate::logs_url::logs_explorer_url;
 use crate::traceback::Frame;
 use std::collections::{BTreeSet, HashMap};
 
@@ -125,6 +126,13 @@ pub struct Group {
     pub known_issue: Option<IssueRef>,
     /// A title for a new issue, when no known issue matches.
     pub suggested_title: Option<String>,
+    /// The first occurrence's project id, from its `logName`.
+    #[serde(default)]
+    pub project: Option<String>,
+    /// The Logs Explorer link that opens the samples (set by [`Report::rank`]; `null` without
+    /// a project or a sample).
+    #[serde(default)]
+    pub logs_url: Option<String>,
 }
 
 impl Group {
@@ -145,6 +153,8 @@ impl Group {
             samples: Vec::new(),
             known_issue: c.known_issue.clone(),
             suggested_title,
+            project: event.project.clone(),
+            logs_url: None,
         }
     }
 
@@ -170,6 +180,9 @@ impl Group {
         self.revisions.extend(next.revisions.iter().cloned());
         let room = SAMPLES_KEPT.saturating_sub(self.samples.len());
         self.samples.extend(next.samples.iter().take(room).cloned());
+        if self.project.is_none() {
+            self.project.clone_from(&next.project);
+        }
     }
 }
 
@@ -266,7 +279,8 @@ impl Report {
     }
 
     /// Sorts groups for a reader: by the rank of their category (lower first, see
-    /// [`crate::Categories::rank`]), then most frequent first, then first seen.
+    /// [`crate::Categories::rank`]), then most frequent first, then first seen; and sets
+    /// each group's [`Group::logs_url`] from its samples.
     pub fn rank(&mut self, category_rank: impl Fn(&str) -> u32) {
         self.groups.sort_by(|a, b| {
             category_rank(a.category.as_str())
@@ -275,6 +289,11 @@ impl Report {
                 .then(a.first_seen.cmp(&b.first_seen))
                 .then(a.fingerprint.cmp(&b.fingerprint))
         });
+        for g in &mut self.groups {
+            let project = g.project.as_deref().unwrap_or("");
+            let (first, last) = (g.first_seen.as_deref(), g.last_seen.as_deref());
+            g.logs_url = logs_explorer_url(project, &g.samples, first, last);
+        }
         self.reindex();
     }
 
