@@ -53,6 +53,7 @@ macro_rules! finder {
 
 mod category;
 mod classify;
+mod draft;
 #[cfg(feature = "cli")]
 pub mod cli;
 mod entry;
@@ -67,12 +68,14 @@ mod pipeline;
 mod prefilter;
 pub mod reference;
 mod report;
+mod scrub;
 mod text;
 mod title;
 mod traceback;
 
 pub use category::{Categories, Category};
 pub use classify::Classifier;
+pub use draft::{prepare_dir, write_drafts, Draft, WrittenDraft, DRAFT_LINES};
 pub use entry::Severity;
 pub use error::{Error, Item, Result};
 pub use event::{
@@ -87,6 +90,7 @@ pub use report::{
     Group, Report, Span, Totals, MALFORMED_LINES_KEPT, SAMPLES_KEPT, SAMPLE_TEXT_BYTES,
     SCHEMA_VERSION,
 };
+pub use scrub::{scrub, Redact, EMAIL, FILTERED, LONG_TOKEN};
 pub use title::suggest_title;
 pub use traceback::{parse as parse_traceback, Exception, Frame, Link, Traceback};
 
