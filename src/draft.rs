@@ -12,15 +12,12 @@
 
 use crate::error::{Error, Result};
 use crate::report::{Group, Report};
-use crate::scrub::{scrub, EMAIL, FILTERED};
+use crate::scrub::{scrub, scrub_title, EMAIL, FILTERED};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 /// The most lines of traceback or message a draft quotes.
 pub const DRAFT_LINES: usize = 60;
-/// Of those, the first lines kept when the text is cut (the header and the outermost
-/// frames); the rest are its last lines (the innermost frames and the exception).
-const HEAD_LINES: usize = 10;
 
 /// One issue draft.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -74,8 +71,8 @@ impl Draft {
             return None;
         }
         let title = match &group.suggested_title {
-            Some(title) => scrub(title).into_owned(),
-            None => scrub(&group.message).into_owned(),
+            Some(title) => scrub_title(title),
+            None => scrub_title(&group.message),
         };
         let file_name = format!("{}-{}.md", group.category, group.fingerprint);
         let body = body(group, &title);
@@ -191,17 +188,22 @@ fn list(items: &std::collections::BTreeSet<String>) -> String {
     items.iter().map(String::as_str).collect::<Vec<_>>().join(", ")
 }
 
-/// `text` in at most `max` lines: its first [`HEAD_LINES`], a `...<N lines>...` line, and
-/// its last lines.
+/// `text` in at most `max` lines: its first line (the record's header, or `Traceback ...`),
+/// a `...<N lines>...` line, and its last lines (the innermost frames and the exception),
+/// as [`Group::sample_text`] keeps a long text. When the lines left out hold that cut's own
+/// `…` line, how many were left out in all is unknown, and the mark is `…` again.
 fn cut_lines(text: &str, max: usize) -> String {
     let lines: Vec<&str> = text.trim_end().lines().collect();
-    if lines.len() <= max {
+    if lines.len() <= max || max < 3 {
         return lines.join("\n");
     }
-    let tail = max.saturating_sub(HEAD_LINES + 1);
-    let cut = lines.len() - HEAD_LINES - tail;
-    let mut out: Vec<String> = lines.iter().take(HEAD_LINES).map(|l| l.to_string()).collect();
-    out.push(format!("...<{cut} lines>..."));
+    let tail = max - 2;
+    let dropped = lines.get(1..lines.len() - tail).unwrap_or_default();
+    let mark = match dropped.contains(&"…") {
+        true => "…".to_string(),
+        false => format!("...<{} lines>...", dropped.len()),
+    };
+    let mut out = vec![lines[0].to_string(), mark];
     out.extend(lines.iter().skip(lines.len() - tail).map(|l| l.to_string()));
     out.join("\n")
 }

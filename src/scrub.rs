@@ -114,7 +114,11 @@ pub fn scrub(text: &str) -> Cow<'_, str> {
             return all.to_string();
         }
         let prefix = all.get(..all.len() - value.len()).unwrap_or("");
-        format!("{prefix}{FILTERED}")
+        // A quoted value keeps its quotes: JSON stays JSON.
+        match value.chars().next().filter(|q| *q == '"' || *q == '\'') {
+            Some(q) => format!("{prefix}{q}{FILTERED}{q}"),
+            None => format!("{prefix}{FILTERED}"),
+        }
     });
     replace(&mut out, &r.email, |_| EMAIL.to_string());
     replace(&mut out, &r.known_key, |_| FILTERED.to_string());
@@ -127,6 +131,19 @@ pub fn scrub(text: &str) -> Cow<'_, str> {
         }
     });
     out
+}
+
+/// A title that may have been cut (it ends with `…`), scrubbed: its last word goes first,
+/// as a secret cut in half may no longer look like one.
+pub(crate) fn scrub_title(title: &str) -> String {
+    let whole = match title.strip_suffix('…') {
+        Some(cut) => match cut.trim_end().rsplit_once(char::is_whitespace) {
+            Some((kept, _)) => format!("{}…", kept.trim_end()),
+            None => title.to_string(),
+        },
+        None => title.to_string(),
+    };
+    scrub(&whole).into_owned()
 }
 
 /// Replaces every match of `re` in `text` by `with`'s text, keeping `text` borrowed when
@@ -197,7 +214,9 @@ impl Redact for Group {
     fn redact(&mut self) {
         redact_string(&mut self.message);
         redact_option(&mut self.subject);
-        redact_option(&mut self.suggested_title);
+        if let Some(title) = &mut self.suggested_title {
+            *title = scrub_title(title);
+        }
         redact_option(&mut self.sample_text);
         if let Some(frame) = &mut self.top_frame {
             redact_option(&mut frame.source);

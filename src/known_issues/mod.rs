@@ -233,3 +233,6 @@ impl KnownIssues {
 
 /// The command whose output is the export format, as errors name it.
 const GH: &str = "`gh issue list --json number,title,url,state,labels,body`";
+
+#[cfg(test)]
+mod tests;

@@ -62,7 +62,7 @@ pub(crate) struct Term {
 
 /// Words so common in failures that they say nothing about which one: finding them in an
 /// issue never counts.
-const COMMON: &[&str] = &[
+pub(crate) const COMMON: &[&str] = &[
     "about", "above", "access", "after", "again", "against", "also", "another", "application",
     "args", "attempt", "available", "because", "been", "before", "being", "call", "called",
     "cannot", "cause", "caused", "client", "code", "connect", "connected", "connecting",
