@@ -42,7 +42,7 @@ use hand_written::Written;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use text_match::TextIndex;
 
 /// Past this many groups the cache of text matches starts over: memory stays bounded.
@@ -53,8 +53,8 @@ const TEXT_LINKS_KEPT: usize = 4096;
 pub struct KnownIssues {
     written: Vec<Written>,
     tracker: Vec<TrackerIssue>,
-    /// The tracker issues' titles and bodies, indexed.
-    index: Arc<TextIndex>,
+    /// The tracker issues' titles and bodies, indexed when a first event needs it.
+    index: Arc<OnceLock<TextIndex>>,
     /// The text match of each fingerprint seen: terms are the same for every event of a
     /// group, so the issues are scored once per group, not once per event.
     text_links: Arc<Mutex<HashMap<Fingerprint, Option<IssueRef>>>>,
@@ -134,15 +134,23 @@ impl KnownIssues {
         self.reindex();
     }
 
-    /// Rebuilds the text index (the rarity of a term depends on every tracker issue) and
-    /// forgets the text matches made with the old one.
+    /// Drops the text index (the rarity of a term depends on every tracker issue), to be
+    /// built again when an event needs it, and forgets the text matches made with it.
     fn reindex(&mut self) {
-        let docs = self
-            .tracker
-            .iter()
-            .map(|t| (t.issue.title.as_str(), t.body.as_str()));
-        self.index = Arc::new(TextIndex::new(docs));
+        self.index = Arc::default();
         self.text_links = Arc::default();
+    }
+
+    /// The text index of the tracker issues, built on first use: a run whose events all
+    /// match hand-written entries never builds it.
+    fn index(&self) -> &TextIndex {
+        self.index.get_or_init(|| {
+            let docs = self
+                .tracker
+                .iter()
+                .map(|t| (t.issue.title.as_str(), t.body.as_str()));
+            TextIndex::new(docs)
+        })
     }
 
     /// The first hand-written entry whose category is not among `categories`: its file,
@@ -218,7 +226,7 @@ impl KnownIssues {
 
     /// The text match of an event, without the cache.
     fn score_text(&self, event: &Event) -> Option<IssueRef> {
-        let hit = self.index.best(&terms::terms_of(event))?;
+        let hit = self.index().best(&terms::terms_of(event))?;
         let issue = self.tracker.get(hit.doc)?;
         Some(IssueRef {
             matched: Some(IssueMatch {

@@ -10,9 +10,7 @@
 use crate::category::Category;
 use crate::event::Event;
 use crate::fingerprint::normalize_message;
-use regex::Regex;
 use std::collections::HashMap;
-use std::sync::OnceLock;
 
 /// The whole subject (a symbol, a module): what the event is about.
 pub(crate) const SUBJECT: f64 = 3.0;
@@ -123,28 +121,66 @@ pub(crate) fn trim_token(text: &str) -> &str {
     text.trim_matches(|c: char| matches!(c, '.' | ':' | '/' | '-') || c.is_whitespace())
 }
 
-struct Patterns {
-    address: Regex,
-    dotted: Regex,
-    camel: Regex,
-    file: Regex,
-    table: Regex,
-    column: Regex,
+/// The raw tokens of `text`: runs of letters, digits and `_ . : / -`, trimmed of
+/// `. : / -` at their ends (as an issue's tokens are, before their case is folded).
+fn raw_tokens(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|c: char| !(c.is_alphanumeric() || matches!(c, '_' | '.' | ':' | '/' | '-')))
+        .map(trim_token)
+        .filter(|t| !t.is_empty())
 }
 
-fn patterns() -> &'static Patterns {
-    static PATTERNS: OnceLock<Patterns> = OnceLock::new();
-    PATTERNS.get_or_init(|| {
-        let re = |s: &str| Regex::new(s).expect("a constant regex");
-        Patterns {
-            address: re(r"\b((?:[0-9]{1,3}\.){3}[0-9]{1,3}|[A-Za-z][A-Za-z0-9.-]*[A-Za-z0-9]):([0-9]{2,5})\b"),
-            dotted: re(r"\b[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)+\b"),
-            camel: re(r"\b[A-Z][a-z0-9]+(?:[A-Z][a-z0-9]*)+\b"),
-            file: re(r"\b[A-Za-z_][A-Za-z0-9_-]*\.(?:py|pyx|js|ts|go|rb|java)\b"),
-            table: re(r#"(?i)\b(?:FROM|JOIN|UPDATE|INTO)\s+"?([A-Za-z_][A-Za-z0-9_.]*)"?"#),
-            column: re(r"\b[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*\b"),
+/// `name` is a Python identifier in ASCII: `[A-Za-z_][A-Za-z0-9_]*`.
+fn is_identifier(name: &str) -> bool {
+    let mut bytes = name.bytes();
+    bytes
+        .next()
+        .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+        && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
+/// `a.b.C`: two identifiers or more between dots.
+fn is_dotted(token: &str) -> bool {
+    token.contains('.') && token.split('.').all(is_identifier)
+}
+
+/// A CamelCase name of two humps or more: `WebSocket`, `UnifiedExecutionEngineFactory`.
+fn is_camel(token: &str) -> bool {
+    let starts_upper = token.bytes().next().is_some_and(|b| b.is_ascii_uppercase());
+    let humps = token.bytes().filter(u8::is_ascii_uppercase).count();
+    let lower = token.bytes().any(|b| b.is_ascii_lowercase());
+    starts_upper
+        && humps >= 2
+        && lower
+        && token.bytes().all(|b| b.is_ascii_alphanumeric())
+        // `HTTPError` and `ERROR` are shouted words, not names of two humps.
+        && !token.as_bytes().windows(2).all(|w| w[0].is_ascii_uppercase() || !w[1].is_ascii_uppercase())
+}
+
+/// A source file's name: `smd.py`.
+fn is_file(token: &str) -> bool {
+    match token.rsplit_once('.') {
+        Some((stem, ext)) => {
+            ["py", "pyx", "js", "ts", "go", "rb", "java"].contains(&ext)
+                && !stem.is_empty()
+                && stem.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
         }
-    })
+        None => false,
+    }
+}
+
+/// `host:port`: an IPv4 address or a host name, and a port of 2 to 5 digits.
+fn address(token: &str) -> Option<(&str, &str)> {
+    let (host, port) = token.rsplit_once(':')?;
+    let port_ok = (2..=5).contains(&port.len()) && port.bytes().all(|b| b.is_ascii_digit());
+    let ipv4 = host.split('.').count() == 4
+        && host
+            .split('.')
+            .all(|p| (1..=3).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit()));
+    let name = host.bytes().next().is_some_and(|b| b.is_ascii_alphabetic())
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-');
+    (port_ok && (ipv4 || name)).then_some((host, port))
 }
 
 /// The terms of a classified event.
@@ -194,8 +230,8 @@ pub(crate) fn terms_of(event: &Event) -> Vec<Term> {
             terms.add(file, FILE);
         }
         if let Some(source) = &frame.source {
-            for m in patterns().camel.find_iter(source) {
-                terms.add(m.as_str(), camel_weight(m.as_str()));
+            for token in raw_tokens(source).filter(|t| is_camel(t)) {
+                terms.add(token, camel_weight(token));
             }
         }
     }
@@ -214,16 +250,9 @@ fn is_sql(text: &str) -> bool {
 
 /// A subject with no space: an address, a module path or a symbol.
 fn subject_terms(terms: &mut Terms, subject: &str) {
-    let p = patterns();
-    if let Some(caps) = p.address.captures(subject).filter(|c| {
-        c.get(0).is_some_and(|m| m.len() == subject.len())
-    }) {
-        address_terms(terms, &caps);
-    } else if p
-        .dotted
-        .find(subject)
-        .is_some_and(|m| m.len() == subject.len())
-    {
+    if let Some((host, port)) = address(subject) {
+        address_terms(terms, subject, host, port);
+    } else if is_dotted(subject) {
         module_terms(terms, subject);
         terms.add(subject, SUBJECT);
     } else {
@@ -231,18 +260,15 @@ fn subject_terms(terms: &mut Terms, subject: &str) {
     }
 }
 
-fn address_terms(terms: &mut Terms, caps: &regex::Captures<'_>) {
-    let (Some(all), Some(host), Some(port)) = (caps.get(0), caps.get(1), caps.get(2)) else {
-        return;
-    };
-    terms.add(all.as_str(), ADDRESS);
+fn address_terms(terms: &mut Terms, all: &str, host: &str, port: &str) {
+    terms.add(all, ADDRESS);
     // A host named by a plain word (`redis`) says less than an address.
-    let host_weight = match host.as_str().contains(['.', '-']) {
+    let host_weight = match host.contains(['.', '-']) {
         true => HOST,
         false => HOST / 2.0,
     };
-    terms.add(host.as_str(), host_weight);
-    terms.add(port.as_str(), PORT);
+    terms.add(host, host_weight);
+    terms.add(port, PORT);
 }
 
 fn module_terms(terms: &mut Terms, path: &str) {
@@ -257,22 +283,20 @@ fn module_terms(terms: &mut Terms, path: &str) {
 
 /// Addresses, module paths, file names and CamelCase names written in `text`.
 fn identifiers_in(terms: &mut Terms, text: &str) {
-    let p = patterns();
-    for caps in p.address.captures_iter(text) {
-        address_terms(terms, &caps);
-    }
-    for m in p.file.find_iter(text) {
-        terms.add(m.as_str(), FILE);
-    }
-    for m in p.dotted.find_iter(text) {
-        let path = m.as_str();
-        let is_file = p.file.find(path).is_some_and(|f| f.len() == path.len());
-        if !is_file {
-            module_terms(terms, path);
+    for token in raw_tokens(text) {
+        if let Some((host, port)) = address(token) {
+            address_terms(terms, token, host, port);
+            continue;
         }
-    }
-    for m in p.camel.find_iter(text) {
-        terms.add(m.as_str(), camel_weight(m.as_str()));
+        for piece in token.split(['/', ':']).map(trim_token) {
+            if is_file(piece) {
+                terms.add(piece, FILE);
+            } else if is_dotted(piece) {
+                module_terms(terms, piece);
+            } else if is_camel(piece) {
+                terms.add(piece, camel_weight(piece));
+            }
+        }
     }
 }
 
@@ -283,21 +307,25 @@ fn camel_weight(name: &str) -> f64 {
     (CLASS + 0.25 * humps.saturating_sub(2) as f64).min(CLASS_MAX)
 }
 
-/// The tables and qualified columns of a statement.
+/// The tables and columns of a statement: the word after `FROM`, `JOIN`, `UPDATE` and
+/// `INTO`; qualified columns (`threads.user_id`); names with an underscore (`finished_at`).
 fn sql_terms(terms: &mut Terms, statement: &str) {
-    let p = patterns();
-    for caps in p.table.captures_iter(statement) {
-        if let Some(table) = caps.get(1) {
-            terms.add(table.as_str(), TABLE);
+    let mut after_keyword = false;
+    let mut columns = 0;
+    for token in raw_tokens(statement) {
+        let token = token.trim_matches('"');
+        if after_keyword && is_identifier(token.split('.').next_back().unwrap_or("")) {
+            terms.add(token, TABLE);
         }
-    }
-    let columns = p
-        .column
-        .find_iter(statement)
-        .map(|m| m.as_str())
-        .chain(words(statement).filter(|w| w.contains('_') && !w.starts_with('_')));
-    for column in columns.take(MAX_COLUMNS) {
-        terms.add(column, COLUMN);
+        after_keyword = ["FROM", "JOIN", "UPDATE", "INTO"]
+            .iter()
+            .any(|k| token.eq_ignore_ascii_case(k));
+        let column = (is_dotted(token) && token.split('.').count() == 2)
+            || (token.contains('_') && !token.starts_with('_') && is_identifier(token));
+        if column && columns < MAX_COLUMNS && !after_keyword {
+            terms.add(token, COLUMN);
+            columns += 1;
+        }
     }
 }
 

@@ -7,7 +7,8 @@ use crate::event::{Event, EventKind};
 
 fn tokens_of(text: &str) -> Vec<String> {
     let mut out = Vec::new();
-    tokens(text, &mut |t| out.push(t.to_string()));
+    let lower = text.to_lowercase();
+    tokens(&lower, &mut |t| out.push(t.to_string()));
     out
 }
 

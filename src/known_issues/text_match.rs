@@ -9,6 +9,7 @@
 
 use super::terms::{trim_token, words, Term};
 use memchr::memmem;
+use rustc_hash::FxHashMap;
 use std::collections::HashMap;
 
 /// The least score that links: a subject alone, or a module path and a function, or a
@@ -27,7 +28,7 @@ const MAX_TOKEN: usize = 200;
 #[derive(Clone, Debug, Default)]
 pub(crate) struct TextIndex {
     /// Each token: the issues that hold it, once each, and whether their title does.
-    postings: HashMap<Box<str>, Vec<(u32, bool)>>,
+    postings: FxHashMap<Box<str>, Vec<(u32, bool)>>,
     /// Each issue's words, lower case, between single spaces (and one at each end), where
     /// phrases are searched.
     words: Vec<String>,
@@ -50,23 +51,27 @@ impl TextIndex {
         let mut index = TextIndex::default();
         for (n, (title, body)) in docs.into_iter().enumerate() {
             let n = u32::try_from(n).unwrap_or(u32::MAX);
-            let mut seen: HashMap<String, bool> = HashMap::new();
-            for (text, in_title) in [(title, true), (body, false)] {
+            // Case is folded once per text: its tokens are slices of it, not copies.
+            let (title, body) = (title.to_lowercase(), body.to_lowercase());
+            let mut seen: FxHashMap<&str, bool> = FxHashMap::default();
+            for (text, in_title) in [(title.as_str(), true), (body.as_str(), false)] {
                 tokens(text, &mut |token| {
-                    let was = seen.entry(token.to_string()).or_insert(in_title);
+                    let was = seen.entry(token).or_insert(in_title);
                     *was |= in_title;
                 });
             }
             for (token, in_title) in seen {
-                index
-                    .postings
-                    .entry(token.into_boxed_str())
-                    .or_default()
-                    .push((n, in_title));
+                match index.postings.get_mut(token) {
+                    Some(docs) => docs.push((n, in_title)),
+                    None => {
+                        index.postings.insert(token.into(), vec![(n, in_title)]);
+                    }
+                }
             }
-            let mut all = String::from(" ");
-            for word in words(title).chain(words(body)) {
-                all.push_str(&word.to_lowercase());
+            let mut all = String::with_capacity(title.len() + body.len() + 2);
+            all.push(' ');
+            for word in words(&title).chain(words(&body)) {
+                all.push_str(word);
                 all.push(' ');
             }
             index.words.push(all);
@@ -138,11 +143,11 @@ impl TextIndex {
     }
 }
 
-/// Calls `each` with every token of `text`, lower case: each run of letters, digits and
-/// `_ . : / -` (trimmed of `. : / -` at its ends), its pieces between `/`, `:` and `-`, and
-/// their pieces between dots. `10.0.0.5:6379` gives itself, `10.0.0.5`, `6379` and the
-/// numbers; `/app/netra_backend/app/smd.py` gives `smd.py` and `smd`.
-pub(crate) fn tokens(text: &str, each: &mut dyn FnMut(&str)) {
+/// Calls `each` with every token of `text` (already in lower case): each run of letters,
+/// digits and `_ . : / -` (trimmed of `. : / -` at its ends), its pieces between `/`, `:`
+/// and `-`, and their pieces between dots. `10.0.0.5:6379` gives itself, `10.0.0.5`, `6379`
+/// and the numbers; `/app/netra_backend/app/smd.py` gives `smd.py` and `smd`.
+pub(crate) fn tokens<'t>(text: &'t str, each: &mut dyn FnMut(&'t str)) {
     let is_token_char =
         |c: char| c.is_alphanumeric() || matches!(c, '_' | '.' | ':' | '/' | '-');
     for run in text.split(|c: char| !is_token_char(c)) {
@@ -150,8 +155,7 @@ pub(crate) fn tokens(text: &str, each: &mut dyn FnMut(&str)) {
         if token.is_empty() || token.len() > MAX_TOKEN {
             continue;
         }
-        let token = token.to_lowercase();
-        each(&token);
+        each(token);
         if !token.contains(['/', ':', '-', '.']) {
             continue;
         }
