@@ -115,7 +115,11 @@ pub fn write_drafts(report: &Report, dir: &Path) -> Result<Vec<WrittenDraft>> {
 
 fn body(g: &Group, title: &str) -> String {
     let mut md = String::new();
-    let _ = writeln!(md, "<!-- logtriage draft: {} -->", title.replace("--", "- -"));
+    let _ = writeln!(
+        md,
+        "<!-- logtriage draft: {} -->",
+        title.replace("--", "- -")
+    );
     let _ = writeln!(
         md,
         "> Drafted by logtriage from Cloud Logging entries. Secrets and e-mail addresses were \
@@ -136,7 +140,10 @@ fn body(g: &Group, title: &str) -> String {
     row("Exception", g.exception.clone().unwrap_or_default());
     row(
         "Subject",
-        g.subject.as_deref().map(|s| scrub(s).into_owned()).unwrap_or_default(),
+        g.subject
+            .as_deref()
+            .map(|s| scrub(s).into_owned())
+            .unwrap_or_default(),
     );
     if let Some(f) = &g.top_frame {
         let at = match f.line {
@@ -185,7 +192,11 @@ fn cell(text: &str) -> String {
 }
 
 fn list(items: &std::collections::BTreeSet<String>) -> String {
-    items.iter().map(String::as_str).collect::<Vec<_>>().join(", ")
+    items
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// `text` in at most `max` lines: its first line (the record's header, or `Traceback ...`),

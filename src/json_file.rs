@@ -72,12 +72,9 @@ pub(crate) fn file_error(json: &str, file: &str, reason: String) -> Error {
         .unwrap_or(0);
     let before = json.get(..start).unwrap_or("");
     let line = before.matches('\n').count() + 1;
-    let column = before
-        .rfind('\n')
-        .map_or(before.chars().count(), |nl| {
-            before.get(nl + 1..).unwrap_or("").chars().count()
-        })
-        + 1;
+    let column = before.rfind('\n').map_or(before.chars().count(), |nl| {
+        before.get(nl + 1..).unwrap_or("").chars().count()
+    }) + 1;
     Error::File {
         file: file.to_string(),
         line,
@@ -117,7 +114,10 @@ pub(crate) fn top_array(value: Value, key: &str) -> std::result::Result<Vec<Valu
     }
     match top.remove(key) {
         Some(Value::Array(entries)) => Ok(entries),
-        Some(other) => Err(format!("`{key}` must be an array, found {}", describe(&other))),
+        Some(other) => Err(format!(
+            "`{key}` must be an array, found {}",
+            describe(&other)
+        )),
         None => Err(format!("missing field `{key}` ({expected})")),
     }
 }

@@ -53,9 +53,9 @@ macro_rules! finder {
 
 mod category;
 mod classify;
-mod draft;
 #[cfg(feature = "cli")]
 pub mod cli;
+mod draft;
 mod entry;
 mod error;
 mod event;

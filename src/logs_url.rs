@@ -42,7 +42,9 @@ pub(crate) fn logs_explorer_url(
         .collect::<Vec<_>>()
         .join(" OR ");
     let mut url = format!("{BASE};query={}", percent_encode(&query));
-    let range = first.and_then(unix_seconds).zip(last.and_then(unix_seconds));
+    let range = first
+        .and_then(unix_seconds)
+        .zip(last.and_then(unix_seconds));
     if let Some((start, end)) = range {
         let (start, end) = (start.min(end), start.max(end));
         // `end` is the last sample's second: its fraction is inside the next second.
@@ -173,7 +175,13 @@ mod tests {
         for secs in [0, 951_868_800, 1_709_251_199, 1_795_788_303, 4_102_444_800] {
             assert_eq!(unix_seconds(&rfc3339(secs)), Some(secs));
         }
-        for bad in ["", "2026-11-26", "2026-13-01T00:00:00Z", "2026-11-26T14:05:03", "x026-11-26T14:05:03Z"] {
+        for bad in [
+            "",
+            "2026-11-26",
+            "2026-13-01T00:00:00Z",
+            "2026-11-26T14:05:03",
+            "x026-11-26T14:05:03Z",
+        ] {
             assert_eq!(unix_seconds(bad), None, "{bad}");
         }
     }

@@ -87,8 +87,12 @@ pub fn scrub(text: &str) -> Cow<'_, str> {
     let r = rules();
     let mut out = Cow::Borrowed(text);
     replace(&mut out, &r.pem, |_| FILTERED.to_string());
-    replace(&mut out, &r.url_password, |c| format!("{}{FILTERED}@", &c[1]));
-    replace(&mut out, &r.authorization, |c| format!("{}{FILTERED}", &c[1]));
+    replace(&mut out, &r.url_password, |c| {
+        format!("{}{FILTERED}@", &c[1])
+    });
+    replace(&mut out, &r.authorization, |c| {
+        format!("{}{FILTERED}", &c[1])
+    });
     replace(&mut out, &r.scheme_credential, |c| {
         // `Basic authentication failed` is prose; a credential has a digit or a symbol.
         let credential = &c[3];
@@ -152,7 +156,9 @@ fn replace(text: &mut Cow<'_, str>, re: &Regex, with: impl Fn(&Captures<'_>) -> 
     if !re.is_match(text) {
         return;
     }
-    let replaced = re.replace_all(text, |c: &Captures<'_>| with(c)).into_owned();
+    let replaced = re
+        .replace_all(text, |c: &Captures<'_>| with(c))
+        .into_owned();
     if replaced != text.as_ref() {
         *text = Cow::Owned(replaced);
     }
@@ -243,7 +249,11 @@ impl Redact for EventRecord<'_> {
         if let Some(subject) = &mut self.subject {
             scrub_cow(subject);
         }
-        if self.frames.iter().any(|f| f.source.as_deref().is_some_and(|s| scrub(s) != s)) {
+        if self
+            .frames
+            .iter()
+            .any(|f| f.source.as_deref().is_some_and(|s| scrub(s) != s))
+        {
             for frame in self.frames.to_mut() {
                 redact_option(&mut frame.source);
             }

@@ -51,7 +51,16 @@ fn the_gh_export_links_the_staging_groups_and_says_regression_of_a_closed_issue(
     );
     assert!(report.contains("issue #903 E2E-DEPLOY-Missing-UnifiedExecutionEngineFactory-Startup"));
     // JSON: the match and the state of each link.
-    let out = run(&["--format", "json", "--known-issues", &gh, &fixture("staging.json")], b"");
+    let out = run(
+        &[
+            "--format",
+            "json",
+            "--known-issues",
+            &gh,
+            &fixture("staging.json"),
+        ],
+        b"",
+    );
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     let first = &report["groups"][0]["known_issue"];
     assert_eq!(first["id"], "903");
@@ -60,7 +69,9 @@ fn the_gh_export_links_the_staging_groups_and_says_regression_of_a_closed_issue(
     assert!(first["match"]["score"].as_f64().is_some_and(|s| s > 2.5));
     assert_eq!(first["match"]["terms"][0], "UnifiedExecutionEngineFactory");
     for group in report["groups"].as_array().unwrap() {
-        let url = group["logs_url"].as_str().expect("every group has its link");
+        let url = group["logs_url"]
+            .as_str()
+            .expect("every group has its link");
         assert!(url.starts_with("https://console.cloud.google.com/logs/query;query=insertId%3D%22"));
         assert!(url.ends_with("?project=netra-staging"), "{url}");
     }
@@ -82,7 +93,10 @@ fn known_issues_may_be_given_twice() {
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     // The hand-written entry wins: its title, matched by pattern.
     let first = &report["groups"][0]["known_issue"];
-    assert_eq!(first["title"], "Backend startup: UnifiedExecutionEngineFactory undefined");
+    assert_eq!(
+        first["title"],
+        "Backend startup: UnifiedExecutionEngineFactory undefined"
+    );
     assert_eq!(first["match"]["by"], "pattern");
     assert_eq!(first["match"]["terms"][0], "UnifiedExecutionEngineFactory");
 }
@@ -106,7 +120,10 @@ fn drafts_are_written_for_the_groups_no_issue_tracks_with_a_gh_line_each() {
         assert_eq!(lines.len(), 4, "{err}");
         for line in &lines {
             assert!(line.starts_with("gh issue create --title '"), "{line}");
-            assert!(line.contains(&format!("--body-file '{dir_arg}/unclassified-")), "{line}");
+            assert!(
+                line.contains(&format!("--body-file '{dir_arg}/unclassified-")),
+                "{line}"
+            );
         }
         // The second run overwrites: still four drafts.
         let names: Vec<String> = std::fs::read_dir(dir.join("new"))
@@ -114,7 +131,9 @@ fn drafts_are_written_for_the_groups_no_issue_tracks_with_a_gh_line_each() {
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .collect();
         assert_eq!(names.len(), 4, "{names:?}");
-        assert!(names.iter().all(|n| n.starts_with("unclassified-") && n.ends_with(".md")));
+        assert!(names
+            .iter()
+            .all(|n| n.starts_with("unclassified-") && n.ends_with(".md")));
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
@@ -132,7 +151,12 @@ fn an_unusable_draft_directory_exits_2_before_the_input_is_read() {
     assert_eq!(out.status.code(), Some(2));
     let err = text(&out.stderr);
     assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(err.starts_with(&format!("logtriage: {bad}: cannot write issue drafts there:")), "{err}");
+    assert!(
+        err.starts_with(&format!(
+            "logtriage: {bad}: cannot write issue drafts there:"
+        )),
+        "{err}"
+    );
     assert!(out.stdout.is_empty(), "{}", text(&out.stdout));
     std::fs::remove_dir_all(&dir).unwrap();
 }
@@ -145,11 +169,20 @@ fn redact_scrubs_the_report_and_the_events() {
     );
     for format in ["text", "json", "ndjson"] {
         let plain = run(&["--format", format], logs.as_bytes());
-        assert!(text(&plain.stdout).contains("Pa55w0rdXyz"), "{format}: without --redact the report is as logged");
+        assert!(
+            text(&plain.stdout).contains("Pa55w0rdXyz"),
+            "{format}: without --redact the report is as logged"
+        );
         let out = run(&["--format", format, "--redact"], logs.as_bytes());
         assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
         let shown = text(&out.stdout);
-        assert!(!shown.contains("Pa55w0rdXyz") && !shown.contains("ops@"), "{format}: {shown}");
-        assert!(shown.contains("app:[Filtered]@10.0.0.5:5432"), "{format}: {shown}");
+        assert!(
+            !shown.contains("Pa55w0rdXyz") && !shown.contains("ops@"),
+            "{format}: {shown}"
+        );
+        assert!(
+            shown.contains("app:[Filtered]@10.0.0.5:5432"),
+            "{format}: {shown}"
+        );
     }
 }

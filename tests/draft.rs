@@ -2,7 +2,9 @@
 //! scrubbed, the samples) and its Logs Explorer link, decoded back to the project, the query
 //! and the time range; stable file names; the directory checks.
 
-use logtriage::{prepare_dir, write_drafts, Draft, Error, NoSink, Report, TriageBuilder, DRAFT_LINES};
+use logtriage::{
+    prepare_dir, write_drafts, Draft, Error, NoSink, Report, TriageBuilder, DRAFT_LINES,
+};
 use serde_json::json;
 
 /// Six failures of a worker whose traceback is 90 frames deep and whose message holds a
@@ -61,7 +63,10 @@ fn decode_link(url: &str) -> (String, String, String) {
     let (path, project) = url.split_once('?').expect("?project=");
     let project = project.strip_prefix("project=").expect("project=");
     let mut params = path.split(';');
-    assert_eq!(params.next(), Some("https://console.cloud.google.com/logs/query"));
+    assert_eq!(
+        params.next(),
+        Some("https://console.cloud.google.com/logs/query")
+    );
     let mut query = None;
     let mut range = None;
     for p in params {
@@ -71,7 +76,11 @@ fn decode_link(url: &str) -> (String, String, String) {
             other => panic!("unexpected parameter {other:?}"),
         }
     }
-    (percent_decode(project), query.expect("query"), range.expect("timeRange"))
+    (
+        percent_decode(project),
+        query.expect("query"),
+        range.expect("timeRange"),
+    )
 }
 
 #[test]
@@ -80,11 +89,17 @@ fn a_draft_holds_the_facts_the_scrubbed_traceback_and_a_link_to_its_samples() {
     assert_eq!(report.groups.len(), 1);
     let group = &report.groups[0];
     let draft = Draft::of(group).expect("no known issue");
-    assert_eq!(draft.file_name, format!("unclassified-{}.md", group.fingerprint));
+    assert_eq!(
+        draft.file_name,
+        format!("unclassified-{}.md", group.fingerprint)
+    );
     let body = &draft.body;
     // Said at the top: scrubbed.
     let first_lines: Vec<&str> = body.lines().take(2).collect();
-    assert!(first_lines[0].starts_with("<!-- logtriage draft: "), "{body}");
+    assert!(
+        first_lines[0].starts_with("<!-- logtriage draft: "),
+        "{body}"
+    );
     assert!(first_lines[1].contains("scrubbed"), "{body}");
     // The facts table.
     for row in [
@@ -111,10 +126,16 @@ fn a_draft_holds_the_facts_the_scrubbed_traceback_and_a_link_to_its_samples() {
     // some already), the innermost frames.
     assert_eq!(fenced[0], "Settlement failed");
     assert_eq!(fenced[1], "…");
-    assert_eq!(fenced[DRAFT_LINES - 3], "  File \"/app/netra_backend/app/billing/ledger.py\", line 189, in settle_batch_89");
+    assert_eq!(
+        fenced[DRAFT_LINES - 3],
+        "  File \"/app/netra_backend/app/billing/ledger.py\", line 189, in settle_batch_89"
+    );
     let last = fenced.last().unwrap();
     assert_eq!(*last, "sqlalchemy.exc.OperationalError: cannot settle batch for [email] via postgresql://netra_app:[Filtered]@10.0.0.7:5432/ledger");
-    assert!(!body.contains("Pa55w0rdXyz") && !body.contains("ops.oncall@"), "{body}");
+    assert!(
+        !body.contains("Pa55w0rdXyz") && !body.contains("ops.oncall@"),
+        "{body}"
+    );
     // The suggested title was cut inside the DSN: the cut word goes, no half secret stays.
     assert_eq!(
         draft.title,
@@ -129,13 +150,25 @@ fn a_draft_holds_the_facts_the_scrubbed_traceback_and_a_link_to_its_samples() {
     assert!(body.contains(&format!("[Open these entries in Logs Explorer]({url})")));
     let (project, query, range) = decode_link(url);
     assert_eq!(project, "netra-staging");
-    let want: Vec<String> = samples.iter().map(|id| format!("insertId=\"{id}\"")).collect();
+    let want: Vec<String> = samples
+        .iter()
+        .map(|id| format!("insertId=\"{id}\""))
+        .collect();
     assert_eq!(query, want.join(" OR "));
     // A minute before the first sample's second, a minute after the last one's.
     assert_eq!(range, "2026-11-26T14:04:03Z/2026-11-26T14:09:24Z");
     // The encoding keeps the query one value: no raw separator of the URL inside it.
-    let raw_query = url.split(";query=").nth(1).unwrap().split(';').next().unwrap();
-    assert!(!raw_query.contains([' ', '"', '=', '?', '/']), "{raw_query}");
+    let raw_query = url
+        .split(";query=")
+        .nth(1)
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap();
+    assert!(
+        !raw_query.contains([' ', '"', '=', '?', '/']),
+        "{raw_query}"
+    );
 }
 
 #[test]
@@ -153,7 +186,10 @@ fn a_tracked_group_has_no_draft() {
         .unwrap();
     let report = triage.run_slice(&logs(), &mut NoSink).unwrap();
     assert!(Draft::of(&report.groups[0]).is_none());
-    assert!(report.groups[0].logs_url.is_some(), "every group has its link");
+    assert!(
+        report.groups[0].logs_url.is_some(),
+        "every group has its link"
+    );
 }
 
 #[test]
@@ -168,7 +204,11 @@ fn drafts_keep_their_names_across_runs_and_the_directory_is_checked() {
     assert_eq!(written, first[0].draft.body);
     let second = write_drafts(&report, &dir).unwrap();
     assert_eq!(second, first);
-    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1, "overwritten, not duplicated");
+    assert_eq!(
+        std::fs::read_dir(&dir).unwrap().count(),
+        1,
+        "overwritten, not duplicated"
+    );
     let command = first[0].gh_command();
     assert_eq!(
         command,

@@ -261,7 +261,10 @@ fn each_invalid_issue_is_rejected_with_its_reason() {
             r#"{"id": 2, "title": "t", "category": "cuda_oom"}"#,
             "id \"2\": unknown category \"cuda_oom\"",
         ),
-        (r#""903""#, "expected an issue (an object), found a string (\"903\")"),
+        (
+            r#""903""#,
+            "expected an issue (an object), found a string (\"903\")",
+        ),
     ];
     for (issue, reason) in cases {
         let (index, got) = issue_error(issue, &builtin);

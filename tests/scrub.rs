@@ -60,13 +60,28 @@ fn the_long_token_rule_starts_at_its_length() {
 
 /// Secrets, each in a context that makes it one, and the value that must not survive.
 const SECRETS: &[(&str, &str)] = &[
-    ("postgresql://netra_app:Pa55w0rdXyz@db:5432/netra", "Pa55w0rdXyz"),
+    (
+        "postgresql://netra_app:Pa55w0rdXyz@db:5432/netra",
+        "Pa55w0rdXyz",
+    ),
     ("password=Hunter2Hunter2", "Hunter2Hunter2"),
-    ("Authorization: Bearer abc123def456ghi789", "abc123def456ghi789"),
+    (
+        "Authorization: Bearer abc123def456ghi789",
+        "abc123def456ghi789",
+    ),
     ("token=0a1b2c3d4e5f", "0a1b2c3d4e5f"),
-    ("ops.oncall@netra-systems.example", "ops.oncall@netra-systems.example"),
-    ("AIzaSyD-9tSrke72PouQMnMX-a7eZSW0jkFMBWY", "AIzaSyD-9tSrke72PouQMnMX-a7eZSW0jkFMBWY"),
-    ("Xq7Lw2Pz9Rk4Tn6Vb8Mc3Hd5Jf1Gs0AaBb", "Xq7Lw2Pz9Rk4Tn6Vb8Mc3Hd5Jf1Gs0AaBb"),
+    (
+        "ops.oncall@netra-systems.example",
+        "ops.oncall@netra-systems.example",
+    ),
+    (
+        "AIzaSyD-9tSrke72PouQMnMX-a7eZSW0jkFMBWY",
+        "AIzaSyD-9tSrke72PouQMnMX-a7eZSW0jkFMBWY",
+    ),
+    (
+        "Xq7Lw2Pz9Rk4Tn6Vb8Mc3Hd5Jf1Gs0AaBb",
+        "Xq7Lw2Pz9Rk4Tn6Vb8Mc3Hd5Jf1Gs0AaBb",
+    ),
 ];
 
 /// Text that must come out as it went in.

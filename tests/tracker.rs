@@ -5,8 +5,8 @@
 mod support;
 
 use logtriage::{
-    Classifier, Error, Event, EventKind, IssueRef, IssueState, Item, KnownIssues, MatchBy,
-    NoSink, SlowQuery, TriageBuilder,
+    Classifier, Error, Event, EventKind, IssueRef, IssueState, Item, KnownIssues, MatchBy, NoSink,
+    SlowQuery, TriageBuilder,
 };
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -16,12 +16,42 @@ use support::events::item_error;
 /// Issues every row's export holds besides its own: a tracker is mostly about other things,
 /// and the rarity of a term is counted among all of them.
 const BACKGROUND: &[(u32, &str, &str, &str)] = &[
-    (101, "OPEN", "Frontend: chat input loses focus after sending a message", "After pressing Enter the textarea loses focus, so a second message needs a click."),
-    (102, "CLOSED", "Upgrade SQLAlchemy to 2.0.36 and asyncpg to 0.30", "Bump both and run the DB test suite."),
-    (103, "OPEN", "Docs: write down the staging deploy checklist", ""),
-    (104, "OPEN", "GCP-STAGING-Cloud-Run-Cold-Start-Takes-Over-10s", "The startup probe passes late; consider min instances and CPU boost."),
-    (105, "CLOSED", "E2E-DEPLOY-JWT-Secret-Mismatch-Auth-Service", "jwt.exceptions.InvalidSignatureError: Signature verification failed after the rotation."),
-    (106, "OPEN", "Flaky test: test_agent_registry_reload", "Fails one run in twenty on CI with a KeyError in the registry fixture."),
+    (
+        101,
+        "OPEN",
+        "Frontend: chat input loses focus after sending a message",
+        "After pressing Enter the textarea loses focus, so a second message needs a click.",
+    ),
+    (
+        102,
+        "CLOSED",
+        "Upgrade SQLAlchemy to 2.0.36 and asyncpg to 0.30",
+        "Bump both and run the DB test suite.",
+    ),
+    (
+        103,
+        "OPEN",
+        "Docs: write down the staging deploy checklist",
+        "",
+    ),
+    (
+        104,
+        "OPEN",
+        "GCP-STAGING-Cloud-Run-Cold-Start-Takes-Over-10s",
+        "The startup probe passes late; consider min instances and CPU boost.",
+    ),
+    (
+        105,
+        "CLOSED",
+        "E2E-DEPLOY-JWT-Secret-Mismatch-Auth-Service",
+        "jwt.exceptions.InvalidSignatureError: Signature verification failed after the rotation.",
+    ),
+    (
+        106,
+        "OPEN",
+        "Flaky test: test_agent_registry_reload",
+        "Fails one run in twenty on CI with a KeyError in the registry fixture.",
+    ),
 ];
 
 /// A gh export of `issues` and the background ones, as gh writes it (keys in order).
@@ -101,13 +131,18 @@ KeyError: 'th_5d1c0e'";
 /// What `known` links `event` to: the id, and whether by pattern or text.
 fn link(known: &KnownIssues, event: &Event) -> Option<(String, MatchBy)> {
     let issue = known.find(event)?;
-    let by = issue.matched.as_ref().map(|m| m.by).expect("a link says how it matched");
+    let by = issue
+        .matched
+        .as_ref()
+        .map(|m| m.by)
+        .expect("a link says how it matched");
     Some((issue.id, by))
 }
 
 fn from_gh(issues: &[(u32, &str, &str, &str)]) -> KnownIssues {
     let json = gh(issues);
-    KnownIssues::from_json(&json, "issues.json", Classifier::builtin().categories()).expect("valid export")
+    KnownIssues::from_json(&json, "issues.json", Classifier::builtin().categories())
+        .expect("valid export")
 }
 
 struct Row {
@@ -123,7 +158,12 @@ fn row(
     event: Event,
     want: Option<u32>,
 ) -> Row {
-    Row { name, issues, event, want }
+    Row {
+        name,
+        issues,
+        event,
+        want,
+    }
 }
 
 #[test]
@@ -184,27 +224,43 @@ fn text_matching_table() {
         let known = from_gh(&r.issues);
         let got = link(&known, &r.event);
         let want = r.want.map(|id| (id.to_string(), MatchBy::Text));
-        assert_eq!(got, want, "{}: {:?}", r.name, known.find(&r.event).and_then(|i| i.matched));
+        assert_eq!(
+            got,
+            want,
+            "{}: {:?}",
+            r.name,
+            known.find(&r.event).and_then(|i| i.matched)
+        );
     }
 }
 
 #[test]
 fn an_empty_export_links_nothing() {
-    let known = KnownIssues::from_json("[]\n", "issues.json", Classifier::builtin().categories()).unwrap();
+    let known =
+        KnownIssues::from_json("[]\n", "issues.json", Classifier::builtin().categories()).unwrap();
     assert!(known.is_empty());
     assert_eq!(known.find(&tb(NAME_ERROR)), None);
 }
 
 #[test]
 fn a_text_link_names_its_state_score_and_terms() {
-    let known = from_gh(&[(923, "CLOSED", "E2E-DEPLOY-Redis-Connection-Refused", "redis.exceptions.ConnectionError: Error 111 connecting to 10.0.0.5:6379")]);
+    let known = from_gh(&[(
+        923,
+        "CLOSED",
+        "E2E-DEPLOY-Redis-Connection-Refused",
+        "redis.exceptions.ConnectionError: Error 111 connecting to 10.0.0.5:6379",
+    )]);
     let issue = known.find(&tb(REDIS_ERROR)).expect("linked");
     assert_eq!(issue.state, Some(IssueState::Closed));
     assert!(issue.is_closed());
     let m = issue.matched.as_ref().expect("match");
     assert_eq!(m.by, MatchBy::Text);
     assert!(m.score.is_some_and(|s| s >= 2.5), "{m:?}");
-    assert_eq!(m.terms.first().map(String::as_str), Some("10.0.0.5:6379"), "{m:?}");
+    assert_eq!(
+        m.terms.first().map(String::as_str),
+        Some("10.0.0.5:6379"),
+        "{m:?}"
+    );
     // The JSON form: `state` in lower case, `match` with `by`, `score`, `terms`; and back.
     let text = serde_json::to_value(&issue).unwrap();
     assert_eq!(text["state"], "closed");
@@ -213,7 +269,8 @@ fn a_text_link_names_its_state_score_and_terms() {
     let back: IssueRef = serde_json::from_value(text).unwrap();
     assert_eq!(back, issue);
     // A link saved before `state` and `match` existed still reads.
-    let old: IssueRef = serde_json::from_str(r#"{"id": "903", "title": "t", "url": null}"#).unwrap();
+    let old: IssueRef =
+        serde_json::from_str(r#"{"id": "903", "title": "t", "url": null}"#).unwrap();
     assert_eq!((old.state, old.matched), (None, None));
 }
 
@@ -221,7 +278,12 @@ fn a_text_link_names_its_state_score_and_terms() {
 fn a_pattern_entry_wins_over_a_text_match() {
     let classifier = Classifier::builtin();
     let categories = classifier.categories();
-    let mut known = from_gh(&[(903, "OPEN", "E2E-DEPLOY-Missing-UnifiedExecutionEngineFactory-Startup", "")]);
+    let mut known = from_gh(&[(
+        903,
+        "OPEN",
+        "E2E-DEPLOY-Missing-UnifiedExecutionEngineFactory-Startup",
+        "",
+    )]);
     let hand = r#"{"issues": [{"id": 1203, "title": "hand-written", "category": "undefined_symbol", "pattern": "Unified\\w+"}]}"#;
     known.extend(KnownIssues::from_json(hand, "known.json", categories).unwrap());
     let issue = known.find(&tb(NAME_ERROR)).expect("linked");
@@ -231,26 +293,47 @@ fn a_pattern_entry_wins_over_a_text_match() {
     assert_eq!(m.terms, ["UnifiedExecutionEngineFactory"]);
     // A hand-written entry of another category does not stand in the way.
     let other = r#"{"issues": [{"id": "7", "title": "t", "category": "timeout"}]}"#;
-    let mut known = from_gh(&[(903, "OPEN", "E2E-DEPLOY-Missing-UnifiedExecutionEngineFactory-Startup", "")]);
+    let mut known = from_gh(&[(
+        903,
+        "OPEN",
+        "E2E-DEPLOY-Missing-UnifiedExecutionEngineFactory-Startup",
+        "",
+    )]);
     known.extend(KnownIssues::from_json(other, "other.json", categories).unwrap());
-    assert_eq!(link(&known, &tb(NAME_ERROR)), Some(("903".into(), MatchBy::Text)));
+    assert_eq!(
+        link(&known, &tb(NAME_ERROR)),
+        Some(("903".into(), MatchBy::Text))
+    );
     // A hand-written entry with only a category wins too: the user wrote it.
     let broad = r#"{"issues": [{"id": "8", "title": "t", "category": "undefined_symbol"}]}"#;
     known.extend(KnownIssues::from_json(broad, "broad.json", categories).unwrap());
-    assert_eq!(link(&known, &tb(NAME_ERROR)), Some(("8".into(), MatchBy::Pattern)));
+    assert_eq!(
+        link(&known, &tb(NAME_ERROR)),
+        Some(("8".into(), MatchBy::Pattern))
+    );
 }
 
 #[test]
 fn the_same_export_twice_links_as_once() {
-    let issues = [(903, "OPEN", "E2E-DEPLOY-Missing-UnifiedExecutionEngineFactory-Startup", "")];
+    let issues = [(
+        903,
+        "OPEN",
+        "E2E-DEPLOY-Missing-UnifiedExecutionEngineFactory-Startup",
+        "",
+    )];
     let mut known = from_gh(&issues);
     known.extend(from_gh(&issues));
     assert_eq!(known.len(), 1 + BACKGROUND.len());
-    assert_eq!(link(&known, &tb(NAME_ERROR)), Some(("903".into(), MatchBy::Text)));
+    assert_eq!(
+        link(&known, &tb(NAME_ERROR)),
+        Some(("903".into(), MatchBy::Text))
+    );
 }
 
 fn fixture(name: &str) -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(name)
 }
 
 /// Each group's fingerprint and the id of its known issue, after a run with `files`.
@@ -290,10 +373,21 @@ fn the_gh_fixture_has_gh_s_shape() {
     // One line, as gh writes an export to a file.
     assert_eq!(text.lines().count(), 1);
     let issues: Vec<serde_json::Value> = serde_json::from_str(&text).unwrap();
-    let numbers: Vec<u64> = issues.iter().map(|i| i["number"].as_u64().unwrap()).collect();
-    assert_eq!(numbers, [923, 922, 921, 920, 919, 918, 917, 916, 915, 914, 903]);
+    let numbers: Vec<u64> = issues
+        .iter()
+        .map(|i| i["number"].as_u64().unwrap())
+        .collect();
+    assert_eq!(
+        numbers,
+        [923, 922, 921, 920, 919, 918, 917, 916, 915, 914, 903]
+    );
     for issue in &issues {
-        let keys: Vec<&str> = issue.as_object().unwrap().keys().map(String::as_str).collect();
+        let keys: Vec<&str> = issue
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
         assert_eq!(keys, ["body", "labels", "number", "state", "title", "url"]);
         assert!(["OPEN", "CLOSED"].contains(&issue["state"].as_str().unwrap()));
     }
@@ -311,8 +405,12 @@ fn the_gh_fixture_has_gh_s_shape() {
 #[test]
 fn numeric_ids_in_the_hand_written_format() {
     let json = r#"{"issues": [{"id": 903, "title": "t", "category": "undefined_symbol", "pattern": "Unified"}]}"#;
-    let known = KnownIssues::from_json(json, "known.json", Classifier::builtin().categories()).unwrap();
-    assert_eq!(known.find(&tb(NAME_ERROR)).map(|i| i.id), Some("903".to_string()));
+    let known =
+        KnownIssues::from_json(json, "known.json", Classifier::builtin().categories()).unwrap();
+    assert_eq!(
+        known.find(&tb(NAME_ERROR)).map(|i| i.id),
+        Some("903".to_string())
+    );
 }
 
 fn export_error(json: &str) -> (usize, String) {
@@ -343,7 +441,9 @@ fn a_bad_export_names_the_file_the_entry_and_the_reason() {
     }
     // More fields than asked for are fine: `--json` may have asked for them.
     let extra = r#"[{"number":2,"title":"t","createdAt":"2026-11-26T14:00:00Z","assignees":[]}]"#;
-    assert!(KnownIssues::from_json(extra, "issues.json", Classifier::builtin().categories()).is_ok());
+    assert!(
+        KnownIssues::from_json(extra, "issues.json", Classifier::builtin().categories()).is_ok()
+    );
     // The whole file's shape, at the place its value starts.
     match KnownIssues::from_json("\n\n  42", "issues.json", Classifier::builtin().categories()) {
         Err(e @ Error::File { line: 3, column: 3, .. }) => assert_eq!(

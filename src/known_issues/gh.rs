@@ -46,7 +46,9 @@ pub(crate) struct TrackerIssue {
 /// Whether a top-level array is gh's output: it is empty, or its first element has a
 /// `number`. (An array of hand-written entries, missing their `{"issues": ...}`, is not.)
 pub(crate) fn is_export(entries: &[Value]) -> bool {
-    entries.first().is_none_or(|first| first.get("number").is_some())
+    entries
+        .first()
+        .is_none_or(|first| first.get("number").is_some())
 }
 
 /// The issues of an export, in file order; `origin` names the file in errors.

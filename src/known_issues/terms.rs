@@ -61,20 +61,128 @@ pub(crate) struct Term {
 /// Words so common in failures that they say nothing about which one: finding them in an
 /// issue never counts.
 pub(crate) const COMMON: &[&str] = &[
-    "about", "above", "access", "after", "again", "against", "also", "another", "application",
-    "args", "attempt", "available", "because", "been", "before", "being", "call", "called",
-    "cannot", "cause", "caused", "client", "code", "connect", "connected", "connecting",
-    "connection", "connections", "could", "database", "debug", "defined", "denied", "direct",
-    "does", "done", "during", "errno", "error", "errors", "exception", "exceptions", "exit", "exited",
-    "fail", "failed", "failing", "fails", "failure", "false", "file", "following", "found",
-    "from", "handling", "have", "http", "https", "info", "instance", "internal", "invalid",
-    "kwargs", "last", "line", "local", "main", "message", "missing", "module", "most", "name", "named",
-    "none", "null", "occurred", "packages", "python", "raise", "raised", "recent", "refused",
-    "request", "requests", "response", "retry", "return", "returned", "self", "server",
-    "service", "should", "site", "some", "status", "than", "that", "their", "them", "then",
-    "there", "this", "timed", "timeout", "traceback", "true", "type", "unable", "unknown",
-    "value", "warning", "were", "what", "when", "where", "which", "while", "will", "with",
-    "without", "would", "your",
+    "about",
+    "above",
+    "access",
+    "after",
+    "again",
+    "against",
+    "also",
+    "another",
+    "application",
+    "args",
+    "attempt",
+    "available",
+    "because",
+    "been",
+    "before",
+    "being",
+    "call",
+    "called",
+    "cannot",
+    "cause",
+    "caused",
+    "client",
+    "code",
+    "connect",
+    "connected",
+    "connecting",
+    "connection",
+    "connections",
+    "could",
+    "database",
+    "debug",
+    "defined",
+    "denied",
+    "direct",
+    "does",
+    "done",
+    "during",
+    "errno",
+    "error",
+    "errors",
+    "exception",
+    "exceptions",
+    "exit",
+    "exited",
+    "fail",
+    "failed",
+    "failing",
+    "fails",
+    "failure",
+    "false",
+    "file",
+    "following",
+    "found",
+    "from",
+    "handling",
+    "have",
+    "http",
+    "https",
+    "info",
+    "instance",
+    "internal",
+    "invalid",
+    "kwargs",
+    "last",
+    "line",
+    "local",
+    "main",
+    "message",
+    "missing",
+    "module",
+    "most",
+    "name",
+    "named",
+    "none",
+    "null",
+    "occurred",
+    "packages",
+    "python",
+    "raise",
+    "raised",
+    "recent",
+    "refused",
+    "request",
+    "requests",
+    "response",
+    "retry",
+    "return",
+    "returned",
+    "self",
+    "server",
+    "service",
+    "should",
+    "site",
+    "some",
+    "status",
+    "than",
+    "that",
+    "their",
+    "them",
+    "then",
+    "there",
+    "this",
+    "timed",
+    "timeout",
+    "traceback",
+    "true",
+    "type",
+    "unable",
+    "unknown",
+    "value",
+    "warning",
+    "were",
+    "what",
+    "when",
+    "where",
+    "which",
+    "while",
+    "will",
+    "with",
+    "without",
+    "would",
+    "your",
 ];
 
 /// Whether `word` (lower case) is one of [`COMMON`].
@@ -162,7 +270,9 @@ fn is_file(token: &str) -> bool {
         Some((stem, ext)) => {
             ["py", "pyx", "js", "ts", "go", "rb", "java"].contains(&ext)
                 && !stem.is_empty()
-                && stem.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+                && stem
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
         }
         None => false,
     }
@@ -199,7 +309,9 @@ pub(crate) fn terms_of(event: &Event) -> Vec<Term> {
         _ => {}
     }
     let chain = event.traceback.iter().flat_map(|tb| tb.chain.iter());
-    let types = chain.map(|e| e.type_name.as_str()).chain(c.exception.as_deref());
+    let types = chain
+        .map(|e| e.type_name.as_str())
+        .chain(c.exception.as_deref());
     for name in types.take(MAX_TYPES) {
         match name.rsplit_once('.') {
             Some((_, last)) => {
@@ -236,7 +348,10 @@ pub(crate) fn terms_of(event: &Event) -> Vec<Term> {
         }
     }
     if !statement {
-        message_words(&mut terms, &normalize_message(&c.message, c.subject.as_deref()));
+        message_words(
+            &mut terms,
+            &normalize_message(&c.message, c.subject.as_deref()),
+        );
     }
     terms.list
 }
@@ -345,7 +460,7 @@ fn message_words(terms: &mut Terms, normalized: &str) {
         terms.put(phrase.clone(), &best.join(" "), PHRASE, true);
     }
     let mut taken = 0;
-    for word in words(normalized).filter(|w| is_rare_word(w)) {
+    for word in words(normalized).filter(is_rare_word) {
         if taken == MAX_WORDS {
             break;
         }

@@ -15,11 +15,31 @@ fn tokens_of(text: &str) -> Vec<String> {
 #[test]
 fn tokens_keep_identifiers_whole_and_their_pieces() {
     let rows: &[(&str, &[&str])] = &[
-        ("10.0.0.5:6379.", &["10.0.0.5:6379", "10.0.0.5", "10", "0", "0", "5", "6379"]),
-        ("`redis.exceptions.ConnectionError`:", &["redis.exceptions.connectionerror", "redis", "exceptions", "connectionerror"]),
-        ("(/app/smd.py)", &["app/smd.py", "app", "smd.py", "smd", "py"]),
-        ("E2E-DEPLOY-Redis", &["e2e-deploy-redis", "e2e", "deploy", "redis"]),
-        ("'_initialize_factory_patterns'", &["_initialize_factory_patterns"]),
+        (
+            "10.0.0.5:6379.",
+            &["10.0.0.5:6379", "10.0.0.5", "10", "0", "0", "5", "6379"],
+        ),
+        (
+            "`redis.exceptions.ConnectionError`:",
+            &[
+                "redis.exceptions.connectionerror",
+                "redis",
+                "exceptions",
+                "connectionerror",
+            ],
+        ),
+        (
+            "(/app/smd.py)",
+            &["app/smd.py", "app", "smd.py", "smd", "py"],
+        ),
+        (
+            "E2E-DEPLOY-Redis",
+            &["e2e-deploy-redis", "e2e", "deploy", "redis"],
+        ),
+        (
+            "'_initialize_factory_patterns'",
+            &["_initialize_factory_patterns"],
+        ),
         ("--- ... ::", &[]),
     ];
     for (text, want) in rows {
@@ -31,10 +51,24 @@ fn tokens_keep_identifiers_whole_and_their_pieces() {
 fn common_words_are_sorted_for_the_binary_search() {
     let unsorted: Vec<_> = COMMON.windows(2).filter(|w| w[0] >= w[1]).collect();
     assert!(unsorted.is_empty(), "{unsorted:?}");
-    for word in ["error", "failed", "connection", "refused", "timeout", "with", "your", "about"] {
+    for word in [
+        "error",
+        "failed",
+        "connection",
+        "refused",
+        "timeout",
+        "with",
+        "your",
+        "about",
+    ] {
         assert!(is_common(word), "{word}");
     }
-    for word in ["startup", "subprotocol", "redis", "unifiedexecutionenginefactory"] {
+    for word in [
+        "startup",
+        "subprotocol",
+        "redis",
+        "unifiedexecutionenginefactory",
+    ] {
         assert!(!is_common(word), "{word}");
     }
 }
@@ -51,7 +85,15 @@ fn terms_of_a_traceback() {
     );
     Classifier::builtin().classify(&mut ev);
     let keys = keys(&ev);
-    for want in ["10.0.0.5:6379", "10.0.0.5", "6379", "redis.exceptions.connectionerror", "connectionerror", "_ping", "redis_manager.py"] {
+    for want in [
+        "10.0.0.5:6379",
+        "10.0.0.5",
+        "6379",
+        "redis.exceptions.connectionerror",
+        "connectionerror",
+        "_ping",
+        "redis_manager.py",
+    ] {
         assert!(keys.iter().any(|k| k == want), "{want} missing in {keys:?}");
     }
     // Common words are never terms.
@@ -60,9 +102,16 @@ fn terms_of_a_traceback() {
 
 #[test]
 fn a_phrase_needs_two_rare_words() {
-    let mut ev = Event::new(EventKind::Severity, "ERROR: connection failed with error while connecting");
+    let mut ev = Event::new(
+        EventKind::Severity,
+        "ERROR: connection failed with error while connecting",
+    );
     Classifier::builtin().classify(&mut ev);
-    assert!(terms_of(&ev).iter().all(|t| !t.phrase), "{:?}", terms_of(&ev));
+    assert!(
+        terms_of(&ev).iter().all(|t| !t.phrase),
+        "{:?}",
+        terms_of(&ev)
+    );
     let index = TextIndex::new([("connection failed with error while connecting", "")]);
     assert_eq!(index.best(&terms_of(&ev)), None);
 }

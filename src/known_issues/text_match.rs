@@ -148,8 +148,7 @@ impl TextIndex {
 /// and `-`, and their pieces between dots. `10.0.0.5:6379` gives itself, `10.0.0.5`, `6379`
 /// and the numbers; `/app/netra_backend/app/smd.py` gives `smd.py` and `smd`.
 pub(crate) fn tokens<'t>(text: &'t str, each: &mut dyn FnMut(&'t str)) {
-    let is_token_char =
-        |c: char| c.is_alphanumeric() || matches!(c, '_' | '.' | ':' | '/' | '-');
+    let is_token_char = |c: char| c.is_alphanumeric() || matches!(c, '_' | '.' | ':' | '/' | '-');
     for run in text.split(|c: char| !is_token_char(c)) {
         let token = trim_token(run);
         if token.is_empty() || token.len() > MAX_TOKEN {
