@@ -77,7 +77,8 @@ impl KnownIssues {
     ///
     /// ```
     /// use logtriage::{Classifier, KnownIssues};
-    /// let categories = Classifier::builtin().categories();
+    /// let classifier = Classifier::builtin();
+    /// let categories = classifier.categories();
     /// let json = r#"{"issues": [{"id": 923, "title": "Redis refused", "category": "connection_refused", "pattern": "6379"}]}"#;
     /// let known = KnownIssues::from_json(json, "issues.json", categories)?;
     /// assert_eq!(known.len(), 1);
