@@ -1,15 +1,52 @@
 //! The command line's partial reports: reading them from files and standard input, one per
 //! line, and writing one.
 
-use crate::Partial;
+use crate::{Partial, Triage, TriageBuilder};
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Write};
 use std::path::PathBuf;
 
+/// The partials of `paths` merged in order, and the triage that merged them: the settings
+/// the partials were made with, the rules files and known issues given to the command.
+pub(super) fn merged(
+    paths: &[PathBuf],
+    rules: &[PathBuf],
+    known_issues: &[PathBuf],
+) -> Result<(Triage, Partial), String> {
+    let mut triage: Option<Triage> = None;
+    let mut merged: Option<Partial> = None;
+    each_partial(paths, |label, partial| {
+        let t = match &triage {
+            Some(t) => t,
+            None => {
+                let mut builder = TriageBuilder::new();
+                builder.settings_of(&partial);
+                for rules in rules {
+                    builder.rules_file(rules);
+                }
+                for known in known_issues {
+                    builder.known_issues_file(known);
+                }
+                triage.insert(builder.build().map_err(|e| e.to_string())?)
+            }
+        };
+        let next = match merged.take() {
+            None => t.check_partial(&partial).map(|()| partial),
+            Some(m) => t.merge_partials(m, partial),
+        };
+        merged = Some(next.map_err(|e| format!("{label}: {e}"))?);
+        Ok(())
+    })?;
+    match (triage, merged) {
+        (Some(triage), Some(merged)) => Ok((triage, merged)),
+        _ => Err("merge: no partial report on standard input".to_string()),
+    }
+}
+
 /// Reads the partials of `paths` in order (a file may hold several, one per line; `-` is
 /// standard input, one per line) and hands each to `each` with a label naming where it
 /// came from (`FILE`, or `FILE:LINE` when the file holds more than its first).
-pub(super) fn each_partial(
+fn each_partial(
     paths: &[PathBuf],
     mut each: impl FnMut(&str, Partial) -> Result<(), String>,
 ) -> Result<(), String> {

@@ -17,7 +17,8 @@
 //!
 //! Exit status: 0 on success; 1 when `--fail-on` matched an event; 2 for bad arguments, an
 //! unreadable input, an invalid known-issues or rules file, a partial report that cannot be
-//! read or merged, or an output that cannot be written. A closed standard output (`... | head`) is not an error: the run ends quietly
+//! read or merged, or an output that cannot be
+//! written. A closed standard output (`... | head`) is not an error: the run ends quietly
 //! with 0, or 1 when `--fail-on` matched (it reads on, printing nothing, only while
 //! `--fail-on` may still match).
 
@@ -41,6 +42,8 @@ Examples:
   gcloud logging read 'severity>=DEFAULT' --format=json --freshness=1h | {name}
   {name} --format ndjson --fail-on undefined_symbol,missing_module logs.ndjson | jq .category
   {name} --top 5 --show traceback logs.json
+  gh issue list --state all --limit 1000 --json number,title,url,state,labels,body > issues.json
+  {name} --known-issues issues.json --draft-issues drafts/ logs.json
   kubectl logs deploy/backend | {name} --slow-ms 500
 
 Shards of a large export, triaged apart (one process, machine or Spark task each), merge
@@ -77,9 +80,22 @@ struct Args {
     #[arg(long, value_enum, value_name = "FORMAT")]
     input_format: Option<InputFormat>,
 
-    /// Known-issues file linking groups to tracker issues, e.g. fixtures/known_issues.json.
+    /// Known-issues file linking groups to tracker issues: hand-written (e.g.
+    /// fixtures/known_issues.json) or the output of `gh issue list --state all --limit 1000
+    /// --json number,title,url,state,labels,body`. May be repeated.
     #[arg(long, value_name = "FILE", global = true)]
-    known_issues: Option<PathBuf>,
+    known_issues: Vec<PathBuf>,
+
+    /// Write a Markdown issue draft for each group with no known issue into DIR (created if
+    /// missing; named <category>-<fingerprint>.md), and print on stderr the `gh issue
+    /// create` command that files each.
+    #[arg(long, value_name = "DIR", global = true)]
+    draft_issues: Option<PathBuf>,
+
+    /// Scrub secrets (passwords in URLs, tokens, API keys, e-mail addresses) from the report
+    /// and events, as issue drafts always are.
+    #[arg(long, global = true)]
+    redact: bool,
 
     /// Rules file adding or overriding categories (may be repeated; see the README).
     #[arg(long, value_name = "FILE", global = true)]
@@ -159,9 +175,9 @@ impl From<InputFormat> for crate::Format {
 #[derive(clap::Subcommand, Debug)]
 enum Command {
     /// Merge the partial reports of an input's shards (`--format partial`), given in input
-    /// order, into its report: the same as one run over the whole input. `--known-issues`
-    /// and `--fail-on` apply to the merged report; `--format partial` merges into a partial
-    /// again, for merging in stages.
+    /// order, into its report: the same as one run over the whole input. `--known-issues`,
+    /// `--fail-on`, `--draft-issues` and `--redact` apply to the merged report; `--format
+    /// partial` merges into a partial again, for merging in stages.
     Merge {
         /// Partial report files (each may hold several, one per line), or `-` for standard
         /// input, one partial per line.
@@ -238,19 +254,19 @@ fn complain(name: &str, why: &str) {
 
 /// Runs the triage and prints the report; `Ok(true)` when `--fail-on` matched.
 fn run(name: &str, args: &Args) -> Result<bool, Failure> {
-    if args.format == OutputFormat::Partial
-        && (args.known_issues.is_some() || !args.fail_on.is_empty())
-    {
-        return Err(Failure(
-            "--format partial: --known-issues and --fail-on apply to the merged report \
-             (give them to `merge`)"
-                .to_string(),
-        ));
-    }
     if let Some(Command::Merge { partials }) = &args.command {
         return run_merge(args, partials);
     }
-    if args.input_format.is_some() && args.format != OutputFormat::Partial {
+    if args.format == OutputFormat::Partial {
+        let report_only = !args.known_issues.is_empty() || !args.fail_on.is_empty();
+        if report_only || args.draft_issues.is_some() || args.redact {
+            return Err(Failure(
+                "--format partial: --known-issues, --fail-on, --draft-issues and --redact \
+                 apply to the merged report (give them to `merge`)"
+                    .to_string(),
+            ));
+        }
+    } else if args.input_format.is_some() {
         return Err(Failure(
             "--input-format applies to --format partial (a shard of an input)".to_string(),
         ));
@@ -284,10 +300,14 @@ fn run(name: &str, args: &Args) -> Result<bool, Failure> {
     for rules in &args.rules {
         builder.rules_file(rules);
     }
-    if let Some(known) = &args.known_issues {
+    for known in &args.known_issues {
         builder.known_issues_file(known);
     }
     let triage = builder.build()?;
+    // Before the input is read: a run must not end without the drafts it was asked for.
+    if let Some(dir) = &args.draft_issues {
+        crate::prepare_dir(dir)?;
+    }
     let categories: Vec<&str> = triage
         .classifier()
         .categories()
@@ -296,7 +316,6 @@ fn run(name: &str, args: &Args) -> Result<bool, Failure> {
         .collect();
     let fail_on = FailOn::parse(&args.fail_on, &categories)?;
     let progress = Progress::new(io::stderr().is_terminal());
-    let layout = layout(args);
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     if args.format == OutputFormat::Partial {
@@ -324,6 +343,7 @@ fn run(name: &str, args: &Args) -> Result<bool, Failure> {
         fail_on: &fail_on,
         failed: false,
         closed: false,
+        redact: args.redact,
         ndjson: None,
     };
     if args.format == OutputFormat::Ndjson {
@@ -350,7 +370,7 @@ fn run(name: &str, args: &Args) -> Result<bool, Failure> {
         Err(crate::Error::Output(e)) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(failed),
         Err(e) => return Err(e.into()),
     };
-    write_report(&mut out, &report, args, &layout)?;
+    write_report(&mut out, report, args)?;
     Ok(failed)
 }
 
@@ -364,26 +384,10 @@ fn run_merge(args: &Args, paths: &[PathBuf]) -> Result<bool, Failure> {
                 .to_string(),
         ));
     }
-    let mut triage: Option<crate::Triage> = None;
-    let mut merged: Option<crate::Partial> = None;
-    merge::each_partial(paths, |label, partial| {
-        let t = match &triage {
-            Some(t) => t,
-            None => triage.insert(merge_triage(args, &partial).map_err(|Failure(e)| e)?),
-        };
-        let next = match merged.take() {
-            None => t.check_partial(&partial).map(|()| partial),
-            Some(m) => t.merge_partials(m, partial),
-        };
-        merged = Some(next.map_err(|e| format!("{label}: {e}"))?);
-        Ok(())
-    })
-    .map_err(Failure)?;
-    let (Some(triage), Some(merged)) = (triage, merged) else {
-        return Err(Failure(
-            "merge: no partial report on standard input".to_string(),
-        ));
-    };
+    if let Some(dir) = &args.draft_issues {
+        crate::prepare_dir(dir)?;
+    }
+    let (triage, merged) = merge::merged(paths, &args.rules, &args.known_issues)?;
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     if args.format == OutputFormat::Partial {
@@ -402,34 +406,36 @@ fn run_merge(args: &Args, paths: &[PathBuf]) -> Result<bool, Failure> {
         .groups
         .iter()
         .any(|g| fail_on.matches(g.category.as_str()));
-    write_report(&mut out, &report, args, &layout(args))?;
+    write_report(&mut out, report, args)?;
     Ok(failed)
 }
 
-/// The triage a merge uses: the settings the partials were made with, the rules and known
-/// issues of the command line.
-fn merge_triage(args: &Args, partial: &crate::Partial) -> Result<crate::Triage, Failure> {
-    let mut builder = TriageBuilder::new();
-    builder.settings_of(partial);
-    for rules in &args.rules {
-        builder.rules_file(rules);
-    }
-    if let Some(known) = &args.known_issues {
-        builder.known_issues_file(known);
-    }
-    Ok(builder.build()?)
-}
-
-/// Writes the report in `--format` (`ndjson` wrote its lines already).
+/// Writes drafts (`--draft-issues`), then the report in `--format` (`ndjson` wrote its
+/// lines already), scrubbed with `--redact`.
 fn write_report(
     out: &mut impl Write,
-    report: &crate::Report,
+    mut report: crate::Report,
     args: &Args,
-    layout: &text::Layout,
 ) -> Result<(), Failure> {
+    if let Some(dir) = &args.draft_issues {
+        for draft in crate::write_drafts(&report, dir)? {
+            let _ = writeln!(io::stderr(), "{}", draft.gh_command());
+        }
+    }
+    if args.redact {
+        crate::Redact::redact(&mut report);
+    }
+    let stdout = io::stdout();
+    let color = stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let layout = text::Layout {
+        width: text::width(stdout.is_terminal()),
+        color,
+        top: args.top,
+        traceback: args.show.contains(&Show::Traceback),
+    };
     let written = match args.format {
-        OutputFormat::Text => text::write_report(&mut *out, report, layout),
-        OutputFormat::Json => serde_json::to_writer_pretty(&mut *out, report)
+        OutputFormat::Text => text::write_report(&mut *out, &report, &layout),
+        OutputFormat::Json => serde_json::to_writer_pretty(&mut *out, &report)
             .map_err(io::Error::from)
             .and_then(|()| writeln!(out)),
         OutputFormat::Ndjson | OutputFormat::Partial => Ok(()),
@@ -443,18 +449,6 @@ fn finish_output(written: io::Result<()>) -> Result<(), Failure> {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
         Err(e) => Err(Failure(format!("cannot write the output: {e}"))),
-    }
-}
-
-/// The text report's layout from the options.
-fn layout(args: &Args) -> text::Layout {
-    let stdout = io::stdout();
-    let color = stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-    text::Layout {
-        width: text::width(stdout.is_terminal()),
-        color,
-        top: args.top,
-        traceback: args.show.contains(&Show::Traceback),
     }
 }
 
@@ -530,6 +524,8 @@ struct EventSink<'a, W: Write> {
     failed: bool,
     /// The `ndjson` reader has gone (a closed pipe).
     closed: bool,
+    /// `--redact`: events are scrubbed before they are written.
+    redact: bool,
     ndjson: Option<&'a mut W>,
 }
 
@@ -537,7 +533,7 @@ impl<W: Write> Sink for EventSink<'_, W> {
     fn event(&mut self, event: &Event) -> io::Result<bool> {
         self.failed |= self.fail_on.matches(event.classification.category.as_str());
         if let Some(out) = self.ndjson.as_mut() {
-            match write_line(out, event) {
+            match write_line(out, event, self.redact) {
                 Ok(()) => {}
                 Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
                     self.closed = true;
@@ -553,8 +549,12 @@ impl<W: Write> Sink for EventSink<'_, W> {
 
 /// One `--format ndjson` line, flushed: a pipe sees each event as it is found, not when the
 /// buffer fills.
-fn write_line(out: &mut impl Write, event: &Event) -> io::Result<()> {
-    serde_json::to_writer(&mut *out, &crate::EventRecord::from(event))?;
+fn write_line(out: &mut impl Write, event: &Event, redact: bool) -> io::Result<()> {
+    let mut record = crate::EventRecord::from(event);
+    if redact {
+        crate::Redact::redact(&mut record);
+    }
+    serde_json::to_writer(&mut *out, &record)?;
     out.write_all(b"\n")?;
     out.flush()
 }

@@ -33,7 +33,7 @@ impl Stages {
 
     /// The known issue of a classified event.
     pub(crate) fn link(&self, event: &mut Event) {
-        event.classification.known_issue = self.known.find(event).cloned();
+        event.classification.known_issue = self.known.find(event);
     }
 
     /// [`Stages::finish_event`] through the memo: an event whose content was seen before is
