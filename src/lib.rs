@@ -73,7 +73,7 @@ pub use entry::Severity;
 pub use error::{Error, Item, Result};
 pub use event::{Classification, Event, EventKind, EventRecord, IssueRef, SlowQuery};
 pub use fingerprint::{is_in_app, normalize_message, Fingerprint};
-pub use input::DEFAULT_MAX_ENTRY_BYTES;
+pub use input::{Binary, DEFAULT_MAX_ENTRY_BYTES};
 pub use known_issues::KnownIssues;
 pub use pipeline::{FnSink, NoSink, ReadAt, Sink, Triage, TriageBuilder};
 pub use report::{Group, Report, Totals, MALFORMED_LINES_KEPT, SAMPLES_KEPT, SCHEMA_VERSION};

@@ -9,6 +9,7 @@
 use crate::category::Category;
 use crate::event::{Event, IssueRef};
 use crate::fingerprint::Fingerprint;
+use crate::input::Binary;
 use crate::traceback::Frame;
 use std::collections::{BTreeSet, HashMap};
 
@@ -39,6 +40,19 @@ pub struct Totals {
     pub lines: u64,
     /// The 1-based lines where the first malformed entries start.
     pub malformed_lines: Vec<u64>,
+    /// The input was gzip-compressed (detected by its first bytes) and was decompressed as
+    /// it was read.
+    #[serde(default)]
+    pub gzip: bool,
+    /// The input (after decompression) did not look like text or JSON, and why: NUL bytes,
+    /// mostly invalid UTF-8, or a compression logtriage does not read. Its entries are
+    /// counted as usual, but "no failure found" in it means little.
+    #[serde(default)]
+    pub binary: Option<Binary>,
+    /// The gzip data ended early or was corrupt: the input was read up to there (a last
+    /// entry cut short counts as malformed) and the rest is lost.
+    #[serde(default)]
+    pub truncated: bool,
 }
 
 impl Totals {
@@ -73,6 +87,9 @@ impl Totals {
         let offset = self.lines;
         self.add_counts(next, offset);
         self.lines += next.lines;
+        self.gzip |= next.gzip;
+        self.binary = self.binary.or(next.binary);
+        self.truncated |= next.truncated;
     }
 
     /// Adds the counts of `next`, whose malformed lines are `line_offset` lines before
