@@ -50,7 +50,12 @@ fn without_flags(mut report: Report) -> Report {
 fn gzip_staging_gives_the_plain_report_every_way_in() {
     let plain = staging();
     let cut = plain.len() / 3;
-    let cut = cut + plain[cut..].iter().position(|&b| b == b'\n').expect("a line end") + 1;
+    let cut = cut
+        + plain[cut..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .expect("a line end")
+        + 1;
     for gz in [gzip(&[&plain]), gzip(&[&plain[..cut], &plain[cut..]])] {
         for threads in [1, 2] {
             let triage = triage(threads);
@@ -86,12 +91,24 @@ fn cut_or_corrupt_gzip_is_read_up_to_the_damage_and_reported() {
     let whole = triage(1).run_slice(&plain, &mut NoSink).expect("plain");
     for threads in [1, 2] {
         let triage = triage(threads);
-        for cut in [2, 3, 11, 100, gz.len() / 4, gz.len() / 2, gz.len() - 9, gz.len() - 1] {
+        for cut in [
+            2,
+            3,
+            11,
+            100,
+            gz.len() / 4,
+            gz.len() / 2,
+            gz.len() - 9,
+            gz.len() - 1,
+        ] {
             let report = triage.run_slice(&gz[..cut], &mut NoSink).expect("no error");
             let t = &report.totals;
             assert!(t.truncated, "cut at {cut}: {t:?}");
             assert_eq!(t.entries, t.ok + t.malformed + t.oversize, "cut at {cut}");
-            assert!(t.entries <= 800 && t.events <= whole.totals.events, "cut at {cut}");
+            assert!(
+                t.entries <= 800 && t.events <= whole.totals.events,
+                "cut at {cut}"
+            );
         }
         let mut corrupt = gz.clone();
         for b in &mut corrupt[gz.len() / 2..gz.len() / 2 + 64] {

@@ -14,7 +14,10 @@ use std::io::Write;
 use support::Chunked;
 
 fn rows() -> Vec<Value> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/layouts/messages.jsonl");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/layouts/messages.jsonl"
+    );
     let text = std::fs::read_to_string(path).expect("fixtures/layouts/messages.jsonl");
     text.lines()
         .filter(|l| !l.trim().is_empty())
@@ -134,7 +137,10 @@ fn layouts_of_messages() {
             let want: BTreeSet<String> = services.iter().filter_map(opt).collect();
             check("services", format!("{got:?}"), format!("{want:?}"));
         }
-        let times: Vec<&str> = events.iter().filter_map(|e| e.timestamp.as_deref()).collect();
+        let times: Vec<&str> = events
+            .iter()
+            .filter_map(|e| e.timestamp.as_deref())
+            .collect();
         for (key, got) in [
             ("first_seen", times.iter().min()),
             ("last_seen", times.iter().max()),

@@ -310,8 +310,17 @@ mod tests {
             (b"BZh91AY&SY\x00\x01", Some(Binary::Bzip2)),
             (b"BZh9 is a word in this text line\n", None),
             (b"ELF\x00\x01", Some(Binary::NulBytes)),
-            (&[0xff, 0xfe, 0x80, 0x81, 0x90, 0xa0, 0xb0, 0xc0, 0xf8, 0xfa, 0xfb, 0xfc, 0x9f, 0x8f, 0x85, 0x99, 0x98, 0x97, 0x96, 0x95][..], Some(Binary::InvalidUtf8)),
-            (b"caf\xe9 cr\xe8me, a Latin-1 line with two odd bytes\n", None),
+            (
+                &[
+                    0xff, 0xfe, 0x80, 0x81, 0x90, 0xa0, 0xb0, 0xc0, 0xf8, 0xfa, 0xfb, 0xfc, 0x9f,
+                    0x8f, 0x85, 0x99, 0x98, 0x97, 0x96, 0x95,
+                ][..],
+                Some(Binary::InvalidUtf8),
+            ),
+            (
+                b"caf\xe9 cr\xe8me, a Latin-1 line with two odd bytes\n",
+                None,
+            ),
             (b"{\"severity\":\"ERROR\"}\n", None),
             (b"\x1f is a unit separator\n", None),
         ];
