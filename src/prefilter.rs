@@ -29,6 +29,11 @@ pub(crate) const CANDIDATE_LITERALS: &[&str] = &[
     "duration: ",
     "Query_time",
     "duration_ms",
+    // A statement PostgreSQL logs on its own (`log_statement`), whose duration comes later:
+    // `LOG:  statement: ...` (also csvlog's `"statement: ...`) and the extended protocol's
+    // `LOG:  execute <name>: ...`. Not the `statement:` of a `duration:` line.
+    "statement: ",
+    "LOG:  execute ",
     // Out of memory: Cloud Run, the kernel, Kubernetes, Python.
     "Memory limit",
     "Out of memory",
@@ -64,6 +69,9 @@ impl Default for Prefilter {
 enum Marker {
     /// Any match makes the entry a candidate.
     Always,
+    /// A statement logged on its own: not when `ms  ` (the end of `duration: N ms  `) stands
+    /// right before it, where the duration's literal decides.
+    Statement,
     /// `duration: 5123.456 ms` (PostgreSQL) or `"duration_ms": 5123` (JSON).
     Millis,
     /// `# Query_time: 5.123` (MySQL), in seconds.
@@ -74,6 +82,7 @@ fn marker(literal: &str) -> Marker {
     match literal {
         "duration: " | "duration_ms" => Marker::Millis,
         "Query_time" => Marker::Seconds,
+        "statement: " => Marker::Statement,
         _ => Marker::Always,
     }
 }
@@ -148,6 +157,10 @@ impl Prefilter {
             .unwrap_or("");
         let to_ms = match marker(literal) {
             Marker::Always => return true,
+            Marker::Statement => {
+                let before = hay.get(..m.start()).unwrap_or(&[]);
+                return !before.ends_with(b"ms  ");
+            }
             Marker::Millis => 1.0,
             Marker::Seconds => 1000.0,
         };
@@ -269,6 +282,8 @@ mod tests {
             "Out of memory: Killed process 1234 (python3) total-vm:2048000kB",
             r#"{"jsonPayload":{"reason":"OOMKilled"}}"#,
             "MemoryError",
+            "2026-11-26 14:02:11.200 UTC [3918] LOG:  statement: SELECT 1",
+            r#"{"textPayload":"2026-11-26 14:04:19.950 UTC [3539] LOG:  execute <unnamed>: SELECT 1"}"#,
         ];
         for text in yes {
             assert!(p.is_candidate(text.as_bytes()), "{text}");
@@ -277,6 +292,7 @@ mod tests {
             r#"{"httpRequest":{"requestMethod":"GET","status":200},"severity":"INFO","textPayload":"GET /health 200"}"#,
             "INFO:     10.0.0.1:5000 - \"GET /health HTTP/1.1\" 200 OK",
             r#"{"severity":"WARNING","jsonPayload":{"message":"slow response"}}"#,
+            "2026-11-26 14:02:11.321 UTC [3920] LOG:  duration: 0.210 ms  statement: SELECT 1",
             "",
         ];
         for text in no {

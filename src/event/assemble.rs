@@ -10,6 +10,7 @@
 //! [`MAX_IDLE`](super::split::MAX_IDLE) entries without a continuation ([`MAX_IDLE_COMPLETE`](super::split::MAX_IDLE_COMPLETE) once it has its
 //! exception line), and at most [`MAX_STREAMS`] streams hold state at once.
 
+use super::database::Database;
 use super::model::{Event, EventKind};
 use super::slow::slow_query;
 use super::split::{
@@ -32,6 +33,9 @@ pub(crate) struct Assembler {
     /// Counts every entry, pushed or skipped.
     tick: u64,
     needles: Needles,
+    /// Database entries that belong together (PostgreSQL errors and their statements,
+    /// statements and their durations, MySQL slow-log blocks): see `database`.
+    database: Database,
 }
 
 impl Assembler {
@@ -43,6 +47,7 @@ impl Assembler {
             ready: Vec::new(),
             tick: 0,
             needles: Needles::default(),
+            database: Database::new(slow_ms),
         }
     }
 
@@ -50,6 +55,7 @@ impl Assembler {
     /// entry must be parsed, since any may continue it.
     pub(crate) fn has_open(&self) -> bool {
         !(self.open.is_empty() && self.pending.is_empty() && self.ready.is_empty())
+            || self.database.holds()
     }
 
     /// Whether an unparsed entry (`raw`, its bytes) may continue an open traceback or follow a
@@ -59,9 +65,9 @@ impl Assembler {
     pub(crate) fn may_continue(&self, raw: &[u8]) -> bool {
         // Most entries pass while nothing is open: keep that test inlined in the scan loop.
         if self.open.is_empty() && self.pending.is_empty() && self.ready.is_empty() {
-            return false;
+            return self.database.wants_entries();
         }
-        self.may_continue_open(raw)
+        self.may_continue_open(raw) || self.database.wants_entries()
     }
 
     fn may_continue_open(&self, raw: &[u8]) -> bool {
@@ -81,6 +87,9 @@ impl Assembler {
         self.expire();
         for event in self.ready.drain(..) {
             out(event);
+        }
+        if self.database.push(entry, self.tick, out) {
+            return;
         }
         let stream = entry.stream_key();
         if let Some(text) = whole_traceback(entry) {
@@ -245,7 +254,7 @@ impl Assembler {
     #[inline]
     pub(crate) fn skip_many(&mut self, n: u64) {
         self.tick += n;
-        if !(self.open.is_empty() && self.pending.is_empty()) {
+        if !(self.open.is_empty() && self.pending.is_empty()) || self.database.holds() {
             self.expire();
         }
     }
@@ -258,6 +267,7 @@ impl Assembler {
         for event in events.chain(self.ready.iter_mut()) {
             event.line += offset;
         }
+        self.database.shift_lines(offset);
     }
 
     /// Flushes every open traceback at the end of the input.
@@ -268,6 +278,7 @@ impl Assembler {
         let mut all: Vec<(u64, Event)> = Vec::new();
         all.extend(self.open.drain(..).map(|o| (o.last, o.into_event())));
         all.extend(self.pending.drain(..).map(|p| (p.tick, p.event)));
+        self.database.finish(&mut all);
         all.sort_by_key(|(tick, _)| *tick);
         for (_, event) in all {
             out(event);
@@ -276,10 +287,13 @@ impl Assembler {
 
     /// Moves tracebacks and headers that waited too long to `ready`.
     fn expire(&mut self) {
+        let tick = self.tick;
+        if self.database.holds() {
+            self.database.expire(tick, &mut self.ready);
+        }
         if self.open.is_empty() && self.pending.is_empty() {
             return;
         }
-        let tick = self.tick;
         let mut i = 0;
         while i < self.open.len() {
             if tick.saturating_sub(self.open[i].last) > self.open[i].idle_limit() {
