@@ -88,9 +88,6 @@ impl Assembler {
         for event in self.ready.drain(..) {
             out(event);
         }
-        if self.database.push(entry, self.tick, out) {
-            return;
-        }
         let stream = entry.stream_key();
         if let Some(text) = whole_traceback(entry) {
             self.end_stream(stream, out);
@@ -114,6 +111,9 @@ impl Assembler {
                 out(p.event);
             }
         } else if self.push_line(entry, stream, message, out) {
+            return;
+        }
+        if self.database.push(entry, self.tick, out) {
             return;
         }
         let Some(event) = self.other_event(entry) else {

@@ -431,8 +431,6 @@ impl Database {
         }
         q.statement.push_str(line);
         if line.ends_with(';') {
-            let t = q.statement.trim_end_matches(';').trim_end().len();
-            q.statement.truncate(t);
             out(self.mysql.remove(i).event);
         }
         true

@@ -279,12 +279,13 @@ mod tests {
 
     #[test]
     fn csvlog_records() {
-        let line = "2026-11-26 14:18:00.730 UTC,\"netra_app\",\"netra_staging\",12395,\"10.0.0.7:52360\",6745a1f2.306b,3,\"SELECT\",2026-11-26 14:17:46 UTC,21/623,0,ERROR,57014,\"canceling statement due to statement timeout\",,,,,,\"SELECT 'a''b'\",,,\"netra-backend\",\"client backend\",,-88";
+        let line = "2026-11-26 14:18:00.730 UTC,\"netra_app\",\"netra_staging\",12395,\"10.0.0.7:52360\",6745a1f2.306b,3,\"SELECT\",2026-11-26 14:17:46 UTC,21/623,0,ERROR,57014,\"canceling statement due to statement timeout\",,,,,\"in relation \"\"threads\"\"\",\"SELECT 'a''b'\",,,\"netra-backend\",\"client backend\",,-88";
         let p = parse(line).expect("a record");
         assert_eq!(p.pid, Some("12395"));
         assert_eq!(p.level, Level::Error);
         assert_eq!(p.message, "canceling statement due to statement timeout");
-        assert_eq!(p.query.as_deref(), Some("SELECT 'a'b'"));
+        assert_eq!(p.query.as_deref(), Some("SELECT 'a''b'"));
+        assert_eq!(p.details, "\nCONTEXT:  in relation \"threads\"");
         let open = "2026-11-26 14:19:02.415 UTC,\"u\",\"d\",5678,\"h\",s,3,\"UPDATE\",2026-11-26 14:18:59 UTC,3/7,742,ERROR,40P01,\"deadlock detected\",\"Process 5678 waits";
         assert!(starts_csvlog(open));
         assert_eq!(parse_csv(open), Err(()));

@@ -62,11 +62,9 @@ pub(super) fn mysql_query_time(text: &str) -> Option<SlowQuery> {
                 || l.starts_with("use "))
         })
         .collect();
-    let statement = statement.join(" ");
     Some(SlowQuery {
         duration_ms: seconds * 1000.0,
-        // The slow log ends each statement with `;`, which is not part of it.
-        statement: statement.trim_end_matches(';').trim_end().to_string(),
+        statement: statement.join(" "),
     })
 }
 
