@@ -30,10 +30,11 @@ pub(crate) const CANDIDATE_LITERALS: &[&str] = &[
     "Query_time",
     "duration_ms",
     // A statement PostgreSQL logs on its own (`log_statement`), whose duration comes later:
-    // `LOG:  statement: ...` (also csvlog's `"statement: ...`) and the extended protocol's
-    // `LOG:  execute <name>: ...`. Not the `statement:` of a `duration:` line.
-    "statement: ",
+    // `LOG:  statement: ...`, csvlog's `"statement: ...` and the extended protocol's
+    // `LOG:  execute <name>: ...`. Not the `ms  statement: ` of a fast `duration:` line.
+    "LOG:  statement: ",
     "LOG:  execute ",
+    "\"statement: ",
     // Out of memory: Cloud Run, the kernel, Kubernetes, Python.
     "Memory limit",
     "Out of memory",
@@ -69,9 +70,6 @@ impl Default for Prefilter {
 enum Marker {
     /// Any match makes the entry a candidate.
     Always,
-    /// A statement logged on its own: not when `ms  ` (the end of `duration: N ms  `) stands
-    /// right before it, where the duration's literal decides.
-    Statement,
     /// `duration: 5123.456 ms` (PostgreSQL) or `"duration_ms": 5123` (JSON).
     Millis,
     /// `# Query_time: 5.123` (MySQL), in seconds.
@@ -82,7 +80,6 @@ fn marker(literal: &str) -> Marker {
     match literal {
         "duration: " | "duration_ms" => Marker::Millis,
         "Query_time" => Marker::Seconds,
-        "statement: " => Marker::Statement,
         _ => Marker::Always,
     }
 }
@@ -157,10 +154,6 @@ impl Prefilter {
             .unwrap_or("");
         let to_ms = match marker(literal) {
             Marker::Always => return true,
-            Marker::Statement => {
-                let before = hay.get(..m.start()).unwrap_or(&[]);
-                return !before.ends_with(b"ms  ");
-            }
             Marker::Millis => 1.0,
             Marker::Seconds => 1000.0,
         };
@@ -284,6 +277,7 @@ mod tests {
             "MemoryError",
             "2026-11-26 14:02:11.200 UTC [3918] LOG:  statement: SELECT 1",
             r#"{"textPayload":"2026-11-26 14:04:19.950 UTC [3539] LOG:  execute <unnamed>: SELECT 1"}"#,
+            r#"2026-11-26 14:08:20.001 UTC,"netra_app","netra_staging",31340,"10.0.0.7:52350",6745a1f2.7a6c,3,"idle",2026-11-26 14:08:00 UTC,3/18,0,LOG,00000,"statement: SELECT 1",,,,,,,,,"psql","client backend",,0"#,
         ];
         for text in yes {
             assert!(p.is_candidate(text.as_bytes()), "{text}");
