@@ -8,7 +8,10 @@
 //! [`MAX_LINES`]` / 2` lines (the middle becomes a `...<N lines>...` line, as CPython 3.13
 //! prints) and its first [`MAX_LINES`] insertIds, however long it runs; it is flushed after
 //! [`MAX_IDLE`](super::split::MAX_IDLE) entries without a continuation ([`MAX_IDLE_COMPLETE`](super::split::MAX_IDLE_COMPLETE) once it has its
-//! exception line), and at most [`MAX_STREAMS`] streams hold state at once.
+//! exception line), and at most [`MAX_STREAMS`] streams hold state at once. A single-line
+//! entry that no traceback takes is offered to the database entries (`database`: a
+//! PostgreSQL error and its `STATEMENT:`, a statement and its later duration, MySQL slow-log
+//! blocks) before it is made an event of its own; their state counts as held state too.
 
 use super::database::Database;
 use super::model::{Event, EventKind};
@@ -51,8 +54,8 @@ impl Assembler {
         }
     }
 
-    /// Whether some stream has an open traceback or a pending header: while it does, every
-    /// entry must be parsed, since any may continue it.
+    /// Whether some stream has an open traceback or a pending header, or database entries
+    /// wait for theirs: the state a block's scan must start with.
     pub(crate) fn has_open(&self) -> bool {
         !(self.open.is_empty() && self.pending.is_empty() && self.ready.is_empty())
             || self.database.holds()
