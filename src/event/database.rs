@@ -49,14 +49,15 @@ struct Remembered {
 /// together from several.
 enum Origin<'e, 'a> {
     Entry(&'e Entry<'a>),
-    Record(Event),
+    Record(Box<Event>),
 }
 
 impl Origin<'_, '_> {
     fn event(self, kind: EventKind) -> Event {
         match self {
             Origin::Entry(entry) => Event::at(kind, entry),
-            Origin::Record(mut event) => {
+            Origin::Record(event) => {
+                let mut event = *event;
                 event.kind = kind;
                 event
             }
@@ -129,7 +130,7 @@ impl Database {
             if let Some(event) = done {
                 let text = event.text.clone();
                 if let Ok(Some(line)) = postgres::parse_csv(&text) {
-                    self.on_pg(&line, Origin::Record(event), stream, tick, out);
+                    self.on_pg(&line, Origin::Record(Box::new(event)), stream, tick, out);
                 }
             }
             return true;

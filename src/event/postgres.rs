@@ -250,7 +250,8 @@ mod tests {
 
     #[test]
     fn stderr_lines() {
-        let rows: &[(&str, Option<(Option<&str>, Level, &str)>)] = &[
+        type Parsed<'a> = Option<(Option<&'a str>, Level, &'a str)>;
+        let rows: &[(&str, Parsed<'_>)] = &[
             (
                 "2026-11-26 14:02:11.200 UTC [3918] LOG:  statement: SELECT 1",
                 Some((Some("3918"), Level::Log, "statement: SELECT 1")),
