@@ -33,6 +33,8 @@ struct Held {
     event: Event,
     /// The tick of the entry that last continued it.
     tick: u64,
+    /// A `csvlog` record not yet complete: no event until it is.
+    partial: bool,
 }
 
 /// A statement logged on its own, waiting for its duration.
@@ -142,7 +144,7 @@ impl Database {
             if !postgres::csv_complete(text) && first.len() == text.len() {
                 let mut event = Event::at(EventKind::Severity, entry);
                 event.text = text.to_string();
-                hold(&mut self.records, stream, None, event, tick, out);
+                hold(&mut self.records, (stream, None, true), event, tick, out);
                 return true;
             }
         }
@@ -224,7 +226,7 @@ impl Database {
                 if csv {
                     out(event);
                 } else {
-                    hold(&mut self.errors, stream, pid, event, tick, out);
+                    hold(&mut self.errors, (stream, pid, false), event, tick, out);
                 }
                 true
             }
@@ -321,7 +323,7 @@ impl Database {
         let waits = slow.statement.is_empty() && event.timestamp.is_some();
         event.slow_query = Some(slow);
         if waits {
-            hold(&mut self.durations, stream, pid, event, tick, out);
+            hold(&mut self.durations, (stream, pid, false), event, tick, out);
         } else {
             out(event);
         }
@@ -382,7 +384,7 @@ impl Database {
         let mut event = Event::at(EventKind::SlowQuery, entry);
         event.text = text.trim_end().to_string();
         event.slow_query = Some(slow);
-        hold(&mut self.mysql, stream, None, event, tick, out);
+        hold(&mut self.mysql, (stream, None, false), event, tick, out);
         true
     }
 
@@ -480,20 +482,19 @@ impl Database {
     }
 }
 
-/// Holds `event` in `list`, making room first (the oldest goes out).
+/// Holds `event` in `list`, making room first (the oldest goes out). `partial`: a `csvlog`
+/// record not yet complete, no event until it is.
 fn hold(
     list: &mut Vec<Held>,
-    stream: u64,
-    pid: Option<String>,
+    (stream, pid, partial): (u64, Option<String>, bool),
     event: Event,
     tick: u64,
     out: &mut dyn FnMut(Event),
 ) {
     if list.len() >= MAX_HELD {
         let oldest = list.remove(0);
-        // A record not yet complete is no event.
-        if oldest.event.kind != EventKind::Severity || !postgres::starts_csvlog(&oldest.event.text)
-        {
+        // A record not yet complete is no event yet: it is dropped.
+        if !oldest.partial {
             out(oldest.event);
         }
     }
@@ -502,6 +503,7 @@ fn hold(
         pid,
         event,
         tick,
+        partial,
     });
 }
 
