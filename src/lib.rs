@@ -85,7 +85,7 @@ pub use event::{
     SlowQuery,
 };
 pub use fingerprint::{is_in_app, normalize_message, Fingerprint};
-pub use input::{Format, DEFAULT_MAX_ENTRY_BYTES};
+pub use input::{Binary, Format, DEFAULT_MAX_ENTRY_BYTES};
 pub use known_issues::KnownIssues;
 pub use partial::{Partial, LEAD_BYTES, PARTIAL_VERSION};
 pub use pipeline::{FnSink, NoSink, ReadAt, Sink, Triage, TriageBuilder};

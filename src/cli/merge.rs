@@ -1,10 +1,57 @@
-//! The command line's partial reports: reading them from files and standard input, one per
-//! line, and writing one.
+//! The command line's partial reports: making one from a file or standard input, reading
+//! them from files and standard input, one per line, and writing one.
 
-use crate::{Partial, Triage, TriageBuilder};
+use super::input::{grow_pipe, Progress};
+use crate::{Format, Partial, Triage, TriageBuilder};
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Write};
-use std::path::PathBuf;
+use std::io::{self, BufRead, BufReader, Seek, Write};
+use std::path::{Path, PathBuf};
+
+/// `--input-format`: the formats a shard may be read as.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub(super) enum InputFormat {
+    Array,
+    Ndjson,
+    Text,
+}
+
+impl From<InputFormat> for crate::Format {
+    fn from(f: InputFormat) -> Self {
+        match f {
+            InputFormat::Array => crate::Format::Array,
+            InputFormat::Ndjson => crate::Format::Ndjson,
+            InputFormat::Text => crate::Format::Text,
+        }
+    }
+}
+
+/// The partial report of `file` (standard input when `None`), read as `format`. A regular
+/// file (`regular`: its length) records where it lies, so that `merge` can check the order.
+pub(super) fn partial_of(
+    triage: &Triage,
+    file: Option<File>,
+    regular: Option<u64>,
+    path: Option<&Path>,
+    format: Option<Format>,
+    progress: &Progress,
+) -> crate::Result<Partial> {
+    let partial = match (file, regular) {
+        (Some(mut file), Some(len)) => {
+            let start = file.stream_position()?;
+            let mut partial = triage.partial(progress.counted(&file), format)?;
+            let source = path.unwrap_or("-".as_ref()).display().to_string();
+            partial.set_position(&source, start, len.max(start));
+            partial
+        }
+        (Some(file), None) => {
+            grow_pipe(&file);
+            triage.partial(progress.counted(file), format)?
+        }
+        (None, _) => triage.partial(progress.counted(io::stdin()), format)?,
+    };
+    progress.done();
+    Ok(partial)
+}
 
 /// The partials of `paths` merged in order, and the triage that merged them: the settings
 /// the partials were made with, the rules files and known issues given to the command.

@@ -29,6 +29,7 @@ mod text;
 use crate::{Event, Sink, TriageBuilder};
 use clap::{CommandFactory, FromArgMatches, Parser, ValueEnum};
 use input::{grow_pipe, stdin_file, Progress};
+use merge::InputFormat;
 use std::fs::File;
 use std::io::{self, BufWriter, IsTerminal, Seek, Write};
 use std::path::PathBuf;
@@ -152,24 +153,6 @@ enum OutputFormat {
     Json,
     Ndjson,
     Partial,
-}
-
-/// `--input-format`: the formats a shard may be read as.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-enum InputFormat {
-    Array,
-    Ndjson,
-    Text,
-}
-
-impl From<InputFormat> for crate::Format {
-    fn from(f: InputFormat) -> Self {
-        match f {
-            InputFormat::Array => crate::Format::Array,
-            InputFormat::Ndjson => crate::Format::Ndjson,
-            InputFormat::Text => crate::Format::Text,
-        }
-    }
 }
 
 #[derive(clap::Subcommand, Debug)]
@@ -320,21 +303,17 @@ fn run(name: &str, args: &Args) -> Result<bool, Failure> {
     let mut out = BufWriter::new(stdout.lock());
     if args.format == OutputFormat::Partial {
         let format = args.input_format.map(crate::Format::from);
-        let partial = match (file, regular) {
-            (Some(mut file), Some(len)) => {
-                let start = file.stream_position()?;
-                let mut partial = triage.partial(progress.counted(&file), format)?;
-                let source = args.file.as_deref().unwrap_or("-".as_ref());
-                partial.set_position(&source.display().to_string(), start, len.max(start));
-                partial
-            }
-            (Some(file), None) => {
-                grow_pipe(&file);
-                triage.partial(progress.counted(file), format)?
-            }
-            (None, _) => triage.partial(progress.counted(io::stdin()), format)?,
-        };
-        progress.done();
+        let partial = merge::partial_of(
+            &triage,
+            file,
+            regular,
+            args.file.as_deref(),
+            format,
+            &progress,
+        )?;
+        for warning in input_warnings(&partial.totals) {
+            complain(name, &warning);
+        }
         finish_output(merge::write_partial(&mut out, &partial))?;
         return Ok(false);
     }
@@ -370,6 +349,9 @@ fn run(name: &str, args: &Args) -> Result<bool, Failure> {
         Err(crate::Error::Output(e)) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(failed),
         Err(e) => return Err(e.into()),
     };
+    for warning in input_warnings(&report.totals) {
+        complain(name, &warning);
+    }
     write_report(&mut out, report, args)?;
     Ok(failed)
 }
@@ -450,6 +432,25 @@ fn finish_output(written: io::Result<()>) -> Result<(), Failure> {
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
         Err(e) => Err(Failure(format!("cannot write the output: {e}"))),
     }
+}
+
+/// One line each on stderr for what the input's first bytes said is wrong with it, so that
+/// a report with no failure in it is not taken for a clean bill of health.
+fn input_warnings(totals: &crate::Totals) -> Vec<String> {
+    let mut warnings = Vec::new();
+    if let Some(binary) = totals.binary {
+        warnings.push(format!(
+            "warning: the input is {binary}; its report means little"
+        ));
+    }
+    if totals.truncated {
+        warnings.push(
+            "warning: the gzip input ends early or is corrupt: it was read up to there, the \
+             rest is lost"
+                .to_string(),
+        );
+    }
+    warnings
 }
 
 /// Said on stderr when standard input is a terminal: a user who typed the command alone
@@ -560,40 +561,4 @@ fn write_line(out: &mut impl Write, event: &Event, redact: bool) -> io::Result<(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::{FailOn, Failure};
-
-    const KNOWN: &[&str] = &["undefined_symbol", "missing_module", "unclassified"];
-
-    fn parse(ids: &[&str]) -> Result<FailOn, Failure> {
-        let ids: Vec<String> = ids.iter().map(|s| s.to_string()).collect();
-        FailOn::parse(&ids, KNOWN)
-    }
-
-    #[test]
-    fn fail_on_takes_known_names_and_any() {
-        assert_eq!(parse(&[]).ok(), Some(FailOn::Never));
-        assert_eq!(parse(&["any"]).ok(), Some(FailOn::Any));
-        let both = parse(&["undefined_symbol", " missing_module"]).ok();
-        assert_eq!(
-            both,
-            Some(FailOn::Categories(vec![
-                "undefined_symbol".into(),
-                "missing_module".into()
-            ]))
-        );
-    }
-
-    #[test]
-    fn fail_on_rejects_empty_and_unknown_names_listing_the_valid_ones() {
-        for bad in [&[""][..], &[" "], &["undefined_symbol", ""], &["bogus"]] {
-            let Err(Failure(why)) = parse(bad) else {
-                panic!("{bad:?} accepted");
-            };
-            assert!(
-                why.ends_with("valid: any, undefined_symbol, missing_module, unclassified"),
-                "{why}"
-            );
-        }
-    }
-}
+mod tests;

@@ -3,6 +3,7 @@
 //! given out, and the entry count their waits are measured in. A partial report saves it at
 //! its shard's end, and the merge goes on from it into the next shard.
 
+use super::database::Database;
 use super::model::Event;
 use super::split::{Open, Pending};
 
@@ -15,12 +16,17 @@ pub(crate) struct Held {
     pub(super) open: Vec<Open>,
     pub(super) pending: Vec<Pending>,
     pub(super) ready: Vec<Event>,
+    /// Database entries waiting for the lines that complete them.
+    pub(super) database: Database,
 }
 
 impl Held {
     /// Whether nothing is held: the next shard's own scan is then right as it is.
     pub(crate) fn is_empty(&self) -> bool {
-        self.open.is_empty() && self.pending.is_empty() && self.ready.is_empty()
+        self.open.is_empty()
+            && self.pending.is_empty()
+            && self.ready.is_empty()
+            && !self.database.holds()
     }
 
     /// Adds `offset` to the line numbers of the events held (a later shard's lines are
@@ -31,5 +37,6 @@ impl Held {
         for event in events.chain(self.ready.iter_mut()) {
             event.line += offset;
         }
+        self.database.shift_lines(offset);
     }
 }

@@ -12,8 +12,10 @@
 //! queries, out-of-memory reports).
 
 mod assemble;
+mod database;
 mod held;
 mod model;
+mod postgres;
 mod record;
 mod slow;
 mod split;

@@ -68,6 +68,7 @@ impl Partial {
             carried(r, b.points, b.tallies, &b.totals, b.held, &b.lead, shift)?
         };
         let rest = Rest {
+            flags: (b.totals.gzip, b.totals.binary, b.totals.truncated),
             lead: b.lead,
             bytes: b.bytes,
             lines: b.totals.lines,
@@ -110,6 +111,10 @@ impl Partial {
         let at_end = self.totals.clone();
         self.totals.add_counts(&part.totals, 0);
         self.totals.lines += next.lines;
+        let (gzip, binary, truncated) = next.flags;
+        self.totals.gzip |= gzip;
+        self.totals.binary = self.totals.binary.or(binary);
+        self.totals.truncated |= truncated;
         if let Some(last) = self.tallies.last_mut() {
             last.merge(part.before);
         }
@@ -181,6 +186,8 @@ impl Partial {
 
 /// What else a merge takes from the next partial.
 struct Rest {
+    /// What its input was: gzip, binary, truncated (as [`Totals::merge`] takes them).
+    flags: (bool, Option<crate::input::Binary>, bool),
     lead: super::lead::Lead,
     bytes: u64,
     lines: u64,
