@@ -52,31 +52,46 @@ macro_rules! finder {
 }
 
 mod category;
+mod causes;
 mod classify;
 mod entry;
 mod error;
 mod event;
 mod fingerprint;
+mod group;
 mod input;
 mod known_issues;
 mod pipeline;
+mod platform;
 mod prefilter;
 pub mod reference;
 mod report;
+mod route;
+mod sketch;
 mod text;
+mod time;
+mod timeline;
 mod title;
 mod traceback;
 
 pub use category::{Categories, Category};
+pub use causes::{CauseLink, Evidence, Impact, Links, RouteCount, MAX_MARKS};
 pub use classify::Classifier;
 pub use entry::Severity;
 pub use error::{Error, Item, Result};
-pub use event::{Classification, Event, EventKind, EventRecord, IssueRef, SlowQuery};
+pub use event::{
+    Classification, Event, EventKind, EventRecord, IssueRef, Request, Role, SlowQuery,
+};
 pub use fingerprint::{is_in_app, normalize_message, Fingerprint};
+pub use group::{Group, RequestKey, SAMPLES_KEPT};
 pub use input::DEFAULT_MAX_ENTRY_BYTES;
 pub use known_issues::KnownIssues;
 pub use pipeline::{FnSink, NoSink, ReadAt, Sink, Triage, TriageBuilder};
-pub use report::{Group, Report, Totals, MALFORMED_LINES_KEPT, SAMPLES_KEPT, SCHEMA_VERSION};
+pub use platform::{PlatformKind, PlatformMessage};
+pub use report::{Report, Totals, MALFORMED_LINES_KEPT, SCHEMA_VERSION};
+pub use route::route_of;
+pub use sketch::{Sketch, RELATIVE_ACCURACY};
+pub use timeline::{Timeline, BUCKET_SECONDS};
 pub use title::suggest_title;
 pub use traceback::{parse as parse_traceback, Exception, Frame, Link, Traceback};
 

@@ -10,13 +10,14 @@
 //! [`MAX_IDLE`](super::split::MAX_IDLE) entries without a continuation ([`MAX_IDLE_COMPLETE`](super::split::MAX_IDLE_COMPLETE) once it has its
 //! exception line), and at most [`MAX_STREAMS`] streams hold state at once.
 
-use super::model::{Event, EventKind};
+use super::model::{Event, EventKind, Request};
 use super::slow::slow_query;
 use super::split::{
     bounded, confirm_prefix, Needle, Needles, Open, Pending, MAX_LINES, MAX_PENDING_IDLE,
     MAX_STREAMS,
 };
 use crate::entry::Entry;
+use crate::platform::PlatformTable;
 use crate::traceback::{self, start_at, strip_shaped, LineMachine};
 use memchr::memmem::Finder;
 
@@ -32,6 +33,8 @@ pub(crate) struct Assembler {
     /// Counts every entry, pushed or skipped.
     tick: u64,
     needles: Needles,
+    /// The platform messages that make an entry a [`EventKind::Platform`] event.
+    platform: PlatformTable,
 }
 
 impl Assembler {
@@ -43,7 +46,14 @@ impl Assembler {
             ready: Vec::new(),
             tick: 0,
             needles: Needles::default(),
+            platform: PlatformTable::default(),
         }
+    }
+
+    /// The assembler with the platform table `platform` (none by default).
+    pub(crate) fn with_platform(mut self, platform: PlatformTable) -> Self {
+        self.platform = platform;
+        self
     }
 
     /// Whether some stream has an open traceback or a pending header: while it does, every
@@ -75,8 +85,23 @@ impl Assembler {
             || self.pending.iter().any(|p| holds(&p.needle))
     }
 
-    /// Feeds one parsed entry; completed events go to `out`.
+    /// Feeds one parsed candidate entry; completed events go to `out`.
+    #[cfg(test)]
     pub(crate) fn push(&mut self, entry: &Entry<'_>, out: &mut dyn FnMut(Event)) {
+        self.push_entry(entry, true, out);
+    }
+
+    /// Feeds one parsed entry; completed events go to `out`. `candidate` says whether the
+    /// prefilter picked it: an entry parsed only because a split traceback is open (or to
+    /// validate) may continue that traceback, but a failed request or a platform message
+    /// starts only at a candidate, so that which of them are found does not depend on what
+    /// else was open at the time (nor on input order or sharding).
+    pub(crate) fn push_entry(
+        &mut self,
+        entry: &Entry<'_>,
+        candidate: bool,
+        out: &mut dyn FnMut(Event),
+    ) {
         self.tick += 1;
         self.expire();
         for event in self.ready.drain(..) {
@@ -107,7 +132,7 @@ impl Assembler {
         } else if self.push_line(entry, stream, message, out) {
             return;
         }
-        let Some(event) = self.other_event(entry) else {
+        let Some(event) = self.other_event(entry, candidate) else {
             return;
         };
         // Only an un-structured line can be a log record's header with its traceback in the
@@ -340,16 +365,35 @@ impl Assembler {
         Some(p)
     }
 
-    /// The event of an entry that holds no traceback: out of memory, a slow query, or an
-    /// error-level message.
-    fn other_event(&self, entry: &Entry<'_>) -> Option<Event> {
+    /// The event of an entry that holds no traceback: a failed request, out of memory, a
+    /// platform message, a slow query, or an error-level message.
+    fn other_event(&self, entry: &Entry<'_>, candidate: bool) -> Option<Event> {
         let text = entry
             .message()
             .or_else(|| entry.json_strings.first().map(|(_, v)| v.as_ref()))
             .unwrap_or("");
+        if candidate {
+            if let Some(event) = self.request_event(entry, text) {
+                return Some(event);
+            }
+        }
         if is_out_of_memory(text) {
             let mut event = Event::at(EventKind::OutOfMemory, entry);
             event.text = text.trim_end().to_string();
+            return Some(event);
+        }
+        if let Some(row) = candidate.then(|| self.platform.find(text)).flatten() {
+            let mut event = Event::at(EventKind::Platform, entry);
+            event.text = text.trim_end().to_string();
+            event.platform = Some(row.message());
+            event.request = entry.http_request.as_ref().map(|r| {
+                Request::new(
+                    r.method.as_deref(),
+                    r.url.as_deref().unwrap_or(""),
+                    r.status,
+                    r.latency_ms,
+                )
+            });
             return Some(event);
         }
         if let Some(slow) = slow_query(entry, text).filter(|q| q.duration_ms >= self.slow_ms) {
@@ -366,6 +410,39 @@ impl Assembler {
             return Some(event);
         }
         None
+    }
+}
+
+impl Assembler {
+    /// A failed request: a request log entry with a status of 500 or more. Its text is the
+    /// request's headline (with the platform's reason when its message is a refusal), then
+    /// the entry's own message.
+    fn request_event(&self, entry: &Entry<'_>, text: &str) -> Option<Event> {
+        let r = entry.http_request.as_ref()?;
+        let status = r.status.filter(|s| *s >= 500)?;
+        let request = Request::new(
+            r.method.as_deref(),
+            r.url.as_deref().unwrap_or(""),
+            Some(status),
+            r.latency_ms,
+        );
+        let mut event = Event::at(EventKind::Request, entry);
+        let text = text.trim_end();
+        let row = match text.is_empty() {
+            true => None,
+            false => self.platform.find(text),
+        };
+        event.text = request.headline();
+        if let Some(row) = row {
+            event.text.push_str(&format!(" ({})", row.title()));
+            event.platform = Some(row.message());
+        }
+        if !text.is_empty() {
+            event.text.push('\n');
+            event.text.push_str(text);
+        }
+        event.request = Some(request);
+        Some(event)
     }
 }
 

@@ -18,5 +18,5 @@ mod slow;
 mod split;
 
 pub(crate) use assemble::Assembler;
-pub use model::{Classification, Event, EventKind, IssueRef, SlowQuery};
+pub use model::{Classification, Event, EventKind, IssueRef, Request, Role, SlowQuery};
 pub use record::EventRecord;
