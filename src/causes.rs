@@ -9,11 +9,13 @@
 //!
 //! 1. **trace**: a cause from an entry with the same `trace`; of several, the first in time
 //!    (then the lowest fingerprint).
-//! 2. **instance**: a cause on the same `labels.instanceId` whose time is inside the
-//!    request's span (`timestamp ..= timestamp + latency`, one second of slack either side)
-//!    for a symptom that carries a request (a failed request, a refusal); for any other
-//!    platform message (an exit), the nearest cause on that instance at most 60 s before
-//!    it (the latest one at or before it; of several at that time, the lowest fingerprint).
+//! 2. **instance**: for a symptom that carries a request (a failed request, a refusal), a
+//!    cause on the same `labels.instanceId` whose time is inside the request's span
+//!    (`timestamp ..= timestamp + latency`, one second of slack either side); of several,
+//!    the one nearest the span's end, when the answer went out (then the earlier, then the
+//!    lowest fingerprint). For any other platform message (an exit), the nearest cause on
+//!    that instance at most 60 s before it (the latest at or before it; of several at that
+//!    time, the lowest fingerprint).
 //! 3. **revision**: in a revision whose every instance named by the input's failing entries
 //!    exited after a cause linked by rule 1 or 2 (a crash loop), the failed requests and
 //!    refusals still unlinked link to that revision's most frequent crash cause (then the
@@ -359,7 +361,7 @@ impl Links {
                 let at = s.at?;
                 let cause = match s.kind {
                     MarkKind::Exit => nearest_before(causes, at),
-                    _ => first_within(causes, at - SLACK_US, at + s.span.unwrap_or(0) + SLACK_US),
+                    _ => nearest_end(causes, at, at + s.span.unwrap_or(0).max(0)),
                 };
                 cause.map(|c| (c, Evidence::Instance))
             })
@@ -430,12 +432,17 @@ impl Links {
     }
 }
 
-/// The first cause (by time, then fingerprint) in `lo ..= hi`.
-fn first_within(causes: &[(i64, Fingerprint)], lo: i64, hi: i64) -> Option<Fingerprint> {
-    let i = causes.partition_point(|(at, _)| *at < lo);
+/// The cause in the span `start ..= end` (with the slack either side) nearest `end`; of
+/// two as near, the earlier; of several at one time, the lowest fingerprint.
+fn nearest_end(causes: &[(i64, Fingerprint)], start: i64, end: i64) -> Option<Fingerprint> {
+    let (lo, hi) = (start - SLACK_US, end + SLACK_US);
+    let from = causes.partition_point(|(at, _)| *at < lo);
+    let to = causes.partition_point(|(at, _)| *at <= hi);
+    // Sorted by time then fingerprint: `min_by_key` keeps the first of equal keys.
     causes
-        .get(i)
-        .filter(|(at, _)| *at <= hi)
+        .get(from..to)?
+        .iter()
+        .min_by_key(|(at, _)| ((at - end).abs(), *at))
         .map(|(_, fp)| *fp)
 }
 
@@ -494,7 +501,9 @@ impl<'de> serde::Deserialize<'de> for Links {
         let causes_ok = saved.causes.iter().all(|m| m.kind == MarkKind::Cause);
         let symptoms_ok = saved.symptoms.iter().all(|m| m.kind != MarkKind::Cause);
         if !(causes_ok && symptoms_ok) {
-            return Err(D::Error::custom("a cause mark among symptoms or the reverse"));
+            return Err(D::Error::custom(
+                "a cause mark among symptoms or the reverse",
+            ));
         }
         let mut links = Links {
             partial: saved.partial,

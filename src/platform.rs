@@ -63,7 +63,9 @@ impl Row {
 
     /// The row's title, or its id in words.
     pub(crate) fn title(&self) -> String {
-        self.title.clone().unwrap_or_else(|| self.id.replace('_', " "))
+        self.title
+            .clone()
+            .unwrap_or_else(|| self.id.replace('_', " "))
     }
 }
 
@@ -128,14 +130,16 @@ impl PlatformTable {
                 set: Arc::default(),
             });
         }
-        let set = RegexSet::new(added.iter().map(|r| r.pattern.as_str())).map_err(|e| {
-            Error::File {
+        let set =
+            RegexSet::new(added.iter().map(|r| r.pattern.as_str())).map_err(|e| Error::File {
                 file: origin.to_string(),
                 line: 0,
                 column: 0,
-                reason: format!("the platform patterns do not compile together: {}", regex_error(&e)),
-            }
-        })?;
+                reason: format!(
+                    "the platform patterns do not compile together: {}",
+                    regex_error(&e)
+                ),
+            })?;
         Ok(PlatformTable {
             rows: Arc::new(added),
             set: Arc::new(OnceLock::from(set)),
@@ -175,12 +179,16 @@ mod tests {
     fn the_built_in_rows_compile() {
         let table = crate::classify::Classifier::builtin().platform().clone();
         let rows: Vec<serde_json::Value> = Vec::new();
-        let checked = table.with_rows(rows, "<builtin>", true).expect("built-in rows compile");
+        let checked = table
+            .with_rows(rows, "<builtin>", true)
+            .expect("built-in rows compile");
         for row in checked.rows.iter() {
             check_row(row, true).expect("a valid row");
         }
         assert_eq!(
-            checked.find("Container called exit(1).").map(|r| r.id.as_str()),
+            checked
+                .find("Container called exit(1).")
+                .map(|r| r.id.as_str()),
             Some("container_exit")
         );
         assert!(checked.find("Container called exit(0).").is_none());

@@ -39,7 +39,11 @@ pub(crate) fn parse_micros(ts: &str) -> Option<i64> {
     let mut micros = 0i64;
     if sep(at, b".,") {
         at += 1;
-        let digits = b.get(at..)?.iter().take_while(|c| c.is_ascii_digit()).count();
+        let digits = b
+            .get(at..)?
+            .iter()
+            .take_while(|c| c.is_ascii_digit())
+            .count();
         if digits == 0 {
             return None;
         }

@@ -192,7 +192,12 @@ impl Classifier {
     }
 
     fn add_rules(&mut self, json: &str, origin: &str, compile: Compile) -> Result<&mut Self> {
-        let file: RulesFile = serde_json::from_str(json).map_err(|e| Error::json(origin, &e))?;
+        // An object first (serde reads a struct from an array too), with the place of a
+        // syntax error; then its fields.
+        let object: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(json).map_err(|e| Error::json(origin, &e))?;
+        let file: RulesFile = serde_json::from_value(serde_json::Value::Object(object))
+            .map_err(|e| Error::json(origin, &e))?;
         let mut categories = self.categories.clone();
         let mut added: Vec<Rule> = Vec::new();
         let mut replaced: Vec<usize> = Vec::new();
@@ -232,11 +237,10 @@ impl Classifier {
         };
         let platform = match file.platform.is_empty() {
             true => self.platform.clone(),
-            false => self.platform.with_rows(
-                file.platform,
-                origin,
-                matches!(compile, Compile::Now),
-            )?,
+            false => {
+                self.platform
+                    .with_rows(file.platform, origin, matches!(compile, Compile::Now))?
+            }
         };
         self.categories = categories;
         self.rules = added;

@@ -93,7 +93,16 @@ macro_rules! deserialize_objects {
     )*};
 }
 
-deserialize_objects!(Entry, Resource, StrMap, Labels, Payload, HttpRequest, Proto, Status);
+deserialize_objects!(
+    Entry,
+    Resource,
+    StrMap,
+    Labels,
+    Payload,
+    HttpRequest,
+    Proto,
+    Status
+);
 
 /// A value of an object, as far as the entry cares: a string (borrowed unless escaped),
 /// a number, or something ignored.

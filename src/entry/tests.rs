@@ -234,7 +234,11 @@ fn request_logs_and_audit_status_messages() {
     assert_eq!(e.message(), Some("Ready condition status changed to False"));
     let rows: &[(&str, Option<u16>, Option<f64>)] = &[
         (r#"{"status":"500","latency":"0s"}"#, Some(500), Some(0.0)),
-        (r#"{"status":500.0,"latency":"12s"}"#, Some(500), Some(12000.0)),
+        (
+            r#"{"status":500.0,"latency":"12s"}"#,
+            Some(500),
+            Some(12000.0),
+        ),
         (r#"{"status":-1,"latency":"1.5"}"#, None, None),
         (r#"{"status":70000,"latency":"-1s"}"#, None, None),
         (r#"{"status":"5xx","latency":"1e3s"}"#, None, None),
