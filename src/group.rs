@@ -16,6 +16,8 @@ use std::collections::BTreeSet;
 
 /// How many sample `insertId`s a group keeps.
 pub const SAMPLES_KEPT: usize = 5;
+/// The most bytes of its first event's text a group keeps as [`Group::sample_text`].
+pub const SAMPLE_TEXT_BYTES: usize = 4096;
 
 /// What the failed requests of a request group share: method, route and status.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -64,6 +66,10 @@ pub struct Group {
     pub known_issue: Option<IssueRef>,
     /// A title for a new issue, when no known issue matches.
     pub suggested_title: Option<String>,
+    /// The first occurrence's text (its traceback, or its message), for a reader to see
+    /// one whole: at most [`SAMPLE_TEXT_BYTES`], a longer one cut to its first line, a `…`
+    /// line and as many of its last lines as fit. `None` (`null`) when the text is blank.
+    pub sample_text: Option<String>,
     /// For a group of failed requests: their method, route and status.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request: Option<RequestKey>,
@@ -118,6 +124,7 @@ impl Group {
             samples: Vec::new(),
             known_issue: c.known_issue.clone(),
             suggested_title,
+            sample_text: sample_text(&event.text),
             request,
             platform: event.platform.clone(),
             impact: (role == Role::Cause).then(Impact::default),
@@ -203,6 +210,43 @@ fn merge_sketch(mine: &mut Option<Sketch>, theirs: &Option<Sketch>) {
     }
 }
 
+/// `text` cut to [`SAMPLE_TEXT_BYTES`]: whole when it fits, else its first line (at most a
+/// quarter of the bytes), a `…` line, and the whole last lines that fit (the end of a
+/// traceback holds the innermost frames and the exception).
+fn sample_text(text: &str) -> Option<String> {
+    let text = text.trim_end();
+    if text.trim_start().is_empty() {
+        return None;
+    }
+    if text.len() <= SAMPLE_TEXT_BYTES {
+        return Some(text.to_string());
+    }
+    let first = text.lines().next().unwrap_or_default();
+    let first = &first[..floor_char_boundary(first, SAMPLE_TEXT_BYTES / 4)];
+    const MARK: &str = "\n…\n";
+    let budget = SAMPLE_TEXT_BYTES - first.len() - MARK.len();
+    let mut from = text.len() - budget;
+    while !text.is_char_boundary(from) {
+        from += 1;
+    }
+    let tail = &text[from..];
+    // Whole lines only, unless the last line alone is longer than the budget.
+    let tail = match tail.find('\n') {
+        Some(nl) if nl + 1 < tail.len() => &tail[nl + 1..],
+        _ => tail,
+    };
+    Some(format!("{first}{MARK}{tail}"))
+}
+
+/// The largest char boundary of `s` at or below `at`.
+fn floor_char_boundary(s: &str, at: usize) -> usize {
+    let mut at = at.min(s.len());
+    while !s.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
+}
+
 fn insert_new(set: &mut BTreeSet<String>, value: Option<&String>) {
     if let Some(value) = value.filter(|v| !set.contains(*v)) {
         set.insert(value.clone());
@@ -211,7 +255,7 @@ fn insert_new(set: &mut BTreeSet<String>, value: Option<&String>) {
 
 /// Widens `first..=last` to hold `lo..=hi`. Timestamps mostly grow: `last` changes with
 /// nearly every event, in place.
-fn widen(first: &mut Option<String>, last: &mut Option<String>, lo: &str, hi: &str) {
+pub(crate) fn widen(first: &mut Option<String>, last: &mut Option<String>, lo: &str, hi: &str) {
     if first.as_deref().is_none_or(|f| lo < f) {
         replace(first, lo);
     }
@@ -224,5 +268,45 @@ fn replace(slot: &mut Option<String>, value: &str) {
     match slot {
         Some(s) => value.clone_into(s),
         None => *slot = Some(value.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{sample_text, SAMPLE_TEXT_BYTES};
+
+    #[test]
+    fn a_short_text_is_kept_whole_and_a_blank_one_is_none() {
+        let tb =
+            "Traceback (most recent call last):\n  File \"a.py\", line 1, in f\nNameError: x\n";
+        assert_eq!(sample_text(tb).as_deref(), Some(tb.trim_end()));
+        assert_eq!(sample_text(" \n\t"), None);
+    }
+
+    #[test]
+    fn a_long_text_keeps_its_first_line_and_its_last_whole_lines() {
+        let mut tb = String::from("Traceback (most recent call last):\n");
+        for i in 0..400 {
+            tb.push_str(&format!(
+                "  File \"/app/é{i}.py\", line {i}, in f{i}\n    g()\n"
+            ));
+        }
+        tb.push_str("NameError: name 'x' is not defined");
+        let s = sample_text(&tb).expect("sample");
+        assert!(s.len() <= SAMPLE_TEXT_BYTES, "{}", s.len());
+        assert!(
+            s.starts_with("Traceback (most recent call last):\n…\n  "),
+            "{s}"
+        );
+        assert!(s.ends_with("NameError: name 'x' is not defined"));
+        assert!(s.contains("in f399\n"));
+    }
+
+    #[test]
+    fn one_huge_line_is_cut_on_char_boundaries() {
+        let text = "é".repeat(SAMPLE_TEXT_BYTES);
+        let s = sample_text(&text).expect("sample");
+        assert!(s.len() <= SAMPLE_TEXT_BYTES);
+        assert!(s.contains('…'));
     }
 }

@@ -54,6 +54,8 @@ macro_rules! finder {
 mod category;
 mod causes;
 mod classify;
+#[cfg(feature = "cli")]
+pub mod cli;
 mod entry;
 mod error;
 mod event;
@@ -83,12 +85,12 @@ pub use event::{
     Classification, Event, EventKind, EventRecord, IssueRef, Request, Role, SlowQuery,
 };
 pub use fingerprint::{is_in_app, normalize_message, Fingerprint};
-pub use group::{Group, RequestKey, SAMPLES_KEPT};
+pub use group::{Group, RequestKey, SAMPLES_KEPT, SAMPLE_TEXT_BYTES};
 pub use input::DEFAULT_MAX_ENTRY_BYTES;
 pub use known_issues::KnownIssues;
 pub use pipeline::{FnSink, NoSink, ReadAt, Sink, Triage, TriageBuilder};
 pub use platform::{PlatformKind, PlatformMessage};
-pub use report::{Report, Totals, MALFORMED_LINES_KEPT, SCHEMA_VERSION};
+pub use report::{Report, Span, Totals, MALFORMED_LINES_KEPT, SCHEMA_VERSION};
 pub use route::route_of;
 pub use sketch::{Sketch, RELATIVE_ACCURACY};
 pub use timeline::{Timeline, BUCKET_SECONDS};

@@ -12,9 +12,9 @@
 use crate::causes::{sort_cause_links, Links};
 use crate::event::{Event, Role};
 use crate::fingerprint::Fingerprint;
-use crate::group::Group;
+use crate::group::{widen, Group};
 use crate::time::parse_micros;
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 /// The version of the JSON report's schema, written as its `schema_version`. It changes
 /// when a field changes meaning or goes away; new fields do not change it.
@@ -47,6 +47,22 @@ pub struct Totals {
     pub symptoms_explained: u64,
     /// The 1-based lines where the first malformed entries start.
     pub malformed_lines: Vec<u64>,
+    /// The earliest and latest timestamps of the events found; `None` (`null`) when no
+    /// event had one. Filled from the groups by [`Report::rank`].
+    pub span: Option<Span>,
+    /// The services the events came from, sorted. Filled from the groups by
+    /// [`Report::rank`].
+    pub services: BTreeSet<String>,
+}
+
+/// The time the events of a report cover, as RFC 3339 timestamps from the input.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct Span {
+    /// The earliest timestamp.
+    pub first: String,
+    /// The latest timestamp.
+    pub last: String,
 }
 
 impl Totals {
@@ -81,6 +97,21 @@ impl Totals {
         let offset = self.lines;
         self.add_counts(next, offset);
         self.lines += next.lines;
+        if let Some(span) = &next.span {
+            self.widen_span(&span.first, &span.last);
+        }
+        self.services.extend(next.services.iter().cloned());
+    }
+
+    fn widen_span(&mut self, lo: &str, hi: &str) {
+        let (mut first, mut last) = match self.span.take() {
+            Some(Span { first, last }) => (Some(first), Some(last)),
+            None => (None, None),
+        };
+        widen(&mut first, &mut last, lo, hi);
+        if let (Some(first), Some(last)) = (first, last) {
+            self.span = Some(Span { first, last });
+        }
     }
 
     /// Adds the counts of `next`, whose malformed lines are `line_offset` lines before
@@ -195,7 +226,20 @@ impl Report {
     /// frequent, with the rank of their category (lower first, see
     /// [`crate::Categories::rank`]) only breaking ties, then first seen; symptoms after
     /// them, most frequent first.
+    /// Also fills the span and services of the totals from the groups.
     pub fn rank(&mut self, category_rank: impl Fn(&str) -> u32) {
+        self.totals.span = None;
+        self.totals.services.clear();
+        for group in &self.groups {
+            if let (Some(first), Some(last)) = (&group.first_seen, &group.last_seen) {
+                self.totals.widen_span(first, last);
+            }
+            for service in &group.services {
+                if !self.totals.services.contains(service) {
+                    self.totals.services.insert(service.clone());
+                }
+            }
+        }
         self.link();
         self.groups.sort_by(|a, b| {
             a.role
