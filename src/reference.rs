@@ -34,7 +34,10 @@
 //! | `insertId` | the entries an event spans, a group's samples |
 //! | `timestamp` | an event's time, a group's first and last time |
 //! | `severity` | severity events; a name (case ignored; `WARN` and `FATAL` accepted) or a `LogSeverity` number |
-//! | `logName`, `resource.type`, `resource.labels`, `labels.instanceId` | the stream a split traceback belongs to |
+//! | `logName`, `resource.type`, `resource.labels`, `labels.instanceId` | the stream a split traceback belongs to; the instance links symptoms to causes |
+//! | `trace` | links symptoms to causes |
+//! | `httpRequest.requestMethod`, `.requestUrl`, `.status` (a number or digits), `.latency` (`"5.123s"`) | failed requests |
+//! | `protoPayload.status.message` | the message of an audit entry without `textPayload` or `jsonPayload.message` |
 //! | `resource.labels.service_name` (else `container_name`, `function_name`, `module_id`) | the service |
 //! | `resource.labels.revision_name` (else `version_id`) | the revision |
 //! | `textPayload`, `jsonPayload.message` | the message |
@@ -70,7 +73,9 @@
 //! Only the entries that may hold a failure are parsed. An entry is a candidate when its raw
 //! bytes hold one of the literals `Traceback`, `File "`, `ERROR`, `CRITICAL`, `ALERT`,
 //! `EMERGENCY`, `FATAL`, `Exception`, `duration: `, `Query_time`, `duration_ms`, `Memory limit`,
-//! `Out of memory`, `OOMKilled` or `MemoryError`; a slow-query literal counts only when the
+//! `Out of memory`, `OOMKilled`, `MemoryError`, `Container called exit(`, `no available
+//! instance` or `maximum request timeout` (the last three for platform messages written below
+//! `ERROR`), or a `literal` of a rules file's platform row; a slow-query literal counts only when the
 //! duration written after it reaches the threshold or cannot be read. While a split traceback
 //! or a header line is open in some stream, the entries that carry that stream's instance id
 //! and the last segment of its log name (`run.googleapis.com%2Fstderr`) are parsed too (every
@@ -86,10 +91,19 @@
 //!
 //! An event ([`Event`](crate::Event)) is one failure found in the input. Its kind
 //! ([`EventKind`](crate::EventKind)) says what made it one: a traceback, a severity, a slow
-//! query or an out-of-memory report. An entry that is part of none of these is not an event.
-//! One traceback is one event, never two; a severity event is made only for an entry that
-//! holds no traceback; a slow query or an out-of-memory report is an event whatever its
-//! severity, and an error entry that is a slow query is one slow-query event, not two.
+//! query, an out-of-memory report, a failed request or a platform message. An entry that is
+//! part of none of these is not an event. One traceback is one event, never two; a severity
+//! event is made only for an entry that holds no traceback; a slow query or an out-of-memory
+//! report is an event whatever its severity, and an error entry that is a slow query is one
+//! slow-query event, not two. For an entry that holds no traceback the first that applies
+//! decides: a failed request, an out-of-memory report, a platform message, a slow query, a
+//! severity.
+//!
+//! Every event has a role ([`Role`](crate::Role)): failed requests and platform messages are
+//! **symptoms**, every other kind is a **cause**. A failed request or a platform message is
+//! made only from an entry the prefilter picked (see "The fast path"): an entry parsed only
+//! because a split traceback was open, or for `--validate`, never makes one, so what is found
+//! does not depend on what else was open at the time.
 //!
 //! ## Tracebacks
 //!
@@ -163,6 +177,53 @@
 //! - a MySQL slow-log block: `# Query_time: 3.000123 ...` (seconds), with the statement on the
 //!   lines after it;
 //! - a `jsonPayload` with a numeric `duration_ms` and a string `query`, `statement` or `sql`.
+//!
+//! ## Failed requests
+//!
+//! A request log entry (`httpRequest`: Cloud Run's `run.googleapis.com/requests`, App Engine,
+//! a load balancer) with a `status` of 500 or more is an event of kind `request`, whatever its
+//! severity (Cloud Run writes 5xx at `ERROR`, which the prefilter picks; a 5xx entry written
+//! below `ERROR` is found only when it holds another literal). It keeps the method, the
+//! route, the status and the latency ([`Request`](crate::Request)), the `trace`, the instance
+//! and the revision. The route is the URL's path without query or fragment, with id-like
+//! segments replaced by `{id}` ([`route_of`](crate::route_of)): digits (`42`, `2026-11-26`),
+//! hex of 8 characters or more with a digit (UUIDs too), and tokens that mix letters and
+//! digits (`th_5d1c0e`; `v1`, `oauth2`, `sha256` stay). Its message reads
+//! `GET /api/threads/{id} → 500 in 5.1 s` (`in 21 ms` under a second), followed by the
+//! platform's reason in parentheses when the entry's text is a refusal of the table below
+//! (`GET /health → 503 in 10.0 s (no available instance)`). Failed requests group by method,
+//! route, status and that reason; their category is that of the entry's own text (a request
+//! timeout is a `timeout`), else `unclassified`.
+//!
+//! ## Platform messages
+//!
+//! Cloud Run's and the servers' own words about a dying instance or a refused request make an
+//! event of kind `platform`, whatever the entry's severity, when the message matches a row of
+//! the platform table (rules data: the built-in rows below, and a rules file's `platform`
+//! rows). A row's kind is `exit` (an instance, container or worker died or never started) or
+//! `refusal` (the platform refused or cut a request). A request log entry under 500 whose text
+//! is a refusal (a 429 with "no available instance") is a platform message that keeps its
+//! request.
+//!
+//! | id | kind | the message (real wording, numbers vary) |
+//! |---|---|---|
+//! | `container_exit` | exit | `Container called exit(1).` (not `exit(0)`, a clean end) |
+//! | `startup_probe_failed` | exit | `Default STARTUP TCP probe failed 1 time consecutively for container "app" on port 8080. ...` (TCP, HTTP, GRPC) |
+//! | `liveness_probe_failed` | exit | `LIVENESS HTTP probe failed 3 times consecutively for container "app" on port 8080 path "/livez". The instance has been shut down.` |
+//! | `port_not_listening` | exit | `... The user-provided container failed to start and listen on the port defined provided by the PORT=8080 environment variable ...` (and the older `Failed to start and then listen on the port defined by the PORT environment variable`) |
+//! | `gunicorn_worker_exit` | exit | `Worker (pid:7) exited with code 3` (a non-zero code) |
+//! | `gunicorn_worker_killed` | exit | `Worker (pid:21) was sent SIGKILL! Perhaps out of memory?` |
+//! | `gunicorn_master_shutdown` | exit | `Shutting down: Master` (gunicorn logs it at `ERROR` after a failure, at `INFO` otherwise: only the first is picked) |
+//! | `gunicorn_boot_failed` | exit | `Reason: Worker failed to boot.`, `Reason: App failed to load.` |
+//! | `uvicorn_startup_failed` | exit | `Application startup failed. Exiting.` |
+//! | `no_available_instance` | refusal | `The request was aborted because there was no available instance.` |
+//! | `malformed_response` | refusal | `The request failed because either the HTTP response was malformed or connection to the instance had an error.` |
+//! | `request_timeout` | refusal | `The request has been terminated because it has reached the maximum request timeout.` |
+//! | `instance_failed_to_start` | refusal | `The request failed because the instance could not start successfully.` |
+//!
+//! A platform message is classified by its text as any other event (its category is mostly
+//! `unclassified`; gunicorn's SIGKILL line is `out_of_memory`) and carries its row's id and
+//! kind ([`PlatformMessage`](crate::PlatformMessage)).
 //!
 //! ## Out of memory
 //!
@@ -248,12 +309,52 @@
 //! `<hex>`, IPv4 and IPv6 addresses (with a port) `<ip>`, and numbers `<n>`. Any change to
 //! these ingredients changes every fingerprint, and bumps the version tag.
 //!
-//! A group takes its category, exception, message, subject and top frame from its first event,
-//! and counts its events, their first and last timestamps, the services and revisions seen and
-//! up to 5 sample `insertId`s (the first entry of each of its first events). A report lists its
-//! groups by category rank, then by count (most first), then by first timestamp. The report of
-//! two consecutive shards of an input, merged, equals the report of the whole input; the second
-//! shard's line numbers are placed after the first's.
+//! A failed request's fingerprint is the same hash of the version tag, the category, the
+//! field `request`, the method, the route, the status and the platform reason's row id (each
+//! empty when there is none): latency and ids do not split a group.
+//!
+//! A group takes its category, role, exception, message, subject and top frame from its first
+//! event, and counts its events, their first and last timestamps, the services and revisions
+//! seen and up to 5 sample `insertId`s (the first entry of each of its first events). It keeps
+//! its events per minute (a [`Timeline`](crate::Timeline)), and for slow queries their
+//! durations, for failed requests their latencies, in a [`Sketch`](crate::Sketch): a
+//! log-bucket histogram whose quantiles are within 1% of the exact ones (DDSketch's idea,
+//! buckets of ratio `γ = 1.01/0.99`), which adds bucket by bucket when reports merge.
+//!
+//! A report lists causes first, by impact (the failed requests plus the exits they explain,
+//! below), then by count (most first), with the category's rank only breaking ties, then by
+//! first timestamp; symptoms follow, by count. The report of two consecutive shards of an
+//! input, merged, equals the report of the whole input (links, timelines and percentiles
+//! included); the second shard's line numbers are placed after the first's.
+//!
+//! # Causes and symptoms
+//!
+//! When a report is finished ([`Report::rank`](crate::Report::rank), and again after
+//! [`Report::merge`](crate::Report::merge)), each symptom is linked to a cause in the input
+//! by the first of these rules that applies ([`Evidence`](crate::Evidence)):
+//!
+//! 1. `trace`: a cause from an entry with the same `trace` (apps that log structured JSON with
+//!    `logging.googleapis.com/trace` get it on their entries); of several, the first in time.
+//! 2. `instance`: the same `labels.instanceId`, and for a symptom that carries a request (a
+//!    failed request, a refusal) the cause's time inside the request's span (`timestamp ..
+//!    timestamp + latency`, one second of slack either side; of several, the one nearest the
+//!    span's end); for an exit, the nearest cause on that instance at most 60 s before it.
+//! 3. `revision`: in a revision whose every instance named by the input's failing entries
+//!    exited after a cause linked by rule 1 or 2 (a crash loop), the failed requests and
+//!    refusals still unlinked link to its most frequent crash cause.
+//!
+//! Input order does not matter (gcloud prints newest first by default): links are computed
+//! from marks kept sorted, in bounded memory: a mark for each failing entry that can link (a
+//! cause with a trace or an instance; a symptom with a trace, an instance or a revision), at
+//! most 65,536 for causes and as many for symptoms, the earliest in time when there are more
+//! ([`MAX_MARKS`](crate::MAX_MARKS)); about 80 bytes each plus its trace. An instance that only
+//! served successful requests leaves no mark (its entries are never parsed), so it does not
+//! keep its revision from being taken for a crash loop.
+//!
+//! A cause group's `impact` ([`Impact`](crate::Impact)) counts the failed and refused requests
+//! linked to it (by status and by method and route) and its linked exits; a symptom group's
+//! `caused_by` ([`CauseLink`](crate::CauseLink)) counts its events per cause and evidence, and
+//! `unexplained` those no cause explains.
 //!
 //! # The known-issues file
 //!
@@ -316,6 +417,26 @@
 //! - Unknown fields, a bad id and an invalid regex are rejected when the file loads, with the
 //!   file, the entry's index and the reason:
 //!   `triage: rules.json: rule 0: pattern 0 ("Unified((") is not a valid regex: ...`.
+//!
+//! A rules file may also hold `platform` rows (either array may be left out), which add to
+//! the platform-message table (see "Platform messages"):
+//!
+//! ```json
+//! {"platform": [
+//!   {"id": "gunicorn_worker_signal", "kind": "exit", "title": "gunicorn worker killed",
+//!    "pattern": "Worker with pid \d+ was terminated due to signal 9",
+//!    "literal": "was terminated due to signal"}
+//! ]}
+//! ```
+//!
+//! - `id` (snake_case) names the row; a new id adds a row, tried before the built-in ones; an
+//!   id that exists replaces that row in its place.
+//! - `kind` is `exit` or `refusal`; `pattern` is a regex searched in the entry's message;
+//!   `title` (optional) is a few words for a failed request's message.
+//! - `literal` (optional) is a string every matching message holds; the prefilter then picks
+//!   entries that hold it. A row without one matches only entries the prefilter picks anyway
+//!   (an error level, an `ERROR` level word, ...): give one for a message logged below `ERROR`.
+//! - A bad row is rejected with the file, `platform row N` and the reason.
 //!
 //! # Output
 //!

@@ -19,6 +19,7 @@
 //! `--fail-on` may still match).
 
 mod input;
+mod links;
 mod text;
 
 use crate::{Event, Sink, TriageBuilder};
@@ -224,6 +225,7 @@ fn run(name: &str, args: &Args) -> Result<bool, Failure> {
         color,
         top: args.top,
         traceback: args.show.contains(&Show::Traceback),
+        utf8: links::utf8_locale(|name| std::env::var(name).ok()),
     };
     let mut out = BufWriter::new(stdout.lock());
 
