@@ -215,7 +215,7 @@ pub struct Links {
     /// its groups hold cannot be recomputed, only added up.
     partial: bool,
     /// Instance and revision names, each held once.
-    names: HashSet<Arc<str>>,
+    names: rustc_hash::FxHashSet<Arc<str>>,
 }
 
 /// One symptom linked to a cause.
@@ -335,6 +335,9 @@ impl Links {
 
     /// Links every symptom mark it can (see the module docs), in the marks' order.
     pub(crate) fn resolve(&mut self) -> Vec<Linked> {
+        if self.symptoms.is_empty() {
+            return Vec::new();
+        }
         self.bound();
         let mut first_on_trace: HashMap<&str, &Mark> = HashMap::new();
         let mut on_instance: HashMap<&str, Vec<(i64, Fingerprint)>> = HashMap::new();

@@ -8,7 +8,8 @@
 //! died; a row of kind `refusal` says the platform refused or cut a request.
 
 use crate::error::{regex_error, Error, Item, Result};
-use regex::RegexSet;
+use memchr::memmem::Finder;
+use regex::Regex;
 use std::sync::{Arc, OnceLock};
 
 /// What a platform message says happened.
@@ -69,31 +70,99 @@ impl Row {
     }
 }
 
-/// The rows in match order (a rules file's first, then the built-in ones) and their set,
-/// compiled on first use and shared by clones.
+/// A row with what makes matching it cheap: the literal its pattern starts with, searched
+/// first, and its regex, compiled the first time that literal is found. A run whose logs
+/// hold no platform message compiles none: a `RegexSet` of the rows, compiled on the first
+/// candidate entry, was 12% of the instructions of a run over 32 MiB with 2% failures; one
+/// aho-corasick automaton of the literals cost more to build, or to search overlapping, than
+/// a `memmem` search per row.
+#[derive(Debug)]
+struct Compiled {
+    row: Row,
+    gate: Option<Finder<'static>>,
+    regex: OnceLock<Option<Regex>>,
+}
+
+impl Compiled {
+    fn new(row: Row) -> Self {
+        let gate = literal_prefix(&row.pattern)
+            .filter(|p| p.len() >= 4)
+            .map(|p| Finder::new(p.as_bytes()).into_owned());
+        Compiled {
+            row,
+            gate,
+            regex: OnceLock::new(),
+        }
+    }
+
+    fn matches(&self, message: &str) -> bool {
+        if let Some(gate) = &self.gate {
+            if gate.find(message.as_bytes()).is_none() {
+                return false;
+            }
+        }
+        self.regex
+            .get_or_init(|| Regex::new(&self.row.pattern).ok())
+            .as_ref()
+            .is_some_and(|re| re.is_match(message))
+    }
+}
+
+/// The literal every match of `pattern` starts with: its characters up to the first that
+/// is not a plain one (an escaped punctuation character counts as plain); none when the
+/// pattern has an alternation outside a group.
+fn literal_prefix(pattern: &str) -> Option<String> {
+    let mut depth = 0i32;
+    let mut chars = pattern.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                chars.next();
+            }
+            '(' => depth += 1,
+            ')' => depth -= 1,
+            '|' if depth == 0 => return None,
+            _ => {}
+        }
+    }
+    let mut prefix = String::new();
+    let mut chars = pattern.chars().peekable();
+    while let Some(c) = chars.next() {
+        let plain = match c {
+            '\\' => match chars.next() {
+                Some(e) if e.is_ascii_punctuation() => e,
+                _ => break,
+            },
+            '.' | '^' | '$' | '*' | '+' | '?' | '(' | ')' | '[' | ']' | '{' | '}' | '|' => break,
+            c => c,
+        };
+        // A quantifier makes the character before it optional.
+        if matches!(chars.peek(), Some('?' | '*' | '{')) {
+            break;
+        }
+        prefix.push(plain);
+    }
+    Some(prefix)
+}
+
+/// The rows in match order (a rules file's first, then the built-in ones), shared by clones.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct PlatformTable {
-    rows: Arc<Vec<Row>>,
-    set: Arc<OnceLock<RegexSet>>,
+    rows: Arc<Vec<Compiled>>,
 }
 
 impl PlatformTable {
     /// The first row (in match order) whose pattern matches `message`.
     pub(crate) fn find(&self, message: &str) -> Option<&Row> {
-        if self.rows.is_empty() {
-            return None;
-        }
-        let set = self.set.get_or_init(|| {
-            RegexSet::new(self.rows.iter().map(|r| r.pattern.as_str()))
-                .unwrap_or_else(|_| RegexSet::empty())
-        });
-        let first = set.matches(message).iter().next()?;
-        self.rows.get(first)
+        self.rows
+            .iter()
+            .find(|r| r.matches(message))
+            .map(|r| &r.row)
     }
 
     /// The rows' literals, for the prefilter.
     pub(crate) fn literals(&self) -> impl Iterator<Item = &str> {
-        self.rows.iter().filter_map(|r| r.literal.as_deref())
+        self.rows.iter().filter_map(|r| r.row.literal.as_deref())
     }
 
     /// The table with `rows` (a rules file's `platform` array, from `origin`) added: a row
@@ -107,7 +176,7 @@ impl PlatformTable {
         origin: &str,
         now: bool,
     ) -> Result<Self> {
-        let mut table: Vec<Row> = self.rows.as_ref().clone();
+        let mut table: Vec<Row> = self.rows.iter().map(|r| r.row.clone()).collect();
         let mut added = Vec::new();
         for (index, value) in rows.into_iter().enumerate() {
             let error = |reason: String| Error::Item {
@@ -124,25 +193,8 @@ impl PlatformTable {
             }
         }
         added.extend(table);
-        if !now {
-            return Ok(PlatformTable {
-                rows: Arc::new(added),
-                set: Arc::default(),
-            });
-        }
-        let set =
-            RegexSet::new(added.iter().map(|r| r.pattern.as_str())).map_err(|e| Error::File {
-                file: origin.to_string(),
-                line: 0,
-                column: 0,
-                reason: format!(
-                    "the platform patterns do not compile together: {}",
-                    regex_error(&e)
-                ),
-            })?;
         Ok(PlatformTable {
-            rows: Arc::new(added),
-            set: Arc::new(OnceLock::from(set)),
+            rows: Arc::new(added.into_iter().map(Compiled::new).collect()),
         })
     }
 }
@@ -176,14 +228,38 @@ mod tests {
     use super::*;
 
     #[test]
+    fn literal_prefixes() {
+        let rows: &[(&str, Option<&str>)] = &[
+            (
+                r"Container called exit\(-?0*[1-9][0-9]*\)\.",
+                Some("Container called exit("),
+            ),
+            (
+                r"Shutting down: Master(?:\.2)?",
+                Some("Shutting down: Master"),
+            ),
+            (r"abc?d", Some("ab")),
+            (r"(?i)refused", Some("")),
+            (r"a|b", None),
+            (r"(a|b)c", Some("")),
+            (r"\bword", Some("")),
+        ];
+        for (pattern, want) in rows {
+            assert_eq!(literal_prefix(pattern).as_deref(), *want, "{pattern}");
+        }
+    }
+
+    #[test]
     fn the_built_in_rows_compile() {
         let table = crate::classify::Classifier::builtin().platform().clone();
         let rows: Vec<serde_json::Value> = Vec::new();
         let checked = table
             .with_rows(rows, "<builtin>", true)
             .expect("built-in rows compile");
-        for row in checked.rows.iter() {
-            check_row(row, true).expect("a valid row");
+        for r in checked.rows.iter() {
+            check_row(&r.row, true).expect("a valid row");
+            let gate = literal_prefix(&r.row.pattern).unwrap_or_default();
+            assert!(gate.len() >= 4, "{}: no literal to search first", r.row.id);
         }
         assert_eq!(
             checked

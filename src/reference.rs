@@ -96,7 +96,7 @@
 //! event is made only for an entry that holds no traceback; a slow query or an out-of-memory
 //! report is an event whatever its severity, and an error entry that is a slow query is one
 //! slow-query event, not two. For an entry that holds no traceback the first that applies
-//! decides: a failed request, an out-of-memory report, a platform message, a slow query, a
+//! decides: a failed request, an out-of-memory report, a slow query, a platform message, a
 //! severity.
 //!
 //! Every event has a role ([`Role`](crate::Role)): failed requests and platform messages are
@@ -447,13 +447,19 @@
 //!
 //! ## The JSON report
 //!
+//! A cause and a symptom group of the staging fixture's report (`sample_text` and
+//! `timeline.counts` shortened):
+//!
 //! ```json
 //! {
 //!   "schema_version": 1,
-//!   "totals": {"entries": 800, "ok": 800, "malformed": 0, "oversize": 0, "events": 54,
-//!              "lines": 17564, "malformed_lines": []},
+//!   "totals": {"entries": 804, "ok": 804, "malformed": 0, "oversize": 0, "events": 72,
+//!              "lines": 17699, "symptoms": 32, "symptoms_explained": 31, "malformed_lines": [],
+//!              "span": {"first": "2026-11-26T14:01:35.300004867Z",
+//!                       "last": "2026-11-26T14:38:08.900018682Z"},
+//!              "services": ["netra-auth-service", "netra-backend-staging"]},
 //!   "groups": [
-//!     {"fingerprint": "813a5a916b971d49", "category": "undefined_symbol",
+//!     {"fingerprint": "813a5a916b971d49", "category": "undefined_symbol", "role": "cause",
 //!      "exception": "NameError", "message": "name 'UnifiedExecutionEngineFactory' is not defined",
 //!      "subject": "UnifiedExecutionEngineFactory",
 //!      "top_frame": {"file": "/app/netra_backend/app/smd.py", "line": 1687,
@@ -466,7 +472,25 @@
 //!                  "6b083ddd0009e85f557e7cdd", "6b083eae0004cf8664a46ed9"],
 //!      "known_issue": {"id": "903", "title": "Backend startup: UnifiedExecutionEngineFactory undefined",
 //!                      "url": "https://github.com/netra-systems/netra-apex/issues/903"},
-//!      "suggested_title": null}
+//!      "suggested_title": null,
+//!      "sample_text": "Traceback (most recent call last):\n  File ...",
+//!      "impact": {"requests": 7, "statuses": {"503": 7},
+//!                 "routes": [{"method": "GET", "route": "/health", "count": 4},
+//!                            {"method": "GET", "route": "/api/threads", "count": 2},
+//!                            {"method": "POST", "route": "/api/agents/run", "count": 1}],
+//!                 "exits": 8},
+//!      "timeline": {"start": "2026-11-26T14:08:00Z", "bucket_s": 60,
+//!                   "counts": [2, 0, 2, 0, 0, 0, 1, 1]}},
+//!     {"fingerprint": "d3581dd16102ed32", "category": "unclassified", "role": "symptom",
+//!      "exception": null, "message": "GET /health → 503 in 10.0 s (no available instance)",
+//!      "subject": null, "top_frame": null, "count": 4, "...": "...",
+//!      "request": {"method": "GET", "route": "/health", "status": 503},
+//!      "platform": {"id": "no_available_instance", "kind": "refusal"},
+//!      "caused_by": [{"fingerprint": "813a5a916b971d49", "count": 4, "evidence": "revision"}],
+//!      "unexplained": 0,
+//!      "latency_ms": {"p50": 9999.16647418945, "p95": 9999.16647418945, "max": 10019.209,
+//!                     "count": 4, "sketch": {"alpha": 0.01, "zeros": 0, "bins": [[461, 4]]}},
+//!      "timeline": {"start": "2026-11-26T14:11:00Z", "bucket_s": 60, "counts": [1, 0, "..."]}}
 //!   ]
 //! }
 //! ```
@@ -474,33 +498,60 @@
 //! - `schema_version`: the version of this layout, now 1. It changes when a field changes
 //!   meaning or goes away; new fields may appear without a change.
 //! - `totals` ([`Totals`](crate::Totals)): `entries`, `ok`, `malformed`, `oversize` (with
-//!   `entries = ok + malformed + oversize`), `events`, `lines` (input lines read) and
-//!   `malformed_lines` (the lines of the first 10 malformed entries).
-//! - `groups` ([`Group`](crate::Group)), in report order: `fingerprint`, `category`,
-//!   `exception` (the deciding type, or null), `message`, `subject`, `top_frame` (the innermost
-//!   in-app frame: `file`, `line`, `function`, `source`; or null), `count`, `first_seen`,
-//!   `last_seen`, `services` and `revisions` (sorted), `samples` (up to 5 `insertId`s),
-//!   `known_issue` (`id`, `title`, `url`; or null) and `suggested_title` (when no known issue
-//!   matches; else null).
+//!   `entries = ok + malformed + oversize`), `events`, `lines` (input lines read),
+//!   `symptoms` (failed requests and platform messages among the events),
+//!   `symptoms_explained` (those linked to a cause), `malformed_lines` (the lines of the first
+//!   10 malformed entries), `span` (the first and last timestamp of the events) and
+//!   `services`.
+//! - `groups` ([`Group`](crate::Group)), in report order: `fingerprint`, `category`, `role`
+//!   (`cause` or `symptom`), `exception` (the deciding type, or null), `message`, `subject`,
+//!   `top_frame` (the innermost in-app frame: `file`, `line`, `function`, `source`; or null),
+//!   `count`, `first_seen`, `last_seen`, `services` and `revisions` (sorted), `samples` (up to
+//!   5 `insertId`s), `known_issue` (`id`, `title`, `url`; or null), `suggested_title` (when no
+//!   known issue matches; else null), `sample_text`, and `timeline` (events per minute:
+//!   `start`, the group's first minute; `bucket_s`, 60; `counts`, one per minute to its last).
+//!   Present only where they apply:
+//!   - on a cause, `impact`: `requests` (failed and refused requests linked to it),
+//!     `statuses` (those requests by status), `routes` (by method and route, most first) and
+//!     `exits` (linked platform messages of kind exit); zeros when none;
+//!   - on a symptom, `caused_by` (`fingerprint` of the cause group, `count`, `evidence`:
+//!     `trace`, `instance` or `revision`; most first) and `unexplained`;
+//!   - on failed requests, `request` (`method`, `route`, `status`); on platform messages and
+//!     refused requests, `platform` (`id`, `kind`);
+//!   - on slow queries `duration_ms`, on failed requests `latency_ms`: `p50`, `p95` and `max`
+//!     (exact) in milliseconds, `count`, and the `sketch` they come from (`alpha`, `zeros`,
+//!     `bins` as `[index, count]`), which makes merged reports exact.
+//!
+//! A report read back from its JSON form keeps its links as they are; merged with another, it
+//! adds up the links of the groups they share instead of computing them anew (the marks behind
+//! the links, [`Links`](crate::Links), are not part of the JSON form; a partial report keeps
+//! them beside it: [`Report::links`](crate::Report::links),
+//! [`Report::set_links`](crate::Report::set_links)).
 //!
 //! ## NDJSON events
 //!
 //! One event per line, written and flushed as soon as it is found, in input order:
 //!
 //! ```json
-//! {"insert_id":"6b083bbf0008782ba12ff1be","line":716,"entries":["6b083bbf0008782ba12ff1be"],"timestamp":"2026-11-26T14:01:35.300004867Z","service":"netra-backend-staging","revision":"netra-backend-staging-00041-abc","kind":"severity","severity":"ERROR","category":"unclassified","exception":null,"message":"WebSocket connection rejected: no supported subprotocol","subject":null,"fingerprint":"db1e51f64822b9dd","frames":[],"known_issue":"921"}
+//! {"insert_id":"6b083caa000ba0bad2f7393f","line":64,"entries":["6b083caa000ba0bad2f7393f"],"timestamp":"2026-11-26T14:05:30.419609Z","service":"netra-backend-staging","revision":"netra-backend-staging-00041-abc","kind":"request","role":"symptom","severity":"ERROR","category":"unclassified","exception":null,"message":"GET /health → 500 in 5.1 s","subject":null,"fingerprint":"0d7f8ba4dcf4e36a","frames":[],"known_issue":null,"trace":"projects/netra-staging/traces/3e5fa4ae18af92e09fb6b9e70f18ec0c","instance":"009ce86b57...","request":{"method":"GET","route":"/health","status":500,"latency_ms":5143.565}}
 //! ```
 //!
 //! - `insert_id`: the `insertId` of the event's first entry (null for plain text);
 //! - `line`: the 1-based input line where that entry starts;
 //! - `entries`: the `insertId` of every entry the event spans;
 //! - `timestamp`, `service`, `revision`: those of the first entry, or null;
-//! - `kind`: `traceback`, `severity`, `slow_query` or `out_of_memory`;
+//! - `kind`: `traceback`, `severity`, `slow_query`, `out_of_memory`, `request` or `platform`;
+//! - `role`: `cause` or `symptom`;
 //! - `severity`: the highest severity among its entries, after level words;
 //! - `category`, `exception`, `message`, `subject`, `fingerprint`: as in a group;
 //! - `frames`: the in-app frames of the deciding exception, outermost first (`file`, `line`,
 //!   `function`, `source`);
-//! - `known_issue`: the id of the matching known issue, or null.
+//! - `known_issue`: the id of the matching known issue, or null;
+//! - when the first entry has them: `trace`, `instance` (`labels.instanceId`), `request`
+//!   (`method`, `route`, `status`, `latency_ms`) and `platform` (`id`, `kind`).
+//!
+//! Events stream as they are found; links are a property of the finished report, not of the
+//! events.
 //!
 //! ## Exit status of the `triage` example
 //!

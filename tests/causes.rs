@@ -510,3 +510,65 @@ proptest! {
         prop_assert_eq!(&merged.groups, &whole.groups);
     }
 }
+
+#[test]
+fn a_rules_file_adds_platform_rows_with_their_literal() {
+    let line = stderr(
+        10.0,
+        I1,
+        "[2026-11-26 14:05:42 +0000] [1] [WARNING] Worker with pid 7 was terminated due to signal 9",
+    );
+    let ndjson = format!("{line}\n");
+    let builtin = TriageBuilder::new().build().unwrap();
+    let report = builtin.run_slice(ndjson.as_bytes(), &mut NoSink).unwrap();
+    assert!(
+        report.groups.is_empty(),
+        "a WARNING with no literal is not picked"
+    );
+    let mut classifier = logtriage::Classifier::builtin();
+    classifier
+        .add_rules_json(
+            r#"{"platform": [{"id": "gunicorn_worker_signal", "kind": "exit",
+                "pattern": "Worker with pid \\d+ was terminated due to signal 9",
+                "literal": "terminated due to signal"}]}"#,
+            "rules.json",
+        )
+        .expect("a valid row");
+    let triage = TriageBuilder::new().classifier(classifier).build().unwrap();
+    let report = triage.run_slice(ndjson.as_bytes(), &mut NoSink).unwrap();
+    let g = group(&report, "Worker with pid 7");
+    assert_eq!(g.role, Role::Symptom);
+    assert_eq!(
+        g.platform.as_ref().map(|p| p.id.as_str()),
+        Some("gunicorn_worker_signal")
+    );
+    for (row, reason) in [
+        (
+            r#"{"id": "Bad Id", "kind": "exit", "pattern": "x"}"#,
+            "snake_case",
+        ),
+        (
+            r#"{"id": "a", "kind": "crash", "pattern": "x"}"#,
+            "unknown variant",
+        ),
+        (
+            r#"{"id": "a", "kind": "exit", "pattern": "("}"#,
+            "not a valid regex",
+        ),
+        (
+            r#"{"id": "a", "kind": "exit", "pattern": "x", "literal": ""}"#,
+            "literal",
+        ),
+        (
+            r#"{"id": "a", "kind": "exit", "pattern": "x", "color": "red"}"#,
+            "unknown field",
+        ),
+    ] {
+        let mut c = logtriage::Classifier::builtin();
+        let json = format!(r#"{{"platform": [{row}]}}"#);
+        let err = c.add_rules_json(&json, "rules.json").unwrap_err();
+        let text = err.to_string();
+        assert!(text.starts_with("rules.json: platform row 0: "), "{text}");
+        assert!(text.contains(reason), "{row}: {text}");
+    }
+}

@@ -35,6 +35,27 @@
 //! tried before the built-in ones (a later file's before an earlier one's), in file order, so
 //! a narrow user category can claim messages that a broad built-in pattern would take. Among
 //! the built-ins, `slow_query` is tried before `timeout`, so a statement timeout is a slow query.
+//!
+//! ## Platform rows
+//!
+//! A rules file may also (or only) hold a `platform` array: rows of the platform-message
+//! table, whose matches are events of kind `platform` (symptoms) whatever their severity:
+//!
+//! ```json
+//! {"platform": [
+//!   {"id": "gunicorn_worker_signal", "kind": "exit", "title": "gunicorn worker killed",
+//!    "pattern": "Worker with pid \\d+ was terminated due to signal 9",
+//!    "literal": "was terminated due to signal"}
+//! ]}
+//! ```
+//!
+//! `id` is snake_case; a new id adds a row (tried before the built-in rows of `rules.json`),
+//! a known id replaces that row. `kind` is `exit` or `refusal`; `pattern` a regex searched in
+//! the message; `title` (optional) a few words for a failed request's message; `literal`
+//! (optional) a string every match holds, which the prefilter then searches for, so that a
+//! message logged below `ERROR` is picked. Unknown fields, a bad id and an invalid regex are
+//! errors naming the file and `platform row N`. The built-in rows are listed in
+//! [`crate::reference`].
 
 use crate::category::{Categories, Category};
 use crate::error::{regex_error, Error, Item, Result};

@@ -366,7 +366,7 @@ impl Assembler {
     }
 
     /// The event of an entry that holds no traceback: a failed request, out of memory, a
-    /// platform message, a slow query, or an error-level message.
+    /// slow query, a platform message, or an error-level message.
     fn other_event(&self, entry: &Entry<'_>, candidate: bool) -> Option<Event> {
         let text = entry
             .message()
@@ -382,6 +382,12 @@ impl Assembler {
             event.text = text.trim_end().to_string();
             return Some(event);
         }
+        if let Some(slow) = slow_query(entry, text).filter(|q| q.duration_ms >= self.slow_ms) {
+            let mut event = Event::at(EventKind::SlowQuery, entry);
+            event.text = text.trim_end().to_string();
+            event.slow_query = Some(slow);
+            return Some(event);
+        }
         if let Some(row) = candidate.then(|| self.platform.find(text)).flatten() {
             let mut event = Event::at(EventKind::Platform, entry);
             event.text = text.trim_end().to_string();
@@ -394,12 +400,6 @@ impl Assembler {
                     r.latency_ms,
                 )
             });
-            return Some(event);
-        }
-        if let Some(slow) = slow_query(entry, text).filter(|q| q.duration_ms >= self.slow_ms) {
-            let mut event = Event::at(EventKind::SlowQuery, entry);
-            event.text = text.trim_end().to_string();
-            event.slow_query = Some(slow);
             return Some(event);
         }
         let severity = entry.level();
