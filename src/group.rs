@@ -70,6 +70,13 @@ pub struct Group {
     /// one whole: at most [`SAMPLE_TEXT_BYTES`], a longer one cut to its first line, a `…`
     /// line and as many of its last lines as fit. `None` (`null`) when the text is blank.
     pub sample_text: Option<String>,
+    /// The first occurrence's project id, from its `logName`.
+    #[serde(default)]
+    pub project: Option<String>,
+    /// The Logs Explorer link that opens the samples (set by [`crate::Report::rank`]; `null`
+    /// without a project or a sample).
+    #[serde(default)]
+    pub logs_url: Option<String>,
     /// For a group of failed requests: their method, route and status.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request: Option<RequestKey>,
@@ -125,6 +132,8 @@ impl Group {
             known_issue: c.known_issue.clone(),
             suggested_title,
             sample_text: sample_text(&event.text),
+            project: event.project.clone(),
+            logs_url: None,
             request,
             platform: event.platform.clone(),
             impact: (role == Role::Cause).then(Impact::default),
@@ -177,6 +186,9 @@ impl Group {
         self.revisions.extend(next.revisions.iter().cloned());
         let room = SAMPLES_KEPT.saturating_sub(self.samples.len());
         self.samples.extend(next.samples.iter().take(room).cloned());
+        if self.project.is_none() {
+            self.project.clone_from(&next.project);
+        }
         self.timeline.merge(&next.timeline);
         merge_sketch(&mut self.duration_ms, &next.duration_ms);
         merge_sketch(&mut self.latency_ms, &next.latency_ms);

@@ -56,19 +56,23 @@ mod causes;
 mod classify;
 #[cfg(feature = "cli")]
 pub mod cli;
+mod draft;
 mod entry;
 mod error;
 mod event;
 mod fingerprint;
 mod group;
 mod input;
+mod json_file;
 mod known_issues;
+mod logs_url;
 mod pipeline;
 mod platform;
 mod prefilter;
 pub mod reference;
 mod report;
 mod route;
+mod scrub;
 mod sketch;
 mod text;
 mod time;
@@ -79,10 +83,12 @@ mod traceback;
 pub use category::{Categories, Category};
 pub use causes::{CauseLink, Evidence, Impact, Links, RouteCount, MAX_MARKS};
 pub use classify::Classifier;
+pub use draft::{prepare_dir, write_drafts, Draft, WrittenDraft, DRAFT_LINES};
 pub use entry::Severity;
 pub use error::{Error, Item, Result};
 pub use event::{
-    Classification, Event, EventKind, EventRecord, IssueRef, Request, Role, SlowQuery,
+    Classification, Event, EventKind, EventRecord, IssueMatch, IssueRef, IssueState, MatchBy,
+    Request, Role, SlowQuery,
 };
 pub use fingerprint::{is_in_app, normalize_message, Fingerprint};
 pub use group::{Group, RequestKey, SAMPLES_KEPT, SAMPLE_TEXT_BYTES};
@@ -92,6 +98,7 @@ pub use pipeline::{FnSink, NoSink, ReadAt, Sink, Triage, TriageBuilder};
 pub use platform::{PlatformKind, PlatformMessage};
 pub use report::{Report, Span, Totals, MALFORMED_LINES_KEPT, SCHEMA_VERSION};
 pub use route::route_of;
+pub use scrub::{scrub, Redact, EMAIL, FILTERED, LONG_TOKEN};
 pub use sketch::{Sketch, RELATIVE_ACCURACY};
 pub use timeline::{Timeline, BUCKET_SECONDS};
 pub use title::suggest_title;

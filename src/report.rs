@@ -13,6 +13,7 @@ use crate::causes::{sort_cause_links, Links};
 use crate::event::{Event, Role};
 use crate::fingerprint::Fingerprint;
 use crate::group::{widen, Group};
+use crate::logs_url::logs_explorer_url;
 use crate::time::parse_micros;
 use std::collections::{BTreeSet, HashMap};
 
@@ -226,7 +227,8 @@ impl Report {
     /// frequent, with the rank of their category (lower first, see
     /// [`crate::Categories::rank`]) only breaking ties, then first seen; symptoms after
     /// them, most frequent first.
-    /// Also fills the span and services of the totals from the groups.
+    /// Also fills the span and services of the totals from the groups, and sets each group's
+    /// [`Group::logs_url`] from its samples.
     pub fn rank(&mut self, category_rank: impl Fn(&str) -> u32) {
         self.totals.span = None;
         self.totals.services.clear();
@@ -252,6 +254,11 @@ impl Report {
                 .then(a.first_seen.cmp(&b.first_seen))
                 .then(a.fingerprint.cmp(&b.fingerprint))
         });
+        for g in &mut self.groups {
+            let project = g.project.as_deref().unwrap_or("");
+            let (first, last) = (g.first_seen.as_deref(), g.last_seen.as_deref());
+            g.logs_url = logs_explorer_url(project, &g.samples, first, last);
+        }
         self.reindex();
     }
 

@@ -61,6 +61,7 @@ use crate::category::{Categories, Category};
 use crate::error::{regex_error, Error, Item, Result};
 use crate::event::{Classification, Event, EventKind};
 use crate::fingerprint::{self, is_in_app};
+use crate::json_file::{self, Field, Kind, Unknown};
 use crate::platform::PlatformTable;
 use crate::text::{cut_chars, first_line, without_log_prefix};
 use crate::traceback::{Exception, Frame, Traceback};
@@ -142,16 +143,13 @@ enum Compile {
     OnFirstUse,
 }
 
-/// The top level of a rules file.
-#[derive(serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RulesFile {
-    #[serde(default)]
-    categories: Vec<serde_json::Value>,
-    /// Rows of the platform-message table (see [`crate::EventKind::Platform`]).
-    #[serde(default)]
-    platform: Vec<serde_json::Value>,
-}
+/// The fields of an entry of `categories`, checked before it is deserialized.
+const RULE_FIELDS: [Field; 4] = [
+    Field::required("id", Kind::Str),
+    Field::optional("rank", Kind::Count),
+    Field::optional("patterns", Kind::Strings),
+    Field::optional("replace", Kind::Bool),
+];
 
 /// One entry of a rules file's `categories`.
 #[derive(serde::Deserialize)]
@@ -213,24 +211,23 @@ impl Classifier {
     }
 
     fn add_rules(&mut self, json: &str, origin: &str, compile: Compile) -> Result<&mut Self> {
-        // An object first (serde reads a struct from an array too), with the place of a
-        // syntax error; then its fields.
-        let object: serde_json::Map<String, serde_json::Value> =
-            serde_json::from_str(json).map_err(|e| Error::json(origin, &e))?;
-        let file: RulesFile = serde_json::from_value(serde_json::Value::Object(object))
-            .map_err(|e| Error::json(origin, &e))?;
+        let top = json_file::parse(json, origin)?;
+        let [entries, platform] = json_file::top_arrays(top, ["categories", "platform"])
+            .map_err(|reason| json_file::file_error(json, origin, reason))?;
         let mut categories = self.categories.clone();
         let mut added: Vec<Rule> = Vec::new();
         let mut replaced: Vec<usize> = Vec::new();
         // (entry index, pattern index, pattern) of each pattern of the file, for errors.
         let mut sources: Vec<(usize, usize, String)> = Vec::new();
-        for (index, value) in file.categories.into_iter().enumerate() {
+        for (index, mut value) in entries.into_iter().enumerate() {
             let item_error = |reason: String| Error::Item {
                 file: origin.to_string(),
                 item: Item::Rule,
                 index,
                 reason,
             };
+            json_file::check_entry(&mut value, "a rule", &RULE_FIELDS, Unknown::Reject)
+                .map_err(item_error)?;
             let rule: CategoryRule =
                 serde_json::from_value(value).map_err(|e| item_error(e.to_string()))?;
             let category = apply_category(&mut categories, &rule).map_err(item_error)?;
@@ -256,12 +253,11 @@ impl Classifier {
             },
             Compile::OnFirstUse => Arc::default(),
         };
-        let platform = match file.platform.is_empty() {
+        let platform = match platform.is_empty() {
             true => self.platform.clone(),
-            false => {
-                self.platform
-                    .with_rows(file.platform, origin, matches!(compile, Compile::Now))?
-            }
+            false => self
+                .platform
+                .with_rows(platform, origin, matches!(compile, Compile::Now))?,
         };
         self.categories = categories;
         self.rules = added;

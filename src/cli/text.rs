@@ -354,6 +354,13 @@ fn write_group(out: &mut impl Write, rank: usize, g: &Group, lines: &Lines<'_>) 
         writeln!(out, "{PAD}{}  {}", s.bold("impact"), s.red(&line))?;
     }
     match (&g.known_issue, &g.suggested_title) {
+        (Some(issue), _) if issue.is_closed() => {
+            let text = format!("regression of closed #{} {}", issue.id, issue.title);
+            writeln!(out, "{PAD}{}", s.red(&clip(&text, room)))?;
+            if let Some(url) = &issue.url {
+                writeln!(out, "{PAD}{}", s.dim(&printable(url)))?;
+            }
+        }
         (Some(issue), _) => {
             let text = format!("issue #{} {}", issue.id, issue.title);
             writeln!(out, "{PAD}{}", s.green(&clip(&text, room)))?;
@@ -365,6 +372,10 @@ fn write_group(out: &mut impl Write, rank: usize, g: &Group, lines: &Lines<'_>) 
         (None, Some(title)) => {
             let text = format!("no known issue; suggested title: {title}");
             writeln!(out, "{PAD}{}", s.yellow(&clip(&text, room)))?;
+            if let Some(url) = &g.logs_url {
+                // Whole, as an issue's address: it opens the group's samples.
+                writeln!(out, "{PAD}{}", s.dim(&printable(url)))?;
+            }
         }
         (None, None) => {}
     }

@@ -18,5 +18,8 @@ mod slow;
 mod split;
 
 pub(crate) use assemble::Assembler;
-pub use model::{Classification, Event, EventKind, IssueRef, Request, Role, SlowQuery};
+pub use model::{
+    Classification, Event, EventKind, IssueMatch, IssueRef, IssueState, MatchBy, Request, Role,
+    SlowQuery,
+};
 pub use record::EventRecord;
