@@ -572,3 +572,40 @@ fn a_rules_file_adds_platform_rows_with_their_literal() {
         assert!(text.contains(reason), "{row}: {text}");
     }
 }
+
+#[test]
+fn a_saved_report_with_its_links_merges_exactly_and_without_them_adds_up() {
+    let first = vec![
+        cause(10.0, I1, None, BOOM),
+        system(10.5, I1, "WARNING", "Container called exit(1)."),
+        cause(20.0, I2, Some("T2"), OTHER),
+    ];
+    let second = vec![
+        fail(19.5, Some(I1), "T2", "/api/chat", 500, 1.0),
+        request(REV, 30.0, None, "n1", "GET", "/health", 503, 10.0, None),
+        system(31.0, I2, "WARNING", "Container called exit(1)."),
+    ];
+    let mut whole = run(&[first.clone(), second.clone()].concat());
+    whole.rank(|_| 0);
+    let (a, b) = (run(&first), run(&second));
+    // The report and its marks saved apart, as a partial report keeps them.
+    let saved = serde_json::to_string(&a).unwrap();
+    let marks = serde_json::to_string(a.links()).unwrap();
+    let mut back: Report = serde_json::from_str(&saved).unwrap();
+    assert!(!back.links().is_complete());
+    back.set_links(serde_json::from_str(&marks).unwrap());
+    assert!(back.links().is_complete());
+    back.merge(&b);
+    back.rank(|_| 0);
+    assert_eq!(back.groups, whole.groups);
+    assert_eq!(
+        back.totals.symptoms_explained,
+        whole.totals.symptoms_explained
+    );
+    // Without its marks a report keeps its links and adds up the other's: the request
+    // linked by trace across the cut is not found.
+    let mut plain: Report = serde_json::from_str(&saved).unwrap();
+    plain.merge(&b);
+    assert_eq!(plain.totals.symptoms, whole.totals.symptoms);
+    assert!(plain.totals.symptoms_explained < whole.totals.symptoms_explained);
+}
