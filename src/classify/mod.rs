@@ -293,14 +293,16 @@ impl Classifier {
     /// - a traceback: the first exception in print order (exception-group children after
     ///   their group) whose `Type: message` matches a category decides; when none does, the
     ///   event is `unclassified` with the exception that surfaced (the last one printed);
-    /// - a slow query: `slow_query`, with the statement, literals replaced by `?`, as subject;
+    /// - a slow query: `slow_query`, with the statement, literals replaced by `?`, as subject
+    ///   (none when the duration's statement was not within reach);
     /// - an out-of-memory report: `out_of_memory`;
     /// - a failed request: its message is the request's headline (`GET /health → 500 in
     ///   5.1 s`), its category that of the request log's own text when it has one (Cloud
     ///   Run's "maximum request timeout" is a `timeout`); its fingerprint is made of the
     ///   category, method, route, status and platform reason, so the requests of one route
     ///   and status group together whatever their latency;
-    /// - any other event (platform messages among them): its text is matched.
+    /// - any other event (platform messages among them): its text is matched; when the deciding pattern names no subject,
+    ///   the statement its database entries name ([`Event::statement`]) is the subject.
     pub fn classify(&self, event: &mut Event) {
         let mut c = self.decide_event(event);
         c.fingerprint = match (&event.request, event.kind) {
@@ -350,13 +352,29 @@ impl Classifier {
         }
         // The words of the record, not its logger's timestamp, pid and level prefix.
         c.message = first_line(without_log_prefix(&event.text), MAX_MESSAGE_CHARS);
-        if event.kind == EventKind::OutOfMemory {
-            c.category = Category::OUT_OF_MEMORY;
-            return c;
+        match event.kind {
+            EventKind::OutOfMemory => {
+                c.category = Category::OUT_OF_MEMORY;
+                return c;
+            }
+            // A duration whose statement was not within reach: still a slow query.
+            EventKind::SlowQuery => {
+                c.category = Category::SLOW_QUERY;
+                return c;
+            }
+            _ => {}
         }
         if let Some(d) = self.decide(&[event.text.as_str()]) {
             c.category = d.category;
             c.subject = d.subject;
+        }
+        // A database error names its statement on a line of its own.
+        if c.subject.is_none() {
+            c.subject = event
+                .statement
+                .as_deref()
+                .filter(|s| !s.trim().is_empty())
+                .map(normalize_sql);
         }
         c
     }

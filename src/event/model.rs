@@ -273,6 +273,10 @@ pub struct Event {
     pub traceback: Option<Traceback>,
     /// The slow query, for [`EventKind::SlowQuery`].
     pub slow_query: Option<SlowQuery>,
+    /// The SQL statement the event's database entries name: a PostgreSQL `STATEMENT:` line
+    /// after an error, or the `query` column of a `csvlog` record. It is the subject when the
+    /// deciding pattern names none.
+    pub statement: Option<String>,
     /// The first entry's `trace` (`projects/P/traces/T`).
     pub trace: Option<String>,
     /// The first entry's `labels.instanceId`.
@@ -317,6 +321,7 @@ impl Event {
             text,
             traceback,
             slow_query: None,
+            statement: None,
             trace: None,
             instance: None,
             request: None,
