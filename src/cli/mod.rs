@@ -23,6 +23,7 @@
 //! `--fail-on` may still match).
 
 mod input;
+mod links;
 mod merge;
 mod text;
 
@@ -414,6 +415,7 @@ fn write_report(
         color,
         top: args.top,
         traceback: args.show.contains(&Show::Traceback),
+        utf8: links::utf8_locale(|name| std::env::var(name).ok()),
     };
     let written = match args.format {
         OutputFormat::Text => text::write_report(&mut *out, &report, &layout),

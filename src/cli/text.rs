@@ -1,7 +1,10 @@
-//! The text report: a header, then the groups by category, each in a few lines that fit the
-//! width (URLs aside: they are printed whole, so that a terminal can open them).
+//! The text report: a header, then the causes by category, each in a few lines that fit the
+//! width (URLs aside: they are printed whole, so that a terminal can open them) with what it
+//! explains, then the symptoms no cause explains. A symptom a cause explains is not listed
+//! again: its count is in that cause's impact line.
 
-use crate::{Group, Report};
+use super::links::{hint, impact_line, percentiles, report_minutes, sparkline};
+use crate::{Group, Report, Role};
 use std::io::{self, Write};
 
 /// The width when standard output is not a terminal and `COLUMNS` is not set.
@@ -25,6 +28,8 @@ pub(super) struct Layout {
     pub(super) top: Option<usize>,
     /// Each group's sample text under it.
     pub(super) traceback: bool,
+    /// Sparklines in block characters (else ASCII).
+    pub(super) utf8: bool,
 }
 
 /// The report's width: the terminal's when standard output is one, else `COLUMNS` when it is
@@ -128,19 +133,51 @@ pub(super) fn write_report(
     };
     let w = layout.width;
     write_header(out, report, &s, w)?;
-    let shown = layout.top.unwrap_or(usize::MAX).min(report.groups.len());
-    let (groups, rest) = report.groups.split_at(shown);
-    let mut category = "";
+    let causes: Vec<&Group> = report
+        .groups
+        .iter()
+        .filter(|g| g.role == Role::Cause)
+        .collect();
+    let unexplained: Vec<&Group> = report
+        .groups
+        .iter()
+        .filter(|g| g.role == Role::Symptom && g.unexplained.unwrap_or(g.count) > 0)
+        .collect();
+    // `--top N`: the first N of the causes, then of the unexplained symptoms.
+    let listed = causes.len() + unexplained.len();
+    let shown = layout.top.unwrap_or(usize::MAX).min(listed);
+    let (groups, _) = causes.split_at(shown.min(causes.len()));
+    let symptoms = unexplained.get(..shown - groups.len()).unwrap_or_default();
+    let rest: Vec<&Group> = causes[groups.len()..]
+        .iter()
+        .chain(&unexplained[symptoms.len()..])
+        .copied()
+        .collect();
+    let span = report_minutes(report);
+    let lines = Lines {
+        s: &s,
+        w,
+        span,
+        utf8: layout.utf8,
+    };
+    if !groups.is_empty() {
+        section(out, &s, w, "Causes, by what they broke")?;
+    }
     for (i, group) in groups.iter().enumerate() {
-        if group.category != category {
-            category = group.category.as_str();
-            let name = clip(category, w - 8);
-            let rule = "─".repeat(w.saturating_sub(name.chars().count() + 4));
-            writeln!(out, "\n{} {}", s.bold(&format!("── {name}")), s.dim(&rule))?;
-        }
-        write_group(out, i + 1, group, &s, w)?;
+        write_group(out, i + 1, group, &lines)?;
         if layout.traceback {
             write_sample(out, group, &s, w)?;
+        }
+    }
+    if !symptoms.is_empty() {
+        section(out, &s, w, "Symptoms with no cause in these logs")?;
+        for (i, group) in symptoms.iter().enumerate() {
+            write_group(out, groups.len() + i + 1, group, &lines)?;
+            let line = clip(&format!("hint: {}", hint(group)), w - PAD.len());
+            writeln!(out, "{PAD}{}", s.yellow(&line))?;
+            if layout.traceback {
+                write_sample(out, group, &s, w)?;
+            }
         }
     }
     if !rest.is_empty() {
@@ -157,6 +194,22 @@ pub(super) fn write_report(
         writeln!(out, "\n{}", s.green("No failure events found."))?;
     }
     Ok(())
+}
+
+/// `── name ─────`, a section's rule across the width.
+fn section(out: &mut impl Write, s: &Style, w: usize, name: &str) -> io::Result<()> {
+    let name = clip(name, w - 8);
+    let rule = "─".repeat(w.saturating_sub(name.chars().count() + 4));
+    writeln!(out, "\n{} {}", s.bold(&format!("── {name}")), s.dim(&rule))
+}
+
+/// What every group's lines need: the style, the width, the report's span in minutes and
+/// whether sparklines may use block characters.
+struct Lines<'a> {
+    s: &'a Style,
+    w: usize,
+    span: Option<(i64, i64)>,
+    utf8: bool,
 }
 
 fn write_header(out: &mut impl Write, report: &Report, s: &Style, w: usize) -> io::Result<()> {
@@ -194,6 +247,15 @@ fn write_header(out: &mut impl Write, report: &Report, s: &Style, w: usize) -> i
             short_time(&span.last)
         )?;
     }
+    if t.symptoms > 0 {
+        let line = format!(
+            "symptoms {} (failed requests, platform messages): {} explained, {} with no cause",
+            t.symptoms,
+            t.symptoms_explained,
+            t.symptoms - t.symptoms_explained.min(t.symptoms),
+        );
+        writeln!(out, "  {}", clip(&line, w - 2))?;
+    }
     if !t.services.is_empty() {
         let list = t
             .services
@@ -206,13 +268,8 @@ fn write_header(out: &mut impl Write, report: &Report, s: &Style, w: usize) -> i
     Ok(())
 }
 
-fn write_group(
-    out: &mut impl Write,
-    rank: usize,
-    g: &Group,
-    s: &Style,
-    w: usize,
-) -> io::Result<()> {
+fn write_group(out: &mut impl Write, rank: usize, g: &Group, lines: &Lines<'_>) -> io::Result<()> {
+    let (s, w) = (lines.s, lines.w);
     // A slow query reads best as its statement with the literals replaced: the subject.
     let slow = g.category == "slow_query" && g.exception.is_none();
     let head = match (&g.exception, &g.subject) {
@@ -225,7 +282,14 @@ fn write_group(
         (None, _) => g.message.clone(),
     };
     let rank = format!("{rank:>3}.");
-    let count = format!("{:>5}×", g.count);
+    // A symptom partly explained counts only what no cause explains.
+    let count = match g
+        .unexplained
+        .filter(|&u| g.role == Role::Symptom && u < g.count)
+    {
+        Some(u) => format!("{u:>5}×") + &format!(" of {}", g.count),
+        None => format!("{:>5}×", g.count),
+    };
     let used = rank.chars().count() + count.chars().count() + 2;
     writeln!(
         out,
@@ -234,8 +298,9 @@ fn write_group(
         s.bold(&clip(&head, w.saturating_sub(used)))
     )?;
     let room = w - PAD.len();
-    let mut facts = Vec::new();
-    let mut used = 0;
+    let category = clip(g.category.as_str(), room / 4);
+    let mut used = category.chars().count() + 3;
+    let mut facts = vec![s.dim(&category)];
     if let Some(subject) = g.subject.as_ref().filter(|_| !slow) {
         let subject = clip(subject, room / 2);
         used += "subject ".len() + subject.chars().count() + 3;
@@ -249,20 +314,45 @@ fn write_group(
         };
         facts.push(format!("at {}", clip(&at, room.saturating_sub(used + 3))));
     }
-    if !facts.is_empty() {
-        writeln!(out, "{PAD}{}", facts.join("   "))?;
-    }
+    writeln!(out, "{PAD}{}", facts.join("   "))?;
     let seen = match (&g.first_seen, &g.last_seen) {
         (Some(a), Some(b)) if a == b => format!("seen {}", short_time(a)),
-        (Some(a), Some(b)) => format!("seen {} .. {}", short_time(a), short_time(b)),
+        (Some(a), Some(b)) => {
+            let (a, b) = (short_time(a), short_time(b));
+            // The same day once: `seen 2026-11-26 14:08:41 .. 14:15:21`.
+            match (a.split_once(' '), b.split_once(' ')) {
+                (Some((day_a, _)), Some((day_b, time_b))) if day_a == day_b => {
+                    format!("seen {a} .. {time_b}")
+                }
+                _ => format!("seen {a} .. {b}"),
+            }
+        }
         _ => String::from("seen (no timestamps)"),
     };
     let where_ = where_seen(g);
+    let spark = match lines.span {
+        Some(span) if g.timeline.span().is_some() => {
+            format!("{}  ", sparkline(&g.timeline, span, lines.utf8))
+        }
+        _ => String::new(),
+    };
+    let left = room.saturating_sub(spark.chars().count());
     writeln!(
         out,
-        "{PAD}{}",
-        s.dim(&clip(&format!("{seen}   {where_}"), room))
+        "{PAD}{}{}",
+        s.cyan(&spark),
+        s.dim(&clip(&format!("{seen}   {where_}"), left))
     )?;
+    if let Some(p) = percentiles(g) {
+        writeln!(out, "{PAD}{}", clip(&p, room))?;
+    }
+    if let Some(line) = g
+        .impact
+        .as_ref()
+        .and_then(|i| impact_line(i, lines.utf8, room - "impact  ".len()))
+    {
+        writeln!(out, "{PAD}{}  {}", s.bold("impact"), s.red(&line))?;
+    }
     match (&g.known_issue, &g.suggested_title) {
         (Some(issue), _) if issue.is_closed() => {
             let text = format!("regression of closed #{} {}", issue.id, issue.title);

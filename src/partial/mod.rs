@@ -6,7 +6,9 @@
 //! header lines waiting for one) still open where it starts. A partial therefore holds:
 //! - the shard's report, kept in pieces by the *quiet places* near its start (where its scan
 //!   held nothing open), with each group's first event, for known issues linked after the
-//!   merge;
+//!   merge, and the marks its events left for linking symptoms to causes
+//!   ([`crate::Links`]): links are made once every shard's marks are together, since a
+//!   failed request may be in one shard and its cause in another;
 //! - its *lead*: its first bytes, raw, up to [`LEAD_BYTES`] (all of it when it is that
 //!   small), ending at a quiet place;
 //! - what its scan still held open at its end ([`crate::event`]'s assembler state);
