@@ -146,7 +146,11 @@ fn linked(seed: u64, incidents: usize) -> Vec<serde_json::Value> {
         let mut e = entry(rev, at, inst, "requests");
         e["severity"] = if status >= 500 { "ERROR" } else { "INFO" }.into();
         e["trace"] = trace(t).into();
-        let path = ["/api/threads/th_9c1d/messages", "/api/agents/run", "/health"][t as usize % 3];
+        let path = [
+            "/api/threads/th_9c1d/messages",
+            "/api/agents/run",
+            "/health",
+        ][t as usize % 3];
         e["httpRequest"] = json!({"requestMethod": "GET", "status": status, "protocol": "HTTP/1.1",
             "requestUrl": format!("https://netra-backend-staging-7019.us-central1.run.app{path}"),
             "latency": format!("{lat:.6}s")});
@@ -171,7 +175,8 @@ fn linked(seed: u64, incidents: usize) -> Vec<serde_json::Value> {
                 let inst = instance(REV_OK, rng.below(3));
                 let lines = [
                     "Traceback (most recent call last):".to_string(),
-                    "  File \"/app/netra_backend/app/routes/threads.py\", line 88, in get_messages".to_string(),
+                    "  File \"/app/netra_backend/app/routes/threads.py\", line 88, in get_messages"
+                        .to_string(),
                     format!("KeyError: 'thread_{}'", rng.below(3)),
                 ];
                 for (k, line) in lines.iter().enumerate() {
@@ -211,7 +216,8 @@ fn linked(seed: u64, incidents: usize) -> Vec<serde_json::Value> {
                     let inst = instance(REV_LOOP, i);
                     let mut e = entry(REV_LOOP, at, Some(&inst), "stderr");
                     e["severity"] = "ERROR".into();
-                    e["textPayload"] = "ModuleNotFoundError: No module named 'netra_backend.app.agents.v2'".into();
+                    e["textPayload"] =
+                        "ModuleNotFoundError: No module named 'netra_backend.app.agents.v2'".into();
                     out.push(e);
                     let mut x = entry(REV_LOOP, at + 1.0, Some(&inst), "varlog%2Fsystem");
                     x["severity"] = "WARNING".into();
@@ -219,14 +225,22 @@ fn linked(seed: u64, incidents: usize) -> Vec<serde_json::Value> {
                     symptoms.push(x);
                 }
                 let mut r = request(REV_LOOP, at + 3.0, None, t, 503, 10.0);
-                r["textPayload"] = "The request was aborted because there was no available instance.".into();
+                r["textPayload"] =
+                    "The request was aborted because there was no available instance.".into();
                 symptoms.push(r);
             }
         }
         // Some healthy traffic between a cause and its symptoms.
         for _ in 0..rng.below(4) {
             let inst = instance(REV_OK, rng.below(3));
-            out.push(request(REV_OK, at + 0.1, Some(&inst), next_trace, 200, 0.05));
+            out.push(request(
+                REV_OK,
+                at + 0.1,
+                Some(&inst),
+                next_trace,
+                200,
+                0.05,
+            ));
             next_trace += 1;
         }
         out.extend(symptoms);
@@ -235,11 +249,16 @@ fn linked(seed: u64, incidents: usize) -> Vec<serde_json::Value> {
 }
 
 fn ndjson_of(entries: &[serde_json::Value]) -> Vec<u8> {
-    entries.iter().flat_map(|e| format!("{e}\n").into_bytes()).collect()
+    entries
+        .iter()
+        .flat_map(|e| format!("{e}\n").into_bytes())
+        .collect()
 }
 
 fn array_of(entries: &[serde_json::Value]) -> Vec<u8> {
-    let mut out = serde_json::to_string_pretty(entries).expect("json").into_bytes();
+    let mut out = serde_json::to_string_pretty(entries)
+        .expect("json")
+        .into_bytes();
     out.push(b'\n');
     out
 }
@@ -391,7 +410,11 @@ fn symptoms_link_to_causes_in_other_shards() {
         .collect();
     evidence.sort();
     evidence.dedup();
-    assert_eq!(evidence, ["Instance", "Revision", "Trace"], "each rule links");
+    assert_eq!(
+        evidence,
+        ["Instance", "Revision", "Trace"],
+        "each rule links"
+    );
     assert!(whole.totals.symptoms_explained * 10 >= whole.totals.symptoms * 9);
     for offset in 0..7 {
         let picks: Vec<usize> = (offset..input.bounds.len()).step_by(7).collect();
