@@ -792,10 +792,11 @@
 //!   `oversize` counted before it). The first is at 0.
 //! - `tallies`: one per quiet place, the events found from it to the next (the last: to
 //!   the shard's end), each as a `report` (the JSON report above, unranked: timelines and
-//!   sketches in full), `links`, the marks that link its symptoms to causes (`partial`,
-//!   then `causes` and `symptoms`, each mark with `at` in microseconds, `group`, `kind`
-//!   (`cause`, `request`, `exit`), and when known `status`, `span` (a request's latency in
-//!   microseconds), `trace`, `instance`, `revision`), and `firsts`, the first event of each
+//!   sketches in full), `links`, the marks that link its symptoms to causes (`partial`;
+//!   `names`, each instance and revision name once; then `causes` and `symptoms`, each mark
+//!   with `at` in microseconds, `group`, `kind` (`cause`, `request`, `exit`), and when
+//!   known `status`, `span` (a request's latency in microseconds), `trace`, and `instance`
+//!   and `revision` as indexes into `names`), and `firsts`, the first event of each
 //!   of its groups (known issues are linked from them). Links, impact and the symptom
 //!   totals are computed from the marks once the partials are merged, so a failed request
 //!   in one shard links to its cause in another exactly as in one run.
