@@ -51,10 +51,13 @@ macro_rules! finder {
     }};
 }
 
+mod baseline;
 mod category;
 mod classify;
 #[cfg(feature = "cli")]
 pub mod cli;
+mod compare;
+mod deploy;
 mod entry;
 mod error;
 mod event;
@@ -65,12 +68,20 @@ mod pipeline;
 mod prefilter;
 pub mod reference;
 mod report;
+mod revision;
+mod rfc3339;
 mod text;
 mod title;
 mod traceback;
 
+pub use baseline::{
+    Baseline, BaselineVerdict, GoneGroup, Measure, IMPROVED_FACTOR, MIN_SPAN_SECONDS,
+    REGRESSED_FACTOR, REGRESSED_MIN_EVENTS,
+};
 pub use category::{Categories, Category};
 pub use classify::Classifier;
+pub use compare::Comparison;
+pub use deploy::{Deploy, DeployVerdict, RevisionSpan, SETTLED_EVENTS, SETTLED_SECONDS};
 pub use entry::Severity;
 pub use error::{Error, Item, Result};
 pub use event::{Classification, Event, EventKind, EventRecord, IssueRef, SlowQuery};
@@ -82,6 +93,7 @@ pub use report::{
     Group, Report, Span, Totals, MALFORMED_LINES_KEPT, SAMPLES_KEPT, SAMPLE_TEXT_BYTES,
     SCHEMA_VERSION,
 };
+pub use revision::{RevisionCount, Revisions};
 pub use title::suggest_title;
 pub use traceback::{parse as parse_traceback, Exception, Frame, Link, Traceback};
 

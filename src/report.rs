@@ -6,15 +6,19 @@
 //! Its JSON form (`--format json`) is the crate's output schema, written and read with
 //! serde; [`SCHEMA_VERSION`] says which one a saved report follows.
 
+use crate::baseline::{Baseline, GoneGroup};
 use crate::category::Category;
+use crate::deploy::{self, Deploy, DeployVerdict};
 use crate::event::{Event, IssueRef};
 use crate::fingerprint::Fingerprint;
+use crate::revision::Revisions;
 use crate::traceback::Frame;
 use std::collections::{BTreeSet, HashMap};
 
 /// The version of the JSON report's schema, written as its `schema_version`. It changes
 /// when a field changes meaning or goes away; new fields do not change it.
-pub const SCHEMA_VERSION: u32 = 1;
+/// Version 2: a group's `revisions` count events per revision (objects, no longer names).
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// How many malformed lines a report remembers.
 pub const MALFORMED_LINES_KEPT: usize = 10;
@@ -150,8 +154,8 @@ pub struct Group {
     pub last_seen: Option<String>,
     /// Services seen, sorted.
     pub services: BTreeSet<String>,
-    /// Revisions seen, sorted.
-    pub revisions: BTreeSet<String>,
+    /// Events per revision of each service, sorted by service then revision.
+    pub revisions: Revisions,
     /// The first `insertId`s, in input order, at most [`SAMPLES_KEPT`].
     pub samples: Vec<String>,
     /// The known issue that tracks the group.
@@ -162,6 +166,14 @@ pub struct Group {
     /// one whole: at most [`SAMPLE_TEXT_BYTES`], a longer one cut to its first line, a `…`
     /// line and as many of its last lines as fit. `None` (`null`) when the text is blank.
     pub sample_text: Option<String>,
+    /// Derived: the verdict against the latest revision of its service, where the service
+    /// has two or more revisions (see [`Report::deploys`]); filled by [`Report::rank`].
+    #[serde(default)]
+    pub deploy: Option<DeployVerdict>,
+    /// Derived: the verdict against a baseline report, when one was given
+    /// ([`Report::set_baseline`]); dropped by [`Report::merge`].
+    #[serde(default)]
+    pub baseline: Option<Baseline>,
 }
 
 impl Group {
@@ -178,11 +190,13 @@ impl Group {
             first_seen: None,
             last_seen: None,
             services: BTreeSet::new(),
-            revisions: BTreeSet::new(),
+            revisions: Revisions::default(),
             samples: Vec::new(),
             known_issue: c.known_issue.clone(),
             suggested_title,
             sample_text: sample_text(&event.text),
+            deploy: None,
+            baseline: None,
         }
     }
 
@@ -193,7 +207,7 @@ impl Group {
         }
         // Every event of a group names the same few services: clone only a new one.
         insert_new(&mut self.services, event.service.as_ref());
-        insert_new(&mut self.revisions, event.revision.as_ref());
+        self.revisions.add(event);
         let room = SAMPLES_KEPT.saturating_sub(self.samples.len());
         self.samples
             .extend(event.insert_ids.iter().take(room.min(1)).cloned());
@@ -205,7 +219,8 @@ impl Group {
             widen(&mut self.first_seen, &mut self.last_seen, first, last);
         }
         self.services.extend(next.services.iter().cloned());
-        self.revisions.extend(next.revisions.iter().cloned());
+        self.revisions.merge(&next.revisions);
+        self.baseline = None;
         let room = SAMPLES_KEPT.saturating_sub(self.samples.len());
         self.samples.extend(next.samples.iter().take(room).cloned());
     }
@@ -292,8 +307,16 @@ pub struct Report {
     schema_version: (),
     /// Counts that account for every entry.
     pub totals: Totals,
+    /// Derived: the services whose events came from two or more revisions, sorted by name;
+    /// filled from the groups by [`Report::rank`] and [`Report::merge`].
+    #[serde(default)]
+    pub deploys: Vec<Deploy>,
     /// Groups, in the order their first event was found until [`Report::rank`] sorts them.
     pub groups: Vec<Group>,
+    /// Derived: the groups of the baseline absent now, when a baseline was given
+    /// ([`Report::set_baseline`]); `None` (`null`) without one, and after [`Report::merge`].
+    #[serde(default)]
+    pub gone: Option<Vec<GoneGroup>>,
     #[serde(skip)]
     index: HashMap<Fingerprint, usize>,
 }
@@ -334,15 +357,20 @@ impl Report {
                 Some(mine) => mine.merge(group),
                 None => {
                     self.index.insert(group.fingerprint, self.groups.len());
-                    self.groups.push(group.clone());
+                    let mut group = group.clone();
+                    group.baseline = None;
+                    self.groups.push(group);
                 }
             }
         }
+        self.gone = None;
+        self.judge_deploys();
     }
 
     /// Sorts groups for a reader: by the rank of their category (lower first, see
     /// [`crate::Categories::rank`]), then most frequent first, then first seen; and fills the
-    /// span and services of the totals from the groups.
+    /// span and services of the totals, the [`Report::deploys`] and each group's `deploy`
+    /// verdict from the groups.
     pub fn rank(&mut self, category_rank: impl Fn(&str) -> u32) {
         self.totals.span = None;
         self.totals.services.clear();
@@ -364,6 +392,16 @@ impl Report {
                 .then(a.fingerprint.cmp(&b.fingerprint))
         });
         self.reindex();
+        self.judge_deploys();
+    }
+
+    /// Fills [`Report::deploys`] and each group's `deploy` verdict from the groups'
+    /// revisions.
+    fn judge_deploys(&mut self) {
+        self.deploys = deploy::deploys(self.groups.iter().map(|g| &g.revisions));
+        for g in &mut self.groups {
+            g.deploy = deploy::verdict(&self.deploys, &g.revisions);
+        }
     }
 
     fn reindex(&mut self) {
@@ -386,7 +424,11 @@ fn schema_version<S: serde::Serializer>(_: &(), s: S) -> Result<S::Ok, S::Error>
 struct Saved {
     schema_version: u32,
     totals: Totals,
+    #[serde(default)]
+    deploys: Vec<Deploy>,
     groups: Vec<Group>,
+    #[serde(default)]
+    gone: Option<Vec<GoneGroup>>,
 }
 
 impl TryFrom<Saved> for Report {
@@ -401,7 +443,9 @@ impl TryFrom<Saved> for Report {
         }
         let mut report = Report {
             totals: saved.totals,
+            deploys: saved.deploys,
             groups: saved.groups,
+            gone: saved.gone,
             ..Report::default()
         };
         report.reindex();

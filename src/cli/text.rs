@@ -289,10 +289,8 @@ fn where_seen(g: &Group) -> String {
         let revs: Vec<&str> = g
             .revisions
             .iter()
-            .filter_map(|r| {
-                r.strip_prefix(service.as_str())
-                    .map(|r| r.trim_start_matches('-'))
-            })
+            .filter(|r| r.service.as_ref() == Some(service))
+            .map(|r| short_revision(service, &r.revision))
             .collect();
         if revs.is_empty() {
             parts.push(service.clone());
@@ -301,6 +299,15 @@ fn where_seen(g: &Group) -> String {
         }
     }
     parts.join(", ")
+}
+
+/// A revision without its service's name in front (`00041-abc`), as Cloud Run names them.
+fn short_revision<'a>(service: &str, revision: &'a str) -> &'a str {
+    revision
+        .strip_prefix(service)
+        .and_then(|r| r.strip_prefix('-'))
+        .filter(|r| !r.is_empty())
+        .unwrap_or(revision)
 }
 
 /// `--show traceback`: the group's sample text under it, behind a gutter: `│` where a line
