@@ -1,6 +1,7 @@
 //! The text report: a header, then the groups by category, each in a few lines that fit the
 //! width (URLs aside: they are printed whole, so that a terminal can open them).
 
+use super::deploys::{self, short_revision, Span, Tone};
 use crate::{Group, Report};
 use std::io::{self, Write};
 
@@ -25,6 +26,8 @@ pub(super) struct Layout {
     pub(super) top: Option<usize>,
     /// Each group's sample text under it.
     pub(super) traceback: bool,
+    /// The baseline report's file, when one was given.
+    pub(super) baseline: Option<String>,
 }
 
 /// The report's width: the terminal's when standard output is one, else `COLUMNS` when it is
@@ -75,6 +78,33 @@ impl Style {
     }
     fn cyan(&self, t: &str) -> String {
         self.paint("36", t)
+    }
+    fn tone(&self, tone: Tone, t: &str) -> String {
+        match tone {
+            Tone::Plain => t.to_string(),
+            Tone::Bold => self.bold(t),
+            Tone::Dim => self.dim(t),
+            Tone::Red => self.red(t),
+            Tone::Yellow => self.yellow(t),
+            Tone::Green => self.green(t),
+        }
+    }
+    /// Toned spans on one line, cut to `w` characters (their spaces kept).
+    fn spans(&self, spans: &[Span], w: usize) -> String {
+        let mut line = String::new();
+        let mut used = 0;
+        for (tone, text) in spans {
+            let text = printable(text);
+            let room = w.saturating_sub(used);
+            let text = if text.chars().count() > room {
+                clip(&text, room)
+            } else {
+                text
+            };
+            used += text.chars().count();
+            line.push_str(&self.tone(*tone, &text));
+        }
+        line
     }
 }
 
@@ -128,6 +158,7 @@ pub(super) fn write_report(
     };
     let w = layout.width;
     write_header(out, report, &s, w)?;
+    write_deploys(out, report, layout, &s)?;
     let shown = layout.top.unwrap_or(usize::MAX).min(report.groups.len());
     let (groups, rest) = report.groups.split_at(shown);
     let mut category = "";
@@ -138,7 +169,7 @@ pub(super) fn write_report(
             let rule = "─".repeat(w.saturating_sub(name.chars().count() + 4));
             writeln!(out, "\n{} {}", s.bold(&format!("── {name}")), s.dim(&rule))?;
         }
-        write_group(out, i + 1, group, &s, w)?;
+        write_group(out, i + 1, group, deploys::mark(report, group), &s, w)?;
         if layout.traceback {
             write_sample(out, group, &s, w)?;
         }
@@ -155,6 +186,46 @@ pub(super) fn write_report(
     }
     if report.groups.is_empty() {
         writeln!(out, "\n{}", s.green("No failure events found."))?;
+    }
+    write_gone(out, report, &s, w)
+}
+
+/// A section's heading: `── name ───…` across the width.
+fn heading(out: &mut impl Write, name: &str, s: &Style, w: usize) -> io::Result<()> {
+    let name = clip(name, w - 8);
+    let rule = "─".repeat(w.saturating_sub(name.chars().count() + 4));
+    writeln!(out, "\n{} {}", s.bold(&format!("── {name}")), s.dim(&rule))
+}
+
+/// The baseline's summary line, then the deploys block when a service has two or more
+/// revisions.
+fn write_deploys(out: &mut impl Write, r: &Report, layout: &Layout, s: &Style) -> io::Result<()> {
+    let w = layout.width;
+    if let Some(line) = layout
+        .baseline
+        .as_deref()
+        .and_then(|f| deploys::baseline_line(r, f))
+    {
+        writeln!(out, "{}", s.spans(&line, w))?;
+    }
+    let lines = deploys::deploy_lines(r, w);
+    if !lines.is_empty() {
+        heading(out, "deploys", s, w)?;
+    }
+    for line in lines {
+        writeln!(out, "{}", s.spans(&line, w))?;
+    }
+    Ok(())
+}
+
+/// The groups of the baseline that are absent now.
+fn write_gone(out: &mut impl Write, report: &Report, s: &Style, w: usize) -> io::Result<()> {
+    let lines = deploys::gone_lines(report);
+    if !lines.is_empty() {
+        heading(out, "gone since the baseline", s, w)?;
+    }
+    for line in lines {
+        writeln!(out, "{}", s.spans(&line, w))?;
     }
     Ok(())
 }
@@ -210,6 +281,7 @@ fn write_group(
     out: &mut impl Write,
     rank: usize,
     g: &Group,
+    mark: Option<Span>,
     s: &Style,
     w: usize,
 ) -> io::Result<()> {
@@ -226,10 +298,14 @@ fn write_group(
     };
     let rank = format!("{rank:>3}.");
     let count = format!("{:>5}×", g.count);
-    let used = rank.chars().count() + count.chars().count() + 2;
+    // `NEW`, `REGRESSED ×3.1`, `IMPROVED` beside the count.
+    let (mark, marked) = mark.map_or((String::new(), 0), |(tone, m)| {
+        (format!("{} ", s.tone(tone, &m)), m.chars().count() + 1)
+    });
+    let used = rank.chars().count() + count.chars().count() + 2 + marked;
     writeln!(
         out,
-        "{rank} {} {}",
+        "{rank} {} {mark}{}",
         s.red(&count),
         s.bold(&clip(&head, w.saturating_sub(used)))
     )?;
@@ -299,15 +375,6 @@ fn where_seen(g: &Group) -> String {
         }
     }
     parts.join(", ")
-}
-
-/// A revision without its service's name in front (`00041-abc`), as Cloud Run names them.
-fn short_revision<'a>(service: &str, revision: &'a str) -> &'a str {
-    revision
-        .strip_prefix(service)
-        .and_then(|r| r.strip_prefix('-'))
-        .filter(|r| !r.is_empty())
-        .unwrap_or(revision)
 }
 
 /// `--show traceback`: the group's sample text under it, behind a gutter: `│` where a line
