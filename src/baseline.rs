@@ -19,7 +19,9 @@ pub const IMPROVED_FACTOR: f64 = 0.5;
 pub const MIN_SPAN_SECONDS: f64 = 60.0;
 
 /// A group's verdict against the baseline.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum BaselineVerdict {
@@ -46,7 +48,9 @@ impl BaselineVerdict {
 }
 
 /// What a [`Baseline`] verdict was decided by.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Measure {

@@ -20,7 +20,9 @@ pub const SETTLED_SECONDS: f64 = 600.0;
 pub const SETTLED_EVENTS: u64 = 200;
 
 /// A group's verdict against the latest revision of its service.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum DeployVerdict {

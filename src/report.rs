@@ -220,7 +220,6 @@ impl Group {
         }
         self.services.extend(next.services.iter().cloned());
         self.revisions.merge(&next.revisions);
-        self.baseline = None;
         let room = SAMPLES_KEPT.saturating_sub(self.samples.len());
         self.samples.extend(next.samples.iter().take(room).cloned());
     }
@@ -357,13 +356,15 @@ impl Report {
                 Some(mine) => mine.merge(group),
                 None => {
                     self.index.insert(group.fingerprint, self.groups.len());
-                    let mut group = group.clone();
-                    group.baseline = None;
-                    self.groups.push(group);
+                    self.groups.push(group.clone());
                 }
             }
         }
+        // The baseline's verdicts were taken from rates this merge changes.
         self.gone = None;
+        for g in &mut self.groups {
+            g.baseline = None;
+        }
         self.judge_deploys();
     }
 

@@ -224,8 +224,8 @@ pub(super) fn mark(report: &Report, g: &Group) -> Option<Span> {
     (g.deploy == Some(DeployVerdict::New)).then(|| (Tone::Red, "NEW".into()))
 }
 
-/// `baseline yesterday.json: 2 new, 1 regressed, 1 improved, 3 same; 1 gone`, when a
-/// baseline was given.
+/// `baseline: 2 new, 1 regressed, 1 improved, 3 same; 1 gone (yesterday.json)`, when a
+/// baseline was given (the counts first: a long path is what the width cuts).
 pub(super) fn baseline_line(report: &Report, file: &str) -> Option<Vec<Span>> {
     let gone = report.gone.as_ref()?;
     let count = |v: BaselineVerdict| {
@@ -244,8 +244,8 @@ pub(super) fn baseline_line(report: &Report, file: &str) -> Option<Vec<Span>> {
         gone.len()
     );
     Some(vec![
-        (Tone::Plain, format!("  baseline {file}: ")),
-        (Tone::Plain, text),
+        (Tone::Plain, format!("  baseline: {text} ")),
+        (Tone::Dim, format!("({file})")),
     ])
 }
 

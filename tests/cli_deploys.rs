@@ -1,0 +1,242 @@
+//! The deploy gate on the command line: a report saved with `--format json`, a second export
+//! triaged against it with `--baseline`, `--fail-on new,regressed`, and the baseline files
+//! that must be refused (exit 2, naming the file).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn fixture(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+fn triage(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_logtriage"))
+        .args(args)
+        .env_remove("COLUMNS")
+        .output()
+        .expect("run logtriage")
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// A directory of this test process's own.
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("logtriage-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+/// `yesterday.ndjson`'s report, saved as a user saves it.
+fn saved_yesterday(dir: &Path) -> String {
+    let out = triage(&["--format", "json", &fixture("yesterday.ndjson")]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let path = dir.join("yesterday.json");
+    std::fs::write(&path, &out.stdout).expect("save the report");
+    path.display().to_string()
+}
+
+/// `rollout.ndjson` triaged against the saved report: the JSON report's groups by title
+/// words, with their `baseline` object, and the `gone` array.
+#[test]
+fn a_saved_report_then_a_second_export_against_it() {
+    let dir = temp_dir("baseline");
+    let saved = saved_yesterday(&dir);
+    let out = triage(&[
+        "--format",
+        "json",
+        "--baseline",
+        &saved,
+        &fixture("rollout.ndjson"),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(report["schema_version"], 2);
+    let verdict = |needle: &str| {
+        let groups = report["groups"].as_array().expect("groups");
+        let g = groups
+            .iter()
+            .find(|g| g.to_string().contains(needle))
+            .unwrap_or_else(|| panic!("no group with {needle}"));
+        let b = &g["baseline"];
+        (
+            b["verdict"].as_str().unwrap_or("-").to_string(),
+            b["by"].as_str().unwrap_or("-").to_string(),
+        )
+    };
+    let pair = |a: &str, b: &str| (a.to_string(), b.to_string());
+    assert_eq!(verdict("KeyError"), pair("new", "-"));
+    assert_eq!(verdict("AttributeError"), pair("new", "-"));
+    assert_eq!(verdict("ConnectionRefusedError"), pair("regressed", "rate"));
+    assert_eq!(verdict("ReadTimeout"), pair("improved", "rate"));
+    assert_eq!(verdict("WebSocket connection rejected"), pair("same", "-"));
+    let gone = report["gone"].as_array().expect("a gone array");
+    assert_eq!(gone.len(), 1);
+    assert!(gone[0]["title"]
+        .as_str()
+        .is_some_and(|t| t.contains("Forbidden: 403")));
+    assert_eq!(gone[0]["count"], 5);
+    // Deploy verdicts are there too, and null outside a deploy.
+    let deploy = |needle: &str| {
+        let groups = report["groups"].as_array().expect("groups");
+        let g = groups
+            .iter()
+            .find(|g| g.to_string().contains(needle))
+            .expect(needle);
+        g["deploy"].clone()
+    };
+    assert_eq!(deploy("KeyError"), "gone");
+    assert_eq!(deploy("AttributeError"), "new");
+    assert_eq!(deploy("ConnectionRefusedError"), "persisting");
+    assert_eq!(deploy("Token validation failed"), serde_json::Value::Null);
+    assert_eq!(report["deploys"][0]["service"], "netra-backend-staging");
+
+    // The text report marks the groups beside their counts and ends with the gone ones.
+    let out = triage(&["--baseline", &saved, &fixture("rollout.ndjson")]);
+    let text = stdout(&out);
+    assert!(
+        text.contains("  baseline: 2 new, 1 regressed, 1 improved, 3 same; 1 gone (/"),
+        "{text}"
+    );
+    assert!(
+        text.contains("× REGRESSED ×4.6 ConnectionRefusedError"),
+        "{text}"
+    );
+    assert!(text.contains("× IMPROVED httpcore.ReadTimeout"), "{text}");
+    assert!(text.contains("× NEW KeyError: 'thread_id'"), "{text}");
+    let gone_at = text
+        .find("── gone since the baseline")
+        .expect("a gone section");
+    assert!(
+        text[gone_at..].contains("5× google.api_core.exceptions.Forbidden"),
+        "{text}"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn the_deploy_gate_exits_1_on_a_new_or_regressed_group_and_0_otherwise() {
+    let dir = temp_dir("gate");
+    let saved = saved_yesterday(&dir);
+    let rollout = fixture("rollout.ndjson");
+    let gate = |args: &[&str]| triage(args).status.code();
+    // New groups (KeyError, AttributeError) and a regressed one (Redis).
+    assert_eq!(
+        gate(&["--baseline", &saved, "--fail-on", "new,regressed", &rollout]),
+        Some(1)
+    );
+    assert_eq!(
+        gate(&["--baseline", &saved, "--fail-on", "new", &rollout]),
+        Some(1)
+    );
+    assert_eq!(
+        gate(&["--baseline", &saved, "--fail-on", "regressed", &rollout]),
+        Some(1)
+    );
+    // Against itself nothing is new or regressed.
+    let yesterday = fixture("yesterday.ndjson");
+    assert_eq!(
+        gate(&[
+            "--baseline",
+            &saved,
+            "--fail-on",
+            "new,regressed",
+            &yesterday
+        ]),
+        Some(0)
+    );
+    // Without a baseline, new is judged against the earlier revisions: the AttributeError
+    // is new in 00044-ghi; yesterday had one revision, so nothing is new in it.
+    assert_eq!(gate(&["--fail-on", "new", &rollout]), Some(1));
+    assert_eq!(gate(&["--fail-on", "new", &yesterday]), Some(0));
+    assert_eq!(gate(&["--fail-on", "regressed", &rollout]), Some(0));
+    // Categories and verdicts mix.
+    assert_eq!(
+        gate(&["--fail-on", "regressed,missing_module", &yesterday]),
+        Some(0)
+    );
+    assert_eq!(
+        gate(&["--fail-on", "regressed,timeout", &yesterday]),
+        Some(1)
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// Refused baselines: the message names the file, on one line, and nothing is printed.
+#[test]
+fn a_baseline_of_another_schema_version_or_not_a_report_exits_2_naming_the_file() {
+    let dir = temp_dir("bad-baseline");
+    let saved = saved_yesterday(&dir);
+    let old = dir.join("old.json");
+    let text = std::fs::read_to_string(&saved).expect("saved");
+    let v1 = text.replacen("\"schema_version\": 2", "\"schema_version\": 1", 1);
+    assert_ne!(v1, text);
+    std::fs::write(&old, v1).expect("write");
+    let not_json = dir.join("notes.txt");
+    std::fs::write(&not_json, "yesterday looked fine\n").expect("write");
+    let rows = [
+        (old.display().to_string(), "schema_version 1"),
+        (fixture("staging.json"), "not a logtriage JSON report"),
+        (fixture("rollout.ndjson"), "not a logtriage JSON report"),
+        (
+            not_json.display().to_string(),
+            "not a logtriage JSON report",
+        ),
+        (
+            dir.join("missing.json").display().to_string(),
+            "cannot open",
+        ),
+    ];
+    for (file, why) in rows {
+        let out = triage(&["--baseline", &file, &fixture("rollout.ndjson")]);
+        assert_eq!(out.status.code(), Some(2), "{file}: {}", stderr(&out));
+        let err = stderr(&out);
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.contains(&file), "{file} not named: {err}");
+        assert!(err.contains(why), "{why}: {err}");
+        assert!(out.stdout.is_empty(), "{file}");
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn the_deploys_block_opens_the_text_report_of_a_rollout() {
+    let out = triage(&[&fixture("rollout.ndjson")]);
+    let text = stdout(&out);
+    let block: Vec<&str> = text
+        .lines()
+        .skip_while(|l| !l.starts_with("── deploys"))
+        .skip(1)
+        .take_while(|l| !l.is_empty())
+        .collect();
+    assert_eq!(
+        block,
+        [
+            "  netra-backend-staging  00043-def (09:01–09:19, 21 events) → 00044-ghi (09:20–09:39, 17 events)",
+            "    new           AttributeError",
+            "    gone          httpcore.ReadTimeout, KeyError  after 19 min of 00044-ghi",
+            "    persisting    ConnectionRefusedError, WebSocket connection rejected: no suppo…",
+        ]
+    );
+    let early = stdout(&triage(&[&fixture("rollout-early.ndjson")]));
+    assert!(
+        early.contains("    not seen yet  httpcore.ReadTimeout, KeyError\n"),
+        "{early}"
+    );
+    assert!(
+        early.contains("00044-ghi has run 5 min, 6 events: too little to call them gone"),
+        "{early}"
+    );
+    // One revision per service: no block.
+    let one = stdout(&triage(&[&fixture("yesterday.ndjson")]));
+    assert!(!one.contains("── deploys"), "{one}");
+}
