@@ -154,6 +154,22 @@ fn the_deploy_gate_exits_1_on_a_new_or_regressed_group_and_0_otherwise() {
         ]),
         Some(0)
     );
+    // With a baseline, new is judged against it alone: the AttributeError, new in
+    // 00044-ghi, is in a baseline of the rollout itself.
+    let out = triage(&["--format", "json", &rollout]);
+    let itself = dir.join("rollout.json");
+    std::fs::write(&itself, &out.stdout).expect("save");
+    let itself = itself.display().to_string();
+    assert_eq!(
+        gate(&[
+            "--baseline",
+            &itself,
+            "--fail-on",
+            "new,regressed",
+            &rollout
+        ]),
+        Some(0)
+    );
     // Without a baseline, new is judged against the earlier revisions: the AttributeError
     // is new in 00044-ghi; yesterday had one revision, so nothing is new in it.
     assert_eq!(gate(&["--fail-on", "new", &rollout]), Some(1));
@@ -184,7 +200,10 @@ fn a_baseline_of_another_schema_version_or_not_a_report_exits_2_naming_the_file(
     let not_json = dir.join("notes.txt");
     std::fs::write(&not_json, "yesterday looked fine\n").expect("write");
     let rows = [
-        (old.display().to_string(), "schema_version 1"),
+        (
+            old.display().to_string(),
+            "a report of schema_version 1; this version reads schema_version 2",
+        ),
         (fixture("staging.json"), "not a logtriage JSON report"),
         (fixture("rollout.ndjson"), "not a logtriage JSON report"),
         (
