@@ -172,11 +172,14 @@ mod tests {
         }
     }
 
-    /// One row per rule and boundary: now, then, the verdict, what decided it, the factor.
+    /// Now, then, the verdict, what decided it, the factor.
+    type Row = (Measures, Measures, V, Option<Measure>, Option<f64>);
+
+    /// One row per rule and boundary.
     #[test]
     fn verdicts_by_rate_and_by_p95() {
         let h = Some(60.0);
-        let rows: &[(Measures, Measures, V, Option<Measure>, Option<f64>)] = &[
+        let rows: &[Row] = &[
             // Twice the rate with 5 events: regressed; with 4: not.
             (
                 m(5, h, None),
