@@ -12,9 +12,9 @@
 //! the issue that tracks it: as a text report fitted to the terminal, as one JSON document,
 //! or as one JSON event per line while it reads (`--format`).
 //!
-//! Exit status: 0 on success; 1 when `--fail-on` matched an event; 2 for bad arguments, an
-//! unreadable input, an invalid known-issues or rules file, or an output that cannot be
-//! written. A closed standard output (`... | head`) is not an error: the run ends quietly
+//! Exit status: 0 on success; 1 when `--fail-on` matched an event, or (`new`, `regressed`)
+//! a group of the finished report; 2 for bad arguments, an unreadable input, an invalid
+//! known-issues, rules or `--baseline` file, or an output that cannot be written. A closed standard output (`... | head`) is not an error: the run ends quietly
 //! with 0, or 1 when `--fail-on` matched (it reads on, printing nothing, only while
 //! `--fail-on` may still match).
 
@@ -42,10 +42,11 @@ Examples:
   {name} --format json logs-yesterday.json > yesterday.json
   {name} --baseline yesterday.json --fail-on new,regressed logs-today.json
 
-Exit status: 0 on success, 1 when --fail-on matched an event (or a new or regressed group),
-2 for bad arguments, an unreadable input or file, or an output that cannot be written. A closed output (| head)
-ends the run quietly. Colour is used when stdout is a terminal and NO_COLOR is not set;
-the text report takes the terminal's width, else COLUMNS, else 100 columns (60 to 160)."
+Exit status: 0 on success, 1 when --fail-on matched an event (or a new or regressed
+group), 2 for bad arguments, an unreadable input or file, or an output that cannot be
+written. A closed output (| head) ends the run quietly. Colour is used when stdout is a
+terminal and NO_COLOR is not set; the text report takes the terminal's width, else
+COLUMNS, else 100 columns (60 to 160)."
     )
 }
 
