@@ -76,7 +76,7 @@ pub struct Baseline {
 }
 
 /// A group of the baseline with no group of its fingerprint now.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct GoneGroup {
     /// Its fingerprint.

@@ -58,18 +58,22 @@ mod classify;
 pub mod cli;
 mod compare;
 mod deploy;
+mod draft;
 mod entry;
 mod error;
 mod event;
 mod fingerprint;
 mod input;
+mod json_file;
 mod known_issues;
+mod logs_url;
 mod pipeline;
 mod prefilter;
 pub mod reference;
 mod report;
 mod revision;
 mod rfc3339;
+mod scrub;
 mod text;
 mod title;
 mod traceback;
@@ -82,9 +86,13 @@ pub use category::{Categories, Category};
 pub use classify::Classifier;
 pub use compare::Comparison;
 pub use deploy::{Deploy, DeployVerdict, RevisionSpan, SETTLED_EVENTS, SETTLED_SECONDS};
+pub use draft::{prepare_dir, write_drafts, Draft, WrittenDraft, DRAFT_LINES};
 pub use entry::Severity;
 pub use error::{Error, Item, Result};
-pub use event::{Classification, Event, EventKind, EventRecord, IssueRef, SlowQuery};
+pub use event::{
+    Classification, Event, EventKind, EventRecord, IssueMatch, IssueRef, IssueState, MatchBy,
+    SlowQuery,
+};
 pub use fingerprint::{is_in_app, normalize_message, Fingerprint};
 pub use input::DEFAULT_MAX_ENTRY_BYTES;
 pub use known_issues::KnownIssues;
@@ -94,6 +102,7 @@ pub use report::{
     SCHEMA_VERSION,
 };
 pub use revision::{RevisionCount, Revisions};
+pub use scrub::{scrub, Redact, EMAIL, FILTERED, LONG_TOKEN};
 pub use title::suggest_title;
 pub use traceback::{parse as parse_traceback, Exception, Frame, Link, Traceback};
 

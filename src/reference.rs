@@ -316,10 +316,15 @@
 //! report (a log export, any other JSON or text) or one that cannot be read is an error that
 //! names the file; the `triage` example exits 2 before reading the logs.
 //!
-//! # The known-issues file
+//! # Known issues
 //!
 //! A known-issues file (`--known-issues FILE`, [`KnownIssues`](crate::KnownIssues)) links groups
-//! to the issues of a tracker that already track them:
+//! to the issues of a tracker that already track them. Two formats are read, told apart by
+//! their shape, and several files may be given (the option repeated,
+//! [`TriageBuilder::known_issues_file`](crate::TriageBuilder::known_issues_file) called again):
+//! their issues are used together.
+//!
+//! ## The hand-written format
 //!
 //! ```json
 //! {"issues": [
@@ -330,24 +335,77 @@
 //! ]}
 //! ```
 //!
-//! - `id`, `title` and `category` are required and not empty; `url`, `pattern` and `service` are
-//!   optional, and when given not empty. Any other field is an error.
+//! - `id` (a string, or a whole number such as `903`), `title` and `category` are required and
+//!   not empty; `url`, `pattern` and `service` are optional, and when given not empty. Any other
+//!   field is an error.
 //! - `category` is a built-in category or one that a rules file adds.
 //! - `pattern` is a regex searched in the event's `Type: message` line (the message alone when
 //!   it has no exception type) and in its subject; `service` must equal the event's service.
-//! - An issue matches an event when the category is equal and every optional matcher it gives
-//!   matches. When several issues match, the one with more matchers wins; on a tie, the first
-//!   in the file. An issue with only a category links that whole category.
+//! - An entry matches an event when the category is equal and every optional matcher it gives
+//!   matches. When several entries match, the one with more matchers wins; on a tie, the first
+//!   in the file. An entry with only a category links that whole category.
 //! - One id may appear in several entries, to link one issue to several kinds of event (a crash
 //!   and the `Application startup failed` line it causes).
 //!
-//! An event and its group carry the matching issue as an [`IssueRef`](crate::IssueRef) (`id`,
-//! `title`, `url`). A group that no issue matches gets a suggested title instead, of at most
-//! 100 characters: the symbol or module and where the application raised it, the refused
+//! ## The tracker's export
+//!
+//! The JSON array that `gh issue list --state all --limit 1000 --json
+//! number,title,url,state,labels,body > issues.json` writes (on one line, or pretty-printed):
+//! each element an object with `number` (a whole number) and `title`, and optionally `url`,
+//! `state` (`OPEN` or `CLOSED`, in any case), `labels` (objects) and `body` (Markdown). Other
+//! fields are ignored. A top-level array whose first element has a `number` (or an empty one)
+//! is an export; `fixtures/known_issues_gh.json` is the staging incident's. The same issue (id
+//! and url) in two files counts once.
+//!
+//! Such issues name no category and no pattern: an event is linked to the issue that quotes
+//! what the event is about. The event's terms are:
+//!
+//! | term | weight |
+//! |---|---|
+//! | the subject (a symbol, a module, `host:port`), when it has no space | 3 |
+//! | a `host:port` in the subject or message; its host; its port | 3; 1.5 (0.75 for a host without a dot or dash, `redis`); 0.75 |
+//! | a dotted module path in the message (`a.b.C`, 3 parts or more; 2 parts); its last part when it has a `_` or 8 letters | 2.5; 1.5; 1.5 |
+//! | an exception type of the traceback, qualified (`redis.exceptions.ConnectionError`); a bare one, or the last part | 1.5; 0.5 |
+//! | an in-app frame's function (not `<module>`, not `__dunder__`, 4 letters or more); its file's name (`smd.py`) | 1; 0.75 |
+//! | a CamelCase name of the message or an in-app source line (`WebSocket`; longer ones weigh more) | 1 to 2 |
+//! | for a slow query (or a statement timeout with its statement): each table after `FROM`, `JOIN`, `UPDATE`, `INTO`; each column, qualified or with a `_` (12 at most) | 2; 0.5 |
+//! | the longest literal run of the normalized message, when it has 3 words, 2 of them rare, and 16 characters | 2.5 |
+//! | each rare word of the normalized message (4 letters or more, not common; 12 at most) | 0.5 |
+//!
+//! An issue is split into tokens the same way: runs of letters, digits and `_ . : / -`, case
+//! folded, trimmed of `. : / -` at their ends, with their pieces between `/`, `:`, `-` and
+//! between dots: `10.0.0.5:6379`, `smd.py` and `E2E-DEPLOY-Missing-UnifiedExecutionEngineFactory`
+//! are found in a title or a body as written. A term found in an issue adds its weight times
+//! its rarity, `ln((N + 1) / df) / ln(N + 1)` for `N` issues of which `df` hold it (1 for a term
+//! only one issue has), and half as much again when it is in the title. Common words (`error`,
+//! `failed`, `connection`, `refused`, `timeout`, `request`, ...) are never terms, so they never
+//! link alone. The best issue is linked when its score is at least 2.5 and at least 1.5 times
+//! the next issue's: two issues close in score are both left out. The issues are scored once
+//! per fingerprint, not per event.
+//!
+//! A hand-written entry that matches wins over a text match, whatever the files' order.
+//!
+//! ## The link
+//!
+//! An event and its group carry the matching issue as an [`IssueRef`](crate::IssueRef): `id`,
+//! `title`, `url`; `state` (`open` or `closed`, when the tracker gave one; a group linked to a
+//! closed issue is shown as `regression of closed #N`); and `match`: `by` (`pattern` for a
+//! hand-written entry, `text`), `score` (the text match's, rounded to two decimals; null for a
+//! pattern) and `terms` (for a text match, the terms found, strongest first; for a pattern,
+//! the text it matched). A group that no issue matches gets a suggested title instead, of at
+//! most 100 characters: the symbol or module and where the application raised it, the refused
 //! `host:port` and the client's exception, the slow statement; otherwise `Type: message in file
-//! function`. An invalid file (not JSON, a bad regex, an unknown, missing or empty field, an
-//! unknown category) is rejected when it loads, with the file, the issue's index and the reason
-//! ([`Error`](crate::Error)).
+//! function`.
+//!
+//! ## Errors
+//!
+//! An invalid file is rejected when it loads, in the file's words, with the file and, for an
+//! entry, its index and id ([`Error`](crate::Error)):
+//! `known.json: issue 1: id "2": unknown category "cuda_oom" (known: ...)`,
+//! `known.json:1:1: expected an object with an "issues" array, found an array whose first entry
+//! has no "number" ...`, ``issues.json: issue 4: #918: field `state` must be "OPEN" or "CLOSED",
+//! found "MERGED"``, ``known.json: issue 0: missing field `title` ``. The rules file's errors
+//! read the same way.
 //!
 //! # The rules file
 //!
@@ -391,7 +449,9 @@
 //! {
 //!   "schema_version": 2,
 //!   "totals": {"entries": 800, "ok": 800, "malformed": 0, "oversize": 0, "events": 54,
-//!              "lines": 17564, "malformed_lines": [], ...},
+//!              "lines": 17564, "malformed_lines": [],
+//!              "span": {"first": "2026-11-26T14:01:35.300004867Z", "last": "2026-11-26T14:38:08.900018682Z"},
+//!              "services": ["netra-auth-service", "netra-backend-staging"], ...},
 //!   "deploys": [
 //!     {"service": "netra-backend-staging",
 //!      "revisions": [
@@ -416,9 +476,16 @@
 //!                     "last_seen": "2026-11-26T14:15:21.000003183Z"}],
 //!      "samples": ["6b083d6900000ef3e073b362", "6b083d69000f04ffe5760462", "czt9mqv11lpqvz",
 //!                  "6b083ddd0009e85f557e7cdd", "6b083eae0004cf8664a46ed9"],
-//!      "known_issue": {"id": "903", "title": "Backend startup: UnifiedExecutionEngineFactory undefined",
-//!                      "url": "https://github.com/netra-systems/netra-apex/issues/903"},
-//!      "suggested_title": null, ...,
+//!      "known_issue": {"id": "903", "title": "E2E-DEPLOY-Missing-UnifiedExecutionEngineFactory-Startup",
+//!                      "url": "https://github.com/netra-systems/netra-apex/issues/903",
+//!                      "state": "open",
+//!                      "match": {"by": "text", "score": 6.75,
+//!                                "terms": ["UnifiedExecutionEngineFactory", "_initialize_factory_patterns",
+//!                                          "smd.py", "NameError"]}},
+//!      "suggested_title": null,
+//!      "sample_text": "Traceback (most recent call last):\n  File \"/usr/local/lib/python3.11/site-packages/...",
+//!      "project": "netra-staging",
+//!      "logs_url": "https://console.cloud.google.com/logs/query;query=insertId%3D%226b083d6900000ef3e073b362%22%20OR%20...;timeRange=2026-11-26T14:07:41Z%2F2026-11-26T14:16:22Z?project=netra-staging",
 //!      "deploy": "not_seen_yet", "baseline": null}
 //!   ],
 //!   "gone": null
@@ -437,16 +504,20 @@
 //!   `service`, `revisions` in the order they started (`revision`, `first_seen`, `last_seen`,
 //!   `events`) and `settled` (see "Deploys").
 //! - `totals` ([`Totals`](crate::Totals)): `entries`, `ok`, `malformed`, `oversize` (with
-//!   `entries = ok + malformed + oversize`), `events`, `lines` (input lines read) and
-//!   `malformed_lines` (the lines of the first 10 malformed entries).
+//!   `entries = ok + malformed + oversize`), `events`, `lines` (input lines read),
+//!   `malformed_lines` (the lines of the first 10 malformed entries), `span` (the first and last
+//!   time of the events, or null) and `services` (sorted).
 //! - `groups` ([`Group`](crate::Group)), in report order: `fingerprint`, `category`,
 //!   `exception` (the deciding type, or null), `message`, `subject`, `top_frame` (the innermost
 //!   in-app frame: `file`, `line`, `function`, `source`; or null), `count`, `first_seen`,
 //!   `last_seen`, `services` (sorted), `revisions` (sorted by service then name: `service`,
 //!   `revision`, `count`, `first_seen`, `last_seen`), `samples` (up to 5 `insertId`s),
-//!   `known_issue` (`id`, `title`, `url`; or null) and `suggested_title` (when no known issue
-//!   matches; else null); derived: `deploy` (`new`, `gone`, `not_seen_yet`, `persisting` or
-//!   null) and `baseline` (null without `--baseline`).
+//!   `known_issue` (`id`, `title`, `url`, `state`, `match`, see "The link"; or null),
+//!   `suggested_title` (when no known issue matches; else null), `sample_text` (the first
+//!   event's traceback or message, at most 4 KiB), `project` (the first event's project id, from
+//!   its `logName`, or null) and `logs_url` (the Logs Explorer link that opens the samples, see
+//!   "Logs Explorer links"; null without a project or a sample); derived: `deploy` (`new`,
+//!   `gone`, `not_seen_yet`, `persisting` or null) and `baseline` (null without `--baseline`).
 //! - `gone` (derived): the baseline's groups absent now, or null without `--baseline` (see
 //!   "Baselines").
 //!
@@ -472,13 +543,54 @@
 //!   `function`, `source`);
 //! - `known_issue`: the id of the matching known issue, or null.
 //!
+//! ## Logs Explorer links
+//!
+//! A group's `logs_url` opens exactly its sample entries in the Cloud console:
+//! `https://console.cloud.google.com/logs/query;query=Q;timeRange=START%2FEND?project=P`, where
+//! `Q` is `insertId="a" OR insertId="b" ...` percent-encoded with only `A-Z a-z 0-9 - _ . ~`
+//! kept (a space is `%20`, a quote `%22`), `START` and `END` are the group's first and last
+//! time widened by a minute (whole seconds, UTC), and `P` is the project id of the first
+//! event's `logName` (`projects/P/logs/...`). The text report prints it under each group that
+//! no issue tracks.
+//!
+//! ## Issue drafts
+//!
+//! `--draft-issues DIR` ([`write_drafts`](crate::write_drafts), [`Draft`](crate::Draft)) writes
+//! one Markdown file per group that no known issue tracks, named `<category>-<fingerprint>.md`
+//! so that a second run overwrites it, in DIR (created if missing; a DIR that cannot be created
+//! or written stops the run before the input is read). A draft holds: a first-line comment with
+//! the title; a note that it was scrubbed; a table of the category, count, first and last time,
+//! services, revisions, exception, subject, where the app raised it and the fingerprint; the
+//! group's traceback or message (its `sample_text`), scrubbed and cut to 60 lines (the first
+//! line, a `...<N lines>...` line, the last 58); the sample `insertId`s; and the Logs Explorer
+//! link. For each draft, stderr gets the command that files it:
+//! `gh issue create --title '...' --body-file 'DIR/<category>-<fingerprint>.md'`.
+//!
+//! ## Scrubbing and `--redact`
+//!
+//! Drafts are always scrubbed ([`scrub`](crate::scrub)); `--redact` ([`Redact`](crate::Redact))
+//! scrubs the text, JSON and NDJSON output the same way (messages, subjects, suggested titles,
+//! sample texts, source lines; ids, times and names are kept). As Sentry's data scrubbing
+//! would, it replaces with `[Filtered]`: the password of a URL or DSN
+//! (`postgresql://netra_app:[Filtered]@10.0.0.5:5432/netra`); `Bearer` and `Basic` credentials
+//! and the value of an `Authorization` header; the value after a key whose name holds
+//! `password`, `passwd`, `pwd`, `secret`, `token`, `api_key`, `apikey`, `auth`, `credential`,
+//! `private_key`, `session`, `cookie` or `signature`, or that is `key`, `sig` or `dsn` (with `=`,
+//! `: ` or as a JSON member; quotes are kept); JSON Web Tokens; Google, GitHub, Slack, Stripe and
+//! AWS key shapes; PEM private keys; and runs of 32 or more letters, digits and `+_=-` that mix
+//! upper case, lower case and digits. E-mail addresses become `[email]`. Left alone: `host:port`,
+//! module and file paths, SQL placeholders (`= ?`, `= $1`, `%s`, `:name`), numbers of up to 5
+//! digits after a key (`max_tokens=1000`), exception names (`InvalidPasswordError: ...`),
+//! lower-case hex ids and UUIDs, CamelCase names. A suggested title cut with `…` loses its last
+//! word before it is scrubbed, as a secret cut in half may no longer look like one.
+//!
 //! ## Exit status of the `triage` example
 //!
 //! | status | when |
 //! |---|---|
 //! | 0 | the run finished (also for `--help` and `--version`) |
 //! | 1 | `--fail-on CATEGORY[,...]` (or `any`) matched an event; `--fail-on new` a group is `new` against `--baseline` (without one: its deploy verdict is `new`); `--fail-on regressed` a group is `regressed` against `--baseline` (never without one) |
-//! | 2 | bad arguments, an unknown category in `--fail-on`, an input that cannot be read, an invalid rules or known-issues file, a `--baseline` that cannot be read, is not a report or is of another `schema_version`, an invalid setting; one line on stderr says what is wrong, naming the file |
+//! | 2 | bad arguments, an unknown category in `--fail-on`, an input that cannot be read, an invalid rules or known-issues file, a `--baseline` that cannot be read, is not a report or is of another `schema_version`, a `--draft-issues` directory that cannot be written, an invalid setting; one line on stderr says what is wrong, naming the file |
 //!
 //! Bad input data is never a reason to stop: it is counted (see "Entries and their
 //! accounting").

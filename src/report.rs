@@ -11,6 +11,7 @@ use crate::category::Category;
 use crate::deploy::{self, Deploy, DeployVerdict};
 use crate::event::{Event, IssueRef};
 use crate::fingerprint::Fingerprint;
+use crate::logs_url::logs_explorer_url;
 use crate::revision::Revisions;
 use crate::traceback::Frame;
 use std::collections::{BTreeSet, HashMap};
@@ -166,6 +167,13 @@ pub struct Group {
     /// one whole: at most [`SAMPLE_TEXT_BYTES`], a longer one cut to its first line, a `…`
     /// line and as many of its last lines as fit. `None` (`null`) when the text is blank.
     pub sample_text: Option<String>,
+    /// The first occurrence's project id, from its `logName`.
+    #[serde(default)]
+    pub project: Option<String>,
+    /// The Logs Explorer link that opens the samples (set by [`Report::rank`]; `null` without
+    /// a project or a sample).
+    #[serde(default)]
+    pub logs_url: Option<String>,
     /// Derived: the verdict against the latest revision of its service, where the service
     /// has two or more revisions (see [`Report::deploys`]); filled by [`Report::rank`].
     #[serde(default)]
@@ -195,6 +203,8 @@ impl Group {
             known_issue: c.known_issue.clone(),
             suggested_title,
             sample_text: sample_text(&event.text),
+            project: event.project.clone(),
+            logs_url: None,
             deploy: None,
             baseline: None,
         }
@@ -222,6 +232,9 @@ impl Group {
         self.revisions.merge(&next.revisions);
         let room = SAMPLES_KEPT.saturating_sub(self.samples.len());
         self.samples.extend(next.samples.iter().take(room).cloned());
+        if self.project.is_none() {
+            self.project.clone_from(&next.project);
+        }
     }
 }
 
@@ -369,9 +382,10 @@ impl Report {
     }
 
     /// Sorts groups for a reader: by the rank of their category (lower first, see
-    /// [`crate::Categories::rank`]), then most frequent first, then first seen; and fills the
-    /// span and services of the totals, the [`Report::deploys`] and each group's `deploy`
-    /// verdict from the groups.
+    /// [`crate::Categories::rank`]), then most frequent first, then first seen; fills the
+    /// span and services of the totals from the groups; sets each group's
+    /// [`Group::logs_url`] from its samples; and fills the [`Report::deploys`] and each
+    /// group's `deploy` verdict from the groups.
     pub fn rank(&mut self, category_rank: impl Fn(&str) -> u32) {
         self.totals.span = None;
         self.totals.services.clear();
@@ -392,6 +406,11 @@ impl Report {
                 .then(a.first_seen.cmp(&b.first_seen))
                 .then(a.fingerprint.cmp(&b.fingerprint))
         });
+        for g in &mut self.groups {
+            let project = g.project.as_deref().unwrap_or("");
+            let (first, last) = (g.first_seen.as_deref(), g.last_seen.as_deref());
+            g.logs_url = logs_explorer_url(project, &g.samples, first, last);
+        }
         self.reindex();
         self.judge_deploys();
     }

@@ -106,7 +106,11 @@ fn text_report_lines_fit_100_columns() {
         ],
         None,
     );
+    // URLs aside: they are printed whole (an issue's, a group's Logs Explorer link).
     for line in stdout(&out).lines() {
+        if line.trim_start().starts_with("https://") {
+            continue;
+        }
         assert!(line.chars().count() <= 100, "too wide: {line}");
     }
 }

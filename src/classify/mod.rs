@@ -40,6 +40,7 @@ use crate::category::{Categories, Category};
 use crate::error::{regex_error, Error, Item, Result};
 use crate::event::{Classification, Event, EventKind};
 use crate::fingerprint::{self, is_in_app};
+use crate::json_file::{self, Field, Kind, Unknown};
 use crate::text::{cut_chars, first_line, without_log_prefix};
 use crate::traceback::{Exception, Frame, Traceback};
 use regex::{Regex, RegexSet, SetMatches};
@@ -118,12 +119,13 @@ enum Compile {
     OnFirstUse,
 }
 
-/// The top level of a rules file.
-#[derive(serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RulesFile {
-    categories: Vec<serde_json::Value>,
-}
+/// The fields of an entry of `categories`, checked before it is deserialized.
+const RULE_FIELDS: [Field; 4] = [
+    Field::required("id", Kind::Str),
+    Field::optional("rank", Kind::Count),
+    Field::optional("patterns", Kind::Strings),
+    Field::optional("replace", Kind::Bool),
+];
 
 /// One entry of a rules file's `categories`.
 #[derive(serde::Deserialize)]
@@ -184,19 +186,23 @@ impl Classifier {
     }
 
     fn add_rules(&mut self, json: &str, origin: &str, compile: Compile) -> Result<&mut Self> {
-        let file: RulesFile = serde_json::from_str(json).map_err(|e| Error::json(origin, &e))?;
+        let top = json_file::parse(json, origin)?;
+        let entries = json_file::top_array(top, "categories")
+            .map_err(|reason| json_file::file_error(json, origin, reason))?;
         let mut categories = self.categories.clone();
         let mut added: Vec<Rule> = Vec::new();
         let mut replaced: Vec<usize> = Vec::new();
         // (entry index, pattern index, pattern) of each pattern of the file, for errors.
         let mut sources: Vec<(usize, usize, String)> = Vec::new();
-        for (index, value) in file.categories.into_iter().enumerate() {
+        for (index, mut value) in entries.into_iter().enumerate() {
             let item_error = |reason: String| Error::Item {
                 file: origin.to_string(),
                 item: Item::Rule,
                 index,
                 reason,
             };
+            json_file::check_entry(&mut value, "a rule", &RULE_FIELDS, Unknown::Reject)
+                .map_err(item_error)?;
             let rule: CategoryRule =
                 serde_json::from_value(value).map_err(|e| item_error(e.to_string()))?;
             let category = apply_category(&mut categories, &rule).map_err(item_error)?;

@@ -38,6 +38,8 @@ Examples:
   gcloud logging read 'severity>=DEFAULT' --format=json --freshness=1h | {name}
   {name} --format ndjson --fail-on undefined_symbol,missing_module logs.ndjson | jq .category
   {name} --top 5 --show traceback logs.json
+  gh issue list --state all --limit 1000 --json number,title,url,state,labels,body > issues.json
+  {name} --known-issues issues.json --draft-issues drafts/ logs.json
   kubectl logs deploy/backend | {name} --slow-ms 500
   {name} --format json logs-yesterday.json > yesterday.json
   {name} --baseline yesterday.json --fail-on new,regressed logs-today.json
@@ -63,9 +65,22 @@ struct Args {
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     format: OutputFormat,
 
-    /// Known-issues file linking groups to tracker issues, e.g. fixtures/known_issues.json.
+    /// Known-issues file linking groups to tracker issues: hand-written (e.g.
+    /// fixtures/known_issues.json) or the output of `gh issue list --state all --limit 1000
+    /// --json number,title,url,state,labels,body`. May be repeated.
     #[arg(long, value_name = "FILE")]
-    known_issues: Option<PathBuf>,
+    known_issues: Vec<PathBuf>,
+
+    /// Write a Markdown issue draft for each group with no known issue into DIR (created if
+    /// missing; named <category>-<fingerprint>.md), and print on stderr the `gh issue
+    /// create` command that files each.
+    #[arg(long, value_name = "DIR")]
+    draft_issues: Option<PathBuf>,
+
+    /// Scrub secrets (passwords in URLs, tokens, API keys, e-mail addresses) from the report
+    /// and events, as issue drafts always are.
+    #[arg(long)]
+    redact: bool,
 
     /// Rules file adding or overriding categories (may be repeated; see the README).
     #[arg(long, value_name = "FILE")]
@@ -220,10 +235,14 @@ fn run(name: &str, args: &Args) -> Result<bool, Failure> {
     for rules in &args.rules {
         builder.rules_file(rules);
     }
-    if let Some(known) = &args.known_issues {
+    for known in &args.known_issues {
         builder.known_issues_file(known);
     }
     let triage = builder.build()?;
+    // Before the input is read: a run must not end without the drafts it was asked for.
+    if let Some(dir) = &args.draft_issues {
+        crate::prepare_dir(dir)?;
+    }
     let categories: Vec<&str> = triage
         .classifier()
         .categories()
@@ -254,6 +273,7 @@ fn run(name: &str, args: &Args) -> Result<bool, Failure> {
         failed: false,
         closed: false,
         read_to_end: gate.new || gate.regressed,
+        redact: args.redact,
         ndjson: None,
     };
     if args.format == OutputFormat::Ndjson {
@@ -285,6 +305,14 @@ fn run(name: &str, args: &Args) -> Result<bool, Failure> {
         report.set_baseline(comparison);
     }
     failed |= gate.matches(&report);
+    if let Some(dir) = &args.draft_issues {
+        for draft in crate::write_drafts(&report, dir)? {
+            let _ = writeln!(io::stderr(), "{}", draft.gh_command());
+        }
+    }
+    if args.redact {
+        crate::Redact::redact(&mut report);
+    }
     let written = match args.format {
         OutputFormat::Text => text::write_report(&mut out, &report, &layout),
         OutputFormat::Json => serde_json::to_writer_pretty(&mut out, &report)
@@ -421,6 +449,8 @@ struct EventSink<'a, W: Write> {
     closed: bool,
     /// The gate judges the whole report: read to the end even without a reader.
     read_to_end: bool,
+    /// `--redact`: events are scrubbed before they are written.
+    redact: bool,
     ndjson: Option<&'a mut W>,
 }
 
@@ -428,7 +458,7 @@ impl<W: Write> Sink for EventSink<'_, W> {
     fn event(&mut self, event: &Event) -> io::Result<bool> {
         self.failed |= self.fail_on.matches(event.classification.category.as_str());
         if let Some(out) = self.ndjson.as_mut() {
-            match write_line(out, event) {
+            match write_line(out, event, self.redact) {
                 Ok(()) => {}
                 Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
                     self.closed = true;
@@ -445,8 +475,12 @@ impl<W: Write> Sink for EventSink<'_, W> {
 
 /// One `--format ndjson` line, flushed: a pipe sees each event as it is found, not when the
 /// buffer fills.
-fn write_line(out: &mut impl Write, event: &Event) -> io::Result<()> {
-    serde_json::to_writer(&mut *out, &crate::EventRecord::from(event))?;
+fn write_line(out: &mut impl Write, event: &Event, redact: bool) -> io::Result<()> {
+    let mut record = crate::EventRecord::from(event);
+    if redact {
+        crate::Redact::redact(&mut record);
+    }
+    serde_json::to_writer(&mut *out, &record)?;
     out.write_all(b"\n")?;
     out.flush()
 }

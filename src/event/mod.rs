@@ -18,5 +18,7 @@ mod slow;
 mod split;
 
 pub(crate) use assemble::Assembler;
-pub use model::{Classification, Event, EventKind, IssueRef, SlowQuery};
+pub use model::{
+    Classification, Event, EventKind, IssueMatch, IssueRef, IssueState, MatchBy, SlowQuery,
+};
 pub use record::EventRecord;

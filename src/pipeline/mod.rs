@@ -55,7 +55,7 @@ pub struct TriageBuilder {
     classifier: Option<Classifier>,
     rules: Vec<PathBuf>,
     known_issues: Option<KnownIssues>,
-    known_issues_file: Option<PathBuf>,
+    known_issues_files: Vec<PathBuf>,
     slow_ms: f64,
     max_entry_bytes: usize,
     capacity: usize,
@@ -70,7 +70,7 @@ impl Default for TriageBuilder {
             classifier: None,
             rules: Vec::new(),
             known_issues: None,
-            known_issues_file: None,
+            known_issues_files: Vec::new(),
             slow_ms: 1000.0,
             max_entry_bytes: DEFAULT_MAX_ENTRY_BYTES,
             capacity: 1 << 20,
@@ -102,16 +102,18 @@ impl TriageBuilder {
     }
 
     /// Known issues already loaded (default: none, every group gets a suggested title).
-    /// Their categories are checked against the classifier when the triage is built.
+    /// Their categories are checked against the classifier when the triage is built. The
+    /// files of [`TriageBuilder::known_issues_file`] are added after them.
     pub fn known_issues(&mut self, known: KnownIssues) -> &mut Self {
         self.known_issues = Some(known);
         self
     }
 
-    /// A known-issues file, loaded when the triage is built (default: none). It replaces
-    /// known issues given with [`TriageBuilder::known_issues`].
+    /// A known-issues file, hand-written or a tracker's export, loaded when the triage is
+    /// built (default: none). May be given several times: the files' issues are used
+    /// together, in the order given (a hand-written entry still wins over a text match).
     pub fn known_issues_file(&mut self, path: impl AsRef<Path>) -> &mut Self {
-        self.known_issues_file = Some(path.as_ref().to_path_buf());
+        self.known_issues_files.push(path.as_ref().to_path_buf());
         self
     }
 
@@ -163,14 +165,16 @@ impl TriageBuilder {
         for path in &self.rules {
             classifier.add_rules_file(path)?;
         }
-        let known = match (&self.known_issues_file, &self.known_issues) {
-            (Some(path), _) => KnownIssues::load(path, classifier.categories())?,
-            (None, Some(known)) => {
+        let mut known = match &self.known_issues {
+            Some(known) => {
                 check_categories(known, classifier.categories())?;
                 known.clone()
             }
-            (None, None) => KnownIssues::default(),
+            None => KnownIssues::default(),
         };
+        for path in &self.known_issues_files {
+            known.extend(KnownIssues::load(path, classifier.categories())?);
+        }
         let pool = match self.threads {
             1 => None,
             n => Some(Arc::new(
