@@ -94,7 +94,7 @@ pub use event::{
     SlowQuery,
 };
 pub use fingerprint::{is_in_app, normalize_message, Fingerprint};
-pub use input::DEFAULT_MAX_ENTRY_BYTES;
+pub use input::{Binary, DEFAULT_MAX_ENTRY_BYTES};
 pub use known_issues::KnownIssues;
 pub use pipeline::{FnSink, NoSink, ReadAt, Sink, Triage, TriageBuilder};
 pub use report::{

@@ -11,6 +11,7 @@ use crate::category::Category;
 use crate::deploy::{self, Deploy, DeployVerdict};
 use crate::event::{Event, IssueRef};
 use crate::fingerprint::Fingerprint;
+use crate::input::Binary;
 use crate::logs_url::logs_explorer_url;
 use crate::revision::Revisions;
 use crate::traceback::Frame;
@@ -52,9 +53,23 @@ pub struct Totals {
     /// The services the events came from, sorted. Filled from the groups by
     /// [`Report::rank`].
     pub services: BTreeSet<String>,
+    /// The input was gzip-compressed (detected by its first bytes) and was decompressed as
+    /// it was read.
+    #[serde(default)]
+    pub gzip: bool,
+    /// The input (after decompression) did not look like text or JSON, and why: NUL bytes,
+    /// mostly invalid UTF-8, or a compression logtriage does not read. Its entries are
+    /// counted as usual, but "no failure found" in it means little.
+    #[serde(default)]
+    pub binary: Option<Binary>,
+    /// The gzip data ended early or was corrupt: the input was read up to there (a last
+    /// entry cut short counts as malformed) and the rest is lost.
+    #[serde(default)]
+    pub truncated: bool,
 }
 
-/// The time the events of a report cover, as RFC 3339 timestamps from the input.
+/// The time the events of a report cover: timestamps as the input wrote them (RFC 3339), or
+/// as read from plain text (see [`crate::reference`], "Plain text").
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct Span {
@@ -96,6 +111,9 @@ impl Totals {
         let offset = self.lines;
         self.add_counts(next, offset);
         self.lines += next.lines;
+        self.gzip |= next.gzip;
+        self.binary = self.binary.or(next.binary);
+        self.truncated |= next.truncated;
         if let Some(span) = &next.span {
             self.widen_span(&span.first, &span.last);
         }

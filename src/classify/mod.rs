@@ -256,9 +256,11 @@ impl Classifier {
     /// - a traceback: the first exception in print order (exception-group children after
     ///   their group) whose `Type: message` matches a category decides; when none does, the
     ///   event is `unclassified` with the exception that surfaced (the last one printed);
-    /// - a slow query: `slow_query`, with the statement, literals replaced by `?`, as subject;
+    /// - a slow query: `slow_query`, with the statement, literals replaced by `?`, as subject
+    ///   (none when the duration's statement was not within reach);
     /// - an out-of-memory report: `out_of_memory`;
-    /// - any other event: its text is matched.
+    /// - any other event: its text is matched; when the deciding pattern names no subject,
+    ///   the statement its database entries name ([`Event::statement`]) is the subject.
     pub fn classify(&self, event: &mut Event) {
         let mut c = self.decide_event(event);
         c.fingerprint = fingerprint::compute(
@@ -291,13 +293,29 @@ impl Classifier {
         }
         // The words of the record, not its logger's timestamp, pid and level prefix.
         c.message = first_line(without_log_prefix(&event.text), MAX_MESSAGE_CHARS);
-        if event.kind == EventKind::OutOfMemory {
-            c.category = Category::OUT_OF_MEMORY;
-            return c;
+        match event.kind {
+            EventKind::OutOfMemory => {
+                c.category = Category::OUT_OF_MEMORY;
+                return c;
+            }
+            // A duration whose statement was not within reach: still a slow query.
+            EventKind::SlowQuery => {
+                c.category = Category::SLOW_QUERY;
+                return c;
+            }
+            _ => {}
         }
         if let Some(d) = self.decide(&[event.text.as_str()]) {
             c.category = d.category;
             c.subject = d.subject;
+        }
+        // A database error names its statement on a line of its own.
+        if c.subject.is_none() {
+            c.subject = event
+                .statement
+                .as_deref()
+                .filter(|s| !s.trim().is_empty())
+                .map(normalize_sql);
         }
         c
     }

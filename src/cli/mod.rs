@@ -300,6 +300,9 @@ fn run(name: &str, args: &Args) -> Result<bool, Failure> {
         Err(crate::Error::Output(e)) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(failed),
         Err(e) => return Err(e.into()),
     };
+    for warning in input_warnings(&report.totals) {
+        complain(name, &warning);
+    }
     if let Some(baseline) = &baseline {
         let comparison = report.compare(baseline);
         report.set_baseline(comparison);
@@ -326,6 +329,25 @@ fn run(name: &str, args: &Args) -> Result<bool, Failure> {
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(failed),
         Err(e) => Err(Failure(format!("cannot write the output: {e}"))),
     }
+}
+
+/// One line each on stderr for what the input's first bytes said is wrong with it, so that
+/// a report with no failure in it is not taken for a clean bill of health.
+fn input_warnings(totals: &crate::Totals) -> Vec<String> {
+    let mut warnings = Vec::new();
+    if let Some(binary) = totals.binary {
+        warnings.push(format!(
+            "warning: the input is {binary}; its report means little"
+        ));
+    }
+    if totals.truncated {
+        warnings.push(
+            "warning: the gzip input ends early or is corrupt: it was read up to there, the \
+             rest is lost"
+                .to_string(),
+        );
+    }
+    warnings
 }
 
 /// Said on stderr when standard input is a terminal: a user who typed the command alone

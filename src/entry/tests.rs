@@ -115,9 +115,10 @@ fn revision_of_cloud_run_app_engine_and_gke() {
             Some("backend"),
             None,
         ),
+        // Cloud SQL names a service (its database), never a revision.
         (
             r#"{"resource":{"type":"cloudsql_database","labels":{"database_id":"p:db"}}}"#,
-            None,
+            Some("p:db"),
             None,
         ),
     ];

@@ -12,7 +12,9 @@
 //! queries, out-of-memory reports).
 
 mod assemble;
+mod database;
 mod model;
+mod postgres;
 mod record;
 mod slow;
 mod split;

@@ -174,6 +174,10 @@ pub struct Event {
     pub traceback: Option<Traceback>,
     /// The slow query, for [`EventKind::SlowQuery`].
     pub slow_query: Option<SlowQuery>,
+    /// The SQL statement the event's database entries name: a PostgreSQL `STATEMENT:` line
+    /// after an error, or the `query` column of a `csvlog` record. It is the subject when the
+    /// deciding pattern names none.
+    pub statement: Option<String>,
     /// What the classifier and the known issues decided.
     pub classification: Classification,
 }
@@ -208,6 +212,7 @@ impl Event {
             text,
             traceback,
             slow_query: None,
+            statement: None,
             classification: Classification::default(),
         }
     }

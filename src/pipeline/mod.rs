@@ -19,12 +19,13 @@ use crate::category::Categories;
 use crate::classify::Classifier;
 use crate::error::{Error, Item, Result};
 use crate::event::Event;
+use crate::input::decode::{binary, is_gzip, Decoded, Found, HEAD_BYTES};
 use crate::input::DEFAULT_MAX_ENTRY_BYTES;
 use crate::known_issues::KnownIssues;
 use crate::prefilter::Prefilter;
 use crate::report::Report;
 use parallel::Parallel;
-use read_at::At;
+use read_at::{read_full_at, At};
 use scan::run_sequential;
 use stages::Stages;
 use std::fs::File;
@@ -230,6 +231,14 @@ impl TriageBuilder {
     }
 }
 
+/// The report with what reading the input found out about it.
+fn with_found(mut report: Report, found: Found) -> Report {
+    report.totals.gzip = found.gzip;
+    report.totals.binary = found.binary;
+    report.totals.truncated = found.truncated;
+    report
+}
+
 /// Known issues given in memory must name categories the classifier knows.
 fn check_categories(known: &KnownIssues, categories: &Categories) -> Result<()> {
     match known.unknown_category(categories) {
@@ -265,12 +274,22 @@ impl Triage {
     /// Reads `rdr` to the end, pushing each event to `sink` as it is found, and returns the
     /// ranked report. With `threads > 1`, NDJSON and text input is cut into blocks that are
     /// scanned in parallel; the events and the report are the same as with one thread.
+    ///
+    /// Gzip input (told by its first bytes) is decompressed as it is read, and input that
+    /// is not text or JSON is flagged in the report's totals: see
+    /// [`reference`](crate::reference#compressed-and-binary-input).
     pub fn run<R: Read, S: Sink + ?Sized>(&self, rdr: R, sink: &mut S) -> Result<Report> {
-        let report = match self.parallel() {
-            Some(p) => parallel::run_stream(&p, rdr, sink)?,
-            None => run_sequential(&self.stages, rdr, sink)?,
-        };
-        Ok(self.ranked(report))
+        let mut input = Decoded::new(rdr)?;
+        let report = self.run_stream(&mut input, sink)?;
+        Ok(self.ranked(with_found(report, input.found())))
+    }
+
+    /// [`Triage::run`] of an input already decoded.
+    fn run_stream<R: Read, S: Sink + ?Sized>(&self, rdr: R, sink: &mut S) -> Result<Report> {
+        match self.parallel() {
+            Some(p) => parallel::run_stream(&p, rdr, sink),
+            None => run_sequential(&self.stages, rdr, sink),
+        }
     }
 
     /// Triage of an in-memory input.
@@ -280,7 +299,9 @@ impl Triage {
 
     /// Triage of `range` of an input read at offsets, such as a file. With `threads > 1`,
     /// each worker reads the blocks it scans: no thread copies the input for the others, and
-    /// a block is scanned while the read left it in that core's cache.
+    /// a block is scanned while the read left it in that core's cache. A gzip input is
+    /// decompressed as a stream instead (blocks are cut from the decompressed bytes), since
+    /// it cannot be read at offsets.
     ///
     /// ```
     /// let triage = logtriage::TriageBuilder::new().threads(2).build()?;
@@ -295,11 +316,24 @@ impl Triage {
         range: Range<u64>,
         sink: &mut S,
     ) -> Result<Report> {
+        let mut head = vec![0; HEAD_BYTES.min(range.end.saturating_sub(range.start) as usize)];
+        let n = read_full_at(input, &mut head, range.start)?;
+        head.truncate(n);
+        if is_gzip(&head) {
+            let rest = At::new(input, range.start + n as u64..range.end);
+            let mut decoded = Decoded::with_head(head, rest)?;
+            let report = self.run_stream(&mut decoded, sink)?;
+            return Ok(self.ranked(with_found(report, decoded.found())));
+        }
         let report = match self.parallel() {
             Some(p) => parallel::run_positional(&p, input, range, sink)?,
             None => run_sequential(&self.stages, At::new(input, range), sink)?,
         };
-        Ok(self.ranked(report))
+        let found = Found {
+            binary: binary(&head),
+            ..Found::default()
+        };
+        Ok(self.ranked(with_found(report, found)))
     }
 
     /// Triage of a file from its current position: [`Triage::run_at`] for a regular file,
