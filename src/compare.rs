@@ -9,8 +9,9 @@
 use crate::baseline::{judge, new_group, Baseline, GoneGroup, Measures};
 use crate::error::{Error, Result};
 use crate::fingerprint::Fingerprint;
-use crate::report::{Group, Report, SCHEMA_VERSION};
-use crate::rfc3339::parse_micros;
+use crate::group::Group;
+use crate::report::{Report, SCHEMA_VERSION};
+use crate::time::parse_micros;
 use std::collections::HashMap;
 use std::path::Path;
 

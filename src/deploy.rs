@@ -10,7 +10,7 @@
 //! same verdicts as the whole input, in any input order.
 
 use crate::revision::Revisions;
-use crate::rfc3339::{parse_micros, seconds_between};
+use crate::time::{parse_micros, seconds_between};
 use std::collections::BTreeMap;
 
 /// The latest revision has run long enough for a failure it does not show to be `gone`

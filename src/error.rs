@@ -86,6 +86,8 @@ pub enum Item {
     Rule,
     /// An entry of a known-issues file's `issues`.
     Issue,
+    /// An entry of a rules file's `platform` (a platform message).
+    Platform,
 }
 
 impl std::fmt::Display for Item {
@@ -93,6 +95,7 @@ impl std::fmt::Display for Item {
         f.write_str(match self {
             Item::Rule => "rule",
             Item::Issue => "issue",
+            Item::Platform => "platform row",
         })
     }
 }

@@ -54,7 +54,10 @@
 //! | `insertId` | the entries an event spans, a group's samples |
 //! | `timestamp` | an event's time, a group's first and last time |
 //! | `severity` | severity events; a name (case ignored; `WARN` and `FATAL` accepted) or a `LogSeverity` number |
-//! | `logName`, `resource.type`, `resource.labels`, `labels.instanceId` | the stream a split traceback belongs to |
+//! | `logName`, `resource.type`, `resource.labels`, `labels.instanceId` | the stream a split traceback belongs to; the instance links symptoms to causes |
+//! | `trace` | links symptoms to causes |
+//! | `httpRequest.requestMethod`, `.requestUrl`, `.status` (a number or digits), `.latency` (`"5.123s"`) | failed requests |
+//! | `protoPayload.status.message` | the message of an audit entry without `textPayload` or `jsonPayload.message` |
 //! | `resource.labels.service_name` (else `container_name`, `function_name`, `module_id`, Cloud SQL's `database_id`) | the service |
 //! | `resource.labels.revision_name` (Cloud Run; else `version_id`, App Engine; else `labels."k8s-pod/pod-template-hash"`, GKE) | the revision |
 //! | `textPayload`, `jsonPayload.message` | the message |
@@ -108,9 +111,12 @@
 //! Only the entries that may hold a failure are parsed. An entry is a candidate when its raw
 //! bytes hold one of the literals `Traceback`, `File "`, `ERROR`, `CRITICAL`, `ALERT`,
 //! `EMERGENCY`, `FATAL`, `Exception`, `duration: `, `Query_time`, `duration_ms`, `Memory limit`,
-//! `Out of memory`, `OOMKilled`, `MemoryError`, or a statement PostgreSQL logged on its own
-//! (`LOG:  statement: `, `LOG:  execute `, csvlog's `LOG,00000,"statement: `); a slow-query literal counts
-//! only when the duration written after it reaches the threshold or cannot be read. While a split traceback
+//! `Out of memory`, `OOMKilled`, `MemoryError`, a statement PostgreSQL logged on its own
+//! (`LOG:  statement: `, `LOG:  execute `, csvlog's `LOG,00000,"statement: `),
+//! `Container called exit(`, `no available instance` or `maximum request timeout` (the last
+//! three for platform messages written below `ERROR`), or a `literal` of a rules file's
+//! platform row; a slow-query literal counts only when the duration written after it reaches
+//! the threshold or cannot be read. While a split traceback
 //! or a header line is open in some stream, the entries that carry that stream's instance id
 //! and the last segment of its log name (`run.googleapis.com%2Fstderr`) are parsed too (every
 //! entry, when the stream has no plain instance id).
@@ -125,10 +131,19 @@
 //!
 //! An event ([`Event`](crate::Event)) is one failure found in the input. Its kind
 //! ([`EventKind`](crate::EventKind)) says what made it one: a traceback, a severity, a slow
-//! query or an out-of-memory report. An entry that is part of none of these is not an event.
-//! One traceback is one event, never two; a severity event is made only for an entry that
-//! holds no traceback; a slow query or an out-of-memory report is an event whatever its
-//! severity, and an error entry that is a slow query is one slow-query event, not two.
+//! query, an out-of-memory report, a failed request or a platform message. An entry that is
+//! part of none of these is not an event. One traceback is one event, never two; a severity
+//! event is made only for an entry that holds no traceback; a slow query or an out-of-memory
+//! report is an event whatever its severity, and an error entry that is a slow query is one
+//! slow-query event, not two. For an entry that holds no traceback the first that applies
+//! decides: a failed request, an out-of-memory report, a slow query, a platform message, a
+//! severity.
+//!
+//! Every event has a role ([`Role`](crate::Role)): failed requests and platform messages are
+//! **symptoms**, every other kind is a **cause**. A failed request or a platform message is
+//! made only from an entry the prefilter picked (see "The fast path"): an entry parsed only
+//! because a split traceback was open, or for `--validate`, never makes one, so what is found
+//! does not depend on what else was open at the time.
 //!
 //! ## Tracebacks
 //!
@@ -238,7 +253,55 @@
 //! by itself. A quoted column may hold newlines: the record's lines are put back together
 //! (up to 256) before it is read. Cloud SQL entries name their database
 //! (`resource.labels.database_id`, `project:instance`) as the service.
-//!//! ## Out of memory
+//!
+//! ## Failed requests
+//!
+//! A request log entry (`httpRequest`: Cloud Run's `run.googleapis.com/requests`, App Engine,
+//! a load balancer) with a `status` of 500 or more is an event of kind `request`, whatever its
+//! severity (Cloud Run writes 5xx at `ERROR`, which the prefilter picks; a 5xx entry written
+//! below `ERROR` is found only when it holds another literal). It keeps the method, the
+//! route, the status and the latency ([`Request`](crate::Request)), the `trace`, the instance
+//! and the revision. The route is the URL's path without query or fragment, with id-like
+//! segments replaced by `{id}` ([`route_of`](crate::route_of)): digits (`42`, `2026-11-26`),
+//! hex of 8 characters or more with a digit (UUIDs too), and tokens that mix letters and
+//! digits (`th_5d1c0e`; `v1`, `oauth2`, `sha256` stay). Its message reads
+//! `GET /api/threads/{id} → 500 in 5.1 s` (`in 21 ms` under a second), followed by the
+//! platform's reason in parentheses when the entry's text is a refusal of the table below
+//! (`GET /health → 503 in 10.0 s (no available instance)`). Failed requests group by method,
+//! route, status and that reason; their category is that of the entry's own text (a request
+//! timeout is a `timeout`), else `unclassified`.
+//!
+//! ## Platform messages
+//!
+//! Cloud Run's and the servers' own words about a dying instance or a refused request make an
+//! event of kind `platform`, whatever the entry's severity, when the message matches a row of
+//! the platform table (rules data: the built-in rows below, and a rules file's `platform`
+//! rows). A row's kind is `exit` (an instance, container or worker died or never started) or
+//! `refusal` (the platform refused or cut a request). A request log entry under 500 whose text
+//! is a refusal (a 429 with "no available instance") is a platform message that keeps its
+//! request.
+//!
+//! | id | kind | the message (real wording, numbers vary) |
+//! |---|---|---|
+//! | `container_exit` | exit | `Container called exit(1).` (not `exit(0)`, a clean end) |
+//! | `startup_probe_failed` | exit | `Default STARTUP TCP probe failed 1 time consecutively for container "app" on port 8080. ...` (TCP, HTTP, GRPC) |
+//! | `liveness_probe_failed` | exit | `LIVENESS HTTP probe failed 3 times consecutively for container "app" on port 8080 path "/livez". The instance has been shut down.` |
+//! | `port_not_listening` | exit | `... The user-provided container failed to start and listen on the port defined provided by the PORT=8080 environment variable ...` (and the older `Failed to start and then listen on the port defined by the PORT environment variable`) |
+//! | `gunicorn_worker_exit` | exit | `Worker (pid:7) exited with code 3` (a non-zero code) |
+//! | `gunicorn_worker_killed` | exit | `Worker (pid:21) was sent SIGKILL! Perhaps out of memory?` |
+//! | `gunicorn_master_shutdown` | exit | `Shutting down: Master` (gunicorn logs it at `ERROR` after a failure, at `INFO` otherwise: only the first is picked) |
+//! | `gunicorn_boot_failed` | exit | `Reason: Worker failed to boot.`, `Reason: App failed to load.` |
+//! | `uvicorn_startup_failed` | exit | `Application startup failed. Exiting.` |
+//! | `no_available_instance` | refusal | `The request was aborted because there was no available instance.` |
+//! | `malformed_response` | refusal | `The request failed because either the HTTP response was malformed or connection to the instance had an error.` |
+//! | `request_timeout` | refusal | `The request has been terminated because it has reached the maximum request timeout.` |
+//! | `instance_failed_to_start` | refusal | `The request failed because the instance could not start successfully.` |
+//!
+//! A platform message is classified by its text as any other event (its category is mostly
+//! `unclassified`; gunicorn's SIGKILL line is `out_of_memory`) and carries its row's id and
+//! kind ([`PlatformMessage`](crate::PlatformMessage)).
+//!
+//! ## Out of memory
 //!
 //! A platform's out-of-memory report, whatever its severity: Cloud Run's `Memory limit of 512
 //! MiB exceeded with 519 MiB used`, a kernel's `Out of memory: Killed process 1234 (python)`, a
@@ -333,13 +396,53 @@
 //! `pro2025`) is not an id. Any change to these ingredients changes every fingerprint, and
 //! bumps the version tag.
 //!
-//! A group takes its category, exception, message, subject and top frame from its first event,
-//! and counts its events, their first and last timestamps, the services seen, its events per
-//! revision (see "Deploys") and up to 5 sample `insertId`s (the first entry of each of its first
-//! events). A report lists its
-//! groups by category rank, then by count (most first), then by first timestamp. The report of
-//! two consecutive shards of an input, merged, equals the report of the whole input; the second
-//! shard's line numbers are placed after the first's.
+//! A failed request's fingerprint is the same hash of the version tag, the category, the
+//! field `request`, the method, the route, the status and the platform reason's row id (each
+//! empty when there is none): latency and ids do not split a group.
+//!
+//! A group takes its category, role, exception, message, subject and top frame from its first
+//! event, and counts its events, their first and last timestamps, the services seen, its
+//! events per revision (see "Deploys") and up to 5 sample `insertId`s (the first entry of each
+//! of its first events). It keeps
+//! its events per minute (a [`Timeline`](crate::Timeline)), and for slow queries their
+//! durations, for failed requests their latencies, in a [`Sketch`](crate::Sketch): a
+//! log-bucket histogram whose quantiles are within 1% of the exact ones (DDSketch's idea,
+//! buckets of ratio `γ = 1.01/0.99`), which adds bucket by bucket when reports merge.
+//!
+//! A report lists causes first, by impact (the failed requests plus the exits they explain,
+//! below), then by count (most first), with the category's rank only breaking ties, then by
+//! first timestamp; symptoms follow, by count. The report of two consecutive shards of an
+//! input, merged, equals the report of the whole input (links, timelines and percentiles
+//! included); the second shard's line numbers are placed after the first's.
+//!
+//! # Causes and symptoms
+//!
+//! When a report is finished ([`Report::rank`](crate::Report::rank), and again after
+//! [`Report::merge`](crate::Report::merge)), each symptom is linked to a cause in the input
+//! by the first of these rules that applies ([`Evidence`](crate::Evidence)):
+//!
+//! 1. `trace`: a cause from an entry with the same `trace` (apps that log structured JSON with
+//!    `logging.googleapis.com/trace` get it on their entries); of several, the first in time.
+//! 2. `instance`: the same `labels.instanceId`, and for a symptom that carries a request (a
+//!    failed request, a refusal) the cause's time inside the request's span (`timestamp ..
+//!    timestamp + latency`, one second of slack either side; of several, the one nearest the
+//!    span's end); for an exit, the nearest cause on that instance at most 60 s before it.
+//! 3. `revision`: in a revision whose every instance named by the input's failing entries
+//!    exited after a cause linked by rule 1 or 2 (a crash loop), the failed requests and
+//!    refusals still unlinked link to its most frequent crash cause.
+//!
+//! Input order does not matter (gcloud prints newest first by default): links are computed
+//! from marks kept sorted, in bounded memory: a mark for each failing entry that can link (a
+//! cause with a trace or an instance; a symptom with a trace, an instance or a revision), at
+//! most 65,536 for causes and as many for symptoms, the earliest in time when there are more
+//! ([`MAX_MARKS`](crate::MAX_MARKS)); about 80 bytes each plus its trace. An instance that only
+//! served successful requests leaves no mark (its entries are never parsed), so it does not
+//! keep its revision from being taken for a crash loop.
+//!
+//! A cause group's `impact` ([`Impact`](crate::Impact)) counts the failed and refused requests
+//! linked to it (by status and by method and route) and its linked exits; a symptom group's
+//! `caused_by` ([`CauseLink`](crate::CauseLink)) counts its events per cause and evidence, and
+//! `unexplained` those no cause explains.
 //!
 //! # Deploys
 //!
@@ -521,6 +624,26 @@
 //!   file, the entry's index and the reason:
 //!   `triage: rules.json: rule 0: pattern 0 ("Unified((") is not a valid regex: ...`.
 //!
+//! A rules file may also hold `platform` rows (either array may be left out), which add to
+//! the platform-message table (see "Platform messages"):
+//!
+//! ```json
+//! {"platform": [
+//!   {"id": "gunicorn_worker_signal", "kind": "exit", "title": "gunicorn worker killed",
+//!    "pattern": "Worker with pid \d+ was terminated due to signal 9",
+//!    "literal": "was terminated due to signal"}
+//! ]}
+//! ```
+//!
+//! - `id` (snake_case) names the row; a new id adds a row, tried before the built-in ones; an
+//!   id that exists replaces that row in its place.
+//! - `kind` is `exit` or `refusal`; `pattern` is a regex searched in the entry's message;
+//!   `title` (optional) is a few words for a failed request's message.
+//! - `literal` (optional) is a string every matching message holds; the prefilter then picks
+//!   entries that hold it. A row without one matches only entries the prefilter picks anyway
+//!   (an error level, an `ERROR` level word, ...): give one for a message logged below `ERROR`.
+//! - A bad row is rejected with the file, `platform row N` and the reason.
+//!
 //! # Output
 //!
 //! A run gives each event to a [`Sink`](crate::Sink) as soon as it is found, and returns a
@@ -530,24 +653,28 @@
 //!
 //! ## The JSON report
 //!
+//! A cause and a symptom group of the staging fixture's report (`sample_text` and
+//! `timeline.counts` shortened):
+//!
 //! ```json
 //! {
 //!   "schema_version": 2,
-//!   "totals": {"entries": 800, "ok": 800, "malformed": 0, "oversize": 0, "events": 54,
-//!              "lines": 17564, "malformed_lines": [],
-//!              "span": {"first": "2026-11-26T14:01:35.300004867Z", "last": "2026-11-26T14:38:08.900018682Z"},
-//!              "services": ["netra-auth-service", "netra-backend-staging"], ...},
+//!   "totals": {"entries": 804, "ok": 804, "malformed": 0, "oversize": 0, "events": 72,
+//!              "lines": 17699, "symptoms": 32, "symptoms_explained": 31, "malformed_lines": [],
+//!              "span": {"first": "2026-11-26T14:01:35.300004867Z",
+//!                       "last": "2026-11-26T14:38:08.900018682Z"},
+//!              "services": ["netra-auth-service", "netra-backend-staging"]},
 //!   "deploys": [
 //!     {"service": "netra-backend-staging",
 //!      "revisions": [
 //!        {"revision": "netra-backend-staging-00041-abc", "first_seen": "2026-11-26T14:01:35.300004867Z",
-//!         "last_seen": "2026-11-26T14:38:08.900018682Z", "events": 33},
+//!         "last_seen": "2026-11-26T14:38:08.900018682Z", "events": 40},
 //!        {"revision": "netra-backend-staging-00042-xyz", "first_seen": "2026-11-26T14:22:10.000012823Z",
-//!         "last_seen": "2026-11-26T14:26:45.500002487Z", "events": 4}],
+//!         "last_seen": "2026-11-26T14:26:45.900013788Z", "events": 9}],
 //!      "settled": false}
 //!   ],
 //!   "groups": [
-//!     {"fingerprint": "813a5a916b971d49", "category": "undefined_symbol",
+//!     {"fingerprint": "7d3b259818ea3f70", "category": "undefined_symbol", "role": "cause",
 //!      "exception": "NameError", "message": "name 'UnifiedExecutionEngineFactory' is not defined",
 //!      "subject": "UnifiedExecutionEngineFactory",
 //!      "top_frame": {"file": "/app/netra_backend/app/smd.py", "line": 1687,
@@ -571,6 +698,24 @@
 //!      "sample_text": "Traceback (most recent call last):\n  File \"/usr/local/lib/python3.11/site-packages/...",
 //!      "project": "netra-staging",
 //!      "logs_url": "https://console.cloud.google.com/logs/query;query=insertId%3D%226b083d6900000ef3e073b362%22%20OR%20...;timeRange=2026-11-26T14:07:41Z%2F2026-11-26T14:16:22Z?project=netra-staging",
+//!      "impact": {"requests": 7, "statuses": {"503": 7},
+//!                 "routes": [{"method": "GET", "route": "/health", "count": 4},
+//!                            {"method": "GET", "route": "/api/threads", "count": 2},
+//!                            {"method": "POST", "route": "/api/agents/run", "count": 1}],
+//!                 "exits": 8},
+//!      "timeline": {"start": "2026-11-26T14:08:00Z", "bucket_s": 60,
+//!                   "counts": [2, 0, 2, 0, 0, 0, 1, 1]},
+//!      "deploy": "not_seen_yet", "baseline": null},
+//!     {"fingerprint": "4fcec377dfea467b", "category": "unclassified", "role": "symptom",
+//!      "exception": null, "message": "GET /health → 503 in 10.0 s (no available instance)",
+//!      "subject": null, "top_frame": null, "count": 4, "...": "...",
+//!      "request": {"method": "GET", "route": "/health", "status": 503},
+//!      "platform": {"id": "no_available_instance", "kind": "refusal"},
+//!      "caused_by": [{"fingerprint": "7d3b259818ea3f70", "count": 4, "evidence": "revision"}],
+//!      "unexplained": 0,
+//!      "latency_ms": {"p50": 9999.16647418945, "p95": 9999.16647418945, "max": 10019.209,
+//!                     "count": 4, "sketch": {"alpha": 0.01, "zeros": 0, "bins": [[461, 4]]}},
+//!      "timeline": {"start": "2026-11-26T14:11:00Z", "bucket_s": 60, "counts": [1, 0, "..."]},
 //!      "deploy": "not_seen_yet", "baseline": null}
 //!   ],
 //!   "gone": null
@@ -590,47 +735,73 @@
 //!   `events`) and `settled` (see "Deploys").
 //! - `totals` ([`Totals`](crate::Totals)): `entries`, `ok`, `malformed`, `oversize` (with
 //!   `entries = ok + malformed + oversize`), `events`, `lines` (input lines read),
-//!   `malformed_lines` (the lines of the first 10 malformed entries), `span` (the first and last
-//!   time of the events, or null), `services` (sorted), and what the input's first bytes said
-//!   about it: `gzip` (it was decompressed), `binary` (null, or why it is not text or JSON:
-//!   `nul_bytes`, `invalid_utf8`, `zstd`, `bzip2`, `xz`, `zip`) and `truncated` (its gzip data
-//!   ended early or was corrupt). A report written before these fields existed reads them as
-//!   false and null.
-//! - `groups` ([`Group`](crate::Group)), in report order: `fingerprint`, `category`,
-//!   `exception` (the deciding type, or null), `message`, `subject`, `top_frame` (the innermost
-//!   in-app frame: `file`, `line`, `function`, `source`; or null), `count`, `first_seen`,
-//!   `last_seen`, `services` (sorted), `revisions` (sorted by service then name: `service`,
-//!   `revision`, `count`, `first_seen`, `last_seen`), `samples` (up to 5 `insertId`s),
-//!   `known_issue` (`id`, `title`, `url`, `state`, `match`, see "The link"; or null),
-//!   `suggested_title` (when no known issue matches; else null), `sample_text` (the first
-//!   event's traceback or message, at most 4 KiB), `project` (the first event's project id, from
-//!   its `logName`, or null) and `logs_url` (the Logs Explorer link that opens the samples, see
-//!   "Logs Explorer links"; null without a project or a sample); derived: `deploy` (`new`,
-//!   `gone`, `not_seen_yet`, `persisting` or null) and `baseline` (null without `--baseline`).
+//!   `symptoms` (failed requests and platform messages among the events),
+//!   `symptoms_explained` (those linked to a cause), `malformed_lines` (the lines of the first
+//!   10 malformed entries), `span` (the first and last time of the events, or null),
+//!   `services` (sorted), and what the input's first bytes said about it: `gzip` (it was
+//!   decompressed), `binary` (null, or why it is not text or JSON: `nul_bytes`,
+//!   `invalid_utf8`, `zstd`, `bzip2`, `xz`, `zip`) and `truncated` (its gzip data ended early
+//!   or was corrupt). A report written before these fields existed reads them as false and
+//!   null.
+//! - `groups` ([`Group`](crate::Group)), in report order: `fingerprint`, `category`, `role`
+//!   (`cause` or `symptom`), `exception` (the deciding type, or null), `message`, `subject`,
+//!   `top_frame` (the innermost in-app frame: `file`, `line`, `function`, `source`; or null),
+//!   `count`, `first_seen`, `last_seen`, `services` (sorted), `revisions` (sorted by service
+//!   then name: `service`, `revision`, `count`, `first_seen`, `last_seen`), `samples` (up to
+//!   5 `insertId`s), `known_issue` (`id`, `title`, `url`, `state`, `match`, see "The link"; or
+//!   null), `suggested_title` (when no known issue matches; else null), `sample_text` (the
+//!   first event's traceback or message, at most 4 KiB), `project` (the first event's project
+//!   id, from its `logName`, or null), `logs_url` (the Logs Explorer link that opens the
+//!   samples, see "Logs Explorer links"; null without a project or a sample), `timeline`
+//!   (events per minute: `start`, the group's first minute; `bucket_s`, 60; `counts`, one per
+//!   minute to its last); derived: `deploy` (`new`, `gone`, `not_seen_yet`, `persisting` or
+//!   null) and `baseline` (null without `--baseline`). Present only where they apply:
+//!   - on a cause, `impact`: `requests` (failed and refused requests linked to it),
+//!     `statuses` (those requests by status), `routes` (by method and route, most first) and
+//!     `exits` (linked platform messages of kind exit); zeros when none;
+//!   - on a symptom, `caused_by` (`fingerprint` of the cause group, `count`, `evidence`:
+//!     `trace`, `instance` or `revision`; most first) and `unexplained`;
+//!   - on failed requests, `request` (`method`, `route`, `status`); on platform messages and
+//!     refused requests, `platform` (`id`, `kind`);
+//!   - on slow queries `duration_ms`, on failed requests `latency_ms`: `p50`, `p95` and `max`
+//!     (exact) in milliseconds, `count`, and the `sketch` they come from (`alpha`, `zeros`,
+//!     `bins` as `[index, count]`), which makes merged reports exact.
 //! - `gone` (derived): the baseline's groups absent now, or null without `--baseline` (see
 //!   "Baselines").
 //!
 //! Derived fields are computed from the others when a report is finished; they are not added
 //! up when reports are merged (see "Deploys" and "Baselines").
 //!
+//! A report read back from its JSON form keeps its links as they are; merged with another, it
+//! adds up the links of the groups they share instead of computing them anew (the marks behind
+//! the links, [`Links`](crate::Links), are not part of the JSON form; a partial report keeps
+//! them beside it: [`Report::links`](crate::Report::links),
+//! [`Report::set_links`](crate::Report::set_links)).
+//!
 //! ## NDJSON events
 //!
 //! One event per line, written and flushed as soon as it is found, in input order:
 //!
 //! ```json
-//! {"insert_id":"6b083bbf0008782ba12ff1be","line":716,"entries":["6b083bbf0008782ba12ff1be"],"timestamp":"2026-11-26T14:01:35.300004867Z","service":"netra-backend-staging","revision":"netra-backend-staging-00041-abc","kind":"severity","severity":"ERROR","category":"unclassified","exception":null,"message":"WebSocket connection rejected: no supported subprotocol","subject":null,"fingerprint":"db1e51f64822b9dd","frames":[],"known_issue":"921"}
+//! {"insert_id":"6b083caa000ba0bad2f7393f","line":64,"entries":["6b083caa000ba0bad2f7393f"],"timestamp":"2026-11-26T14:05:30.419609Z","service":"netra-backend-staging","revision":"netra-backend-staging-00041-abc","kind":"request","role":"symptom","severity":"ERROR","category":"unclassified","exception":null,"message":"GET /health → 500 in 5.1 s","subject":null,"fingerprint":"0d7f8ba4dcf4e36a","frames":[],"known_issue":null,"trace":"projects/netra-staging/traces/3e5fa4ae18af92e09fb6b9e70f18ec0c","instance":"009ce86b57...","request":{"method":"GET","route":"/health","status":500,"latency_ms":5143.565}}
 //! ```
 //!
 //! - `insert_id`: the `insertId` of the event's first entry (null for plain text);
 //! - `line`: the 1-based input line where that entry starts;
 //! - `entries`: the `insertId` of every entry the event spans;
 //! - `timestamp`, `service`, `revision`: those of the first entry, or null;
-//! - `kind`: `traceback`, `severity`, `slow_query` or `out_of_memory`;
+//! - `kind`: `traceback`, `severity`, `slow_query`, `out_of_memory`, `request` or `platform`;
+//! - `role`: `cause` or `symptom`;
 //! - `severity`: the highest severity among its entries, after level words;
 //! - `category`, `exception`, `message`, `subject`, `fingerprint`: as in a group;
 //! - `frames`: the in-app frames of the deciding exception, outermost first (`file`, `line`,
 //!   `function`, `source`);
-//! - `known_issue`: the id of the matching known issue, or null.
+//! - `known_issue`: the id of the matching known issue, or null;
+//! - when the first entry has them: `trace`, `instance` (`labels.instanceId`), `request`
+//!   (`method`, `route`, `status`, `latency_ms`) and `platform` (`id`, `kind`).
+//!
+//! Events stream as they are found; links are a property of the finished report, not of the
+//! events.
 //!
 //! ## Logs Explorer links
 //!

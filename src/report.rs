@@ -4,17 +4,20 @@
 //! the report of their concatenation, so shards of a large export can be triaged apart.
 //!
 //! Its JSON form (`--format json`) is the crate's output schema, written and read with
-//! serde; [`SCHEMA_VERSION`] says which one a saved report follows.
+//! serde; [`SCHEMA_VERSION`] says which one a saved report follows. The marks that link
+//! symptoms to causes ([`Links`]) are not part of it: a report read back keeps the links
+//! its groups hold, and merged with another adds them up instead of recomputing them (a
+//! partial report keeps its [`Links`] beside it to merge exactly).
 
-use crate::baseline::{Baseline, GoneGroup};
-use crate::category::Category;
-use crate::deploy::{self, Deploy, DeployVerdict};
-use crate::event::{Event, IssueRef};
+use crate::baseline::GoneGroup;
+use crate::causes::{sort_cause_links, Links};
+use crate::deploy::{self, Deploy};
+use crate::event::{Event, Role};
 use crate::fingerprint::Fingerprint;
+use crate::group::{widen, Group};
 use crate::input::Binary;
 use crate::logs_url::logs_explorer_url;
-use crate::revision::Revisions;
-use crate::traceback::Frame;
+use crate::time::parse_micros;
 use std::collections::{BTreeSet, HashMap};
 
 /// The version of the JSON report's schema, written as its `schema_version`. It changes
@@ -24,10 +27,6 @@ pub const SCHEMA_VERSION: u32 = 2;
 
 /// How many malformed lines a report remembers.
 pub const MALFORMED_LINES_KEPT: usize = 10;
-/// How many sample `insertId`s a group keeps.
-pub const SAMPLES_KEPT: usize = 5;
-/// The most bytes of its first event's text a group keeps as [`Group::sample_text`].
-pub const SAMPLE_TEXT_BYTES: usize = 4096;
 
 /// Counts that account for every entry: `entries = ok + malformed + oversize`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -45,6 +44,12 @@ pub struct Totals {
     pub events: u64,
     /// Input lines read (used to place a later shard's line numbers when merging).
     pub lines: u64,
+    /// Symptom events (failed requests and platform messages) among the events.
+    #[serde(default)]
+    pub symptoms: u64,
+    /// Symptom events linked to a cause.
+    #[serde(default)]
+    pub symptoms_explained: u64,
     /// The 1-based lines where the first malformed entries start.
     pub malformed_lines: Vec<u64>,
     /// The earliest and latest timestamps of the events found; `None` (`null`) when no
@@ -139,6 +144,8 @@ impl Totals {
         self.malformed += next.malformed;
         self.oversize += next.oversize;
         self.events += next.events;
+        self.symptoms += next.symptoms;
+        self.symptoms_explained += next.symptoms_explained;
         let room = MALFORMED_LINES_KEPT.saturating_sub(self.malformed_lines.len());
         self.malformed_lines.extend(
             next.malformed_lines
@@ -146,174 +153,6 @@ impl Totals {
                 .take(room)
                 .map(|l| l + line_offset),
         );
-    }
-}
-
-/// Events that share a fingerprint.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub struct Group {
-    /// The shared fingerprint.
-    pub fingerprint: Fingerprint,
-    /// The category.
-    pub category: Category,
-    /// The deciding exception type, if any.
-    pub exception: Option<String>,
-    /// The first occurrence's message.
-    pub message: String,
-    /// The first occurrence's subject.
-    pub subject: Option<String>,
-    /// The first occurrence's innermost in-app frame (where it was raised in the app).
-    pub top_frame: Option<Frame>,
-    /// How many events the group holds.
-    pub count: u64,
-    /// The earliest timestamp seen (RFC 3339 strings compare in time order).
-    pub first_seen: Option<String>,
-    /// The latest timestamp seen.
-    pub last_seen: Option<String>,
-    /// Services seen, sorted.
-    pub services: BTreeSet<String>,
-    /// Events per revision of each service, sorted by service then revision.
-    pub revisions: Revisions,
-    /// The first `insertId`s, in input order, at most [`SAMPLES_KEPT`].
-    pub samples: Vec<String>,
-    /// The known issue that tracks the group.
-    pub known_issue: Option<IssueRef>,
-    /// A title for a new issue, when no known issue matches.
-    pub suggested_title: Option<String>,
-    /// The first occurrence's text (its traceback, or its message), for a reader to see
-    /// one whole: at most [`SAMPLE_TEXT_BYTES`], a longer one cut to its first line, a `…`
-    /// line and as many of its last lines as fit. `None` (`null`) when the text is blank.
-    pub sample_text: Option<String>,
-    /// The first occurrence's project id, from its `logName`.
-    #[serde(default)]
-    pub project: Option<String>,
-    /// The Logs Explorer link that opens the samples (set by [`Report::rank`]; `null` without
-    /// a project or a sample).
-    #[serde(default)]
-    pub logs_url: Option<String>,
-    /// Derived: the verdict against the latest revision of its service, where the service
-    /// has two or more revisions (see [`Report::deploys`]); filled by [`Report::rank`].
-    #[serde(default)]
-    pub deploy: Option<DeployVerdict>,
-    /// Derived: the verdict against a baseline report, when one was given
-    /// ([`Report::set_baseline`]); dropped by [`Report::merge`].
-    #[serde(default)]
-    pub baseline: Option<Baseline>,
-}
-
-impl Group {
-    fn new(event: &Event, suggested_title: Option<String>) -> Self {
-        let c = &event.classification;
-        Group {
-            fingerprint: c.fingerprint,
-            category: c.category.clone(),
-            exception: c.exception.clone(),
-            message: c.message.clone(),
-            subject: c.subject.clone(),
-            top_frame: c.frames.last().cloned(),
-            count: 0,
-            first_seen: None,
-            last_seen: None,
-            services: BTreeSet::new(),
-            revisions: Revisions::default(),
-            samples: Vec::new(),
-            known_issue: c.known_issue.clone(),
-            suggested_title,
-            sample_text: sample_text(&event.text),
-            project: event.project.clone(),
-            logs_url: None,
-            deploy: None,
-            baseline: None,
-        }
-    }
-
-    fn add(&mut self, event: &Event) {
-        self.count += 1;
-        if let Some(ts) = &event.timestamp {
-            widen(&mut self.first_seen, &mut self.last_seen, ts, ts);
-        }
-        // Every event of a group names the same few services: clone only a new one.
-        insert_new(&mut self.services, event.service.as_ref());
-        self.revisions.add(event);
-        let room = SAMPLES_KEPT.saturating_sub(self.samples.len());
-        self.samples
-            .extend(event.insert_ids.iter().take(room.min(1)).cloned());
-    }
-
-    fn merge(&mut self, next: &Group) {
-        self.count += next.count;
-        if let (Some(first), Some(last)) = (&next.first_seen, &next.last_seen) {
-            widen(&mut self.first_seen, &mut self.last_seen, first, last);
-        }
-        self.services.extend(next.services.iter().cloned());
-        self.revisions.merge(&next.revisions);
-        let room = SAMPLES_KEPT.saturating_sub(self.samples.len());
-        self.samples.extend(next.samples.iter().take(room).cloned());
-        if self.project.is_none() {
-            self.project.clone_from(&next.project);
-        }
-    }
-}
-
-/// `text` cut to [`SAMPLE_TEXT_BYTES`]: whole when it fits, else its first line (at most a
-/// quarter of the bytes), a `…` line, and the whole last lines that fit (the end of a
-/// traceback holds the innermost frames and the exception).
-fn sample_text(text: &str) -> Option<String> {
-    let text = text.trim_end();
-    if text.trim_start().is_empty() {
-        return None;
-    }
-    if text.len() <= SAMPLE_TEXT_BYTES {
-        return Some(text.to_string());
-    }
-    let first = text.lines().next().unwrap_or_default();
-    let first = &first[..floor_char_boundary(first, SAMPLE_TEXT_BYTES / 4)];
-    const MARK: &str = "\n…\n";
-    let budget = SAMPLE_TEXT_BYTES - first.len() - MARK.len();
-    let mut from = text.len() - budget;
-    while !text.is_char_boundary(from) {
-        from += 1;
-    }
-    let tail = &text[from..];
-    // Whole lines only, unless the last line alone is longer than the budget.
-    let tail = match tail.find('\n') {
-        Some(nl) if nl + 1 < tail.len() => &tail[nl + 1..],
-        _ => tail,
-    };
-    Some(format!("{first}{MARK}{tail}"))
-}
-
-/// The largest char boundary of `s` at or below `at`.
-fn floor_char_boundary(s: &str, at: usize) -> usize {
-    let mut at = at.min(s.len());
-    while !s.is_char_boundary(at) {
-        at -= 1;
-    }
-    at
-}
-
-fn insert_new(set: &mut BTreeSet<String>, value: Option<&String>) {
-    if let Some(value) = value.filter(|v| !set.contains(*v)) {
-        set.insert(value.clone());
-    }
-}
-
-/// Widens `first..=last` to hold `lo..=hi`. Timestamps mostly grow: `last` changes with
-/// nearly every event, in place.
-fn widen(first: &mut Option<String>, last: &mut Option<String>, lo: &str, hi: &str) {
-    if first.as_deref().is_none_or(|f| lo < f) {
-        replace(first, lo);
-    }
-    if last.as_deref().is_none_or(|l| hi > l) {
-        replace(last, hi);
-    }
-}
-
-fn replace(slot: &mut Option<String>, value: &str) {
-    match slot {
-        Some(s) => value.clone_into(s),
-        None => *slot = Some(value.to_string()),
     }
 }
 
@@ -328,7 +167,7 @@ fn replace(slot: &mut Option<String>, value: &str) {
 /// assert_eq!(back, report);
 /// # Ok::<(), logtriage::Error>(())
 /// ```
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 #[serde(try_from = "Saved")]
 #[non_exhaustive]
 pub struct Report {
@@ -349,13 +188,31 @@ pub struct Report {
     pub gone: Option<Vec<GoneGroup>>,
     #[serde(skip)]
     index: HashMap<Fingerprint, usize>,
+    /// The marks that link symptoms to causes (not part of the JSON form).
+    #[serde(skip)]
+    links: Links,
+}
+
+impl PartialEq for Report {
+    /// Equal when they say the same: totals, deploys, groups (links and verdicts included)
+    /// and the baseline's gone groups. The marks behind the links are not compared: a report
+    /// read back from its JSON form has none.
+    fn eq(&self, other: &Report) -> bool {
+        self.totals == other.totals
+            && self.deploys == other.deploys
+            && self.groups == other.groups
+            && self.gone == other.gone
+    }
 }
 
 impl Report {
     /// Adds a classified event to its group. `suggest` makes the suggested title of a new
-    /// group that has no known issue.
+    /// group that has no known issue. Links are computed when the report is ranked.
     pub fn add(&mut self, event: &Event, suggest: impl FnOnce(&Event) -> String) {
         self.totals.events += 1;
+        if event.role() == Role::Symptom {
+            self.totals.symptoms += 1;
+        }
         let fingerprint = event.classification.fingerprint;
         let i = match self.index.get(&fingerprint) {
             Some(&i) => i,
@@ -370,12 +227,15 @@ impl Report {
                 self.groups.len() - 1
             }
         };
+        let at = event.timestamp.as_deref().and_then(parse_micros);
         if let Some(group) = self.groups.get_mut(i) {
-            group.add(event);
+            group.add(event, at);
         }
+        self.links.add(event, fingerprint, at);
     }
 
-    /// Appends the report of the shard that follows this one.
+    /// Appends the report of the shard that follows this one, and links the symptoms of
+    /// both anew (or, when either was read back from its JSON form, adds up their links).
     pub fn merge(&mut self, next: &Report) {
         self.totals.merge(&next.totals);
         for group in &next.groups {
@@ -391,6 +251,8 @@ impl Report {
                 }
             }
         }
+        self.links.merge(&next.links);
+        self.link();
         // The baseline's verdicts were taken from rates this merge changes.
         self.gone = None;
         for g in &mut self.groups {
@@ -399,10 +261,13 @@ impl Report {
         self.judge_deploys();
     }
 
-    /// Sorts groups for a reader: by the rank of their category (lower first, see
-    /// [`crate::Categories::rank`]), then most frequent first, then first seen; fills the
-    /// span and services of the totals from the groups; sets each group's
-    /// [`Group::logs_url`] from its samples; and fills the [`Report::deploys`] and each
+    /// Links symptoms to causes (see [`crate::reference`]) and sorts groups for a reader:
+    /// causes first, by impact (failed requests plus exits they explain), then most
+    /// frequent, with the rank of their category (lower first, see
+    /// [`crate::Categories::rank`]) only breaking ties, then first seen; symptoms after
+    /// them, most frequent first.
+    /// Also fills the span and services of the totals from the groups, sets each group's
+    /// [`Group::logs_url`] from its samples, and fills the [`Report::deploys`] and each
     /// group's `deploy` verdict from the groups.
     pub fn rank(&mut self, category_rank: impl Fn(&str) -> u32) {
         self.totals.span = None;
@@ -417,10 +282,15 @@ impl Report {
                 }
             }
         }
+        self.link();
         self.groups.sort_by(|a, b| {
-            category_rank(a.category.as_str())
-                .cmp(&category_rank(b.category.as_str()))
+            a.role
+                .cmp(&b.role)
+                .then(b.impact_total().cmp(&a.impact_total()))
                 .then(b.count.cmp(&a.count))
+                .then_with(|| {
+                    category_rank(a.category.as_str()).cmp(&category_rank(b.category.as_str()))
+                })
                 .then(a.first_seen.cmp(&b.first_seen))
                 .then(a.fingerprint.cmp(&b.fingerprint))
         });
@@ -440,6 +310,83 @@ impl Report {
         for g in &mut self.groups {
             g.deploy = deploy::verdict(&self.deploys, &g.revisions);
         }
+    }
+
+    /// The marks behind the links, for a partial report that is merged later.
+    pub fn links(&self) -> &Links {
+        &self.links
+    }
+
+    /// Puts back the marks of a report read back from its JSON form (saved beside it with
+    /// [`Report::links`]), and links its symptoms anew.
+    pub fn set_links(&mut self, links: Links) {
+        self.links = links;
+        self.link();
+    }
+
+    /// Computes each cause's impact and each symptom's causes from the marks, when the
+    /// marks are all there, and the symptom totals from the groups.
+    fn link(&mut self) {
+        if self.links.is_complete() {
+            for g in &mut self.groups {
+                match g.role {
+                    Role::Cause => g.impact = Some(Default::default()),
+                    _ => {
+                        g.caused_by = Some(Vec::new());
+                        g.unexplained = Some(g.count);
+                    }
+                }
+            }
+            for l in self.links.resolve() {
+                let (Some(&s), Some(&c)) = (self.index.get(&l.symptom), self.index.get(&l.cause))
+                else {
+                    continue;
+                };
+                let route = self.groups.get(s).and_then(|g| g.request.clone());
+                if let Some(symptom) = self.groups.get_mut(s) {
+                    if let Some(n) = &mut symptom.unexplained {
+                        *n = n.saturating_sub(1);
+                    }
+                    let links = symptom.caused_by.get_or_insert_with(Vec::new);
+                    match links
+                        .iter_mut()
+                        .find(|k| k.fingerprint == l.cause && k.evidence == l.evidence)
+                    {
+                        Some(k) => k.count += 1,
+                        None => links.push(crate::causes::CauseLink {
+                            fingerprint: l.cause,
+                            count: 1,
+                            evidence: l.evidence,
+                        }),
+                    }
+                }
+                let Some(impact) = self.groups.get_mut(c).and_then(|g| g.impact.as_mut()) else {
+                    continue;
+                };
+                if !l.request {
+                    impact.exits += 1;
+                    continue;
+                }
+                impact.requests += 1;
+                if let Some(status) = l.status {
+                    *impact.statuses.entry(status.to_string()).or_insert(0) += 1;
+                }
+                if let Some(r) = route {
+                    impact.add_route(r.method.as_deref().unwrap_or(""), &r.route, 1);
+                }
+            }
+            for g in &mut self.groups {
+                if let Some(impact) = &mut g.impact {
+                    impact.sort_routes();
+                }
+                if let Some(links) = &mut g.caused_by {
+                    sort_cause_links(links);
+                }
+            }
+        }
+        let symptoms = self.groups.iter().filter(|g| g.role == Role::Symptom);
+        self.totals.symptoms = symptoms.clone().map(|g| g.count).sum();
+        self.totals.symptoms_explained = symptoms.map(Group::explained).sum();
     }
 
     fn reindex(&mut self) {
@@ -479,54 +426,20 @@ impl TryFrom<Saved> for Report {
                 saved.schema_version
             ));
         }
+        // Without its marks, a report's links can only be added up when merged.
+        let links = match saved.groups.is_empty() {
+            true => Links::default(),
+            false => Links::partial(),
+        };
         let mut report = Report {
             totals: saved.totals,
             deploys: saved.deploys,
             groups: saved.groups,
             gone: saved.gone,
+            links,
             ..Report::default()
         };
         report.reindex();
         Ok(report)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{sample_text, SAMPLE_TEXT_BYTES};
-
-    #[test]
-    fn a_short_text_is_kept_whole_and_a_blank_one_is_none() {
-        let tb =
-            "Traceback (most recent call last):\n  File \"a.py\", line 1, in f\nNameError: x\n";
-        assert_eq!(sample_text(tb).as_deref(), Some(tb.trim_end()));
-        assert_eq!(sample_text(" \n\t"), None);
-    }
-
-    #[test]
-    fn a_long_text_keeps_its_first_line_and_its_last_whole_lines() {
-        let mut tb = String::from("Traceback (most recent call last):\n");
-        for i in 0..400 {
-            tb.push_str(&format!(
-                "  File \"/app/é{i}.py\", line {i}, in f{i}\n    g()\n"
-            ));
-        }
-        tb.push_str("NameError: name 'x' is not defined");
-        let s = sample_text(&tb).expect("sample");
-        assert!(s.len() <= SAMPLE_TEXT_BYTES, "{}", s.len());
-        assert!(
-            s.starts_with("Traceback (most recent call last):\n…\n  "),
-            "{s}"
-        );
-        assert!(s.ends_with("NameError: name 'x' is not defined"));
-        assert!(s.contains("in f399\n"));
-    }
-
-    #[test]
-    fn one_huge_line_is_cut_on_char_boundaries() {
-        let text = "é".repeat(SAMPLE_TEXT_BYTES);
-        let s = sample_text(&text).expect("sample");
-        assert!(s.len() <= SAMPLE_TEXT_BYTES);
-        assert!(s.contains('…'));
     }
 }

@@ -26,7 +26,8 @@
 //! is idempotent: scrubbed text scrubs to itself.
 
 use crate::event::EventRecord;
-use crate::report::{Group, Report};
+use crate::group::Group;
+use crate::report::Report;
 use regex::{Captures, Regex};
 use std::borrow::Cow;
 use std::sync::OnceLock;

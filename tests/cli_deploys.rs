@@ -114,7 +114,7 @@ fn a_saved_report_then_a_second_export_against_it() {
     assert!(text.contains("× IMPROVED httpcore.ReadTimeout"), "{text}");
     assert!(text.contains("× NEW KeyError: 'thread_id'"), "{text}");
     let gone_at = text
-        .find("── gone since the baseline")
+        .find("── Gone since the baseline")
         .expect("a gone section");
     assert!(
         text[gone_at..].contains("5× google.api_core.exceptions.Forbidden"),
@@ -233,7 +233,7 @@ fn the_deploys_block_opens_the_text_report_of_a_rollout() {
     let text = stdout(&out);
     let block: Vec<&str> = text
         .lines()
-        .skip_while(|l| !l.starts_with("── deploys"))
+        .skip_while(|l| !l.starts_with("── Deploys"))
         .skip(1)
         .take_while(|l| !l.is_empty())
         .collect();
@@ -242,13 +242,14 @@ fn the_deploys_block_opens_the_text_report_of_a_rollout() {
         [
             "  netra-backend-staging  00043-def (09:01–09:19, 21 events) → 00044-ghi (09:20–09:39, 17 events)",
             "    new           AttributeError",
-            "    gone          httpcore.ReadTimeout, KeyError  after 19 min of 00044-ghi",
+            // In report order: by count now that a category's rank only breaks ties.
+            "    gone          KeyError, httpcore.ReadTimeout  after 19 min of 00044-ghi",
             "    persisting    ConnectionRefusedError, WebSocket connection rejected: no suppo…",
         ]
     );
     let early = stdout(&triage(&[&fixture("rollout-early.ndjson")]));
     assert!(
-        early.contains("    not seen yet  httpcore.ReadTimeout, KeyError\n"),
+        early.contains("    not seen yet  KeyError, httpcore.ReadTimeout\n"),
         "{early}"
     );
     assert!(
@@ -257,5 +258,5 @@ fn the_deploys_block_opens_the_text_report_of_a_rollout() {
     );
     // One revision per service: no block.
     let one = stdout(&triage(&[&fixture("yesterday.ndjson")]));
-    assert!(!one.contains("── deploys"), "{one}");
+    assert!(!one.contains("── Deploys"), "{one}");
 }

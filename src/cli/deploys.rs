@@ -1,4 +1,4 @@
-//! The text report's parts about deploys and the baseline: the "deploys" block (each service's
+//! The text report's parts about deploys and the baseline: the "Deploys" block (each service's
 //! revisions in order, then its new, gone, not-yet-seen and persisting groups), a group's
 //! mark beside its count (`NEW`, `REGRESSED ×3.1`, `IMPROVED`), the baseline's summary line
 //! and the groups gone since the baseline.

@@ -14,12 +14,14 @@
 //!
 //! Exit status: 0 on success; 1 when `--fail-on` matched an event, or (`new`, `regressed`)
 //! a group of the finished report; 2 for bad arguments, an unreadable input, an invalid
-//! known-issues, rules or `--baseline` file, or an output that cannot be written. A closed standard output (`... | head`) is not an error: the run ends quietly
-//! with 0, or 1 when `--fail-on` matched (it reads on, printing nothing, only while
-//! `--fail-on` may still match).
+//! known-issues, rules or `--baseline` file, or an output that cannot be written. A closed
+//! standard output (`... | head`) is not an error: the run ends quietly with 0, or 1 when
+//! `--fail-on` matched (it reads on, printing nothing, only while `--fail-on` may still
+//! match).
 
 mod deploys;
 mod input;
+mod links;
 mod text;
 
 use crate::{Event, Sink, TriageBuilder};
@@ -265,6 +267,7 @@ fn run(name: &str, args: &Args) -> Result<bool, Failure> {
         top: args.top,
         traceback: args.show.contains(&Show::Traceback),
         baseline: args.baseline.as_ref().map(|p| p.display().to_string()),
+        utf8: links::utf8_locale(|name| std::env::var(name).ok()),
     };
     let mut out = BufWriter::new(stdout.lock());
 

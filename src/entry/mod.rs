@@ -138,6 +138,25 @@ pub struct Entry<'a> {
     /// For a plain-text line, the service its prefix names (`web` of `docker compose logs`'
     /// `web-1  | `, the container of `kubectl logs --prefix`, a syslog tag).
     pub text_service: Option<Cow<'a, str>>,
+    /// `httpRequest`, on request logs (Cloud Run's `run.googleapis.com/requests`, App
+    /// Engine, load balancers).
+    pub http_request: Option<HttpRequest<'a>>,
+    /// `protoPayload.status.message`: an audit log's error text (Cloud Run's "failed to
+    /// start and listen on the port").
+    pub status_message: Option<Cow<'a, str>>,
+}
+
+/// The parts of a `LogEntry.httpRequest` that a failed request's event needs.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct HttpRequest<'a> {
+    /// `requestMethod`.
+    pub method: Option<Cow<'a, str>>,
+    /// `requestUrl`.
+    pub url: Option<Cow<'a, str>>,
+    /// `status`: a number (or a string of digits).
+    pub status: Option<u16>,
+    /// `latency` (a protobuf Duration string such as `"5.123456789s"`) in milliseconds.
+    pub latency_ms: Option<f64>,
 }
 
 impl<'a> Entry<'a> {
@@ -188,11 +207,13 @@ impl<'a> Entry<'a> {
         }
     }
 
-    /// The entry's message: `textPayload`, else `jsonPayload.message`.
+    /// The entry's message: `textPayload`, else `jsonPayload.message`, else
+    /// `protoPayload.status.message`.
     pub fn message(&self) -> Option<&str> {
         self.text_payload
             .as_deref()
             .or_else(|| self.json_string("message"))
+            .or(self.status_message.as_deref())
     }
 
     /// A string field of `jsonPayload`.

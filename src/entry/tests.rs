@@ -220,7 +220,7 @@ fn from_json_rejects_non_objects_and_bad_json() {
 
 #[test]
 fn from_json_ignores_unknown_and_mistyped_fields() {
-    let bytes = br#"{"severity":500,"textPayload":42,"resource":"x","labels":[1],"jsonPayload":"y","insertId":{"a":[]},"httpRequest":{"status":500,"latency":"0.1s"},"newField":[{"x":null}]}"#;
+    let bytes = br#"{"severity":500,"textPayload":42,"resource":"x","labels":[1],"jsonPayload":"y","insertId":{"a":[]},"httpRequest":[{"status":500}],"protoPayload":7,"newField":[{"x":null}]}"#;
     let mut scratch = String::new();
     let e = Entry::from_json(bytes, 1, &mut scratch).unwrap();
     assert_eq!(
@@ -260,5 +260,40 @@ fn severity_names_and_numbers() {
         let mut scratch = String::new();
         let e = Entry::from_json(text.as_bytes(), 1, &mut scratch).unwrap();
         assert_eq!(e.severity, *want, "{json}");
+    }
+}
+
+#[test]
+fn request_logs_and_audit_status_messages() {
+    let bytes = br#"{"httpRequest":{"latency":"5.123456789s","requestMethod":"GET","requestUrl":"https://netra.run.app/api/threads/th_5d1c0e?limit=50","status":503,"userAgent":"x"},"protoPayload":{"methodName":"/Services.ReplaceService","status":{"code":9,"message":"Ready condition status changed to False"}},"severity":"ERROR"}"#;
+    let mut scratch = String::new();
+    let e = Entry::from_json(bytes, 1, &mut scratch).unwrap();
+    let r = e.http_request.as_ref().expect("httpRequest");
+    assert_eq!(r.method.as_deref(), Some("GET"));
+    assert_eq!(
+        r.url.as_deref(),
+        Some("https://netra.run.app/api/threads/th_5d1c0e?limit=50")
+    );
+    assert_eq!(r.status, Some(503));
+    assert!((r.latency_ms.unwrap() - 5123.456789).abs() < 1e-9);
+    assert_eq!(e.message(), Some("Ready condition status changed to False"));
+    let rows: &[(&str, Option<u16>, Option<f64>)] = &[
+        (r#"{"status":"500","latency":"0s"}"#, Some(500), Some(0.0)),
+        (
+            r#"{"status":500.0,"latency":"12s"}"#,
+            Some(500),
+            Some(12000.0),
+        ),
+        (r#"{"status":-1,"latency":"1.5"}"#, None, None),
+        (r#"{"status":70000,"latency":"-1s"}"#, None, None),
+        (r#"{"status":"5xx","latency":"1e3s"}"#, None, None),
+        (r#"{"status":null,"latency":{"seconds":5}}"#, None, None),
+    ];
+    for (json, status, latency) in rows {
+        let text = format!(r#"{{"httpRequest":{json}}}"#);
+        let mut scratch = String::new();
+        let e = Entry::from_json(text.as_bytes(), 1, &mut scratch).unwrap();
+        let r = e.http_request.unwrap_or_default();
+        assert_eq!((r.status, r.latency_ms), (*status, *latency), "{json}");
     }
 }

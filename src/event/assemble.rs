@@ -14,13 +14,14 @@
 //! blocks) before it is made an event of its own; their state counts as held state too.
 
 use super::database::Database;
-use super::model::{Event, EventKind};
+use super::model::{Event, EventKind, Request};
 use super::slow::slow_query;
 use super::split::{
     bounded, confirm_prefix, Needle, Needles, Open, Pending, MAX_LINES, MAX_PENDING_IDLE,
     MAX_STREAMS,
 };
 use crate::entry::Entry;
+use crate::platform::PlatformTable;
 use crate::traceback::{self, start_at, strip_shaped, LineMachine};
 use memchr::memmem::Finder;
 
@@ -36,6 +37,8 @@ pub(crate) struct Assembler {
     /// Counts every entry, pushed or skipped.
     tick: u64,
     needles: Needles,
+    /// The platform messages that make an entry a [`EventKind::Platform`] event.
+    platform: PlatformTable,
     /// Database entries that belong together (PostgreSQL errors and their statements,
     /// statements and their durations, MySQL slow-log blocks): see `database`.
     database: Database,
@@ -51,7 +54,14 @@ impl Assembler {
             tick: 0,
             needles: Needles::default(),
             database: Database::new(slow_ms),
+            platform: PlatformTable::default(),
         }
+    }
+
+    /// The assembler with the platform table `platform` (none by default).
+    pub(crate) fn with_platform(mut self, platform: PlatformTable) -> Self {
+        self.platform = platform;
+        self
     }
 
     /// Whether some stream has an open traceback or a pending header, or database entries
@@ -84,8 +94,23 @@ impl Assembler {
             || self.pending.iter().any(|p| holds(&p.needle))
     }
 
-    /// Feeds one parsed entry; completed events go to `out`.
+    /// Feeds one parsed candidate entry; completed events go to `out`.
+    #[cfg(test)]
     pub(crate) fn push(&mut self, entry: &Entry<'_>, out: &mut dyn FnMut(Event)) {
+        self.push_entry(entry, true, out);
+    }
+
+    /// Feeds one parsed entry; completed events go to `out`. `candidate` says whether the
+    /// prefilter picked it: an entry parsed only because a split traceback is open (or to
+    /// validate) may continue that traceback, but a failed request or a platform message
+    /// starts only at a candidate, so that which of them are found does not depend on what
+    /// else was open at the time (nor on input order or sharding).
+    pub(crate) fn push_entry(
+        &mut self,
+        entry: &Entry<'_>,
+        candidate: bool,
+        out: &mut dyn FnMut(Event),
+    ) {
         self.tick += 1;
         self.expire();
         for event in self.ready.drain(..) {
@@ -119,7 +144,7 @@ impl Assembler {
         if self.database.push(entry, self.tick, out) {
             return;
         }
-        let Some(event) = self.other_event(entry) else {
+        let Some(event) = self.other_event(entry, candidate) else {
             return;
         };
         // Only an un-structured line can be a log record's header with its traceback in the
@@ -357,13 +382,18 @@ impl Assembler {
         Some(p)
     }
 
-    /// The event of an entry that holds no traceback: out of memory, a slow query, or an
-    /// error-level message.
-    fn other_event(&self, entry: &Entry<'_>) -> Option<Event> {
+    /// The event of an entry that holds no traceback: a failed request, out of memory, a
+    /// slow query, a platform message, or an error-level message.
+    fn other_event(&self, entry: &Entry<'_>, candidate: bool) -> Option<Event> {
         let text = entry
             .message()
             .or_else(|| entry.json_strings.first().map(|(_, v)| v.as_ref()))
             .unwrap_or("");
+        if candidate {
+            if let Some(event) = self.request_event(entry, text) {
+                return Some(event);
+            }
+        }
         if is_out_of_memory(text) {
             let mut event = Event::at(EventKind::OutOfMemory, entry);
             event.text = text.trim_end().to_string();
@@ -375,6 +405,20 @@ impl Assembler {
             event.slow_query = Some(slow);
             return Some(event);
         }
+        if let Some(row) = candidate.then(|| self.platform.find(text)).flatten() {
+            let mut event = Event::at(EventKind::Platform, entry);
+            event.text = text.trim_end().to_string();
+            event.platform = Some(row.message());
+            event.request = entry.http_request.as_ref().map(|r| {
+                Request::new(
+                    r.method.as_deref(),
+                    r.url.as_deref().unwrap_or(""),
+                    r.status,
+                    r.latency_ms,
+                )
+            });
+            return Some(event);
+        }
         let severity = entry.level();
         if severity.is_error() {
             let mut event = Event::at(EventKind::Severity, entry);
@@ -383,6 +427,39 @@ impl Assembler {
             return Some(event);
         }
         None
+    }
+}
+
+impl Assembler {
+    /// A failed request: a request log entry with a status of 500 or more. Its text is the
+    /// request's headline (with the platform's reason when its message is a refusal), then
+    /// the entry's own message.
+    fn request_event(&self, entry: &Entry<'_>, text: &str) -> Option<Event> {
+        let r = entry.http_request.as_ref()?;
+        let status = r.status.filter(|s| *s >= 500)?;
+        let request = Request::new(
+            r.method.as_deref(),
+            r.url.as_deref().unwrap_or(""),
+            Some(status),
+            r.latency_ms,
+        );
+        let mut event = Event::at(EventKind::Request, entry);
+        let text = text.trim_end();
+        let row = match text.is_empty() {
+            true => None,
+            false => self.platform.find(text),
+        };
+        event.text = request.headline();
+        if let Some(row) = row {
+            event.text.push_str(&format!(" ({})", row.title()));
+            event.platform = Some(row.message());
+        }
+        if !text.is_empty() {
+            event.text.push('\n');
+            event.text.push_str(text);
+        }
+        event.request = Some(request);
+        Some(event)
     }
 }
 

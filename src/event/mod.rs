@@ -21,6 +21,7 @@ mod split;
 
 pub(crate) use assemble::Assembler;
 pub use model::{
-    Classification, Event, EventKind, IssueMatch, IssueRef, IssueState, MatchBy, SlowQuery,
+    Classification, Event, EventKind, IssueMatch, IssueRef, IssueState, MatchBy, Request, Role,
+    SlowQuery,
 };
 pub use record::EventRecord;

@@ -84,7 +84,7 @@ impl<'s> Core<'s> {
                         self.assembler.skip();
                         continue;
                     }
-                    self.entry(bytes, self.first_line + line, json);
+                    self.entry(bytes, self.first_line + line, json, candidate);
                 }
             }
             for mut ev in self.found.drain(..) {
@@ -100,7 +100,7 @@ impl<'s> Core<'s> {
     }
 
     /// Parses one wanted entry and feeds it to the assembler.
-    fn entry(&mut self, bytes: &[u8], line: u64, json: bool) {
+    fn entry(&mut self, bytes: &[u8], line: u64, json: bool, candidate: bool) {
         let entry = if json {
             Entry::from_json(bytes, line, &mut self.scratch)
         } else {
@@ -110,7 +110,8 @@ impl<'s> Core<'s> {
             Ok(entry) => {
                 self.totals.ok();
                 let found = &mut self.found;
-                self.assembler.push(&entry, &mut |ev| found.push(ev));
+                self.assembler
+                    .push_entry(&entry, candidate, &mut |ev| found.push(ev));
             }
             Err(_) => self.totals.malformed(line),
         }
@@ -173,6 +174,8 @@ impl Quiet {
             oversize: totals.oversize.saturating_sub(self.oversize),
             events: 0,
             lines: 0,
+            symptoms: 0,
+            symptoms_explained: 0,
             malformed_lines: totals
                 .malformed_lines
                 .get(self.malformed_kept..)
