@@ -483,7 +483,10 @@
 //! with [`Report::load`](crate::Report::load)). Groups are matched by fingerprint. A group's
 //! rate is its events per hour of its report's span (the first to the last timestamp of the
 //! report's events, at least one minute; when either report has no timestamps, counts are
-//! compared instead). Its [`BaselineVerdict`](crate::BaselineVerdict):
+//! compared instead). Its p95 is the 0.95 quantile of its `duration_ms` (slow queries) or
+//! `latency_ms` (failed requests) sketch: within 1% of the exact value, and the same for any
+//! input order or sharding, since sketches merge exactly. Its
+//! [`BaselineVerdict`](crate::BaselineVerdict):
 //!
 //! | verdict | when |
 //! |---|---|
@@ -723,7 +726,8 @@
 //! ```
 //!
 //! With `--baseline`, each group's `baseline` is an object such as
-//! `{"verdict": "regressed", "by": "rate", "factor": 4.63, "baseline_count": 4}` and `gone` an
+//! `{"verdict": "regressed", "by": "p95", "factor": 5.05, "baseline_count": 6}` (`by` is
+//! `rate` or `p95` for `regressed` and `improved`, null otherwise) and `gone` an
 //! array of `{"fingerprint": "...", "title": "...", "category": "...", "count": 5,
 //! "known_issue": null}`.
 //!

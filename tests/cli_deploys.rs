@@ -36,6 +36,26 @@ fn temp_dir(name: &str) -> PathBuf {
     dir
 }
 
+fn fixture_text(name: &str) -> String {
+    std::fs::read_to_string(fixture(name)).expect("fixture")
+}
+
+/// `text` with every Cloud SQL `duration: N ms` five times longer.
+fn five_times_slower(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(at) = rest.find("duration: ") {
+        let (head, tail) = rest.split_at(at + "duration: ".len());
+        let end = tail.find(" ms").expect("a duration in ms");
+        let ms: f64 = tail[..end].parse().expect("a number");
+        out.push_str(head);
+        out.push_str(&format!("{:.3}", ms * 5.0));
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// `yesterday.ndjson`'s report, saved as a user saves it.
 fn saved_yesterday(dir: &Path) -> String {
     let out = triage(&["--format", "json", &fixture("yesterday.ndjson")]);
@@ -79,6 +99,20 @@ fn a_saved_report_then_a_second_export_against_it() {
     assert_eq!(verdict("ConnectionRefusedError"), pair("regressed", "rate"));
     assert_eq!(verdict("ReadTimeout"), pair("improved", "rate"));
     assert_eq!(verdict("WebSocket connection rejected"), pair("same", "-"));
+    // The same rate as yesterday, but a p95 duration about five times yesterday's.
+    assert_eq!(verdict("SELECT threads"), pair("regressed", "p95"));
+    // As written: the pretty-printed object says `"by": "p95"`.
+    let json = stdout(&out);
+    let slow = json
+        .find("SELECT threads")
+        .map(|at| &json[at..])
+        .and_then(|rest| rest.find("\"baseline\": {").map(|b| &rest[b..]))
+        .and_then(|object| object.find('}').map(|end| &object[..end]))
+        .expect("the slow query's baseline object");
+    assert!(
+        slow.contains("\"verdict\": \"regressed\"") && slow.contains("\"by\": \"p95\""),
+        "{slow}"
+    );
     let gone = report["gone"].as_array().expect("a gone array");
     assert_eq!(gone.len(), 1);
     assert!(gone[0]["title"]
@@ -104,11 +138,15 @@ fn a_saved_report_then_a_second_export_against_it() {
     let out = triage(&["--baseline", &saved, &fixture("rollout.ndjson")]);
     let text = stdout(&out);
     assert!(
-        text.contains("  baseline: 2 new, 1 regressed, 1 improved, 3 same; 1 gone (/"),
+        text.contains("  baseline: 2 new, 2 regressed, 1 improved, 2 same; 1 gone (/"),
         "{text}"
     );
     assert!(
         text.contains("× REGRESSED ×4.6 ConnectionRefusedError"),
+        "{text}"
+    );
+    assert!(
+        text.contains("× REGRESSED ×5.0 p95 SELECT threads.id"),
         "{text}"
     );
     assert!(text.contains("× IMPROVED httpcore.ReadTimeout"), "{text}");
@@ -175,6 +213,42 @@ fn the_deploy_gate_exits_1_on_a_new_or_regressed_group_and_0_otherwise() {
     assert_eq!(gate(&["--fail-on", "new", &rollout]), Some(1));
     assert_eq!(gate(&["--fail-on", "new", &yesterday]), Some(0));
     assert_eq!(gate(&["--fail-on", "regressed", &rollout]), Some(0));
+    // The gate judges every group, whatever the text report shows (`--top 1`) and however
+    // the causes rank.
+    assert_eq!(
+        gate(&[
+            "--baseline",
+            &saved,
+            "--top",
+            "1",
+            "--fail-on",
+            "regressed",
+            &rollout
+        ]),
+        Some(1)
+    );
+    // Yesterday again with its Cloud SQL statements five times slower: nothing is new and
+    // no rate grew, the slow query's p95 alone trips the gate.
+    let slower = dir.join("yesterday-slower.ndjson");
+    std::fs::write(
+        &slower,
+        five_times_slower(&fixture_text("yesterday.ndjson")),
+    )
+    .expect("write");
+    let slower = slower.display().to_string();
+    assert_eq!(
+        gate(&["--baseline", &saved, "--fail-on", "new", &slower]),
+        Some(0)
+    );
+    assert_eq!(
+        gate(&["--baseline", &saved, "--fail-on", "regressed", &slower]),
+        Some(1)
+    );
+    let text = stdout(&triage(&["--baseline", &saved, &slower]));
+    assert!(
+        text.contains("  baseline: 0 new, 1 regressed, 0 improved, 5 same; 0 gone"),
+        "{text}"
+    );
     // Categories and verdicts mix.
     assert_eq!(
         gate(&["--fail-on", "regressed,missing_module", &yesterday]),

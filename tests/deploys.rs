@@ -187,8 +187,8 @@ fn against_yesterday_new_regressed_improved_same_and_gone() {
             ("auth_token_expired", V::Same, None),
             ("profile_attribute_error", V::New, None),
             ("redis_refused", V::Regressed, Some(Measure::Rate)),
-            // Same by rate: its p95 (about 5x) is judged once durations are kept.
-            ("slow_threads", V::Same, None),
+            // The same rate, a p95 about five times yesterday's.
+            ("slow_threads", V::Regressed, Some(Measure::P95)),
             ("thread_key_error", V::New, None),
             ("upstream_timeout", V::Improved, Some(Measure::Rate)),
             ("websocket_subprotocol", V::Same, None),
@@ -204,6 +204,18 @@ fn against_yesterday_new_regressed_improved_same_and_gone() {
     let factor = b.factor.expect("a factor");
     assert!((4.0..5.0).contains(&factor), "{factor}");
     assert_eq!(b.baseline_count, 4);
+    // The exact p95s (rank ⌊0.95·(n−1)⌋ of fixtures/rollout.py's SLOW_MS): 7410.0 ms of 4
+    // today, 1455.75 ms of 6 yesterday; each sketch is within 1%, the factor within 2.1%.
+    let slow = today
+        .groups
+        .iter()
+        .find(|g| name(g) == "slow_threads")
+        .and_then(|g| g.baseline.as_ref())
+        .expect("slow_threads");
+    let exact = 7410.0 / 1455.75;
+    let factor = slow.factor.expect("a factor");
+    assert!((factor / exact - 1.0).abs() < 0.021, "{factor} vs {exact}");
+    assert_eq!(slow.baseline_count, 6);
     let gone = today.gone.as_ref().expect("gone groups");
     assert_eq!(gone.len(), 1);
     assert!(gone[0]
@@ -229,6 +241,82 @@ fn a_report_is_the_same_as_itself() {
         .groups
         .iter()
         .all(|(_, b)| b.verdict == BaselineVerdict::Same && b.factor == Some(1.0)));
+}
+
+/// Failed requests of one route, ten minutes apart, with these latencies in
+/// seconds, on the day `day` of November 2026: NDJSON as Cloud Run's request log writes it.
+fn requests(day: u32, latencies_s: &[f64]) -> Vec<u8> {
+    let mut out = String::new();
+    for (i, latency) in latencies_s.iter().enumerate() {
+        let entry = serde_json::json!({
+            "insertId": format!("req-{day}-{i}"),
+            "timestamp": format!("2026-11-{day:02}T09:{:02}:00Z", i * 10),
+            "severity": "ERROR",
+            "logName": "projects/netra-staging/logs/run.googleapis.com%2Frequests",
+            "resource": {"type": "cloud_run_revision", "labels": {
+                "service_name": "netra-backend-staging",
+                "revision_name": "netra-backend-staging-00043-def",
+                "project_id": "netra-staging"}},
+            "httpRequest": {"requestMethod": "GET", "status": 500,
+                "requestUrl": format!("https://netra-backend-staging-7019.us-central1.run.app/api/threads/{}", 1000 + i),
+                "latency": format!("{latency:.6}s")},
+        });
+        out.push_str(&entry.to_string());
+        out.push('\n');
+    }
+    out.into_bytes()
+}
+
+/// A request group (its latencies, not durations) judged by p95 against a baseline with the
+/// same rate: one row per side of the 2x rule, the factor checked against the exact p95s.
+#[test]
+fn a_request_group_slower_at_the_same_rate_is_regressed_by_p95() {
+    let then = [0.9, 1.1, 1.0, 1.2, 1.05, 0.95];
+    // Today's latencies, the verdict, what decided it.
+    let rows: &[(&[f64], BaselineVerdict, Option<Measure>)] = &[
+        (
+            &[5.1, 4.8, 5.6, 6.0, 5.3, 4.9],
+            BaselineVerdict::Regressed,
+            Some(Measure::P95),
+        ),
+        (
+            &[2.4, 2.5, 2.3, 2.6, 2.45, 2.35],
+            BaselineVerdict::Regressed,
+            Some(Measure::P95),
+        ),
+        (
+            &[1.9, 2.0, 2.1, 2.05, 1.95, 2.02],
+            BaselineVerdict::Same,
+            None,
+        ),
+        (&[1.0, 1.1, 0.9, 1.2, 1.0, 1.1], BaselineVerdict::Same, None),
+    ];
+    // The exact p95: rank ⌊0.95·(n−1)⌋ in sorted order, in milliseconds.
+    let p95 = |v: &[f64]| {
+        let mut v = v.to_vec();
+        v.sort_by(f64::total_cmp);
+        v[(0.95 * (v.len() - 1) as f64).floor() as usize] * 1000.0
+    };
+    let baseline = report(&requests(25, &then));
+    for (now, verdict, by) in rows {
+        let today = report(&requests(26, now));
+        let [g] = today.groups.as_slice() else {
+            panic!("one group: {:?}", today.groups);
+        };
+        assert!(g.request.is_some() && g.latency_ms.is_some(), "{g:?}");
+        assert_eq!(baseline.groups[0].fingerprint, g.fingerprint);
+        let b = today
+            .compare(&baseline)
+            .verdict(g.fingerprint)
+            .cloned()
+            .expect("a verdict");
+        assert_eq!((b.verdict, b.by), (*verdict, *by), "{now:?}");
+        if b.by == Some(Measure::P95) {
+            let exact = p95(now) / p95(&then);
+            let factor = b.factor.expect("a factor");
+            assert!((factor / exact - 1.0).abs() < 0.021, "{factor} vs {exact}");
+        }
+    }
 }
 
 /// The input's NDJSON lines newest first, as `gcloud logging read` prints by default.
