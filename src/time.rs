@@ -90,13 +90,19 @@ pub(crate) fn minute_of(micros: i64) -> i64 {
 
 /// `2026-11-26T14:05:00Z` for a minute since the epoch.
 pub(crate) fn format_minute(minute: i64) -> String {
-    let days = minute.div_euclid(1440);
-    let in_day = minute.rem_euclid(1440);
+    format_seconds(minute * 60)
+}
+
+/// `2026-11-26T14:05:03Z` for seconds since the epoch.
+pub(crate) fn format_seconds(seconds: i64) -> String {
+    let days = seconds.div_euclid(86_400);
+    let secs = seconds.rem_euclid(86_400);
     let (y, m, d) = civil_from_days(days);
     format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:00Z",
-        in_day / 60,
-        in_day % 60
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        secs / 3600,
+        secs % 3600 / 60,
+        secs % 60
     )
 }
 
@@ -143,6 +149,8 @@ mod tests {
             ("1970-01-01T00:00:00Z", Some(0)),
             ("1969-12-31T23:59:59Z", Some(-SECOND_US)),
             ("2024-02-29T00:00:00Z", Some(1_709_164_800 * SECOND_US)),
+            ("2000-03-01T00:00:00Z", Some(951_868_800 * SECOND_US)),
+            ("x026-11-26T14:05:03Z", None),
             ("2026-11-26T14:00:00", None),
             ("2026-11-26T14:00:00.Z", None),
             ("2026-13-26T14:00:00Z", None),
@@ -169,6 +177,13 @@ mod tests {
         assert_eq!(format_minute(minute_of(at)), "2026-11-26T14:05:00Z");
         assert_eq!(format_minute(minute_of(-1)), "1969-12-31T23:59:00Z");
         assert_eq!(format_minute(minute_of(0)), "1970-01-01T00:00:00Z");
+        for secs in [0, 951_868_800, 1_709_251_199, 1_795_701_903, 4_102_444_800] {
+            assert_eq!(
+                parse_micros(&format_seconds(secs)),
+                Some(secs * SECOND_US),
+                "{secs}"
+            );
+        }
         for days in [-800_000i64, -1, 0, 59, 365, 10_957, 20_000, 800_000] {
             let (y, m, d) = civil_from_days(days);
             assert_eq!(days_from_civil(y, m, d), days);
