@@ -334,3 +334,73 @@ fn the_deploys_block_opens_the_text_report_of_a_rollout() {
     let one = stdout(&triage(&[&fixture("yesterday.ndjson")]));
     assert!(!one.contains("── Deploys"), "{one}");
 }
+
+/// One entry of service `api` in `revision`, with a trace.
+fn api_entry(revision: &str, at: &str, trace: &str) -> serde_json::Value {
+    serde_json::json!({"timestamp": at, "severity": "ERROR",
+        "resource": {"type": "cloud_run_revision", "labels": {"service_name": "api",
+            "revision_name": revision, "project_id": "netra-staging"}},
+        "trace": format!("projects/netra-staging/traces/{trace}")})
+}
+
+/// The Deploys block names what the report lists (causes, symptoms no cause explains) and
+/// only counts the symptoms a cause explains, unless a row has nothing else to name.
+#[test]
+fn the_deploys_block_counts_explained_symptoms_beside_their_causes() {
+    let cause = |revision: &str, at: &str, trace: &str, message: &str| {
+        let mut e = api_entry(revision, at, trace);
+        e["jsonPayload"] = serde_json::json!({ "message": message });
+        e
+    };
+    let request = |revision: &str, at: &str, trace: &str, path: &str| {
+        let mut e = api_entry(revision, at, trace);
+        e["httpRequest"] = serde_json::json!({"requestMethod": "GET", "status": 500,
+            "requestUrl": format!("https://api-7019.run.app{path}"), "latency": "0.2s"});
+        e
+    };
+    // Each revision's cause explains its requests by trace; GET /health fails in both.
+    let entries = [
+        cause(
+            "api-00001-aaa",
+            "2026-11-26T14:00:00Z",
+            "t1",
+            "Database pool exhausted",
+        ),
+        request("api-00001-aaa", "2026-11-26T14:00:00.1Z", "t1", "/health"),
+        request(
+            "api-00001-aaa",
+            "2026-11-26T14:00:00.2Z",
+            "t1",
+            "/api/threads/7",
+        ),
+        cause(
+            "api-00002-bbb",
+            "2026-11-26T14:10:00Z",
+            "t2",
+            "Redis connection refused",
+        ),
+        request("api-00002-bbb", "2026-11-26T14:10:00.1Z", "t2", "/health"),
+    ];
+    let dir = temp_dir("explained");
+    let input = dir.join("api.ndjson");
+    let lines: Vec<String> = entries.iter().map(|e| format!("{e}\n")).collect();
+    std::fs::write(&input, lines.concat()).expect("write");
+    let text = stdout(&triage(&[&input.display().to_string()]));
+    let block: Vec<&str> = text
+        .lines()
+        .skip_while(|l| !l.starts_with("── Deploys"))
+        .skip(2)
+        .take_while(|l| !l.is_empty())
+        .collect();
+    assert_eq!(
+        block,
+        [
+            "    new           Redis connection refused",
+            "    not seen yet  Database pool exhausted, +1 more",
+            "                  00002-bbb has run 0 min, 2 events: too little to call them gone",
+            "    persisting    GET /health → 500 in 200 ms",
+        ],
+        "{text}"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -1,5 +1,6 @@
 //! The text report's parts about deploys and the baseline: the "Deploys" block (each service's
-//! revisions in order, then its new, gone, not-yet-seen and persisting groups), a group's
+//! revisions in order, then its new, gone, not-yet-seen and persisting groups: the causes and
+//! the symptoms no cause explains by title, the explained symptoms counted), a group's
 //! mark beside its count (`NEW`, `REGRESSED ×3.1`, `IMPROVED`), the baseline's summary line
 //! and the groups gone since the baseline.
 //!
@@ -7,7 +8,7 @@
 //! report paints and fits them. The verdicts are the library's (`Report::deploys`,
 //! `Group::deploy`, `Group::baseline`, `Report::gone`): nothing is decided here.
 
-use crate::{BaselineVerdict, DeployVerdict, Group, Measure, Report, RevisionSpan};
+use crate::{BaselineVerdict, DeployVerdict, Group, Measure, Report, RevisionSpan, Role};
 
 /// How a span of a line is painted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -85,19 +86,28 @@ pub(super) fn deploy_lines(report: &Report, width: usize) -> Vec<Vec<Span>> {
             ),
         ];
         for (verdict, tone, label, note) in rows {
-            let groups: Vec<&Group> = report
+            let (named, folded): (Vec<&Group>, Vec<&Group>) = report
                 .groups
                 .iter()
                 .filter(|g| d.verdict(&g.revisions) == Some(verdict))
-                .collect();
-            if groups.is_empty() {
+                .partition(|g| listed(g));
+            // As in the report, a symptom a cause explains is only counted, unless the row
+            // has nothing else to name.
+            let (named, folded) = match named.is_empty() {
+                true => (folded, 0),
+                false => (named, folded.len()),
+            };
+            if named.is_empty() {
                 continue;
             }
             // The note goes beside the list when both fit, else under it.
             let room = width.saturating_sub(4 + LABEL);
-            let all = listing(&groups, usize::MAX);
+            let all = listing(&named, folded, usize::MAX);
             let beside = all.chars().count() + note.chars().count() <= room;
-            let list = if beside { all } else { listing(&groups, room) };
+            let list = match beside {
+                true => all,
+                false => listing(&named, folded, room),
+            };
             let mut line = vec![
                 (Tone::Plain, "    ".into()),
                 (tone, format!("{label:<LABEL$}")),
@@ -152,13 +162,20 @@ fn clock(ts: &str) -> &str {
     ts.get(11..16).unwrap_or(ts)
 }
 
-/// Groups by short title, as many as fit in `room` characters, then `+N more`.
-fn listing(groups: &[&Group], room: usize) -> String {
+/// Whether the text report lists the group: a cause, or a symptom with events no cause
+/// explains.
+fn listed(g: &Group) -> bool {
+    g.role == Role::Cause || g.unexplained.unwrap_or(g.count) > 0
+}
+
+/// Groups by short title, as many as fit in `room` characters, then `+N more` (counting the
+/// `folded` groups not named).
+fn listing(groups: &[&Group], folded: usize, room: usize) -> String {
     let mut out = String::new();
     for (i, g) in groups.iter().enumerate() {
         let item = short_title(g);
         let sep = if i == 0 { "" } else { ", " };
-        let rest = groups.len() - i - 1;
+        let rest = groups.len() - i - 1 + folded;
         let more = if rest > 0 {
             format!(", +{rest} more")
         } else {
@@ -167,11 +184,14 @@ fn listing(groups: &[&Group], room: usize) -> String {
         let fits =
             out.chars().count() + sep.len() + item.chars().count() + more.chars().count() <= room;
         if !fits && i > 0 {
-            out.push_str(&format!(", +{} more", groups.len() - i));
-            break;
+            out.push_str(&format!(", +{} more", groups.len() - i + folded));
+            return out;
         }
         out.push_str(sep);
         out.push_str(&item);
+    }
+    if folded > 0 {
+        out.push_str(&format!(", +{folded} more"));
     }
     out
 }
