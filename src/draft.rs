@@ -139,7 +139,8 @@ fn body(g: &Group, title: &str) -> String {
     row("First seen", g.first_seen.clone().unwrap_or_default());
     row("Last seen", g.last_seen.clone().unwrap_or_default());
     row("Services", list(&g.services));
-    row("Revisions", list(&g.revisions));
+    let revisions: Vec<&str> = g.revisions.iter().map(|r| r.revision.as_str()).collect();
+    row("Revisions", revisions.join(", "));
     row("Exception", g.exception.clone().unwrap_or_default());
     row(
         "Subject",

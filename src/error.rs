@@ -48,6 +48,18 @@ pub enum Error {
         /// What is wrong: a bad regex, an unknown category, a missing field.
         reason: String,
     },
+    /// A saved report (a `--baseline`) follows another schema than this version reads.
+    #[error(
+        "{file}: a report of schema_version {found}; this version reads schema_version {}: \
+         triage the baseline's logs again, or save it again with this version",
+        crate::SCHEMA_VERSION
+    )]
+    SchemaVersion {
+        /// The file named by the user.
+        file: String,
+        /// The `schema_version` it holds.
+        found: u64,
+    },
     /// The directory for issue drafts cannot be created or written.
     #[error("{}: cannot write issue drafts there: {source}", dir.display())]
     Drafts {

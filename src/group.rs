@@ -4,11 +4,14 @@
 //! symptom's [`CauseLink`]s). Everything in it merges exactly: counts add, sets unite,
 //! sketches and timelines add bucket by bucket.
 
+use crate::baseline::Baseline;
 use crate::category::Category;
 use crate::causes::{add_cause_links, CauseLink, Impact};
+use crate::deploy::DeployVerdict;
 use crate::event::{Event, EventKind, IssueRef, Role};
 use crate::fingerprint::Fingerprint;
 use crate::platform::PlatformMessage;
+use crate::revision::Revisions;
 use crate::sketch::Sketch;
 use crate::timeline::Timeline;
 use crate::traceback::Frame;
@@ -58,8 +61,8 @@ pub struct Group {
     pub last_seen: Option<String>,
     /// Services seen, sorted.
     pub services: BTreeSet<String>,
-    /// Revisions seen, sorted.
-    pub revisions: BTreeSet<String>,
+    /// Events per revision of each service, sorted by service then revision.
+    pub revisions: Revisions,
     /// The first `insertId`s, in input order, at most [`SAMPLES_KEPT`].
     pub samples: Vec<String>,
     /// The known issue that tracks the group.
@@ -101,6 +104,15 @@ pub struct Group {
     /// Events per minute.
     #[serde(default)]
     pub timeline: Timeline,
+    /// Derived: the verdict against the latest revision of its service, where the service
+    /// has two or more revisions (see [`crate::Report::deploys`]); filled by
+    /// [`crate::Report::rank`] and [`crate::Report::merge`].
+    #[serde(default)]
+    pub deploy: Option<DeployVerdict>,
+    /// Derived: the verdict against a baseline report, when one was given
+    /// ([`crate::Report::set_baseline`]); dropped by [`crate::Report::merge`].
+    #[serde(default)]
+    pub baseline: Option<Baseline>,
 }
 
 impl Group {
@@ -127,7 +139,7 @@ impl Group {
             first_seen: None,
             last_seen: None,
             services: BTreeSet::new(),
-            revisions: BTreeSet::new(),
+            revisions: Revisions::default(),
             samples: Vec::new(),
             known_issue: c.known_issue.clone(),
             suggested_title,
@@ -142,6 +154,8 @@ impl Group {
             duration_ms: None,
             latency_ms: None,
             timeline: Timeline::default(),
+            deploy: None,
+            baseline: None,
         }
     }
 
@@ -153,7 +167,7 @@ impl Group {
         }
         // Every event of a group names the same few services: clone only a new one.
         insert_new(&mut self.services, event.service.as_ref());
-        insert_new(&mut self.revisions, event.revision.as_ref());
+        self.revisions.add(event);
         let room = SAMPLES_KEPT.saturating_sub(self.samples.len());
         self.samples
             .extend(event.insert_ids.iter().take(room.min(1)).cloned());
@@ -183,7 +197,7 @@ impl Group {
             widen(&mut self.first_seen, &mut self.last_seen, first, last);
         }
         self.services.extend(next.services.iter().cloned());
-        self.revisions.extend(next.revisions.iter().cloned());
+        self.revisions.merge(&next.revisions);
         let room = SAMPLES_KEPT.saturating_sub(self.samples.len());
         self.samples.extend(next.samples.iter().take(room).cloned());
         if self.project.is_none() {

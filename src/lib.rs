@@ -51,11 +51,14 @@ macro_rules! finder {
     }};
 }
 
+mod baseline;
 mod category;
 mod causes;
 mod classify;
 #[cfg(feature = "cli")]
 pub mod cli;
+mod compare;
+mod deploy;
 mod draft;
 mod entry;
 mod error;
@@ -73,6 +76,7 @@ mod prefilter;
 mod quiet;
 pub mod reference;
 mod report;
+mod revision;
 mod route;
 mod scrub;
 mod sketch;
@@ -82,9 +86,15 @@ mod timeline;
 mod title;
 mod traceback;
 
+pub use baseline::{
+    Baseline, BaselineVerdict, GoneGroup, Measure, IMPROVED_FACTOR, MIN_SPAN_SECONDS,
+    REGRESSED_FACTOR, REGRESSED_MIN_EVENTS,
+};
 pub use category::{Categories, Category};
 pub use causes::{CauseLink, Evidence, Impact, Links, RouteCount, MAX_MARKS};
 pub use classify::Classifier;
+pub use compare::Comparison;
+pub use deploy::{Deploy, DeployVerdict, RevisionSpan, SETTLED_EVENTS, SETTLED_SECONDS};
 pub use draft::{prepare_dir, write_drafts, Draft, WrittenDraft, DRAFT_LINES};
 pub use entry::Severity;
 pub use error::{Error, Item, PartialError, Result};
@@ -100,6 +110,7 @@ pub use partial::{Partial, LEAD_BYTES, PARTIAL_VERSION};
 pub use pipeline::{FnSink, NoSink, ReadAt, Sink, Triage, TriageBuilder};
 pub use platform::{PlatformKind, PlatformMessage};
 pub use report::{Report, Span, Totals, MALFORMED_LINES_KEPT, SCHEMA_VERSION};
+pub use revision::{RevisionCount, Revisions};
 pub use route::route_of;
 pub use scrub::{scrub, Redact, EMAIL, FILTERED, LONG_TOKEN};
 pub use sketch::{Sketch, RELATIVE_ACCURACY};

@@ -9,7 +9,9 @@
 //! its groups hold, and merged with another adds them up instead of recomputing them (a
 //! partial report keeps its [`Links`] beside it to merge exactly).
 
+use crate::baseline::GoneGroup;
 use crate::causes::{sort_cause_links, Links};
+use crate::deploy::{self, Deploy};
 use crate::event::{Event, Role};
 use crate::fingerprint::Fingerprint;
 use crate::group::{widen, Group};
@@ -20,7 +22,8 @@ use std::collections::{BTreeSet, HashMap};
 
 /// The version of the JSON report's schema, written as its `schema_version`. It changes
 /// when a field changes meaning or goes away; new fields do not change it.
-pub const SCHEMA_VERSION: u32 = 1;
+/// Version 2: a group's `revisions` count events per revision (objects, no longer names).
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// How many malformed lines a report remembers.
 pub const MALFORMED_LINES_KEPT: usize = 10;
@@ -173,8 +176,16 @@ pub struct Report {
     schema_version: (),
     /// Counts that account for every entry.
     pub totals: Totals,
+    /// Derived: the services whose events came from two or more revisions, sorted by name;
+    /// filled from the groups by [`Report::rank`] and [`Report::merge`].
+    #[serde(default)]
+    pub deploys: Vec<Deploy>,
     /// Groups, in the order their first event was found until [`Report::rank`] sorts them.
     pub groups: Vec<Group>,
+    /// Derived: the groups of the baseline absent now, when a baseline was given
+    /// ([`Report::set_baseline`]); `None` (`null`) without one, and after [`Report::merge`].
+    #[serde(default)]
+    pub gone: Option<Vec<GoneGroup>>,
     #[serde(skip)]
     index: HashMap<Fingerprint, usize>,
     /// The marks that link symptoms to causes (not part of the JSON form).
@@ -183,10 +194,14 @@ pub struct Report {
 }
 
 impl PartialEq for Report {
-    /// Equal when they say the same: totals and groups (links included). The marks behind
-    /// the links are not compared: a report read back from its JSON form has none.
+    /// Equal when they say the same: totals, deploys, groups (links and verdicts included)
+    /// and the baseline's gone groups. The marks behind the links are not compared: a report
+    /// read back from its JSON form has none.
     fn eq(&self, other: &Report) -> bool {
-        self.totals == other.totals && self.groups == other.groups
+        self.totals == other.totals
+            && self.deploys == other.deploys
+            && self.groups == other.groups
+            && self.gone == other.gone
     }
 }
 
@@ -238,6 +253,12 @@ impl Report {
         }
         self.links.merge(&next.links);
         self.link();
+        // The baseline's verdicts were taken from rates this merge changes.
+        self.gone = None;
+        for g in &mut self.groups {
+            g.baseline = None;
+        }
+        self.judge_deploys();
     }
 
     /// Whether a group has this fingerprint.
@@ -281,8 +302,9 @@ impl Report {
     /// frequent, with the rank of their category (lower first, see
     /// [`crate::Categories::rank`]) only breaking ties, then first seen; symptoms after
     /// them, most frequent first.
-    /// Also fills the span and services of the totals from the groups, and sets each group's
-    /// [`Group::logs_url`] from its samples.
+    /// Also fills the span and services of the totals from the groups, sets each group's
+    /// [`Group::logs_url`] from its samples, and fills the [`Report::deploys`] and each
+    /// group's `deploy` verdict from the groups.
     pub fn rank(&mut self, category_rank: impl Fn(&str) -> u32) {
         self.totals.span = None;
         self.totals.services.clear();
@@ -314,6 +336,16 @@ impl Report {
             g.logs_url = logs_explorer_url(project, &g.samples, first, last);
         }
         self.reindex();
+        self.judge_deploys();
+    }
+
+    /// Fills [`Report::deploys`] and each group's `deploy` verdict from the groups'
+    /// revisions.
+    fn judge_deploys(&mut self) {
+        self.deploys = deploy::deploys(self.groups.iter().map(|g| &g.revisions));
+        for g in &mut self.groups {
+            g.deploy = deploy::verdict(&self.deploys, &g.revisions);
+        }
     }
 
     /// The marks behind the links, for a partial report that is merged later.
@@ -413,7 +445,11 @@ fn schema_version<S: serde::Serializer>(_: &(), s: S) -> Result<S::Ok, S::Error>
 struct Saved {
     schema_version: u32,
     totals: Totals,
+    #[serde(default)]
+    deploys: Vec<Deploy>,
     groups: Vec<Group>,
+    #[serde(default)]
+    gone: Option<Vec<GoneGroup>>,
 }
 
 impl TryFrom<Saved> for Report {
@@ -433,7 +469,9 @@ impl TryFrom<Saved> for Report {
         };
         let mut report = Report {
             totals: saved.totals,
+            deploys: saved.deploys,
             groups: saved.groups,
+            gone: saved.gone,
             links,
             ..Report::default()
         };

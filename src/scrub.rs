@@ -236,6 +236,10 @@ impl Redact for Report {
         for group in &mut self.groups {
             group.redact();
         }
+        // A baseline's gone groups are titled by their messages too.
+        for gone in self.gone.iter_mut().flatten() {
+            redact_string(&mut gone.title);
+        }
     }
 }
 

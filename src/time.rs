@@ -1,8 +1,10 @@
 //! RFC 3339 timestamps as microseconds since the Unix epoch, and back as whole minutes.
+//! The crate's one time parser.
 //!
-//! Linking a symptom to its cause compares times (a request's span, 60 s before an exit) and
-//! timelines count events per minute, so timestamps are read as numbers once; the report
-//! keeps the strings as written. Only what Cloud Logging writes is read: `YYYY-MM-DDTHH:MM:SS`,
+//! Linking a symptom to its cause compares times (a request's span, 60 s before an exit),
+//! timelines count events per minute, and deploys and baselines need the lengths of spans
+//! (how long a revision has run, how many hours a report covers), so timestamps are read as
+//! numbers; the report keeps the strings as written. Only what Cloud Logging writes is read: `YYYY-MM-DDTHH:MM:SS`,
 //! an optional fraction of up to 9 digits, and `Z` or a `±HH:MM` offset (`t`, `z` and a
 //! space for `T` are accepted too). Anything else reads as no time: the event is still
 //! counted and grouped, only not placed in time.
@@ -75,6 +77,12 @@ pub(crate) fn parse_micros(ts: &str) -> Option<i64> {
     Some(secs * SECOND_US + micros)
 }
 
+/// Seconds from `first` to `last` (RFC 3339), when both read as times.
+pub(crate) fn seconds_between(first: &str, last: &str) -> Option<f64> {
+    let (a, b) = (parse_micros(first)?, parse_micros(last)?);
+    Some((b - a) as f64 / SECOND_US as f64)
+}
+
 /// The minute (minutes since the epoch, rounded down) that `micros` falls in.
 pub(crate) fn minute_of(micros: i64) -> i64 {
     micros.div_euclid(MINUTE_US)
@@ -82,13 +90,19 @@ pub(crate) fn minute_of(micros: i64) -> i64 {
 
 /// `2026-11-26T14:05:00Z` for a minute since the epoch.
 pub(crate) fn format_minute(minute: i64) -> String {
-    let days = minute.div_euclid(1440);
-    let in_day = minute.rem_euclid(1440);
+    format_seconds(minute * 60)
+}
+
+/// `2026-11-26T14:05:03Z` for seconds since the epoch.
+pub(crate) fn format_seconds(seconds: i64) -> String {
+    let days = seconds.div_euclid(86_400);
+    let secs = seconds.rem_euclid(86_400);
     let (y, m, d) = civil_from_days(days);
     format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:00Z",
-        in_day / 60,
-        in_day % 60
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        secs / 3600,
+        secs % 3600 / 60,
+        secs % 60
     )
 }
 
@@ -134,6 +148,9 @@ mod tests {
             ("2026-11-26 14:00:00z", Some(base)),
             ("1970-01-01T00:00:00Z", Some(0)),
             ("1969-12-31T23:59:59Z", Some(-SECOND_US)),
+            ("2024-02-29T00:00:00Z", Some(1_709_164_800 * SECOND_US)),
+            ("2000-03-01T00:00:00Z", Some(951_868_800 * SECOND_US)),
+            ("x026-11-26T14:05:03Z", None),
             ("2026-11-26T14:00:00", None),
             ("2026-11-26T14:00:00.Z", None),
             ("2026-13-26T14:00:00Z", None),
@@ -142,10 +159,16 @@ mod tests {
             ("not a time", None),
             ("", None),
             ("2026-11-26T14:00:00Z ", None),
+            ("2026-11-26T14:00:00Zjunk", None),
         ];
         for (ts, want) in rows {
             assert_eq!(parse_micros(ts), *want, "{ts}");
         }
+        assert_eq!(
+            seconds_between("2026-11-26T14:01:00Z", "2026-11-26T14:19:30.5Z"),
+            Some(1110.5)
+        );
+        assert_eq!(seconds_between("2026-11-26T14:01:00Z", "later"), None);
     }
 
     #[test]
@@ -154,6 +177,13 @@ mod tests {
         assert_eq!(format_minute(minute_of(at)), "2026-11-26T14:05:00Z");
         assert_eq!(format_minute(minute_of(-1)), "1969-12-31T23:59:00Z");
         assert_eq!(format_minute(minute_of(0)), "1970-01-01T00:00:00Z");
+        for secs in [0, 951_868_800, 1_709_251_199, 1_795_701_903, 4_102_444_800] {
+            assert_eq!(
+                parse_micros(&format_seconds(secs)),
+                Some(secs * SECOND_US),
+                "{secs}"
+            );
+        }
         for days in [-800_000i64, -1, 0, 59, 365, 10_957, 20_000, 800_000] {
             let (y, m, d) = civil_from_days(days);
             assert_eq!(days_from_civil(y, m, d), days);

@@ -534,8 +534,8 @@ fn the_text_report_fits_columns_80_and_140_urls_aside() {
                 rules += 1;
             }
         }
-        // Causes, and the symptoms no cause explains.
-        assert_eq!(rules, 2, "{text}");
+        // The deploys block, causes, and the symptoms no cause explains.
+        assert_eq!(rules, 3, "{text}");
     }
     // Not a number: the default 100.
     let out = triage_with(&[&fixture("staging.json")], None, &[("COLUMNS", "wide")]);

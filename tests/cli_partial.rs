@@ -262,3 +262,71 @@ fn bad_partials_exit_2_naming_the_file() {
     let out = triage(&["--input-format", "array", &whole], b"");
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn merge_compares_with_a_baseline_and_gates_after_the_merge() {
+    // Yesterday's report as the baseline; today's rollout in three shards, each cut inside
+    // the rollout so that a group's revisions are counted in more than one shard.
+    let yesterday = triage(&["--format", "json", &fixture("yesterday.ndjson")], b"");
+    assert_eq!(
+        yesterday.status.code(),
+        Some(0),
+        "{}",
+        text(&yesterday.stderr)
+    );
+    let saved = temp("yesterday.json", &yesterday.stdout)
+        .display()
+        .to_string();
+    let rollout = fixture("rollout.ndjson");
+    let input = std::fs::read(&rollout).expect("fixture");
+    let ends: Vec<usize> = input
+        .iter()
+        .enumerate()
+        .filter(|(_, &b)| b == b'\n')
+        .map(|(i, _)| i + 1)
+        .collect();
+    let cuts = [
+        0,
+        ends[ends.len() / 3],
+        ends[2 * ends.len() / 3],
+        input.len(),
+    ];
+    let mut partials = String::new();
+    for w in cuts.windows(2) {
+        let out = triage(&["--format", "partial", "-"], &input[w[0]..w[1]]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        partials += &text(&out.stdout);
+    }
+    for format in ["json", "text"] {
+        let gate = ["--baseline", &saved, "--fail-on", "new,regressed"];
+        let mut run = vec!["--format", format];
+        run.extend(gate);
+        run.push(&rollout);
+        let want = triage(&run, b"");
+        let mut merge = vec!["merge", "--format", format];
+        merge.extend(gate);
+        merge.push("-");
+        let got = triage(&merge, partials.as_bytes());
+        assert_eq!(want.status.code(), Some(1), "{}", text(&want.stderr));
+        assert_eq!(got.status.code(), Some(1), "{}", text(&got.stderr));
+        assert!(
+            got.stdout == want.stdout,
+            "{format}: the merged report differs"
+        );
+        if format == "json" {
+            let report = text(&got.stdout);
+            for verdict in ["new", "regressed", "same"] {
+                let field = format!("\"verdict\": \"{verdict}\"");
+                assert!(report.contains(&field), "{field}");
+            }
+            assert!(report.contains("\"gone\": ["), "gone groups listed");
+        }
+    }
+    // The baseline applies to the finished report, not to a shard's partial.
+    let refused = triage(
+        &["--format", "partial", "--baseline", &saved, "-"],
+        &input[..cuts[1]],
+    );
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(text(&refused.stderr).contains("--baseline"));
+}

@@ -178,14 +178,19 @@ proptest! {
 
     #[test]
     fn merged_partials_of_the_fixtures_give_the_single_pass_report(
-        which in 0usize..3,
+        which in 0usize..6,
         picks in proptest::collection::vec(any::<usize>(), 1..12),
         order in proptest::collection::vec(any::<usize>(), 1..12),
     ) {
         let input = match which {
             0 => lines(fixture("staging.ndjson"), Format::Ndjson),
             1 => elements(fixture("staging.json")),
-            _ => lines(fixture("staging.txt"), Format::Text),
+            2 => lines(fixture("staging.txt"), Format::Text),
+            // Rollouts: groups counted per revision, and the deploy verdicts drawn from
+            // them, across the cuts.
+            3 => lines(fixture("rollout.ndjson"), Format::Ndjson),
+            4 => lines(fixture("rollout-early.ndjson"), Format::Ndjson),
+            _ => lines(fixture("yesterday.ndjson"), Format::Ndjson),
         };
         assert_exact(&triage(), &input, &picks, &order);
     }

@@ -15,13 +15,14 @@
 //! PARTIAL...` finishes the shards' partials, in input order, into the report of the whole
 //! (see [`crate::Partial`]).
 //!
-//! Exit status: 0 on success; 1 when `--fail-on` matched an event; 2 for bad arguments, an
-//! unreadable input, an invalid known-issues or rules file, a partial report that cannot be
-//! read or merged, or an output that cannot be
-//! written. A closed standard output (`... | head`) is not an error: the run ends quietly
-//! with 0, or 1 when `--fail-on` matched (it reads on, printing nothing, only while
-//! `--fail-on` may still match).
+//! Exit status: 0 on success; 1 when `--fail-on` matched an event, or (`new`, `regressed`)
+//! a group of the finished report; 2 for bad arguments, an unreadable input, an invalid
+//! known-issues, rules or `--baseline` file, a partial report that cannot be read or
+//! merged, or an output that cannot be written. A closed standard output (`... | head`) is
+//! not an error: the run ends quietly with 0, or 1 when `--fail-on` matched (it reads on,
+//! printing nothing, only while `--fail-on` may still match).
 
+mod deploys;
 mod input;
 mod links;
 mod merge;
@@ -47,16 +48,19 @@ Examples:
   gh issue list --state all --limit 1000 --json number,title,url,state,labels,body > issues.json
   {name} --known-issues issues.json --draft-issues drafts/ logs.json
   kubectl logs deploy/backend | {name} --slow-ms 500
+  {name} --format json logs-yesterday.json > yesterday.json
+  {name} --baseline yesterday.json --fail-on new,regressed logs-today.json
 
 Shards of a large export, triaged apart (one process, machine or Spark task each), merge
 into the report of the whole:
   {name} --format partial shard-0.ndjson > shard-0.partial   (one per shard)
   {name} merge --format json shard-*.partial                 (in input order)
 
-Exit status: 0 on success, 1 when --fail-on matched an event, 2 for bad arguments, an
-unreadable input or file, or an output that cannot be written. A closed output (| head)
-ends the run quietly. Colour is used when stdout is a terminal and NO_COLOR is not set;
-the text report takes the terminal's width, else COLUMNS, else 100 columns (60 to 160)."
+Exit status: 0 on success, 1 when --fail-on matched an event (or a new or regressed
+group), 2 for bad arguments, an unreadable input or file, or an output that cannot be
+written. A closed output (| head) ends the run quietly. Colour is used when stdout is a
+terminal and NO_COLOR is not set; the text report takes the terminal's width, else
+COLUMNS, else 100 columns (60 to 160)."
     )
 }
 
@@ -116,15 +120,22 @@ struct Args {
     validate: bool,
 
     /// Exit 1 when an event of one of these categories is found (comma-separated ids, or
-    /// `any`), e.g. `--fail-on undefined_symbol,missing_module`. An empty or unknown name
-    /// is an error.
+    /// `any`), e.g. `--fail-on undefined_symbol,missing_module`; `new` and `regressed` exit 1
+    /// when a group is new (against --baseline, else against the earlier revisions of its
+    /// service) or regressed against --baseline. An empty or unknown name is an error.
     #[arg(
         long,
-        value_name = "CATEGORY[,..]|any",
+        value_name = "CATEGORY[,..]|any|new|regressed",
         value_delimiter = ',',
         global = true
     )]
     fail_on: Vec<String>,
+
+    /// A report saved earlier with `--format json`: each group is marked new, regressed,
+    /// improved or same against it (by fingerprint), and its groups absent now are listed
+    /// as gone.
+    #[arg(long, value_name = "FILE", global = true)]
+    baseline: Option<PathBuf>,
 
     /// Text report: only the N groups that rank first, then one line counting the rest.
     #[arg(long, value_name = "N", global = true)]
@@ -243,10 +254,10 @@ fn run(name: &str, args: &Args) -> Result<bool, Failure> {
     }
     if args.format == OutputFormat::Partial {
         let report_only = !args.known_issues.is_empty() || !args.fail_on.is_empty();
-        if report_only || args.draft_issues.is_some() || args.redact {
+        if report_only || args.baseline.is_some() || args.draft_issues.is_some() || args.redact {
             return Err(Failure(
-                "--format partial: --known-issues, --fail-on, --draft-issues and --redact \
-                 apply to the merged report (give them to `merge`)"
+                "--format partial: --known-issues, --fail-on, --baseline, --draft-issues and \
+                 --redact apply to the merged report (give them to `merge`)"
                     .to_string(),
             ));
         }
@@ -299,6 +310,9 @@ fn run(name: &str, args: &Args) -> Result<bool, Failure> {
         .map(crate::Category::as_str)
         .collect();
     let fail_on = FailOn::parse(&args.fail_on, &categories)?;
+    let gate = Gate::parse(&args.fail_on);
+    // Read before the logs: a wrong file stops the run at once.
+    let baseline = load_baseline(args)?;
     let progress = Progress::new(io::stderr().is_terminal());
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
@@ -323,6 +337,7 @@ fn run(name: &str, args: &Args) -> Result<bool, Failure> {
         fail_on: &fail_on,
         failed: false,
         closed: false,
+        read_to_end: gate.new || gate.regressed,
         redact: args.redact,
         ndjson: None,
     };
@@ -343,8 +358,8 @@ fn run(name: &str, args: &Args) -> Result<bool, Failure> {
         (None, _) => triage.run(progress.counted(io::stdin()), &mut sink),
     };
     progress.done();
-    let failed = sink.failed;
-    let report = match result {
+    let mut failed = sink.failed;
+    let mut report = match result {
         Ok(report) => report,
         // The sink keeps a closed pipe to itself; were it to pass one on, the same holds.
         Err(crate::Error::Output(e)) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(failed),
@@ -353,6 +368,10 @@ fn run(name: &str, args: &Args) -> Result<bool, Failure> {
     for warning in input_warnings(&report.totals) {
         complain(name, &warning);
     }
+    if let Some(baseline) = &baseline {
+        judge(&mut report, baseline);
+    }
+    failed |= gate.matches(&report);
     write_report(&mut out, report, args)?;
     Ok(failed)
 }
@@ -367,9 +386,18 @@ fn run_merge(args: &Args, paths: &[PathBuf]) -> Result<bool, Failure> {
                 .to_string(),
         ));
     }
+    if args.format == OutputFormat::Partial && (args.baseline.is_some() || !args.fail_on.is_empty())
+    {
+        return Err(Failure(
+            "merge --format partial: --baseline and --fail-on apply to the finished report"
+                .to_string(),
+        ));
+    }
     if let Some(dir) = &args.draft_issues {
         crate::prepare_dir(dir)?;
     }
+    // Read before the partials: a wrong file stops the merge at once.
+    let baseline = load_baseline(args)?;
     let (triage, merged) = merge::merged(paths, &args.rules, &args.known_issues)?;
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
@@ -384,13 +412,32 @@ fn run_merge(args: &Args, paths: &[PathBuf]) -> Result<bool, Failure> {
         .map(crate::Category::as_str)
         .collect();
     let fail_on = FailOn::parse(&args.fail_on, &categories)?;
-    let report = triage.finish_partial(merged);
+    let mut report = triage.finish_partial(merged);
+    // As after a run: the baseline is compared with the merged report, then the gate.
+    if let Some(baseline) = &baseline {
+        judge(&mut report, baseline);
+    }
     let failed = report
         .groups
         .iter()
-        .any(|g| fail_on.matches(g.category.as_str()));
+        .any(|g| fail_on.matches(g.category.as_str()))
+        || Gate::parse(&args.fail_on).matches(&report);
     write_report(&mut out, report, args)?;
     Ok(failed)
+}
+
+/// The `--baseline` report, read (before the logs or partials: a wrong file stops at once).
+fn load_baseline(args: &Args) -> Result<Option<crate::Report>, Failure> {
+    match &args.baseline {
+        Some(path) => Ok(Some(crate::Report::load(path)?)),
+        None => Ok(None),
+    }
+}
+
+/// Marks each group of a finished report against the baseline, and lists its gone groups.
+fn judge(report: &mut crate::Report, baseline: &crate::Report) {
+    let comparison = report.compare(baseline);
+    report.set_baseline(comparison);
 }
 
 /// Writes drafts (`--draft-issues`), then the report in `--format` (`ndjson` wrote its
@@ -415,6 +462,7 @@ fn write_report(
         color,
         top: args.top,
         traceback: args.show.contains(&Show::Traceback),
+        baseline: args.baseline.as_ref().map(|p| p.display().to_string()),
         utf8: links::utf8_locale(|name| std::env::var(name).ok()),
     };
     let written = match args.format {
@@ -493,7 +541,7 @@ impl FailOn {
             return Ok(FailOn::Never);
         }
         let ids: Vec<String> = ids.iter().map(|s| s.trim().to_string()).collect();
-        let valid = || format!("valid: any, {}", known.join(", "));
+        let valid = || format!("valid: any, new, regressed, {}", known.join(", "));
         if ids.iter().any(String::is_empty) {
             return Err(Failure(format!(
                 "--fail-on: empty category name; {}",
@@ -503,11 +551,19 @@ impl FailOn {
         if ids.iter().any(|id| id == "any") {
             return Ok(FailOn::Any);
         }
+        // `new` and `regressed` are the report's verdicts, judged by [`Gate`].
+        let ids: Vec<String> = ids
+            .into_iter()
+            .filter(|id| !Gate::NAMES.contains(&id.as_str()))
+            .collect();
         if let Some(bad) = ids.iter().find(|id| !known.contains(&id.as_str())) {
             return Err(Failure(format!(
                 "--fail-on: unknown category '{bad}'; {}",
                 valid()
             )));
+        }
+        if ids.is_empty() {
+            return Ok(FailOn::Never);
         }
         Ok(FailOn::Categories(ids))
     }
@@ -521,12 +577,53 @@ impl FailOn {
     }
 }
 
+/// The verdicts of the finished report that make the run exit 1: the deploy gate.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Gate {
+    /// `--fail-on new`: a group new against the baseline, or, without one, new in the latest
+    /// revision of its service.
+    new: bool,
+    /// `--fail-on regressed`: a group regressed against the baseline (never without one).
+    regressed: bool,
+}
+
+impl Gate {
+    /// The `--fail-on` names that are verdicts, not categories.
+    const NAMES: [&'static str; 2] = ["new", "regressed"];
+
+    fn parse(ids: &[String]) -> Gate {
+        let has = |name: &str| ids.iter().any(|id| id.trim() == name);
+        Gate {
+            new: has("new"),
+            regressed: has("regressed"),
+        }
+    }
+
+    /// Whether a group of the finished report (compared with the baseline when there is one)
+    /// trips the gate.
+    fn matches(&self, report: &crate::Report) -> bool {
+        use crate::{BaselineVerdict, DeployVerdict};
+        let with_baseline = report.gone.is_some();
+        report.groups.iter().any(|g| {
+            let verdict = g.baseline.as_ref().map(|b| b.verdict);
+            let new = if with_baseline {
+                verdict == Some(BaselineVerdict::New)
+            } else {
+                g.deploy == Some(DeployVerdict::New)
+            };
+            (self.new && new) || (self.regressed && verdict == Some(BaselineVerdict::Regressed))
+        })
+    }
+}
+
 /// Sees each event as it is found: notes `--fail-on` matches and streams `ndjson`.
 struct EventSink<'a, W: Write> {
     fail_on: &'a FailOn,
     failed: bool,
     /// The `ndjson` reader has gone (a closed pipe).
     closed: bool,
+    /// The gate judges the whole report: read to the end even without a reader.
+    read_to_end: bool,
     /// `--redact`: events are scrubbed before they are written.
     redact: bool,
     ndjson: Option<&'a mut W>,
@@ -546,7 +643,8 @@ impl<W: Write> Sink for EventSink<'_, W> {
             }
         }
         // With the reader gone, read on only while --fail-on may still match.
-        Ok(!self.closed || (*self.fail_on != FailOn::Never && !self.failed))
+        let pending = (*self.fail_on != FailOn::Never || self.read_to_end) && !self.failed;
+        Ok(!self.closed || pending)
     }
 }
 

@@ -30,7 +30,9 @@ fn fail_on_rejects_empty_and_unknown_names_listing_the_valid_ones() {
             panic!("{bad:?} accepted");
         };
         assert!(
-            why.ends_with("valid: any, undefined_symbol, missing_module, unclassified"),
+            why.ends_with(
+                "valid: any, new, regressed, undefined_symbol, missing_module, unclassified"
+            ),
             "{why}"
         );
     }

@@ -1,8 +1,11 @@
-//! The text report: a header, then the causes by category, each in a few lines that fit the
-//! width (URLs aside: they are printed whole, so that a terminal can open them) with what it
-//! explains, then the symptoms no cause explains. A symptom a cause explains is not listed
-//! again: its count is in that cause's impact line.
+//! The text report: a header (and the baseline's summary, when one was given), the deploys
+//! block when a service has two or more revisions, then the causes, each in a few lines that
+//! fit the width (URLs aside: they are printed whole, so that a terminal can open them) with
+//! what it explains, then the symptoms no cause explains, and last the groups gone since the
+//! baseline. A symptom a cause explains is not listed again: its count is in that cause's
+//! impact line.
 
+use super::deploys::{self, short_revision, Span, Tone};
 use super::links::{hint, impact_line, percentiles, report_minutes, sparkline};
 use crate::{Group, Report, Role};
 use std::io::{self, Write};
@@ -28,6 +31,8 @@ pub(super) struct Layout {
     pub(super) top: Option<usize>,
     /// Each group's sample text under it.
     pub(super) traceback: bool,
+    /// The baseline report's file, when one was given.
+    pub(super) baseline: Option<String>,
     /// Sparklines in block characters (else ASCII).
     pub(super) utf8: bool,
 }
@@ -81,6 +86,33 @@ impl Style {
     fn cyan(&self, t: &str) -> String {
         self.paint("36", t)
     }
+    fn tone(&self, tone: Tone, t: &str) -> String {
+        match tone {
+            Tone::Plain => t.to_string(),
+            Tone::Bold => self.bold(t),
+            Tone::Dim => self.dim(t),
+            Tone::Red => self.red(t),
+            Tone::Yellow => self.yellow(t),
+            Tone::Green => self.green(t),
+        }
+    }
+    /// Toned spans on one line, cut to `w` characters (their spaces kept).
+    fn spans(&self, spans: &[Span], w: usize) -> String {
+        let mut line = String::new();
+        let mut used = 0;
+        for (tone, text) in spans {
+            let text = printable(text);
+            let room = w.saturating_sub(used);
+            let text = if text.chars().count() > room {
+                clip(&text, room)
+            } else {
+                text
+            };
+            used += text.chars().count();
+            line.push_str(&self.tone(*tone, &text));
+        }
+        line
+    }
 }
 
 /// `1 entry`, `2 entries`.
@@ -133,6 +165,7 @@ pub(super) fn write_report(
     };
     let w = layout.width;
     write_header(out, report, &s, w)?;
+    write_deploys(out, report, layout, &s)?;
     let causes: Vec<&Group> = report
         .groups
         .iter()
@@ -164,7 +197,7 @@ pub(super) fn write_report(
         section(out, &s, w, "Causes, by what they broke")?;
     }
     for (i, group) in groups.iter().enumerate() {
-        write_group(out, i + 1, group, &lines)?;
+        write_group(out, i + 1, group, deploys::mark(report, group), &lines)?;
         if layout.traceback {
             write_sample(out, group, &s, w)?;
         }
@@ -172,7 +205,8 @@ pub(super) fn write_report(
     if !symptoms.is_empty() {
         section(out, &s, w, "Symptoms with no cause in these logs")?;
         for (i, group) in symptoms.iter().enumerate() {
-            write_group(out, groups.len() + i + 1, group, &lines)?;
+            let mark = deploys::mark(report, group);
+            write_group(out, groups.len() + i + 1, group, mark, &lines)?;
             let line = clip(&format!("hint: {}", hint(group)), w - PAD.len());
             writeln!(out, "{PAD}{}", s.yellow(&line))?;
             if layout.traceback {
@@ -192,6 +226,39 @@ pub(super) fn write_report(
     }
     if report.groups.is_empty() {
         writeln!(out, "\n{}", s.green("No failure events found."))?;
+    }
+    write_gone(out, report, &s, w)
+}
+
+/// The baseline's summary line, then the deploys block when a service has two or more
+/// revisions.
+fn write_deploys(out: &mut impl Write, r: &Report, layout: &Layout, s: &Style) -> io::Result<()> {
+    let w = layout.width;
+    if let Some(line) = layout
+        .baseline
+        .as_deref()
+        .and_then(|f| deploys::baseline_line(r, f))
+    {
+        writeln!(out, "{}", s.spans(&line, w))?;
+    }
+    let lines = deploys::deploy_lines(r, w);
+    if !lines.is_empty() {
+        section(out, s, w, "Deploys")?;
+    }
+    for line in lines {
+        writeln!(out, "{}", s.spans(&line, w))?;
+    }
+    Ok(())
+}
+
+/// The groups of the baseline that are absent now.
+fn write_gone(out: &mut impl Write, report: &Report, s: &Style, w: usize) -> io::Result<()> {
+    let lines = deploys::gone_lines(report);
+    if !lines.is_empty() {
+        section(out, s, w, "Gone since the baseline")?;
+    }
+    for line in lines {
+        writeln!(out, "{}", s.spans(&line, w))?;
     }
     Ok(())
 }
@@ -268,7 +335,13 @@ fn write_header(out: &mut impl Write, report: &Report, s: &Style, w: usize) -> i
     Ok(())
 }
 
-fn write_group(out: &mut impl Write, rank: usize, g: &Group, lines: &Lines<'_>) -> io::Result<()> {
+fn write_group(
+    out: &mut impl Write,
+    rank: usize,
+    g: &Group,
+    mark: Option<Span>,
+    lines: &Lines<'_>,
+) -> io::Result<()> {
     let (s, w) = (lines.s, lines.w);
     // A slow query reads best as its statement with the literals replaced: the subject.
     let slow = g.category == "slow_query" && g.exception.is_none();
@@ -290,10 +363,14 @@ fn write_group(out: &mut impl Write, rank: usize, g: &Group, lines: &Lines<'_>) 
         Some(u) => format!("{u:>5}×") + &format!(" of {}", g.count),
         None => format!("{:>5}×", g.count),
     };
-    let used = rank.chars().count() + count.chars().count() + 2;
+    // `NEW`, `REGRESSED ×3.1`, `IMPROVED` beside the count.
+    let (mark, marked) = mark.map_or((String::new(), 0), |(tone, m)| {
+        (format!("{} ", s.tone(tone, &m)), m.chars().count() + 1)
+    });
+    let used = rank.chars().count() + count.chars().count() + 2 + marked;
     writeln!(
         out,
-        "{rank} {} {}",
+        "{rank} {} {mark}{}",
         s.red(&count),
         s.bold(&clip(&head, w.saturating_sub(used)))
     )?;
@@ -390,10 +467,8 @@ fn where_seen(g: &Group) -> String {
         let revs: Vec<&str> = g
             .revisions
             .iter()
-            .filter_map(|r| {
-                r.strip_prefix(service.as_str())
-                    .map(|r| r.trim_start_matches('-'))
-            })
+            .filter(|r| r.service.as_ref() == Some(service))
+            .map(|r| short_revision(service, &r.revision))
             .collect();
         if revs.is_empty() {
             parts.push(service.clone());
@@ -502,81 +577,4 @@ fn wrap(line: &str, room: usize) -> Vec<Row> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::{choose_width, clip, plural, sample_rows, wrap, Row, SAMPLE_ROWS};
-
-    #[test]
-    fn width_is_the_terminal_then_columns_then_100_within_60_to_160() {
-        assert_eq!(choose_width(Some(80), Some("140")), 80);
-        assert_eq!(choose_width(None, Some("140")), 140);
-        assert_eq!(choose_width(None, Some(" 90 ")), 90);
-        assert_eq!(choose_width(None, Some("wide")), 100);
-        assert_eq!(choose_width(None, None), 100);
-        assert_eq!(choose_width(Some(0), None), 100);
-        assert_eq!(choose_width(Some(20), None), 60);
-        assert_eq!(choose_width(None, Some("400")), 160);
-    }
-
-    #[test]
-    fn plural_says_one_right() {
-        assert_eq!(plural(1u64, "entry", "entries"), "1 entry");
-        assert_eq!(plural(0u64, "entry", "entries"), "0 entries");
-        assert_eq!(plural(2u64, "group", "groups"), "2 groups");
-    }
-
-    #[test]
-    fn clip_counts_characters_and_hides_control_characters() {
-        assert_eq!(clip("ééééé", 5), "ééééé");
-        assert_eq!(clip("éééééé", 5), "éééé…");
-        assert_eq!(clip("a\x1b[31mb", 20), "a\u{fffd}[31mb");
-        assert_eq!(clip("a\n  b", 20), "a b");
-    }
-
-    #[test]
-    fn a_long_line_wraps_after_a_space_into_three_rows_at_most() {
-        let rows = wrap(&"x".repeat(25), 10);
-        assert_eq!(
-            rows,
-            vec![
-                Row::Start("x".repeat(10)),
-                Row::More(format!("  {}", "x".repeat(8))),
-                Row::More(format!("  {}", "x".repeat(7))),
-            ]
-        );
-        let rows = wrap(&"y".repeat(100), 10);
-        assert_eq!(rows.len(), 3);
-        assert_eq!(rows[2], Row::More(format!("  {}…", "y".repeat(7))));
-        assert_eq!(wrap("", 10), vec![Row::Start(String::new())]);
-        let frame = "  File \"/usr/lib/python3.11/contextlib.py\", line 210, in __aenter__";
-        assert_eq!(
-            wrap(frame, 60),
-            vec![
-                Row::Start("  File \"/usr/lib/python3.11/contextlib.py\", line 210, in".into()),
-                Row::More("    __aenter__".into()),
-            ]
-        );
-    }
-
-    #[test]
-    fn a_long_sample_keeps_its_first_line_and_its_end() {
-        let mut text = String::from("Traceback (most recent call last):\n");
-        for i in 0..60 {
-            text.push_str(&format!("  frame {i}\n"));
-        }
-        text.push_str("NameError: name 'x' is not defined");
-        let rows = sample_rows(&text, 40);
-        assert_eq!(rows.len(), SAMPLE_ROWS);
-        assert_eq!(
-            rows[0],
-            Row::Start("Traceback (most recent call last):".into())
-        );
-        assert_eq!(rows[1], Row::Cut("… 23 lines not shown …".into()));
-        assert_eq!(rows[2], Row::Start("  frame 23".into()));
-        assert_eq!(
-            rows[SAMPLE_ROWS - 1],
-            Row::Start("NameError: name 'x' is not defined".into())
-        );
-        let short = sample_rows("one\ntwo", 40);
-        assert_eq!(short.len(), 2);
-    }
-}
+mod tests;

@@ -224,7 +224,11 @@ impl<'de> Object<'de> for Entry<'de> {
                 self.resource_type = r.kind;
                 self.resource_labels = r.labels.0;
             }
-            "labels" => self.instance_id = map.next_value::<Labels<'de>>()?.0,
+            "labels" => {
+                let l = map.next_value::<Labels<'de>>()?;
+                self.instance_id = l.instance_id;
+                self.pod_template_hash = l.pod_template_hash;
+            }
             "jsonPayload" => {
                 let p = map.next_value::<Payload<'de>>()?;
                 self.json_strings = p.strings;
@@ -289,9 +293,13 @@ impl<'de> Object<'de> for Resource<'de> {
     }
 }
 
-/// `labels`: only `instanceId` is used.
+/// `labels`: `instanceId` (Cloud Run) and `k8s-pod/pod-template-hash` (GKE, a
+/// Deployment's revision); the other labels are skipped without allocating.
 #[derive(Default)]
-struct Labels<'a>(Option<Cow<'a, str>>);
+struct Labels<'a> {
+    instance_id: Option<Cow<'a, str>>,
+    pod_template_hash: Option<Cow<'a, str>>,
+}
 
 impl<'de> Object<'de> for Labels<'de> {
     const EXPECTING: &'static str = "an object of labels";
@@ -301,12 +309,12 @@ impl<'de> Object<'de> for Labels<'de> {
         key: Cow<'de, str>,
         map: &mut A,
     ) -> Result<(), A::Error> {
-        if key == "instanceId" {
-            self.0 = string(map)?;
-            Ok(())
-        } else {
-            skip(map)
+        match &*key {
+            "instanceId" => self.instance_id = string(map)?,
+            "k8s-pod/pod-template-hash" => self.pod_template_hash = string(map)?,
+            _ => skip(map)?,
         }
+        Ok(())
     }
 }
 

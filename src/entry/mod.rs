@@ -125,6 +125,8 @@ pub struct Entry<'a> {
     pub resource_labels: Vec<(Cow<'a, str>, Cow<'a, str>)>,
     /// `labels.instanceId`.
     pub instance_id: Option<Cow<'a, str>>,
+    /// `labels["k8s-pod/pod-template-hash"]`: on GKE, the revision of a Deployment.
+    pub pod_template_hash: Option<Cow<'a, str>>,
     /// `textPayload`, or the whole line in plain-text input.
     pub text_payload: Option<Cow<'a, str>>,
     /// The string fields of `jsonPayload`, in input order (`message` among them).
@@ -246,10 +248,12 @@ impl<'a> Entry<'a> {
         .or(self.text_service.as_deref())
     }
 
-    /// `resource.labels.revision_name` (Cloud Run) or `version_id`.
+    /// `resource.labels.revision_name` (Cloud Run), else `version_id` (App Engine), else
+    /// `labels["k8s-pod/pod-template-hash"]` (GKE: the Deployment's pod template).
     pub fn revision(&self) -> Option<&str> {
         self.resource_label("revision_name")
             .or_else(|| self.resource_label("version_id"))
+            .or(self.pod_template_hash.as_deref())
     }
 
     /// The severity, or for `DEFAULT` the level word that starts the message (`ERROR:`,

@@ -85,6 +85,51 @@ fn service_prefers_cloud_run_label() {
     assert_eq!(e.service(), Some("netra-backend-staging"));
     assert_eq!(e.revision(), Some("netra-backend-staging-00042-xyz"));
 }
+/// One row per platform: the entry's labels, and the service and revision read from them.
+#[test]
+fn revision_of_cloud_run_app_engine_and_gke() {
+    let rows: &[(&str, Option<&str>, Option<&str>)] = &[
+        (
+            r#"{"resource":{"type":"cloud_run_revision","labels":{"service_name":"netra-backend-staging","revision_name":"netra-backend-staging-00042-xyz"}}}"#,
+            Some("netra-backend-staging"),
+            Some("netra-backend-staging-00042-xyz"),
+        ),
+        (
+            r#"{"resource":{"type":"gae_app","labels":{"module_id":"default","version_id":"20261126t140312","project_id":"netra-staging","zone":"us16"}}}"#,
+            Some("default"),
+            Some("20261126t140312"),
+        ),
+        (
+            r#"{"labels":{"compute.googleapis.com/resource_name":"gke-netra-pool-1-3b2f","k8s-pod/app":"backend","k8s-pod/pod-template-hash":"5d8f7c9b4"},"resource":{"type":"k8s_container","labels":{"cluster_name":"netra","container_name":"backend","namespace_name":"default","pod_name":"backend-5d8f7c9b4-x7n2j"}}}"#,
+            Some("backend"),
+            Some("5d8f7c9b4"),
+        ),
+        // A Cloud Run label wins over a pod label; a label of another type is no revision.
+        (
+            r#"{"labels":{"k8s-pod/pod-template-hash":"5d8f7c9b4"},"resource":{"labels":{"service_name":"api","revision_name":"api-00007-abc"}}}"#,
+            Some("api"),
+            Some("api-00007-abc"),
+        ),
+        (
+            r#"{"labels":{"k8s-pod/pod-template-hash":17,"instanceId":"00a1"},"resource":{"type":"k8s_container","labels":{"container_name":"backend"}}}"#,
+            Some("backend"),
+            None,
+        ),
+        // Cloud SQL names a service (its database), never a revision.
+        (
+            r#"{"resource":{"type":"cloudsql_database","labels":{"database_id":"p:db"}}}"#,
+            Some("p:db"),
+            None,
+        ),
+    ];
+    for (json, service, revision) in rows {
+        let mut scratch = String::new();
+        let e = Entry::from_json(json.as_bytes(), 1, &mut scratch).expect(json);
+        assert_eq!(e.service(), *service, "{json}");
+        assert_eq!(e.revision(), *revision, "{json}");
+    }
+}
+
 const CLOUD_RUN: &str = r#"{"insertId":"6745a1b2000c3f8e1a2b3c4d","jsonPayload":{"message":"Traceback (most recent call last):\n  File \"/app/main.py\", line 12, in <module>\nNameError: name 'x' is not defined","logger":"root","duration_ms":12.5,"extra":{"nested":["a",{"b":1}]},"count":3},"labels":{"instanceId":"00f46b9285a1c2","other":"x"},"logName":"projects/netra-staging/logs/run.googleapis.com%2Fstderr","receiveTimestamp":"2026-11-27T07:01:02.345Z","resource":{"labels":{"configuration_name":"netra-backend-staging","location":"us-central1","project_id":"netra-staging","revision_name":"netra-backend-staging-00042-xyz","service_name":"netra-backend-staging"},"type":"cloud_run_revision"},"severity":"ERROR","timestamp":"2026-11-27T07:01:02.123456Z","trace":"projects/netra-staging/traces/4bf92f3577b34da6a3ce929d0e0e4736"}"#;
 
 #[test]
