@@ -862,8 +862,11 @@
 //! `--format partial [FILE]` and `merge PARTIAL...` (`-`: one partial per line on standard
 //! input). A shard must start and end at entry boundaries: NDJSON and text at a line start;
 //! a shard cut from the middle of a JSON array starts at an element and is read with
-//! `--input-format array` ([`Format::Array`](crate::Format::Array)). Known issues and
-//! `--fail-on` apply when the merged partial is finished, not to the partials.
+//! `--input-format array` ([`Format::Array`](crate::Format::Array)). Known issues,
+//! `--baseline` (compared with the merged report, as after a run: see "Baselines") and
+//! `--fail-on` (categories, and `new`, `regressed`) apply when the merged partial is
+//! finished, not to the partials; a partial carries each group's events per revision, so
+//! the deploy verdicts of the merged report are the single pass's.
 //!
 //! A partial is one JSON object on one line, a stable format of its own
 //! ([`PARTIAL_VERSION`](crate::PARTIAL_VERSION), now 1; a reader rejects any other version
