@@ -25,6 +25,9 @@ pub(crate) const CANDIDATE_LITERALS: &[&str] = &[
     // Log record headers before a traceback: uvicorn's `Exception in ASGI application`,
     // gunicorn's `Exception in worker process`.
     "Exception",
+    // Exception lines: Sentry's text layout prints `NameError: ...` before the frames and
+    // no header, so the line before the first frame must be parsed too.
+    "Error",
     // Slow queries: Cloud SQL PostgreSQL, MySQL slow log, structured `duration_ms`.
     "duration: ",
     "Query_time",

@@ -314,7 +314,8 @@ impl Classifier {
             }
             None => (surfaced, &[][..]),
         };
-        event.exception = Some(deciding.type_name.clone());
+        // A traceback cut before its exception line has frames and no type.
+        event.exception = Some(deciding.type_name.clone()).filter(|t| !t.is_empty());
         event.message = first_line(&deciding.message, MAX_MESSAGE_CHARS);
         event.frames = in_app_frames(deciding);
         if event.frames.is_empty() {

@@ -9,6 +9,9 @@ use std::borrow::Cow;
 mod de;
 #[cfg(test)]
 mod tests;
+mod viewer;
+
+pub(crate) use viewer::after_viewer_prefix;
 
 /// A `LogEntry.severity`, in Cloud Logging's order.
 #[derive(
@@ -224,16 +227,16 @@ impl<'a> Entry<'a> {
         }
     }
 
-    /// The entry's level: [`Entry::effective_severity`], and for a plain-text line behind a
-    /// `docker compose` prefix (`worker-1  | ERROR: job 17 failed`) the level word after the
-    /// prefix.
+    /// The entry's level: [`Entry::effective_severity`], and for a line behind a viewer's or
+    /// process manager's prefix (`worker-1  | ERROR: job 17 failed`, honcho, `kubectl logs
+    /// --prefix`, journald) the level word after the prefix.
     pub fn level(&self) -> Severity {
         let severity = self.effective_severity();
         if severity != Severity::Default {
             return severity;
         }
         self.message()
-            .and_then(after_compose_prefix)
+            .and_then(viewer::after_viewer_prefix)
             .map_or(severity, level_word)
     }
 
@@ -254,8 +257,9 @@ impl<'a> Entry<'a> {
 }
 
 /// The level a message announces with its first word, for entries without a severity:
-/// `ERROR:root:...`, `[ERROR] ...`, `CRITICAL ...`, `FATAL: ...`. Timestamps and a
-/// `[pid]` in front of the word, as gunicorn prints them, are skipped.
+/// `ERROR:root:...`, `[ERROR] ...`, `CRITICAL ...`, `FATAL: ...`, celery's
+/// `[2026-11-26 14:05:03,412: ERROR/MainProcess] ...`. Timestamps and a `[pid]` in front of
+/// the word, as gunicorn prints them, are skipped.
 pub fn level_word(message: &str) -> Severity {
     const LEVELS: &[(&str, Severity)] = &[
         ("EMERGENCY", Severity::Emergency),
@@ -270,8 +274,9 @@ pub fn level_word(message: &str) -> Severity {
         ("DEBUG", Severity::Debug),
     ];
     // Look at the first few words only: a level word later in a sentence is not a level.
+    // celery's bracket joins the level and the process: `[...: ERROR/MainProcess]`.
     for word in message
-        .split(|c: char| c.is_whitespace() || matches!(c, '[' | ']' | ':' | '|'))
+        .split(|c: char| c.is_whitespace() || matches!(c, '[' | ']' | ':' | '|' | '/'))
         .filter(|w| !w.is_empty())
         .take(8)
     {
@@ -284,16 +289,6 @@ pub fn level_word(message: &str) -> Severity {
         }
     }
     Severity::Default
-}
-
-fn after_compose_prefix(text: &str) -> Option<&str> {
-    let at = finder!(" | ").find(text.as_bytes())?;
-    let (name, rest) = (text.get(..at)?, text.get(at + " | ".len()..)?);
-    let name = name.trim_end();
-    let plain = name
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
-    (!name.is_empty() && plain).then_some(rest)
 }
 
 fn looks_like_timestamp(word: &str) -> bool {
