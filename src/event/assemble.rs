@@ -9,6 +9,16 @@
 //! prints) and its first [`MAX_LINES`] insertIds, however long it runs; it is flushed after
 //! [`MAX_IDLE`](super::split::MAX_IDLE) entries without a continuation ([`MAX_IDLE_COMPLETE`](super::split::MAX_IDLE_COMPLETE) once it has its
 //! exception line), and at most [`MAX_STREAMS`] streams hold state at once.
+//!
+//! Three hooks serve the layouts of pasted and viewed logs, each calling into
+//! `traceback`: a one-line message may hold a whole traceback (flattened, or in a JSON
+//! document: [`traceback::unfold`]); a split traceback may start at a frame that lost its
+//! header ([`split_start`]); such a traceback is tentative until its shape is whole, takes no
+//! line that is an event by itself, and is dropped without an event if its shape never
+//! comes, so prose that quotes a frame stays prose. A lone exception line is kept for one
+//! entry (`Before`), because Sentry prints it before the frames; it counts as held state, so
+//! the parallel path's quiet points stay exact. A pending header holds up to
+//! [`MAX_HELD`] lines that go on with its record's message (celery's `Trying again in ...`).
 
 use super::model::{Event, EventKind};
 use super::slow::slow_query;

@@ -1,9 +1,14 @@
 use super::unfold;
 use crate::traceback::parse;
 
+/// A frame's function and source.
+type FrameShape = (String, Option<String>);
+/// An exception's type, message and frames.
+type ExceptionShape = (String, String, Vec<FrameShape>);
+
 /// The deciding shape of what `unfold` makes of a line: each exception's type, message and
 /// frames (function and source), and the header line it keeps.
-fn shape(line: &str) -> Option<(String, Vec<(String, String, Vec<(String, Option<String>)>)>)> {
+fn shape(line: &str) -> Option<(String, Vec<ExceptionShape>)> {
     let text = unfold(line)?;
     let head = text.lines().next().unwrap_or("").to_string();
     let tb = parse(&text)?;

@@ -6,6 +6,16 @@
 //! exception group nests its sub-exceptions in `| ` margins. Both the parser ([`parse`]) and
 //! the line machine that event assembly uses for tracebacks split one line per entry follow
 //! the same builder states, so they agree on where a traceback ends.
+//!
+//! Pasted and viewed tracebacks stray from that shape, and each stray is taken back only as
+//! far as real pastes go (issue 21): a traceback that lost its header only in the shape
+//! `headerless` describes (two frames or more, then an exception line, or Sentry's exception
+//! line first), since frame-like lines also show up in prose; an indentation prefix may
+//! shrink (a list item's exception line at column 0), while any other prefix must repeat (it
+//! tells one service's lines from another's); frames at column 0 make unindented lines their
+//! source; Python 2's `<type 'exceptions.X'>` is the exception `X`. Tracebacks held inside one
+//! line (flattened, or escaped in a JSON document) are unfolded back into lines by `inline`
+//! first, so everything after reads lines as CPython printed them.
 
 mod builder;
 mod headerless;

@@ -442,7 +442,8 @@ fn parse_takes_headerless_layouts() {
             fs.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
         )])
     };
-    let rows: &[(&str, &str, Option<Vec<(String, Vec<String>)>>)] = &[
+    type Chain = Option<Vec<(String, Vec<String>)>>;
+    let rows: &[(&str, &str, Chain)] = &[
         (
             "header cut off",
             "the worker dies with:\n  File \"/a.py\", line 1, in f\n    g()\n  File \"/b.py\", line 2, in g\n    h()\nNameError: name 'h' is not defined\nINFO: bye",
