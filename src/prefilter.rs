@@ -26,8 +26,11 @@ pub(crate) const CANDIDATE_LITERALS: &[&str] = &[
     // gunicorn's `Exception in worker process`.
     "Exception",
     // Exception lines: Sentry's text layout prints `NameError: ...` before the frames and
-    // no header, so the line before the first frame must be parsed too.
-    "Error",
+    // no header, so the line before the first frame must be parsed too; an AWS Lambda
+    // error document names `"errorType": "OSError"`. Not `Error` alone: messages that
+    // mention `Error 111` would stop the search ahead for nothing.
+    "Error: ",
+    "Error\"",
     // Slow queries: Cloud SQL PostgreSQL, MySQL slow log, structured `duration_ms`.
     "duration: ",
     "Query_time",
@@ -272,6 +275,8 @@ mod tests {
             "Out of memory: Killed process 1234 (python3) total-vm:2048000kB",
             r#"{"jsonPayload":{"reason":"OOMKilled"}}"#,
             "MemoryError",
+            "NameError: name 'UnifiedExecutionEngineFactory' is not defined",
+            r#"{"errorMessage": "[Errno 30] Read-only file system", "errorType": "OSError", "stackTrace": [["/var/task/h.py", 18, "handle", "os.makedirs(d)"]]}"#,
         ];
         for text in yes {
             assert!(p.is_candidate(text.as_bytes()), "{text}");
@@ -280,6 +285,8 @@ mod tests {
             r#"{"httpRequest":{"requestMethod":"GET","status":200},"severity":"INFO","textPayload":"GET /health 200"}"#,
             "INFO:     10.0.0.1:5000 - \"GET /health HTTP/1.1\" 200 OK",
             r#"{"severity":"WARNING","jsonPayload":{"message":"slow response"}}"#,
+            // `Error` alone is no literal: a message that mentions one is no exception line.
+            "Redis connection failed: Error 111 connecting to 10.0.0.5:6379. (attempt 2)",
             "",
         ];
         for text in no {

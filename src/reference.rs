@@ -69,7 +69,7 @@
 //!
 //! Only the entries that may hold a failure are parsed. An entry is a candidate when its raw
 //! bytes hold one of the literals `Traceback`, `File "`, `ERROR`, `CRITICAL`, `ALERT`,
-//! `EMERGENCY`, `FATAL`, `Exception`, `Error`, `duration: `, `Query_time`, `duration_ms`,
+//! `EMERGENCY`, `FATAL`, `Exception`, `Error: `, `Error"`, `duration: `, `Query_time`, `duration_ms`,
 //! `Memory limit`, `Out of memory`, `OOMKilled` or `MemoryError`; a slow-query literal counts only when the
 //! duration written after it reaches the threshold or cannot be read. While a split traceback
 //! or a header line is open in some stream, the entries that carry that stream's instance id

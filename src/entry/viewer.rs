@@ -14,6 +14,11 @@
 
 /// `text` after the viewer's prefix it starts with, if it starts with one.
 pub(crate) fn after_viewer_prefix(text: &str) -> Option<&str> {
+    // Every prefix starts at the line's first byte with a name, a bracket or a time: an
+    // indented line (most lines of a traceback) has none, and is passed at once.
+    if text.starts_with([' ', '\t']) || text.is_empty() {
+        return None;
+    }
     after_bar(text)
         .or_else(|| after_bracket(text))
         .or_else(|| after_syslog(text))
@@ -22,7 +27,14 @@ pub(crate) fn after_viewer_prefix(text: &str) -> Option<&str> {
 /// A docker compose, honcho or foreman prefix: a process name (after a time, for honcho and
 /// foreman), blanks and `| `.
 fn after_bar(text: &str) -> Option<&str> {
-    let at = finder!(" | ").find(text.as_bytes())?;
+    // The bar comes after a name of a few dozen bytes at most: a short look, not a search
+    // of the whole line.
+    let head = text.as_bytes().get(..text.len().min(96)).unwrap_or(&[]);
+    let bar = memchr::memchr(b'|', head)?;
+    let at = bar.checked_sub(1)?;
+    if text.get(at..bar + 2) != Some(" | ") {
+        return None;
+    }
     let (head, rest) = (text.get(..at)?, text.get(at + " | ".len()..)?);
     let mut words = head.split_ascii_whitespace();
     let first = words.next()?;

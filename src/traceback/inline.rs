@@ -23,12 +23,27 @@ use super::lines::{file_line_parts, CAUSE, CONTEXT, HEADER};
 /// The lines of a traceback held inside `line`, with the words before it (the log record's
 /// header) as their first line; `None` when it holds none.
 pub(super) fn unfold(line: &str) -> Option<String> {
-    flattened(line).or_else(|| in_json(line))
+    // This runs for every one-line message parsed: a look for `{` (a JSON document) and one
+    // search for `File "` (a flattened traceback has its header before its first frame)
+    // decide, and most lines have neither.
+    let bytes = line.as_bytes();
+    // A split traceback's own lines, the bulk of what is parsed, are indented: a frame, a
+    // source line. Neither layout starts so.
+    if line.starts_with([' ', '\t']) {
+        return None;
+    }
+    if memchr::memchr(b'{', bytes).is_some() {
+        if let Some(text) = in_json(line) {
+            return Some(text);
+        }
+    }
+    let file = finder!("File \"").find(bytes)?;
+    flattened(line.get(..file).unwrap_or(""), line)
 }
 
-/// A flattened traceback, unfolded.
-fn flattened(line: &str) -> Option<String> {
-    let at = finder!("Traceback (most recent call last): ").find(line.as_bytes())?;
+/// A flattened traceback, unfolded; `before` is the line up to its first `File `.
+fn flattened(before: &str, line: &str) -> Option<String> {
+    let at = finder!("Traceback (most recent call last): ").find(before.as_bytes())?;
     let after = line.get(at + HEADER.len()..)?.trim_start();
     if !after.starts_with("File \"") {
         return None;

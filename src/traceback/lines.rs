@@ -14,25 +14,10 @@ pub(super) const CONTEXT: &str =
 /// a `Traceback` header, an exception-group header, or a SyntaxError location printed
 /// without a header.
 pub(crate) fn start_at(line: &str) -> Option<usize> {
-    let line = line.trim_end();
-    if let Some(head) = line.strip_suffix(HEADER) {
-        if let Some(before) = head.strip_suffix("Exception Group ") {
-            // `  + Exception Group Traceback ...` at the top, `| ` inside another group.
-            let before = before
-                .strip_suffix("+ ")
-                .or_else(|| before.strip_suffix("| "))?;
-            let before = before.strip_suffix("  ").unwrap_or(before);
-            return Some(before.len());
-        }
-        return Some(head.len());
+    match start_or_frame_at(line)? {
+        (at, true) => Some(at),
+        (_, false) => None,
     }
-    let idx = finder!("File \"").find(line.as_bytes())?;
-    let head = line.get(..idx)?;
-    let (_, _, function) = file_line_parts(line.get(idx..)?)?;
-    if !function.is_empty() || !head.ends_with("  ") {
-        return None;
-    }
-    Some(idx - 2)
 }
 
 /// Where a traceback that lost its header may start in `line`: the length of the prefix
@@ -41,17 +26,38 @@ pub(crate) fn start_at(line: &str) -> Option<usize> {
 /// with a blank, as every viewer's does; the function is one word, so a frame quoted in a
 /// sentence or a whole traceback flattened onto the line is not one.
 pub(crate) fn frame_at(line: &str) -> Option<usize> {
+    match start_or_frame_at(line)? {
+        (at, false) => Some(at),
+        (_, true) => None,
+    }
+}
+
+/// [`start_at`] as `(prefix, true)`, else [`frame_at`] as `(prefix, false)`: with one search
+/// for `File "`, since event assembly asks both of most lines it parses.
+pub(crate) fn start_or_frame_at(line: &str) -> Option<(usize, bool)> {
     let line = line.trim_end();
+    if let Some(head) = line.strip_suffix(HEADER) {
+        if let Some(before) = head.strip_suffix("Exception Group ") {
+            // `  + Exception Group Traceback ...` at the top, `| ` inside another group.
+            let before = before
+                .strip_suffix("+ ")
+                .or_else(|| before.strip_suffix("| "))?;
+            let before = before.strip_suffix("  ").unwrap_or(before);
+            return Some((before.len(), true));
+        }
+        return Some((head.len(), true));
+    }
     let idx = finder!("File \"").find(line.as_bytes())?;
     let head = line.get(..idx)?;
-    if !(head.is_empty() || head.ends_with(' ')) {
-        return None;
-    }
     let (_, _, function) = file_line_parts(line.get(idx..)?)?;
-    if function.is_empty() || function.contains(char::is_whitespace) {
+    if function.is_empty() {
+        // A SyntaxError location, indented by two as printed.
+        return head.ends_with("  ").then(|| (idx - 2, true));
+    }
+    if !(head.is_empty() || head.ends_with(' ')) || function.contains(char::is_whitespace) {
         return None;
     }
-    Some(if head.ends_with("  ") { idx - 2 } else { idx })
+    Some((if head.ends_with("  ") { idx - 2 } else { idx }, false))
 }
 
 /// Takes a prefix shaped like `prefix` off `line`: the same bytes, except that a run of

@@ -2,7 +2,9 @@
 //! tracebacks split one line per entry.
 
 use super::builder::{Builder, State};
-use super::lines::{exception_line, frame_at, is_group_line, start_at, strip_shaped};
+use super::lines::{
+    exception_line, frame_at, is_group_line, start_at, start_or_frame_at, strip_shaped,
+};
 
 /// Where a traceback starts in a line of a stream, and the machine that follows it.
 #[derive(Clone, Debug)]
@@ -20,7 +22,8 @@ pub(crate) struct SplitStart {
 /// exception may be `before` (Sentry's layout) when that is an exception line behind the
 /// same prefix.
 pub(crate) fn split_start(line: &str, before: Option<&str>) -> Option<SplitStart> {
-    if let Some(at) = start_at(line) {
+    let (at, header) = start_or_frame_at(line)?;
+    if header {
         let machine = LineMachine::start(line.get(at..)?)?;
         return Some(SplitStart {
             at,
@@ -28,7 +31,6 @@ pub(crate) fn split_start(line: &str, before: Option<&str>) -> Option<SplitStart
             takes_before: false,
         });
     }
-    let at = frame_at(line)?;
     let prefix = line.get(..at)?;
     let takes_before = before
         .and_then(|b| strip_shaped(prefix, b))
