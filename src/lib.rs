@@ -53,6 +53,8 @@ macro_rules! finder {
 
 mod category;
 mod classify;
+#[cfg(feature = "cli")]
+pub mod cli;
 mod entry;
 mod error;
 mod event;
@@ -76,7 +78,10 @@ pub use fingerprint::{is_in_app, normalize_message, Fingerprint};
 pub use input::DEFAULT_MAX_ENTRY_BYTES;
 pub use known_issues::KnownIssues;
 pub use pipeline::{FnSink, NoSink, ReadAt, Sink, Triage, TriageBuilder};
-pub use report::{Group, Report, Totals, MALFORMED_LINES_KEPT, SAMPLES_KEPT, SCHEMA_VERSION};
+pub use report::{
+    Group, Report, Span, Totals, MALFORMED_LINES_KEPT, SAMPLES_KEPT, SAMPLE_TEXT_BYTES,
+    SCHEMA_VERSION,
+};
 pub use title::suggest_title;
 pub use traceback::{parse as parse_traceback, Exception, Frame, Link, Traceback};
 

@@ -20,6 +20,8 @@ pub const SCHEMA_VERSION: u32 = 1;
 pub const MALFORMED_LINES_KEPT: usize = 10;
 /// How many sample `insertId`s a group keeps.
 pub const SAMPLES_KEPT: usize = 5;
+/// The most bytes of its first event's text a group keeps as [`Group::sample_text`].
+pub const SAMPLE_TEXT_BYTES: usize = 4096;
 
 /// Counts that account for every entry: `entries = ok + malformed + oversize`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -39,6 +41,22 @@ pub struct Totals {
     pub lines: u64,
     /// The 1-based lines where the first malformed entries start.
     pub malformed_lines: Vec<u64>,
+    /// The earliest and latest timestamps of the events found; `None` (`null`) when no
+    /// event had one. Filled from the groups by [`Report::rank`].
+    pub span: Option<Span>,
+    /// The services the events came from, sorted. Filled from the groups by
+    /// [`Report::rank`].
+    pub services: BTreeSet<String>,
+}
+
+/// The time the events of a report cover, as RFC 3339 timestamps from the input.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct Span {
+    /// The earliest timestamp.
+    pub first: String,
+    /// The latest timestamp.
+    pub last: String,
 }
 
 impl Totals {
@@ -73,6 +91,21 @@ impl Totals {
         let offset = self.lines;
         self.add_counts(next, offset);
         self.lines += next.lines;
+        if let Some(span) = &next.span {
+            self.widen_span(&span.first, &span.last);
+        }
+        self.services.extend(next.services.iter().cloned());
+    }
+
+    fn widen_span(&mut self, lo: &str, hi: &str) {
+        let (mut first, mut last) = match self.span.take() {
+            Some(Span { first, last }) => (Some(first), Some(last)),
+            None => (None, None),
+        };
+        widen(&mut first, &mut last, lo, hi);
+        if let (Some(first), Some(last)) = (first, last) {
+            self.span = Some(Span { first, last });
+        }
     }
 
     /// Adds the counts of `next`, whose malformed lines are `line_offset` lines before
@@ -125,6 +158,10 @@ pub struct Group {
     pub known_issue: Option<IssueRef>,
     /// A title for a new issue, when no known issue matches.
     pub suggested_title: Option<String>,
+    /// The first occurrence's text (its traceback, or its message), for a reader to see
+    /// one whole: at most [`SAMPLE_TEXT_BYTES`], a longer one cut to its first line, a `…`
+    /// line and as many of its last lines as fit. `None` (`null`) when the text is blank.
+    pub sample_text: Option<String>,
 }
 
 impl Group {
@@ -145,6 +182,7 @@ impl Group {
             samples: Vec::new(),
             known_issue: c.known_issue.clone(),
             suggested_title,
+            sample_text: sample_text(&event.text),
         }
     }
 
@@ -171,6 +209,43 @@ impl Group {
         let room = SAMPLES_KEPT.saturating_sub(self.samples.len());
         self.samples.extend(next.samples.iter().take(room).cloned());
     }
+}
+
+/// `text` cut to [`SAMPLE_TEXT_BYTES`]: whole when it fits, else its first line (at most a
+/// quarter of the bytes), a `…` line, and the whole last lines that fit (the end of a
+/// traceback holds the innermost frames and the exception).
+fn sample_text(text: &str) -> Option<String> {
+    let text = text.trim_end();
+    if text.trim_start().is_empty() {
+        return None;
+    }
+    if text.len() <= SAMPLE_TEXT_BYTES {
+        return Some(text.to_string());
+    }
+    let first = text.lines().next().unwrap_or_default();
+    let first = &first[..floor_char_boundary(first, SAMPLE_TEXT_BYTES / 4)];
+    const MARK: &str = "\n…\n";
+    let budget = SAMPLE_TEXT_BYTES - first.len() - MARK.len();
+    let mut from = text.len() - budget;
+    while !text.is_char_boundary(from) {
+        from += 1;
+    }
+    let tail = &text[from..];
+    // Whole lines only, unless the last line alone is longer than the budget.
+    let tail = match tail.find('\n') {
+        Some(nl) if nl + 1 < tail.len() => &tail[nl + 1..],
+        _ => tail,
+    };
+    Some(format!("{first}{MARK}{tail}"))
+}
+
+/// The largest char boundary of `s` at or below `at`.
+fn floor_char_boundary(s: &str, at: usize) -> usize {
+    let mut at = at.min(s.len());
+    while !s.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
 }
 
 fn insert_new(set: &mut BTreeSet<String>, value: Option<&String>) {
@@ -266,8 +341,21 @@ impl Report {
     }
 
     /// Sorts groups for a reader: by the rank of their category (lower first, see
-    /// [`crate::Categories::rank`]), then most frequent first, then first seen.
+    /// [`crate::Categories::rank`]), then most frequent first, then first seen; and fills the
+    /// span and services of the totals from the groups.
     pub fn rank(&mut self, category_rank: impl Fn(&str) -> u32) {
+        self.totals.span = None;
+        self.totals.services.clear();
+        for group in &self.groups {
+            if let (Some(first), Some(last)) = (&group.first_seen, &group.last_seen) {
+                self.totals.widen_span(first, last);
+            }
+            for service in &group.services {
+                if !self.totals.services.contains(service) {
+                    self.totals.services.insert(service.clone());
+                }
+            }
+        }
         self.groups.sort_by(|a, b| {
             category_rank(a.category.as_str())
                 .cmp(&category_rank(b.category.as_str()))
@@ -318,5 +406,45 @@ impl TryFrom<Saved> for Report {
         };
         report.reindex();
         Ok(report)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{sample_text, SAMPLE_TEXT_BYTES};
+
+    #[test]
+    fn a_short_text_is_kept_whole_and_a_blank_one_is_none() {
+        let tb =
+            "Traceback (most recent call last):\n  File \"a.py\", line 1, in f\nNameError: x\n";
+        assert_eq!(sample_text(tb).as_deref(), Some(tb.trim_end()));
+        assert_eq!(sample_text(" \n\t"), None);
+    }
+
+    #[test]
+    fn a_long_text_keeps_its_first_line_and_its_last_whole_lines() {
+        let mut tb = String::from("Traceback (most recent call last):\n");
+        for i in 0..400 {
+            tb.push_str(&format!(
+                "  File \"/app/é{i}.py\", line {i}, in f{i}\n    g()\n"
+            ));
+        }
+        tb.push_str("NameError: name 'x' is not defined");
+        let s = sample_text(&tb).expect("sample");
+        assert!(s.len() <= SAMPLE_TEXT_BYTES, "{}", s.len());
+        assert!(
+            s.starts_with("Traceback (most recent call last):\n…\n  "),
+            "{s}"
+        );
+        assert!(s.ends_with("NameError: name 'x' is not defined"));
+        assert!(s.contains("in f399\n"));
+    }
+
+    #[test]
+    fn one_huge_line_is_cut_on_char_boundaries() {
+        let text = "é".repeat(SAMPLE_TEXT_BYTES);
+        let s = sample_text(&text).expect("sample");
+        assert!(s.len() <= SAMPLE_TEXT_BYTES);
+        assert!(s.contains('…'));
     }
 }

@@ -178,6 +178,7 @@ impl Quiet {
                 .get(self.malformed_kept..)
                 .unwrap_or(&[])
                 .to_vec(),
+            ..Totals::default()
         }
     }
 }
