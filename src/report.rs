@@ -9,6 +9,8 @@
 use crate::category::Category;
 use crate::event::{Event, IssueRef};
 use crate::fingerprint::Fingerprint;
+use crate::input::Binary;
+use crate::logs_url::logs_explorer_url;
 use crate::traceback::Frame;
 use std::collections::{BTreeSet, HashMap};
 
@@ -47,9 +49,23 @@ pub struct Totals {
     /// The services the events came from, sorted. Filled from the groups by
     /// [`Report::rank`].
     pub services: BTreeSet<String>,
+    /// The input was gzip-compressed (detected by its first bytes) and was decompressed as
+    /// it was read.
+    #[serde(default)]
+    pub gzip: bool,
+    /// The input (after decompression) did not look like text or JSON, and why: NUL bytes,
+    /// mostly invalid UTF-8, or a compression logtriage does not read. Its entries are
+    /// counted as usual, but "no failure found" in it means little.
+    #[serde(default)]
+    pub binary: Option<Binary>,
+    /// The gzip data ended early or was corrupt: the input was read up to there (a last
+    /// entry cut short counts as malformed) and the rest is lost.
+    #[serde(default)]
+    pub truncated: bool,
 }
 
-/// The time the events of a report cover, as RFC 3339 timestamps from the input.
+/// The time the events of a report cover: timestamps as the input wrote them (RFC 3339), or
+/// as read from plain text (see [`crate::reference`], "Plain text").
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct Span {
@@ -91,6 +107,9 @@ impl Totals {
         let offset = self.lines;
         self.add_counts(next, offset);
         self.lines += next.lines;
+        self.gzip |= next.gzip;
+        self.binary = self.binary.or(next.binary);
+        self.truncated |= next.truncated;
         if let Some(span) = &next.span {
             self.widen_span(&span.first, &span.last);
         }
@@ -162,6 +181,13 @@ pub struct Group {
     /// one whole: at most [`SAMPLE_TEXT_BYTES`], a longer one cut to its first line, a `…`
     /// line and as many of its last lines as fit. `None` (`null`) when the text is blank.
     pub sample_text: Option<String>,
+    /// The first occurrence's project id, from its `logName`.
+    #[serde(default)]
+    pub project: Option<String>,
+    /// The Logs Explorer link that opens the samples (set by [`Report::rank`]; `null` without
+    /// a project or a sample).
+    #[serde(default)]
+    pub logs_url: Option<String>,
 }
 
 impl Group {
@@ -183,6 +209,8 @@ impl Group {
             known_issue: c.known_issue.clone(),
             suggested_title,
             sample_text: sample_text(&event.text),
+            project: event.project.clone(),
+            logs_url: None,
         }
     }
 
@@ -208,6 +236,9 @@ impl Group {
         self.revisions.extend(next.revisions.iter().cloned());
         let room = SAMPLES_KEPT.saturating_sub(self.samples.len());
         self.samples.extend(next.samples.iter().take(room).cloned());
+        if self.project.is_none() {
+            self.project.clone_from(&next.project);
+        }
     }
 }
 
@@ -341,8 +372,9 @@ impl Report {
     }
 
     /// Sorts groups for a reader: by the rank of their category (lower first, see
-    /// [`crate::Categories::rank`]), then most frequent first, then first seen; and fills the
-    /// span and services of the totals from the groups.
+    /// [`crate::Categories::rank`]), then most frequent first, then first seen; fills the
+    /// span and services of the totals from the groups; and sets each group's
+    /// [`Group::logs_url`] from its samples.
     pub fn rank(&mut self, category_rank: impl Fn(&str) -> u32) {
         self.totals.span = None;
         self.totals.services.clear();
@@ -363,6 +395,11 @@ impl Report {
                 .then(a.first_seen.cmp(&b.first_seen))
                 .then(a.fingerprint.cmp(&b.fingerprint))
         });
+        for g in &mut self.groups {
+            let project = g.project.as_deref().unwrap_or("");
+            let (first, last) = (g.first_seen.as_deref(), g.last_seen.as_deref());
+            g.logs_url = logs_explorer_url(project, &g.samples, first, last);
+        }
         self.reindex();
     }
 

@@ -580,7 +580,10 @@ fn invalid_rules_are_rejected_with_index_and_reason() {
             r#"{"id": "unclassified", "patterns": ["x"]}"#,
             "takes no patterns",
         ),
-        (r#"{"id": "timeout", "rank": -1}"#, "invalid value"),
+        (
+            r#"{"id": "timeout", "rank": -1}"#,
+            "field `rank` must be a whole number from 0 to 4294967295, found a number (-1)",
+        ),
     ];
     for (rule, reason) in cases {
         let json = format!(r#"{{"categories": [{ok}, {rule}]}}"#);

@@ -37,6 +37,8 @@ Examples:
   gcloud logging read 'severity>=DEFAULT' --format=json --freshness=1h | {name}
   {name} --format ndjson --fail-on undefined_symbol,missing_module logs.ndjson | jq .category
   {name} --top 5 --show traceback logs.json
+  gh issue list --state all --limit 1000 --json number,title,url,state,labels,body > issues.json
+  {name} --known-issues issues.json --draft-issues drafts/ logs.json
   kubectl logs deploy/backend | {name} --slow-ms 500
 
 Exit status: 0 on success, 1 when --fail-on matched an event, 2 for bad arguments, an
@@ -59,9 +61,22 @@ struct Args {
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     format: OutputFormat,
 
-    /// Known-issues file linking groups to tracker issues, e.g. fixtures/known_issues.json.
+    /// Known-issues file linking groups to tracker issues: hand-written (e.g.
+    /// fixtures/known_issues.json) or the output of `gh issue list --state all --limit 1000
+    /// --json number,title,url,state,labels,body`. May be repeated.
     #[arg(long, value_name = "FILE")]
-    known_issues: Option<PathBuf>,
+    known_issues: Vec<PathBuf>,
+
+    /// Write a Markdown issue draft for each group with no known issue into DIR (created if
+    /// missing; named <category>-<fingerprint>.md), and print on stderr the `gh issue
+    /// create` command that files each.
+    #[arg(long, value_name = "DIR")]
+    draft_issues: Option<PathBuf>,
+
+    /// Scrub secrets (passwords in URLs, tokens, API keys, e-mail addresses) from the report
+    /// and events, as issue drafts always are.
+    #[arg(long)]
+    redact: bool,
 
     /// Rules file adding or overriding categories (may be repeated; see the README).
     #[arg(long, value_name = "FILE")]
@@ -205,10 +220,14 @@ fn run(name: &str, args: &Args) -> Result<bool, Failure> {
     for rules in &args.rules {
         builder.rules_file(rules);
     }
-    if let Some(known) = &args.known_issues {
+    for known in &args.known_issues {
         builder.known_issues_file(known);
     }
     let triage = builder.build()?;
+    // Before the input is read: a run must not end without the drafts it was asked for.
+    if let Some(dir) = &args.draft_issues {
+        crate::prepare_dir(dir)?;
+    }
     let categories: Vec<&str> = triage
         .classifier()
         .categories()
@@ -231,6 +250,7 @@ fn run(name: &str, args: &Args) -> Result<bool, Failure> {
         fail_on: &fail_on,
         failed: false,
         closed: false,
+        redact: args.redact,
         ndjson: None,
     };
     if args.format == OutputFormat::Ndjson {
@@ -251,12 +271,23 @@ fn run(name: &str, args: &Args) -> Result<bool, Failure> {
     };
     progress.done();
     let failed = sink.failed;
-    let report = match result {
+    let mut report = match result {
         Ok(report) => report,
         // The sink keeps a closed pipe to itself; were it to pass one on, the same holds.
         Err(crate::Error::Output(e)) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(failed),
         Err(e) => return Err(e.into()),
     };
+    for warning in input_warnings(&report.totals) {
+        complain(name, &warning);
+    }
+    if let Some(dir) = &args.draft_issues {
+        for draft in crate::write_drafts(&report, dir)? {
+            let _ = writeln!(io::stderr(), "{}", draft.gh_command());
+        }
+    }
+    if args.redact {
+        crate::Redact::redact(&mut report);
+    }
     let written = match args.format {
         OutputFormat::Text => text::write_report(&mut out, &report, &layout),
         OutputFormat::Json => serde_json::to_writer_pretty(&mut out, &report)
@@ -270,6 +301,25 @@ fn run(name: &str, args: &Args) -> Result<bool, Failure> {
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(failed),
         Err(e) => Err(Failure(format!("cannot write the output: {e}"))),
     }
+}
+
+/// One line each on stderr for what the input's first bytes said is wrong with it, so that
+/// a report with no failure in it is not taken for a clean bill of health.
+fn input_warnings(totals: &crate::Totals) -> Vec<String> {
+    let mut warnings = Vec::new();
+    if let Some(binary) = totals.binary {
+        warnings.push(format!(
+            "warning: the input is {binary}; its report means little"
+        ));
+    }
+    if totals.truncated {
+        warnings.push(
+            "warning: the gzip input ends early or is corrupt: it was read up to there, the \
+             rest is lost"
+                .to_string(),
+        );
+    }
+    warnings
 }
 
 /// Said on stderr when standard input is a terminal: a user who typed the command alone
@@ -344,6 +394,8 @@ struct EventSink<'a, W: Write> {
     failed: bool,
     /// The `ndjson` reader has gone (a closed pipe).
     closed: bool,
+    /// `--redact`: events are scrubbed before they are written.
+    redact: bool,
     ndjson: Option<&'a mut W>,
 }
 
@@ -351,7 +403,7 @@ impl<W: Write> Sink for EventSink<'_, W> {
     fn event(&mut self, event: &Event) -> io::Result<bool> {
         self.failed |= self.fail_on.matches(event.classification.category.as_str());
         if let Some(out) = self.ndjson.as_mut() {
-            match write_line(out, event) {
+            match write_line(out, event, self.redact) {
                 Ok(()) => {}
                 Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
                     self.closed = true;
@@ -367,8 +419,12 @@ impl<W: Write> Sink for EventSink<'_, W> {
 
 /// One `--format ndjson` line, flushed: a pipe sees each event as it is found, not when the
 /// buffer fills.
-fn write_line(out: &mut impl Write, event: &Event) -> io::Result<()> {
-    serde_json::to_writer(&mut *out, &crate::EventRecord::from(event))?;
+fn write_line(out: &mut impl Write, event: &Event, redact: bool) -> io::Result<()> {
+    let mut record = crate::EventRecord::from(event);
+    if redact {
+        crate::Redact::redact(&mut record);
+    }
+    serde_json::to_writer(&mut *out, &record)?;
     out.write_all(b"\n")?;
     out.flush()
 }

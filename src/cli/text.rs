@@ -264,6 +264,13 @@ fn write_group(
         s.dim(&clip(&format!("{seen}   {where_}"), room))
     )?;
     match (&g.known_issue, &g.suggested_title) {
+        (Some(issue), _) if issue.is_closed() => {
+            let text = format!("regression of closed #{} {}", issue.id, issue.title);
+            writeln!(out, "{PAD}{}", s.red(&clip(&text, room)))?;
+            if let Some(url) = &issue.url {
+                writeln!(out, "{PAD}{}", s.dim(&printable(url)))?;
+            }
+        }
         (Some(issue), _) => {
             let text = format!("issue #{} {}", issue.id, issue.title);
             writeln!(out, "{PAD}{}", s.green(&clip(&text, room)))?;
@@ -275,6 +282,10 @@ fn write_group(
         (None, Some(title)) => {
             let text = format!("no known issue; suggested title: {title}");
             writeln!(out, "{PAD}{}", s.yellow(&clip(&text, room)))?;
+            if let Some(url) = &g.logs_url {
+                // Whole, as an issue's address: it opens the group's samples.
+                writeln!(out, "{PAD}{}", s.dim(&printable(url)))?;
+            }
         }
         (None, None) => {}
     }

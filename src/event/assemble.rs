@@ -8,7 +8,10 @@
 //! [`MAX_LINES`]` / 2` lines (the middle becomes a `...<N lines>...` line, as CPython 3.13
 //! prints) and its first [`MAX_LINES`] insertIds, however long it runs; it is flushed after
 //! [`MAX_IDLE`](super::split::MAX_IDLE) entries without a continuation ([`MAX_IDLE_COMPLETE`](super::split::MAX_IDLE_COMPLETE) once it has its
-//! exception line), and at most [`MAX_STREAMS`] streams hold state at once.
+//! exception line), and at most [`MAX_STREAMS`] streams hold state at once. A single-line
+//! entry that no traceback takes is offered to the database entries (`database`: a
+//! PostgreSQL error and its `STATEMENT:`, a statement and its later duration, MySQL slow-log
+//! blocks) before it is made an event of its own; their state counts as held state too.
 //!
 //! Three hooks serve the layouts of pasted and viewed logs, each calling into
 //! `traceback`: a one-line message may hold a whole traceback (flattened, or in a JSON
@@ -20,6 +23,7 @@
 //! the parallel path's quiet points stay exact. A pending header holds up to
 //! [`MAX_HELD`] lines that go on with its record's message (celery's `Trying again in ...`).
 
+use super::database::Database;
 use super::model::{Event, EventKind};
 use super::slow::slow_query;
 use super::split::{
@@ -45,6 +49,9 @@ pub(crate) struct Assembler {
     needles: Needles,
     /// The last entry, when it was a lone exception line.
     before: Option<Before>,
+    /// Database entries that belong together (PostgreSQL errors and their statements,
+    /// statements and their durations, MySQL slow-log blocks): see `database`.
+    database: Database,
 }
 
 impl Assembler {
@@ -57,14 +64,16 @@ impl Assembler {
             tick: 0,
             needles: Needles::default(),
             before: None,
+            database: Database::new(slow_ms),
         }
     }
 
-    /// Whether some stream has an open traceback or a pending header: while it does, every
-    /// entry must be parsed, since any may continue it.
+    /// Whether some stream has an open traceback or a pending header, or database entries
+    /// wait for theirs: the state a block's scan must start with.
     pub(crate) fn has_open(&self) -> bool {
         !(self.open.is_empty() && self.pending.is_empty() && self.ready.is_empty())
             || self.before.as_ref().is_some_and(|b| b.tick == self.tick)
+            || self.database.holds()
     }
 
     /// Whether an unparsed entry (`raw`, its bytes) may continue an open traceback or follow a
@@ -74,9 +83,9 @@ impl Assembler {
     pub(crate) fn may_continue(&self, raw: &[u8]) -> bool {
         // Most entries pass while nothing is open: keep that test inlined in the scan loop.
         if self.open.is_empty() && self.pending.is_empty() && self.ready.is_empty() {
-            return false;
+            return self.database.wants_entries();
         }
-        self.may_continue_open(raw)
+        self.may_continue_open(raw) || self.database.wants_entries()
     }
 
     fn may_continue_open(&self, raw: &[u8]) -> bool {
@@ -128,6 +137,9 @@ impl Assembler {
                 out(p.event);
             }
         } else if self.push_line(entry, stream, message, out) {
+            return;
+        }
+        if self.database.push(entry, self.tick, out) {
             return;
         }
         let Some(event) = self.other_event(entry) else {
@@ -325,7 +337,7 @@ impl Assembler {
     #[inline]
     pub(crate) fn skip_many(&mut self, n: u64) {
         self.tick += n;
-        if !(self.open.is_empty() && self.pending.is_empty()) {
+        if !(self.open.is_empty() && self.pending.is_empty()) || self.database.holds() {
             self.expire();
         }
     }
@@ -339,6 +351,7 @@ impl Assembler {
         for event in events.chain(self.ready.iter_mut()) {
             event.line += offset;
         }
+        self.database.shift_lines(offset);
     }
 
     /// Flushes every open traceback at the end of the input.
@@ -353,6 +366,7 @@ impl Assembler {
                 .filter_map(|o| Some((o.last, o.into_event()?))),
         );
         all.extend(self.pending.drain(..).map(|p| (p.tick, p.event)));
+        self.database.finish(&mut all);
         all.sort_by_key(|(tick, _)| *tick);
         for (_, event) in all {
             out(event);
@@ -361,10 +375,13 @@ impl Assembler {
 
     /// Moves tracebacks and headers that waited too long to `ready`.
     fn expire(&mut self) {
+        let tick = self.tick;
+        if self.database.holds() {
+            self.database.expire(tick, &mut self.ready);
+        }
         if self.open.is_empty() && self.pending.is_empty() {
             return;
         }
-        let tick = self.tick;
         let mut i = 0;
         while i < self.open.len() {
             if tick.saturating_sub(self.open[i].last) > self.open[i].idle_limit() {

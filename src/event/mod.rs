@@ -12,11 +12,15 @@
 //! queries, out-of-memory reports).
 
 mod assemble;
+mod database;
 mod model;
+mod postgres;
 mod record;
 mod slow;
 mod split;
 
 pub(crate) use assemble::Assembler;
-pub use model::{Classification, Event, EventKind, IssueRef, SlowQuery};
+pub use model::{
+    Classification, Event, EventKind, IssueMatch, IssueRef, IssueState, MatchBy, SlowQuery,
+};
 pub use record::EventRecord;
