@@ -25,6 +25,12 @@ pub(crate) const CANDIDATE_LITERALS: &[&str] = &[
     // Log record headers before a traceback: uvicorn's `Exception in ASGI application`,
     // gunicorn's `Exception in worker process`.
     "Exception",
+    // Exception lines: Sentry's text layout prints `NameError: ...` before the frames and
+    // no header, so the line before the first frame must be parsed too; an AWS Lambda
+    // error document names `"errorType": "OSError"`. Not `Error` alone: messages that
+    // mention `Error 111` would stop the search ahead for nothing.
+    "Error: ",
+    "Error\"",
     // Slow queries: Cloud SQL PostgreSQL, MySQL slow log, structured `duration_ms`.
     "duration: ",
     "Query_time",
@@ -290,6 +296,8 @@ mod tests {
             "Out of memory: Killed process 1234 (python3) total-vm:2048000kB",
             r#"{"jsonPayload":{"reason":"OOMKilled"}}"#,
             "MemoryError",
+            "NameError: name 'UnifiedExecutionEngineFactory' is not defined",
+            r#"{"errorMessage": "[Errno 30] Read-only file system", "errorType": "OSError", "stackTrace": [["/var/task/h.py", 18, "handle", "os.makedirs(d)"]]}"#,
             "2026-11-26 14:02:11.200 UTC [3918] LOG:  statement: SELECT 1",
             r#"{"textPayload":"2026-11-26 14:04:19.950 UTC [3539] LOG:  execute <unnamed>: SELECT 1"}"#,
             r#"2026-11-26 14:08:20.001 UTC,"netra_app","netra_staging",31340,"10.0.0.7:52350",6745a1f2.7a6c,3,"idle",2026-11-26 14:08:00 UTC,3/18,0,LOG,00000,"statement: SELECT 1",,,,,,,,,"psql","client backend",,0"#,
@@ -304,6 +312,8 @@ mod tests {
             r#"{"httpRequest":{"requestMethod":"GET","status":200},"severity":"INFO","textPayload":"GET /health 200"}"#,
             "INFO:     10.0.0.1:5000 - \"GET /health HTTP/1.1\" 200 OK",
             r#"{"severity":"WARNING","jsonPayload":{"message":"slow response"}}"#,
+            // `Error` alone is no literal: a message that mentions one is no exception line.
+            "Redis connection failed: Error 111 connecting to 10.0.0.5:6379. (attempt 2)",
             "2026-11-26 14:02:11.321 UTC [3920] LOG:  duration: 0.210 ms  statement: SELECT 1",
             "",
         ];

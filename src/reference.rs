@@ -110,13 +110,13 @@
 //!
 //! Only the entries that may hold a failure are parsed. An entry is a candidate when its raw
 //! bytes hold one of the literals `Traceback`, `File "`, `ERROR`, `CRITICAL`, `ALERT`,
-//! `EMERGENCY`, `FATAL`, `Exception`, `duration: `, `Query_time`, `duration_ms`, `Memory limit`,
-//! `Out of memory`, `OOMKilled`, `MemoryError`, a statement PostgreSQL logged on its own
-//! (`LOG:  statement: `, `LOG:  execute `, csvlog's `LOG,00000,"statement: `),
-//! `Container called exit(`, `no available instance` or `maximum request timeout` (the last
-//! three for platform messages written below `ERROR`), or a `literal` of a rules file's
-//! platform row; a slow-query literal counts only when the duration written after it reaches
-//! the threshold or cannot be read. While a split traceback
+//! `EMERGENCY`, `FATAL`, `Exception`, `Error: `, `Error"`, `duration: `, `Query_time`,
+//! `duration_ms`, `Memory limit`, `Out of memory`, `OOMKilled`, `MemoryError`, a statement
+//! PostgreSQL logged on its own (`LOG:  statement: `, `LOG:  execute `, csvlog's
+//! `LOG,00000,"statement: `), `Container called exit(`, `no available instance` or
+//! `maximum request timeout` (the last three for platform messages written below `ERROR`), or
+//! a `literal` of a rules file's platform row; a slow-query literal counts only when the
+//! duration written after it reaches the threshold or cannot be read. While a split traceback
 //! or a header line is open in some stream, the entries that carry that stream's instance id
 //! and the last segment of its log name (`run.googleapis.com%2Fstderr`) are parsed too (every
 //! entry, when the stream has no plain instance id).
@@ -158,9 +158,50 @@
 //!   margins of their sub-exceptions);
 //! - SyntaxError blocks, the caret lines of Python 3.11 and later, notes,
 //!   `[Previous line repeated N more times]` and CPython 3.13's `...<N lines>...`;
-//! - a prefix on every line (`docker compose logs`' `backend-1  | `, a timestamp, a logger
-//!   tag). A prefix on the first line only (uvicorn's `ERROR:    Traceback ...`) is told apart
-//!   from one on every line by the traceback's second line.
+//! - a prefix on every line (`docker compose logs`' `backend-1  | ` or v1's `web_1  | `,
+//!   honcho's and foreman's `16:50:39 web.1  | `, `kubectl logs --prefix`'s
+//!   `[pod/name/container] `, journald's `Nov 26 14:05:03 host unit[123]: `, Logs Explorer
+//!   rows copied with their severity and timestamp, torchrun's `[rank0]: `, a Markdown
+//!   quote's `> `). Digits may differ from line to line; lines with another prefix (another
+//!   service) are passed over. A prefix on the first line only (uvicorn's `ERROR:
+//!   Traceback ...`) is told apart from one on every line by the traceback's second line;
+//! - pastes that lost their indentation: a traceback indented as a whole (inside a list
+//!   item, by a tab) whose exception line sits less indented or at column 0, and frames and
+//!   source lines all at column 0;
+//! - frames without a source line (`<frozen ...>`, Cython `.pyx`, Python 2 run from `.pyc`),
+//!   and a `...` line that a person put between frames;
+//! - Python 2's exception line `<type 'exceptions.ImportError'>: ...` (also `<class
+//!   'pkg.Error'>: ...`), whose type is read as `ImportError` (`pkg.Error`).
+//!
+//! A traceback may have lost its header, cut off with the text above it. Frame-like lines
+//! also show up in prose and code samples, so without a header only this shape is a
+//! traceback: two frame lines or more in a row (with their source lines between them)
+//! followed by an exception line. Sentry's text layout prints the exception line first, then
+//! the frames newest first, and no header: an exception line followed by two frames or more
+//! is a traceback too, and its frames are turned around (outermost first, as everywhere
+//! else). One frame line, or frames with no exception line before or after them, make no
+//! event. When a traceback ends without its exception line and the line before its header
+//! is one behind a level word (AWS Lambda's `[ERROR] KeyError: 'x'`), that is its exception.
+//!
+//! A traceback may also sit inside one line of text:
+//!
+//! - flattened, its newlines turned into blanks, as Logs Explorer's summary line shows it
+//!   (`Traceback (most recent call last): File "a.py", line 3, in f x = g() KeyError:
+//!   'k'`): the frames are cut at each `File "`, the exception at the first `Name: ` after the
+//!   last frame's function whose name reads as a class (`...Error` and `...Exception` first);
+//!   a chain is cut at its separator sentences. Only the message (`textPayload`,
+//!   `jsonPayload.message`, a text line) is looked at, and only behind the literal
+//!   `Traceback (most recent call last): File "`;
+//! - in a JSON document written into the line: an AWS Lambda error document
+//!   (`{"errorMessage": ..., "errorType": ..., "stackTrace": [...]}`, its frames as
+//!   `File "..."` strings or, from older runtimes, `[file, line, function, source]` arrays),
+//!   as a caller logs it (`invoke failed Result:{...}`) or `sam local` prints it; or a JSON
+//!   log record printed to a text stream (`{"message": ..., "exc_info": "Traceback ..."}`)
+//!   whose string field holds a traceback. The words before the document (and its `message`)
+//!   are the event's first line.
+//!
+//! A pretty-printed `LogEntry` pasted as text after its summary line gives one event (the
+//! summary's): its `"textPayload": "..."` line is a field, not a document.
 //!
 //! A traceback's size is bounded: the event keeps its first and last 128 lines (the lines
 //! between become one `...<N lines>...` line, as CPython 3.13 prints) and the first 256
@@ -175,6 +216,12 @@
 //! streams between its lines are not swallowed; a stray line of the same stream before the
 //! exception line does not cut it short. The event lists the `insertId` of every entry it
 //! spans, and its line is the line of its first entry.
+//!
+//! A split traceback without its header starts at a frame line and is followed the same way;
+//! if its lines never take the shape above, they are no event. While it waits for that
+//! shape it takes no line that is an event by itself (an error line, an out-of-memory
+//! report): such a line ends it. Sentry's exception line starts the traceback only when it is
+//! the entry just before the first frame, in the same stream.
 //!
 //! Lines are joined in input order: oldest first, the order in which they were written and in
 //! which `gcloud logging read --order=asc` prints them. In a newest-first export (gcloud's
@@ -196,7 +243,12 @@
 //! uvicorn's `Exception in ASGI application`. Only un-structured lines (`textPayload`, plain
 //! text) wait for a traceback, for at most 32 entries; a structured record carries its own
 //! traceback. A header joins only a traceback with the same prefix (the same `docker compose`
-//! service).
+//! service). Up to two lines that go on with the record's message come between them
+//! (celery's `consumer: Cannot connect to ...` then `Trying again in 4.00 seconds...`): lines
+//! behind the header's prefix with no timestamp, bracket or level word of their own, no
+//! indentation, and no event by themselves; they are part of the event's text when the
+//! traceback follows, and stay lines of their own otherwise. A traceback without its header
+//! joins no header line.
 //!
 //! ## Severity events and level words
 //!
@@ -205,8 +257,11 @@
 //! un-structured stderr is, takes its level from a level word among the first words of its
 //! text: `ERROR:`, `[ERROR]`, `CRITICAL`, `FATAL` (which counts as `CRITICAL`), `WARN`,
 //! `INFO`, ... Timestamps and a `[pid]` before the word are passed over, as gunicorn prints
-//! them, and behind a `docker compose` prefix (`worker-1  | ERROR: job 17 failed`) the word
-//! after the prefix counts. An event's message leaves out the logger's timestamp, pid and
+//! them; celery's bracket counts (`[2026-11-26 14:05:03,412: ERROR/MainProcess] ...`); and
+//! behind the prefix of a viewer or process manager (`docker compose`, honcho, foreman,
+//! `kubectl logs --prefix`, torchrun, journald and syslog: `worker-1  | ERROR: job 17
+//! failed`, `Nov 26 14:05:03 api-1 gunicorn[4312]: [...] [ERROR] ...`) the word after the
+//! prefix counts. An event's message leaves out the logger's timestamp, pid and
 //! level prefix.
 //!
 //! ## Slow queries
@@ -316,7 +371,7 @@
 //!
 //! | id | rank | what decides it | subject |
 //! |---|---|---|---|
-//! | `undefined_symbol` | 10 | `NameError`, `UnboundLocalError`, `cannot import name 'X'`, `module 'M' has no attribute 'X'`, a native `undefined symbol: X` | the symbol `X` |
+//! | `undefined_symbol` | 10 | `NameError`, `UnboundLocalError`, `cannot import name 'X'`, `module 'M' has no attribute 'X'` (Python 2: `'module' object has no attribute 'X'`), a native `undefined symbol: X` | the symbol `X` |
 //! | `missing_module` | 20 | `ModuleNotFoundError: No module named 'M'` (also unquoted, as Python 2 writes it), `libX.so: cannot open shared object file`, a distribution that is not installed | the module, library or distribution |
 //! | `out_of_memory` | 30 | the out-of-memory reports above, `MemoryError`, `CUDA out of memory`, `Cannot allocate memory` | none |
 //! | `connection_refused` | 40 | a refused connection from any client (the standard library, redis-py 2 to 5, psycopg2 and libpq before and after 14, psycopg 3, asyncpg, aiohttp, httpx, urllib3 and requests, grpc, pymongo, PyMySQL and mysqlclient, kombu and celery, pika): errno 111 or 10061 (also MySQL's `(111)`), `Connection refused`, `Connect call failed`, `actively refused` | `host:port` when the text names it (`host:port: [Errno 111]` first, `Error 111 connecting host:port`, libpq's `host "db" ... port 5432` as `db:5432`, an AMQP URL's host and port, an IPv6 host in brackets), a Unix socket's path; none for a host without its port |
@@ -334,7 +389,7 @@
 //!   The first that matches a category decides: a `ConnectionRefusedError` under a
 //!   `sqlalchemy.exc.OperationalError` makes the event `connection_refused`. When none
 //!   matches, the event is `unclassified`, with the exception that surfaced (the last one
-//!   printed).
+//!   printed); a traceback cut before its exception line has none.
 //! - **A slow query** is `slow_query`, with its statement as subject: quoted strings, numbers
 //!   and `$N` parameters replaced by `?`, an `IN (...)` list of them collapsed to `IN (?)`,
 //!   whitespace collapsed, a trailing `;` dropped. Without a statement it is still
@@ -355,7 +410,10 @@
 //! The subject is what the deciding pattern captures (a named group `subject`, or `host` and
 //! `port` joined as `host:port`). When the deciding text names none, a later exception of the
 //! same category in the chain may give it: a `ConnectionRefusedError` names no host, the
-//! `redis.exceptions.ConnectionError` raised while handling it does. Subjects are cut to 300
+//! `redis.exceptions.ConnectionError` raised while handling it does. When no exception of the
+//! traceback names one, the log record's header lines before it may, for the same category
+//! (celery's `Cannot connect to amqp://...@rabbitmq-1:5672//` before a Python 2 `error:
+//! [Errno 111] Connection refused`). Subjects are cut to 300
 //! characters and messages (the first line of the deciding exception's message, or of the
 //! event's text) to 500.
 //!

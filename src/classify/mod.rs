@@ -344,6 +344,9 @@ impl Classifier {
         let mut c = Classification::default();
         if let (Some(tb), EventKind::Traceback) = (&event.traceback, event.kind) {
             if self.classify_traceback(&mut c, tb) {
+                if c.subject.is_none() && c.category != Category::UNCLASSIFIED {
+                    c.subject = self.subject_in_header(&event.text, &c.category);
+                }
                 return c;
             }
         }
@@ -412,7 +415,8 @@ impl Classifier {
             }
             None => (surfaced, &[][..]),
         };
-        event.exception = Some(deciding.type_name.clone());
+        // A traceback cut before its exception line has frames and no type.
+        event.exception = Some(deciding.type_name.clone()).filter(|t| !t.is_empty());
         event.message = first_line(&deciding.message, MAX_MESSAGE_CHARS);
         event.frames = in_app_frames(deciding);
         if event.frames.is_empty() {
@@ -427,6 +431,21 @@ impl Classifier {
             }
         }
         true
+    }
+
+    /// The subject that the log record's header lines (the event's text before its
+    /// traceback) name for `category`, when no exception of the traceback names one:
+    /// celery's `consumer: Cannot connect to amqp://...@rabbitmq-1:5672//: ...` before a
+    /// Python 2 `error: [Errno 111] Connection refused`.
+    fn subject_in_header(&self, text: &str, category: &Category) -> Option<String> {
+        let end = finder!("Traceback (most recent call last):").find(text.as_bytes())?;
+        let header = text.get(..end)?.trim();
+        if header.is_empty() {
+            return None;
+        }
+        self.decide(&[header])
+            .filter(|d| &d.category == category)
+            .and_then(|d| d.subject)
     }
 
     /// The category of the first of `texts` that matches one, with its subject: taken from

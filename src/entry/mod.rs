@@ -11,6 +11,8 @@ mod plain;
 #[cfg(test)]
 mod tests;
 
+pub(crate) use plain::after_viewer_prefix;
+
 /// A `LogEntry.severity`, in Cloud Logging's order.
 #[derive(
     Clone,
@@ -265,16 +267,16 @@ impl<'a> Entry<'a> {
         }
     }
 
-    /// The entry's level: [`Entry::effective_severity`], and for a plain-text line behind a
-    /// `docker compose` prefix (`worker-1  | ERROR: job 17 failed`) the level word after the
-    /// prefix.
+    /// The entry's level: [`Entry::effective_severity`], and for a line behind a viewer's or
+    /// process manager's prefix (`worker-1  | ERROR: job 17 failed`, honcho, `kubectl logs
+    /// --prefix`, journald) the level word after the prefix.
     pub fn level(&self) -> Severity {
         let severity = self.effective_severity();
         if severity != Severity::Default {
             return severity;
         }
         self.message()
-            .and_then(after_compose_prefix)
+            .and_then(plain::after_viewer_prefix)
             .map_or(severity, level_word)
     }
 
@@ -295,8 +297,9 @@ impl<'a> Entry<'a> {
 }
 
 /// The level a message announces with its first word, for entries without a severity:
-/// `ERROR:root:...`, `[ERROR] ...`, `CRITICAL ...`, `FATAL: ...`. Timestamps and a
-/// `[pid]` in front of the word, as gunicorn prints them, are skipped.
+/// `ERROR:root:...`, `[ERROR] ...`, `CRITICAL ...`, `FATAL: ...`, celery's
+/// `[2026-11-26 14:05:03,412: ERROR/MainProcess] ...`. Timestamps and a `[pid]` in front of
+/// the word, as gunicorn prints them, are skipped.
 pub fn level_word(message: &str) -> Severity {
     const LEVELS: &[(&str, Severity)] = &[
         ("EMERGENCY", Severity::Emergency),
@@ -311,8 +314,9 @@ pub fn level_word(message: &str) -> Severity {
         ("DEBUG", Severity::Debug),
     ];
     // Look at the first few words only: a level word later in a sentence is not a level.
+    // celery's bracket joins the level and the process: `[...: ERROR/MainProcess]`.
     for word in message
-        .split(|c: char| c.is_whitespace() || matches!(c, '[' | ']' | ':' | '|'))
+        .split(|c: char| c.is_whitespace() || matches!(c, '[' | ']' | ':' | '|' | '/'))
         .filter(|w| !w.is_empty())
         .take(8)
     {
@@ -331,16 +335,6 @@ pub fn level_word(message: &str) -> Severity {
 fn borrow_same<'a>(all: &'a str, part: &str) -> &'a str {
     let start = (part.as_ptr() as usize).wrapping_sub(all.as_ptr() as usize);
     all.get(start..start + part.len()).unwrap_or("")
-}
-
-fn after_compose_prefix(text: &str) -> Option<&str> {
-    let at = finder!(" | ").find(text.as_bytes())?;
-    let (name, rest) = (text.get(..at)?, text.get(at + " | ".len()..)?);
-    let name = name.trim_end();
-    let plain = name
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
-    (!name.is_empty() && plain).then_some(rest)
 }
 
 fn looks_like_timestamp(word: &str) -> bool {

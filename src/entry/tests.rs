@@ -297,3 +297,45 @@ fn request_logs_and_audit_status_messages() {
         assert_eq!((r.status, r.latency_ms), (*status, *latency), "{json}");
     }
 }
+
+#[test]
+fn plain_text_level_behind_viewer_prefixes() {
+    let rows: &[(&str, Severity)] = &[
+        ("worker-1  | ERROR: job 17 failed", Severity::Error),
+        ("web_1       | CRITICAL: boom", Severity::Critical),
+        (
+            "16:51:02 worker.1 | ERROR:netra.sync:push failed",
+            Severity::Error,
+        ),
+        (
+            "[pod/netra-backend-7c9d8f6b5-x2k4p/netra-backend] ERROR:    Application startup failed.",
+            Severity::Error,
+        ),
+        ("[rank0]: ERROR boom", Severity::Error),
+        (
+            "Nov 26 14:30:12 api-1 gunicorn[4312]: [2026-11-26 14:30:12 +0000] [4312] [ERROR] Worker (pid:4388) was sent SIGKILL!",
+            Severity::Error,
+        ),
+        (
+            "2026-11-26T14:30:12+00:00 api-1 netra-sync[2211]: ERROR push failed",
+            Severity::Error,
+        ),
+        (
+            "[2026-11-26 14:05:03,412: ERROR/ForkPoolWorker-2] Task x raised unexpected",
+            Severity::Error,
+        ),
+        (
+            "[2026-11-26 14:07:12,006: WARNING/ForkPoolWorker-4] processing batch 12",
+            Severity::Warning,
+        ),
+        ("Nov 26 14:31:00 api-1 netra-sync[2211]: INFO retrying", Severity::Info),
+        // Not a prefix: a sentence, a bracket with blanks, a bar inside a sentence.
+        ("Nov is when ERROR rates go up", Severity::Default),
+        ("[the ERROR] budget", Severity::Default),
+        ("the build | ERROR b", Severity::Default),
+    ];
+    for (text, want) in rows {
+        let entry = Entry::from_text(std::borrow::Cow::Borrowed(text), 1);
+        assert_eq!(entry.level(), *want, "{text:?}");
+    }
+}

@@ -12,18 +12,29 @@
 //! entry that no traceback takes is offered to the database entries (`database`: a
 //! PostgreSQL error and its `STATEMENT:`, a statement and its later duration, MySQL slow-log
 //! blocks) before it is made an event of its own; their state counts as held state too.
+//!
+//! Three hooks serve the layouts of pasted and viewed logs, each calling into
+//! `traceback`: a one-line message may hold a whole traceback (flattened, or in a JSON
+//! document: [`traceback::unfold`]); a split traceback may start at a frame that lost its
+//! header ([`split_start`]); such a traceback is tentative until its shape is whole, takes no
+//! line that is an event by itself, and is dropped without an event if its shape never
+//! comes, so prose that quotes a frame stays prose. A lone exception line is kept for one
+//! entry (`Before`), because Sentry prints it before the frames; it counts as held state, so
+//! the parallel path's quiet points stay exact. A pending header holds up to
+//! [`MAX_HELD`] lines that go on with its record's message (celery's `Trying again in ...`).
 
 use super::database::Database;
 use super::held::Held;
 use super::model::{Event, EventKind, Request};
 use super::slow::slow_query;
 use super::split::{
-    bounded, confirm_prefix, Needle, Needles, Open, Pending, MAX_LINES, MAX_PENDING_IDLE,
-    MAX_STREAMS,
+    bounded, confirm_prefix, Before, Needle, Needles, Open, Pending, MAX_HELD, MAX_LINES,
+    MAX_PENDING_IDLE, MAX_STREAMS,
 };
 use crate::entry::Entry;
 use crate::platform::PlatformTable;
-use crate::traceback::{self, start_at, strip_shaped, LineMachine};
+use crate::text::continues_record;
+use crate::traceback::{self, split_start, start_at, strip_shaped};
 use memchr::memmem::Finder;
 
 /// Turns entries into events, keeping bounded per-stream state for split tracebacks.
@@ -40,6 +51,8 @@ pub(crate) struct Assembler {
     needles: Needles,
     /// The platform messages that make an entry a [`EventKind::Platform`] event.
     platform: PlatformTable,
+    /// The last entry, when it was a lone exception line.
+    before: Option<Before>,
     /// Database entries that belong together (PostgreSQL errors and their statements,
     /// statements and their durations, MySQL slow-log blocks): see `database`.
     database: Database,
@@ -54,6 +67,7 @@ impl Assembler {
             ready: Vec::new(),
             tick: 0,
             needles: Needles::default(),
+            before: None,
             database: Database::new(slow_ms),
             platform: PlatformTable::default(),
         }
@@ -90,6 +104,7 @@ impl Assembler {
     /// wait for theirs: the state a block's scan must start with.
     pub(crate) fn has_open(&self) -> bool {
         !(self.open.is_empty() && self.pending.is_empty() && self.ready.is_empty())
+            || self.before.as_ref().is_some_and(|b| b.tick == self.tick)
             || self.database.holds()
     }
 
@@ -142,7 +157,15 @@ impl Assembler {
         if let Some(text) = whole_traceback(entry) {
             self.end_stream(stream, out);
             let mut event = match self.take_pending(stream) {
-                Some(p) => join(p.event, entry),
+                Some(p) => {
+                    let held = p.held.join("\n");
+                    let mut event = join(p.event, entry);
+                    if !held.is_empty() {
+                        event.text.push('\n');
+                        event.text.push_str(&held);
+                    }
+                    event
+                }
                 None => Event::at(EventKind::Traceback, entry),
             };
             event.kind = EventKind::Traceback;
@@ -167,6 +190,7 @@ impl Assembler {
             return;
         }
         let Some(event) = self.other_event(entry, candidate) else {
+            self.remember_exception_line(entry, stream, message);
             return;
         };
         // Only an un-structured line can be a log record's header with its traceback in the
@@ -181,6 +205,7 @@ impl Assembler {
                 needle: self.needles.of(entry),
                 event,
                 tick: self.tick,
+                held: Vec::new(),
             });
         } else {
             out(event);
@@ -204,59 +229,92 @@ impl Assembler {
                 return true;
             }
             // A stray line (another thread's print) inside a traceback that has not reached
-            // its exception line yet does not cut it short: it is an entry of its own.
-            let whole = self.open.get(i).is_none_or(|o| o.machine.complete());
-            if !whole && start_at(line).is_none() {
+            // its exception line yet does not cut it short: it is an entry of its own. A
+            // traceback that lost its header is not waited for so.
+            let waits = self
+                .open
+                .get(i)
+                .is_some_and(|o| !o.machine.complete() && !o.machine.tentative());
+            if waits && start_at(line).is_none() {
                 return false;
             }
             let done = self.open.remove(i);
-            out(done.into_event());
+            out_some(done.into_event(), out);
         }
         let pending = self.take_pending(stream);
-        let Some(at) = start_at(line) else {
-            if let Some(p) = pending {
+        let before = self
+            .before
+            .take()
+            .filter(|b| b.stream == stream && b.tick + 1 == self.tick);
+        let start = split_start(line, before.as_ref().map(|b| b.event.text.as_str()));
+        let Some(start) = start else {
+            if let Some(mut p) = pending {
+                // A line that goes on with the header's message (no prefix, level or
+                // timestamp of its own, and no event by itself) is held with it.
+                if p.held.len() < MAX_HELD
+                    && entry.effective_severity() == crate::entry::Severity::Default
+                    && continues_record(&p.event.text, line)
+                    && !traceback::is_exception_line(line)
+                    && self.other_event(entry, true).is_none()
+                {
+                    p.held.push(line.to_string());
+                    self.pending.push(p);
+                    return true;
+                }
                 out(p.event);
             }
             return false;
         };
-        let (prefix, rest) = line.split_at(at);
-        let Some(machine) = LineMachine::start(rest) else {
-            if let Some(p) = pending {
-                out(p.event);
-            }
-            return false;
-        };
+        let (prefix, rest) = line.split_at(start.at);
+        let headerless = start.machine.tentative();
         // A header joins only when it carries the traceback's prefix (the same compose
-        // service); its text loses the prefix as the traceback lines do.
+        // service); its text loses the prefix as the traceback lines do. A traceback that
+        // lost its header joins none: if its shape fails, it is no event, and the header
+        // must not be lost with it.
         let header = pending.and_then(|p| match strip_shaped(prefix, &p.event.text) {
-            Some(own) => {
-                let own = own.to_string();
+            Some(own) if !headerless => {
+                let mut own = own.to_string();
+                for line in &p.held {
+                    own.push('\n');
+                    own.push_str(line);
+                }
                 Some((p, own))
             }
-            None => {
+            _ => {
                 out(p.event);
                 None
             }
         });
-        let mut event = match header {
-            Some((p, own)) => {
+        let mut head = String::new();
+        let mut event = match (header, before.filter(|_| start.takes_before)) {
+            (Some((p, own)), _) => {
                 let mut event = join(p.event, entry);
                 event.text = own;
                 event
             }
-            None => Event::at(EventKind::Traceback, entry),
+            (None, Some(b)) => {
+                // Sentry's layout: the exception line printed before the frames starts it.
+                let mut event = join(b.event, entry);
+                head = std::mem::take(&mut event.text);
+                head.push('\n');
+                event
+            }
+            (None, None) => Event::at(EventKind::Traceback, entry),
         };
         event.kind = EventKind::Traceback;
+        head.push_str(rest);
+        head.push('\n');
+        let head_lines = head.lines().count();
         self.make_room(out);
         self.open.push(Open {
             stream,
             needle: self.needles.of(entry),
             prefix: prefix.to_string(),
             prefix_known: prefix.is_empty(),
-            machine,
+            machine: start.machine,
             event,
-            head: format!("{rest}\n"),
-            head_lines: 1,
+            head,
+            head_lines,
             tail: std::collections::VecDeque::new(),
             omitted: 0,
             last: self.tick,
@@ -264,8 +322,30 @@ impl Assembler {
         true
     }
 
+    /// Keeps a lone exception line (no event by itself) as its stream's last entry: a
+    /// traceback without a header that follows it may have printed it first.
+    fn remember_exception_line(&mut self, entry: &Entry<'_>, stream: u64, message: &str) {
+        if message.contains('\n') || !traceback::is_exception_line(message) {
+            return;
+        }
+        let mut event = Event::at(EventKind::Traceback, entry);
+        event.text = message.trim_end().to_string();
+        self.before = Some(Before {
+            stream,
+            tick: self.tick,
+            event,
+        });
+    }
+
     /// Offers `line` to the open traceback `i`; `true` when it continued it.
     fn continue_open(&mut self, i: usize, entry: &Entry<'_>, line: &str) -> bool {
+        // A traceback that lost its header may yet prove no traceback: it takes no line
+        // that is an event by itself, which its failure would lose.
+        if self.open.get(i).is_some_and(|o| o.machine.tentative())
+            && self.other_event(entry, true).is_some()
+        {
+            return false;
+        }
         let Some(open) = self.open.get_mut(i) else {
             return false;
         };
@@ -314,6 +394,7 @@ impl Assembler {
     pub(crate) fn shift_lines(&mut self, offset: u64) {
         let events = self.open.iter_mut().map(|o| &mut o.event);
         let events = events.chain(self.pending.iter_mut().map(|p| &mut p.event));
+        let events = events.chain(self.before.iter_mut().map(|b| &mut b.event));
         for event in events.chain(self.ready.iter_mut()) {
             event.line += offset;
         }
@@ -326,7 +407,11 @@ impl Assembler {
             out(event);
         }
         let mut all: Vec<(u64, Event)> = Vec::new();
-        all.extend(self.open.drain(..).map(|o| (o.last, o.into_event())));
+        all.extend(
+            self.open
+                .drain(..)
+                .filter_map(|o| Some((o.last, o.into_event()?))),
+        );
         all.extend(self.pending.drain(..).map(|p| (p.tick, p.event)));
         self.database.finish(&mut all);
         all.sort_by_key(|(tick, _)| *tick);
@@ -348,7 +433,7 @@ impl Assembler {
         while i < self.open.len() {
             if tick.saturating_sub(self.open[i].last) > self.open[i].idle_limit() {
                 let done = self.open.remove(i);
-                self.ready.push(done.into_event());
+                self.ready.extend(done.into_event());
             } else {
                 i += 1;
             }
@@ -373,12 +458,12 @@ impl Assembler {
             match (oldest_open, oldest_pending) {
                 (Some((i, o)), Some((_, p))) if o.last <= p.tick => {
                     let done = self.open.remove(i);
-                    out(done.into_event());
+                    out_some(done.into_event(), out);
                 }
                 (_, Some((j, _))) => out(self.pending.remove(j).event),
                 (Some((i, _)), None) => {
                     let done = self.open.remove(i);
-                    out(done.into_event());
+                    out_some(done.into_event(), out);
                 }
                 (None, None) => return,
             }
@@ -391,7 +476,7 @@ impl Assembler {
         while i < self.open.len() {
             if self.open[i].stream == stream {
                 let done = self.open.remove(i);
-                out(done.into_event());
+                out_some(done.into_event(), out);
             } else {
                 i += 1;
             }
@@ -485,6 +570,13 @@ impl Assembler {
     }
 }
 
+/// Hands `event` to `out`, if there is one.
+fn out_some(event: Option<Event>, out: &mut dyn FnMut(Event)) {
+    if let Some(event) = event {
+        out(event);
+    }
+}
+
 /// A header event continued by `entry`'s traceback.
 fn join(mut header: Event, entry: &Entry<'_>) -> Event {
     header
@@ -516,7 +608,11 @@ fn whole_traceback(entry: &Entry<'_>) -> Option<String> {
             None => value.to_string(),
         });
     }
-    None
+    // A traceback inside a one-line message: flattened, or escaped in a JSON document.
+    entry
+        .message()
+        .filter(|m| !m.trim_end().contains('\n'))
+        .and_then(traceback::unfold)
 }
 
 fn holds_traceback(value: &str) -> bool {
@@ -526,7 +622,7 @@ fn holds_traceback(value: &str) -> bool {
             .find(bytes)
             .is_some()
             || finder!("File \"").find(bytes).is_some())
-        && value.lines().any(|l| start_at(l).is_some())
+        && traceback::has_start(value)
 }
 
 /// Cloud Run's `Memory limit of 512 MiB exceeded with 519 MiB used`, a kernel

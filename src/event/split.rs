@@ -77,7 +77,12 @@ impl Open {
         }
     }
 
-    pub(super) fn into_event(self) -> Event {
+    /// The event of the lines it collected; `None` for a traceback that lost its header and
+    /// never took the shape of one (its lines were something else, and no event).
+    pub(super) fn into_event(self) -> Option<Event> {
+        if self.machine.tentative() {
+            return None;
+        }
         let mut event = self.event;
         if !event.text.is_empty() {
             event.text.push('\n');
@@ -93,7 +98,7 @@ impl Open {
         }
         event.text.push_str(without_blank_tail(&lines));
         event.traceback = traceback::parse(&event.text);
-        event
+        Some(event)
     }
 }
 
@@ -121,6 +126,24 @@ pub(super) struct Pending {
     pub(super) needle: Needle,
     pub(super) event: Event,
     pub(super) tick: u64,
+    /// Lines that went on with the record's message (celery's `Trying again in 4.00
+    /// seconds...`): part of the header if a traceback follows them.
+    pub(super) held: Vec<String>,
+}
+
+/// A pending header holds at most this many lines of its message: a record's message that
+/// runs longer before its traceback is not waited for.
+pub(super) const MAX_HELD: usize = 2;
+
+/// The previous entry of a stream, when it was an exception line and nothing else: a
+/// traceback that follows it without a header may have printed it first (Sentry).
+#[derive(Debug)]
+pub(super) struct Before {
+    pub(super) stream: u64,
+    /// The tick of its entry: only the very next entry may take it.
+    pub(super) tick: u64,
+    /// An event started at its entry, whose text is the line.
+    pub(super) event: Event,
 }
 
 /// Finds a stream's `instanceId` and `logName` in an entry's raw bytes, so that while a
