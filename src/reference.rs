@@ -944,6 +944,10 @@
 //! - `lead`: the shard's first bytes, raw (`text`, or `base64` when they are not UTF-8),
 //!   and `whole` when that is all of it. At most [`LEAD_BYTES`](crate::LEAD_BYTES) (2 MiB)
 //!   are kept, ending at a quiet place.
+//! - `head`: only when the lead holds fewer of the shard's first bytes than 4 KiB (a split
+//!   traceback held open across them): those bytes, saved as `lead` is. A merge looks for
+//!   binary data in the merged input's first 4 KiB, as a run does, whichever shards hold
+//!   them.
 //! - `points`: the shard's *quiet places* within the lead, from its start: where its scan
 //!   held nothing open (`offset` in bytes, and the `entries`, `ok`, `malformed` and
 //!   `oversize` counted before it). The first is at 0.

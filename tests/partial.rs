@@ -4,11 +4,13 @@
 
 #[path = "../benches/corpus.rs"]
 mod corpus;
+mod cuts;
 mod linked;
 
+use cuts::{assert_exact, elements, first_difference, json, lines, partials, Cuttable};
 use linked::{array_of, linked, ndjson_of};
 
-use logtriage::{Format, Partial, PartialError, Report, Triage, TriageBuilder};
+use logtriage::{Format, Partial, PartialError, Triage, TriageBuilder};
 use proptest::prelude::*;
 
 fn triage() -> Triage {
@@ -16,44 +18,6 @@ fn triage() -> Triage {
         .known_issues_file("fixtures/known_issues.json")
         .build()
         .expect("build")
-}
-
-fn json(report: &Report) -> String {
-    serde_json::to_string_pretty(report).expect("json")
-}
-
-/// An input and the places where it may be cut (entry boundaries), with the format a shard
-/// that does not start the input is read as.
-struct Cuttable {
-    bytes: Vec<u8>,
-    bounds: Vec<usize>,
-    format: Format,
-}
-
-/// After every `\n` (NDJSON and text: one entry per line).
-fn lines(bytes: Vec<u8>, format: Format) -> Cuttable {
-    let bounds = (1..bytes.len())
-        .filter(|&i| bytes[i - 1] == b'\n')
-        .collect();
-    Cuttable {
-        bytes,
-        bounds,
-        format,
-    }
-}
-
-/// Between the elements of a pretty-printed array (two spaces of indentation): after the
-/// `,\n` that ends one, so that every shard but the first starts with an element and every
-/// one but the last ends after a `,`.
-fn elements(bytes: Vec<u8>) -> Cuttable {
-    let bounds = (3..bytes.len())
-        .filter(|&i| bytes[..i].ends_with(b"},\n") && bytes[i..].starts_with(b"  {"))
-        .collect();
-    Cuttable {
-        bytes,
-        bounds,
-        format: Format::Array,
-    }
 }
 
 /// Plain text with tracebacks split over lines: the text payloads of a generated corpus,
@@ -93,75 +57,6 @@ fn generated(shape: corpus::Shape, bytes: usize, rate: f64, seed: u64) -> Vec<u8
         seed,
     })
     .bytes
-}
-
-/// The partials of `input` cut at `cuts` (sorted places of `input.bounds`), each written to
-/// its JSON line and read back.
-fn partials(t: &Triage, input: &Cuttable, cuts: &[usize]) -> Vec<Partial> {
-    let mut at = 0;
-    let mut out = Vec::new();
-    for &end in cuts.iter().chain([&input.bytes.len()]) {
-        let shard = &input.bytes[at..end];
-        let format = (at > 0).then_some(input.format);
-        let p = t.partial(shard, format).expect("partial");
-        let line = p.to_json();
-        assert!(!line.contains('\n'), "a partial is one line");
-        out.push(Partial::from_json(&line).expect("read back"));
-        at = end;
-    }
-    out
-}
-
-/// Merges neighbours in the order `order` picks (an index into the partials left), until
-/// one is left.
-fn merge_in_order(t: &Triage, mut parts: Vec<Partial>, order: &[usize]) -> Partial {
-    let mut picks = order.iter().cycle();
-    while parts.len() > 1 {
-        let i = picks.next().map_or(0, |p| p % (parts.len() - 1));
-        let next = parts.remove(i + 1);
-        let first = parts.remove(i);
-        let merged = t.merge_partials(first, next).expect("merge");
-        // A merged partial is a partial: it is written and read back as one.
-        let merged = Partial::from_json(&merged.to_json()).expect("merged, read back");
-        parts.insert(i, merged);
-    }
-    parts.pop().expect("one partial")
-}
-
-fn assert_exact(t: &Triage, input: &Cuttable, picks: &[usize], order: &[usize]) {
-    let want = json(
-        &t.run_slice(&input.bytes, &mut logtriage::NoSink)
-            .expect("run"),
-    );
-    let mut cuts: Vec<usize> = picks
-        .iter()
-        .filter_map(|&p| input.bounds.get(p % input.bounds.len().max(1)).copied())
-        .collect();
-    cuts.sort_unstable();
-    cuts.dedup();
-    let merged = merge_in_order(t, partials(t, input, &cuts), order);
-    let got = json(&t.finish_partial(merged));
-    assert!(
-        got == want,
-        "cuts {cuts:?}, order {order:?}\n{}",
-        first_difference(&got, &want)
-    );
-}
-
-fn first_difference(got: &str, want: &str) -> String {
-    let at = got
-        .lines()
-        .zip(want.lines())
-        .position(|(a, b)| a != b)
-        .unwrap_or(got.lines().count().min(want.lines().count()));
-    let show = |s: &str| {
-        s.lines()
-            .skip(at.saturating_sub(3))
-            .take(8)
-            .collect::<Vec<_>>()
-            .join("\n")
-    };
-    format!("merged:\n{}\nsingle pass:\n{}", show(got), show(want))
 }
 
 /// The entries of a one-entry-per-line input.
@@ -477,4 +372,42 @@ fn a_partials_link_marks_write_each_instance_name_once() {
         marks += tally["links"]["causes"].as_array().map_or(0, Vec::len);
     }
     assert!(marks > 20, "the corpus leaves marks: {marks}");
+}
+
+#[test]
+fn binary_data_is_looked_for_in_the_inputs_first_bytes_across_shards() {
+    // A single pass looks at its input's first 4 KiB: NUL bytes further on are not looked
+    // at, NUL bytes in a second shard within them are.
+    let t = triage();
+    let ok = b"INFO request served\n";
+    let nul = b"\0\0\0 core dumped\n";
+    let far = [ok.repeat(300), nul.to_vec()].concat();
+    let near = [ok.repeat(10), nul.to_vec(), ok.repeat(300)].concat();
+    for bytes in [far, near] {
+        let input = lines(bytes, Format::Text);
+        let every: Vec<usize> = (0..input.bounds.len()).collect();
+        for picks in [&every[..1], &every[9..11], &every[..20], &every] {
+            assert_exact(&t, &input, picks, &[0]);
+        }
+    }
+    // A second shard whose scan holds a traceback open for its first MiBs keeps no lead:
+    // its first bytes are kept apart for this look.
+    let frame = "  File \"/app/netra_backend/app/loop.py\", line 12, in spin\n    spin()\n";
+    let head = format!("INFO start\nTraceback (most recent call last):\n  File \"\0\"\n");
+    let open = [
+        head.as_bytes(),
+        &frame.repeat((3 << 20) / frame.len()).into_bytes(),
+    ]
+    .concat();
+    let input = lines(open, Format::Text);
+    let whole = t
+        .run_slice(&input.bytes, &mut logtriage::NoSink)
+        .expect("run");
+    assert_eq!(whole.totals.binary, Some(logtriage::Binary::NulBytes));
+    let second = t
+        .partial(&input.bytes[input.bounds[0]..], Some(Format::Text))
+        .expect("partial");
+    let v: serde_json::Value = serde_json::from_str(&second.to_json()).expect("json");
+    assert_eq!(v["lead"]["text"], "", "no quiet place in its lead");
+    assert_exact(&t, &input, &[0], &[0]);
 }

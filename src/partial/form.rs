@@ -4,6 +4,7 @@ use super::lead::Lead;
 use super::tally::Tally;
 use crate::error::PartialError;
 use crate::event::Held;
+use crate::input::decode::HEAD_BYTES;
 use crate::input::Format;
 use crate::quiet::Quiet;
 use crate::report::Totals;
@@ -58,6 +59,11 @@ pub struct Partial {
     /// Its counts; `events` is counted by the tallies.
     pub(crate) totals: Totals,
     pub(crate) lead: Lead,
+    /// Its first bytes, up to [`HEAD_BYTES`], when its lead holds fewer (a split traceback
+    /// still open for its first MiBs): a single pass looks at an input's first bytes for
+    /// binary data, and so does a merge, across shards shorter than that.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) head: Option<Lead>,
     /// Its quiet places in the lead, from its start (the first at 0), in order.
     pub(crate) points: Vec<Quiet>,
     /// The events found from each quiet place to the next (the last: to its end), one
@@ -155,6 +161,25 @@ impl Partial {
         (s.slow_ms, max, s.validate)
     }
 
+    /// Its first bytes, up to [`HEAD_BYTES`] (all of them when it is shorter).
+    pub(crate) fn head(&self) -> &[u8] {
+        let bytes = match &self.head {
+            Some(head) => &head.bytes,
+            None => &self.lead.bytes,
+        };
+        bytes.get(..HEAD_BYTES.min(bytes.len())).unwrap_or(&[])
+    }
+
+    /// Keeps `head` (its first bytes, or more) beside the lead when the lead holds fewer of
+    /// them than [`HEAD_BYTES`].
+    pub(crate) fn keep_head(&mut self, head: &[u8]) {
+        let want = usize::try_from(self.bytes).map_or(HEAD_BYTES, |b| b.min(HEAD_BYTES));
+        self.head = (self.lead.bytes.len() < want).then(|| Lead {
+            bytes: head.get(..want.min(head.len())).unwrap_or(&[]).to_vec(),
+            whole: self.bytes <= HEAD_BYTES as u64,
+        });
+    }
+
     /// The invariants a read partial must hold, so that a damaged one is an error rather
     /// than a wrong report.
     fn check(&self) -> Result<(), PartialError> {
@@ -177,6 +202,10 @@ impl Partial {
         }
         if self.lead.whole && lead != self.bytes {
             return invalid("a whole lead holds every byte");
+        }
+        let head = self.head.as_ref().map_or(0, |h| h.bytes.len());
+        if head > HEAD_BYTES || head as u64 > self.bytes {
+            return invalid("its head holds more than its first bytes");
         }
         Ok(())
     }

@@ -6,6 +6,7 @@
 use super::form::{Partial, Position, LEAD_BYTES};
 use crate::error::PartialError;
 use crate::event::{Event, Held};
+use crate::input::decode::{binary, HEAD_BYTES};
 use crate::quiet::Quiet;
 use crate::report::Totals;
 
@@ -48,6 +49,19 @@ impl Partial {
         rescan: impl FnOnce(Held, &Partial, u64) -> Rescanned,
     ) -> Result<Partial, PartialError> {
         self.check_next(&next)?;
+        // A single pass looks at the input's first bytes for binary data: those of this
+        // partial, and of the next one when this one is shorter. (A gzip input's are its
+        // first decompressed bytes, which its partial looked at.)
+        let mut head = self.head().to_vec();
+        let known = head.len() as u64 >= self.bytes.min(HEAD_BYTES as u64);
+        let binary = if self.totals.gzip || !known || self.bytes >= HEAD_BYTES as u64 {
+            self.totals.binary
+        } else {
+            let room = HEAD_BYTES - head.len();
+            let next_head = next.head();
+            head.extend_from_slice(next_head.get(..room.min(next_head.len())).unwrap_or(&[]));
+            binary(&head)
+        };
         let shift = self.totals.lines;
         let mut a = self;
         let b = next;
@@ -68,7 +82,7 @@ impl Partial {
             carried(r, b.points, b.tallies, &b.totals, b.held, &b.lead, shift)?
         };
         let rest = Rest {
-            flags: (b.totals.gzip, b.totals.binary, b.totals.truncated),
+            flags: (b.totals.gzip, b.totals.truncated),
             lead: b.lead,
             bytes: b.bytes,
             lines: b.totals.lines,
@@ -76,7 +90,10 @@ impl Partial {
             first: b.first,
             last: b.last,
         };
-        Ok(a.then(part, rest))
+        let mut joined = a.then(part, rest);
+        joined.totals.binary = binary;
+        joined.keep_head(&head);
+        Ok(joined)
     }
 
     /// The checks before merging `next` after this one.
@@ -111,9 +128,8 @@ impl Partial {
         let at_end = self.totals.clone();
         self.totals.add_counts(&part.totals, 0);
         self.totals.lines += next.lines;
-        let (gzip, binary, truncated) = next.flags;
+        let (gzip, truncated) = next.flags;
         self.totals.gzip |= gzip;
-        self.totals.binary = self.totals.binary.or(binary);
         self.totals.truncated |= truncated;
         if let Some(last) = self.tallies.last_mut() {
             last.merge(part.before);
@@ -186,8 +202,8 @@ impl Partial {
 
 /// What else a merge takes from the next partial.
 struct Rest {
-    /// What its input was: gzip, binary, truncated (as [`Totals::merge`] takes them).
-    flags: (bool, Option<crate::input::Binary>, bool),
+    /// What its input was: gzip, truncated (as [`Totals::merge`] takes them).
+    flags: (bool, bool),
     lead: super::lead::Lead,
     bytes: u64,
     lines: u64,

@@ -371,9 +371,14 @@ impl Triage {
         let mut input = Decoded::new(rdr)?;
         let mut partial = partial::scan(&self.stages, &mut input, format)?;
         let found = input.found();
+        // The binary data of a plain input is looked for in its first bytes, as
+        // [`Triage::run_at`] looks (a first read of a pipe may hold fewer).
+        let binary = match found.gzip {
+            true => found.binary,
+            false => binary(partial.head()),
+        };
         let totals = &mut partial.totals;
-        (totals.gzip, totals.binary, totals.truncated) =
-            (found.gzip, found.binary, found.truncated);
+        (totals.gzip, totals.binary, totals.truncated) = (found.gzip, binary, found.truncated);
         Ok(partial)
     }
 

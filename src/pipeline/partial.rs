@@ -6,6 +6,7 @@ use super::scan::{Core, Quieting};
 use super::stages::Stages;
 use crate::error::Result;
 use crate::event::{Event, Held};
+use crate::input::decode::HEAD_BYTES;
 use crate::input::{Format, ReaderBuilder};
 use crate::partial::{Lead, Partial, Rescanned, Settings, Tally, LEAD_BYTES, PARTIAL_VERSION};
 use crate::report::{Report, Totals};
@@ -55,6 +56,11 @@ pub(crate) fn scan<R: Read>(stages: &Stages, rdr: R, format: Option<Format>) -> 
     };
     let bytes = read.get();
     let whole = bytes <= LEAD_BYTES;
+    let head = tee
+        .kept
+        .get(..HEAD_BYTES.min(tee.kept.len()))
+        .unwrap_or(&[])
+        .to_vec();
     let mut lead = tee.kept;
     if !whole {
         let end = points.last().map_or(0, |p| p.offset);
@@ -78,7 +84,7 @@ pub(crate) fn scan<R: Read>(stages: &Stages, rdr: R, format: Option<Format>) -> 
     }
     last.merge(rest);
     tallies.push(last);
-    Ok(Partial {
+    let mut partial = Partial {
         partial_version: PARTIAL_VERSION,
         settings: settings(stages),
         format,
@@ -89,8 +95,11 @@ pub(crate) fn scan<R: Read>(stages: &Stages, rdr: R, format: Option<Format>) -> 
         lead: Lead { bytes: lead, whole },
         points,
         tallies,
+        head: None,
         held: core.assembler.take_held(),
-    })
+    };
+    partial.keep_head(&head);
+    Ok(partial)
 }
 
 /// The settings a partial records.
