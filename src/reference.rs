@@ -964,7 +964,11 @@
 //! - `held`: what the scan still held at the shard's end: `tick` (entries seen), `open`
 //!   (split tracebacks still collecting lines: stream, the instance and log it looks for,
 //!   the line prefix, the line machine's state, the event so far, kept lines), `pending`
-//!   (header lines waiting for a traceback) and `ready` (events flushed, not yet given out).
+//!   (header lines waiting for a traceback, with the lines of their record's message they
+//!   hold), `before` (when the last entry was a lone exception line, which a traceback
+//!   without header in the next entry takes, as Sentry prints it), `database` (database
+//!   entries waiting for the lines that complete them) and `ready` (events flushed, not yet
+//!   given out).
 //!
 //! Merging `a` then `b`: when `a` held nothing, `b`'s tallies are right as they are.
 //! Otherwise `b`'s lead is scanned again with what `a` held, up to the first of `b`'s quiet

@@ -80,6 +80,7 @@ impl Assembler {
             open: std::mem::take(&mut self.open),
             pending: std::mem::take(&mut self.pending),
             ready: std::mem::take(&mut self.ready),
+            before: self.before.take().filter(|b| b.tick == self.tick),
             database: std::mem::replace(&mut self.database, Database::new(self.slow_ms)),
         }
     }
@@ -91,6 +92,7 @@ impl Assembler {
         self.open = held.open;
         self.pending = held.pending;
         self.ready = held.ready;
+        self.before = held.before;
         self.database = held.database;
     }
 

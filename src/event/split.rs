@@ -137,7 +137,7 @@ pub(super) const MAX_HELD: usize = 2;
 
 /// The previous entry of a stream, when it was an exception line and nothing else: a
 /// traceback that follows it without a header may have printed it first (Sentry).
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub(super) struct Before {
     pub(super) stream: u64,
     /// The tick of its entry: only the very next entry may take it.
