@@ -936,7 +936,7 @@
 //!   merge scans with them.
 //! - `format`: `ndjson`, `array`, `text`, or null for an empty shard. Neighbours must agree.
 //! - `first`, `last`: where the first and last shard lie in the files they were read from
-//!   (`source`, `start`, `end` in bytes), or null when read from a pipe. Two neighbours of
+//!   (`source`, `start`, `end` in bytes), or null when read from standard input. Two neighbours of
 //!   the same file must touch (`end` of one = `start` of the next), else the merge says
 //!   they are out of order.
 //! - `bytes`: the input bytes covered; `totals`: as in the report (with `lines`, which
@@ -982,6 +982,14 @@
 //! give a wrong report. So do a truncated partial, another version, other settings or
 //! format, and neighbours of one file out of order; the command line exits 2 naming the
 //! file.
+//!
+//! A gzip file is a shard as a whole (compressed data cannot be cut at entry boundaries):
+//! its partial is made from the decompressed bytes, as a run reads them (`lead`, `points`
+//! and `bytes` count decompressed bytes; `first` and `last` the file's own), and partials of
+//! `.gz` files merge into the report of a run over the files one after another (`cat a.gz
+//! b.gz`, read member after member), with `totals.gzip` true. A piece of a `.gz` file cut
+//! elsewhere than between members is not gzip data by itself: cut the decompressed stream
+//! instead (Spark's `textFile` decompresses `.gz` files itself, a partition per file).
 //!
 //! ## Exit status of the `triage` example
 //!

@@ -26,7 +26,8 @@ impl From<InputFormat> for crate::Format {
 }
 
 /// The partial report of `file` (standard input when `None`), read as `format`. A regular
-/// file (`regular`: its length) records where it lies, so that `merge` can check the order.
+/// file named by `path` (`regular`: its length) records where it lies, so that `merge` can
+/// check the order.
 pub(super) fn partial_of(
     triage: &Triage,
     file: Option<File>,
@@ -39,8 +40,11 @@ pub(super) fn partial_of(
         (Some(mut file), Some(len)) => {
             let start = file.stream_position()?;
             let mut partial = triage.partial(progress.counted(&file), format)?;
-            let source = path.unwrap_or("-".as_ref()).display().to_string();
-            partial.set_position(&source, start, len.max(start));
+            // Standard input has no name to tell one file from another: shards redirected
+            // from two files are not one file's, and their order is the user's to keep.
+            if let Some(path) = path.filter(|p| p.as_os_str() != "-") {
+                partial.set_position(&path.display().to_string(), start, len.max(start));
+            }
             partial
         }
         (Some(file), None) => {
