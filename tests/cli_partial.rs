@@ -242,6 +242,34 @@ fn bad_partials_exit_2_naming_the_file() {
             "{err}"
         );
     }
+    // Two halves of one file given the wrong way round (their places recorded as a job that
+    // reads byte ranges records them): the second given starts where neither ended.
+    let input = std::fs::read(&whole).expect("fixture");
+    let cut = input.len() / 2
+        + input[input.len() / 2..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .expect("a line end")
+        + 1;
+    let t = TriageBuilder::new().build().expect("build");
+    let mut halves = Vec::new();
+    for (i, range) in [0..cut, cut..input.len()].into_iter().enumerate() {
+        let format = (i > 0).then_some(Format::Ndjson);
+        let mut p = t.partial(&input[range.clone()], format).expect("partial");
+        p.set_position(&whole, range.start as u64, range.end as u64);
+        let path = temp(&format!("half-{i}.partial"), p.to_json().as_bytes());
+        halves.push(path.display().to_string());
+    }
+    let out = triage(&["merge", &halves[1], &halves[0]], b"");
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains(&format!("{}: out of order", halves[0])),
+        "{err}"
+    );
+    let out = triage(&["merge", "--format", "json", &halves[0], &halves[1]], b"");
+    let want = triage(&["--format", "json", &whole], b"");
+    assert!(out.stdout == want.stdout, "{}", text(&out.stderr));
     let slow = triage(&["--format", "partial", "--slow-ms", "5", &whole], b"");
     let slow = temp("slow.partial", &slow.stdout);
     let out = triage(&["merge", &good, &slow.display().to_string()], b"");

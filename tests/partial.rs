@@ -393,7 +393,7 @@ fn binary_data_is_looked_for_in_the_inputs_first_bytes_across_shards() {
     // A second shard whose scan holds a traceback open for its first MiBs keeps no lead:
     // its first bytes are kept apart for this look.
     let frame = "  File \"/app/netra_backend/app/loop.py\", line 12, in spin\n    spin()\n";
-    let head = format!("INFO start\nTraceback (most recent call last):\n  File \"\0\"\n");
+    let head = "INFO start\nTraceback (most recent call last):\n  File \"\0\"\n";
     let open = [
         head.as_bytes(),
         &frame.repeat((3 << 20) / frame.len()).into_bytes(),
@@ -410,4 +410,38 @@ fn binary_data_is_looked_for_in_the_inputs_first_bytes_across_shards() {
     let v: serde_json::Value = serde_json::from_str(&second.to_json()).expect("json");
     assert_eq!(v["lead"]["text"], "", "no quiet place in its lead");
     assert_exact(&t, &input, &[0], &[0]);
+}
+
+#[test]
+fn a_partials_size_is_bounded_by_its_groups_and_open_state_not_by_its_shard() {
+    // The staging fixture 8 and 32 times over: the same groups and minutes, four times the
+    // entries and events. Past its lead and its link marks (each bounded: `LEAD_BYTES`,
+    // `MAX_MARKS` of each kind), a partial does not grow with its shard.
+    let t = triage();
+    let base = fixture("staging.ndjson");
+    let rest = |times: usize| {
+        let bytes = base.repeat(times);
+        let p = t.partial(&bytes[..], None).expect("partial");
+        let json = p.to_json();
+        let v: serde_json::Value = serde_json::from_str(&json).expect("json");
+        let lead = v["lead"]["text"].as_str().expect("a text lead").len();
+        assert!(lead as u64 <= logtriage::LEAD_BYTES);
+        let tallies = v["tallies"].as_array().expect("tallies");
+        let mut links = 0;
+        for tally in tallies {
+            links += tally["links"].to_string().len();
+            for kind in ["causes", "symptoms"] {
+                let marks = tally["links"][kind].as_array().map_or(0, Vec::len);
+                assert!(marks <= logtriage::MAX_MARKS, "{kind}: {marks}");
+            }
+        }
+        (bytes.len(), json.len() - lead - links)
+    };
+    let (small, small_rest) = rest(8);
+    let (large, large_rest) = rest(32);
+    assert_eq!(large, 4 * small);
+    assert!(
+        large_rest < small_rest + small_rest / 20,
+        "{small} bytes: {small_rest}; {large} bytes: {large_rest}"
+    );
 }
