@@ -64,6 +64,7 @@ mod prefilter;
 pub mod reference;
 mod report;
 mod text;
+mod timestamp;
 mod title;
 mod traceback;
 

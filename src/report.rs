@@ -9,7 +9,9 @@
 use crate::category::Category;
 use crate::event::{Event, IssueRef};
 use crate::fingerprint::Fingerprint;
+use crate::timestamp::{self, Instant};
 use crate::traceback::Frame;
+use std::cmp::Ordering;
 use std::collections::{BTreeSet, HashMap};
 
 /// The version of the JSON report's schema, written as its `schema_version`. It changes
@@ -94,6 +96,12 @@ impl Totals {
 }
 
 /// Events that share a fingerprint.
+///
+/// What a group says of its events does not depend on the order they came in (an export
+/// read oldest or newest first): its message, subject, frame and known issue are those of
+/// its earliest event (by timestamp, read as an instant; among events of one timestamp, the
+/// one with the smallest first `insertId`; events without a timestamp come after, in input
+/// order), and its samples are the first `insertId`s of its earliest events, in that order.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct Group {
@@ -103,15 +111,16 @@ pub struct Group {
     pub category: Category,
     /// The deciding exception type, if any.
     pub exception: Option<String>,
-    /// The first occurrence's message.
+    /// The earliest occurrence's message.
     pub message: String,
-    /// The first occurrence's subject.
+    /// The earliest occurrence's subject.
     pub subject: Option<String>,
-    /// The first occurrence's innermost in-app frame (where it was raised in the app).
+    /// The earliest occurrence's innermost in-app frame (where it was raised in the app).
     pub top_frame: Option<Frame>,
     /// How many events the group holds.
     pub count: u64,
-    /// The earliest timestamp seen (RFC 3339 strings compare in time order).
+    /// The earliest timestamp seen (compared as instants: `…:02Z` is before `…:02.5Z`, and
+    /// an offset counts), as written.
     pub first_seen: Option<String>,
     /// The latest timestamp seen.
     pub last_seen: Option<String>,
@@ -119,12 +128,112 @@ pub struct Group {
     pub services: BTreeSet<String>,
     /// Revisions seen, sorted.
     pub revisions: BTreeSet<String>,
-    /// The first `insertId`s, in input order, at most [`SAMPLES_KEPT`].
+    /// The first `insertId` of each of its earliest events (in time order, see above), at
+    /// most [`SAMPLES_KEPT`]: the same set whichever order the export came in.
     pub samples: Vec<String>,
-    /// The known issue that tracks the group.
+    /// The known issue that tracks the group (the earliest occurrence's).
     pub known_issue: Option<IssueRef>,
     /// A title for a new issue, when no known issue matches.
     pub suggested_title: Option<String>,
+    /// When the samples happened, to keep the earliest; not saved (a group read back keeps
+    /// the order it was saved in).
+    #[serde(skip)]
+    sample_times: SampleTimes,
+    /// The content of the event it speaks for; not saved.
+    #[serde(skip)]
+    shown: Shown,
+    /// The event it speaks for, while its suggested title is still to be made (see
+    /// `Report::add_later`); not saved.
+    #[serde(skip)]
+    speaker: Speaker,
+}
+
+/// An event kept for its title (boxed: most groups keep none). Not part of equality.
+#[derive(Clone, Debug, Default)]
+struct Speaker(Option<Box<Event>>);
+
+impl PartialEq for Speaker {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+/// When a group's suggested title is made.
+enum Title<F> {
+    Now(F),
+    /// At `Report::make_titles`: read newest first, every event is earlier than the ones
+    /// before it, and making the title of each cost more than the rest of its report work.
+    Later,
+}
+
+/// A hash of the kind and text of the event a group speaks for: an earlier event with the
+/// same content would say the same (read newest first, every event is earlier, and a title
+/// costs more than the rest of a report's work for it). Not part of a group's equality.
+#[derive(Clone, Copy, Debug, Default)]
+struct Shown(Option<u64>);
+
+impl Shown {
+    fn of(event: &Event) -> Self {
+        use std::hash::{Hash, Hasher};
+        let mut h = rustc_hash::FxHasher::default();
+        event.kind.hash(&mut h);
+        event.text.hash(&mut h);
+        Shown(Some(h.finish()))
+    }
+}
+
+impl PartialEq for Shown {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+/// The times of a group's samples, beside them; not part of the saved form, nor of a
+/// group's equality (a group read back has none).
+#[derive(Clone, Debug, Default)]
+struct SampleTimes(Vec<SampleKey>);
+
+impl PartialEq for SampleTimes {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+/// Where an event goes among a group's: by its time (none after any), then its first
+/// `insertId`.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct SampleKey {
+    untimed: bool,
+    time: Option<Instant>,
+    id: String,
+}
+
+impl SampleKey {
+    fn of(event: &Event, time: Option<Instant>) -> Option<SampleKey> {
+        let id = event.insert_ids.first()?.clone();
+        Some(SampleKey {
+            untimed: time.is_none(),
+            time,
+            id,
+        })
+    }
+}
+
+/// A timestamp as written and as read.
+#[derive(Clone, Copy)]
+struct Seen<'a>(&'a str, Option<Instant>);
+
+impl<'a> Seen<'a> {
+    fn of(text: &'a str) -> Self {
+        Seen(text, timestamp::parse(text))
+    }
+
+    /// By instant; ones that cannot be read come after, as strings.
+    fn order(self, other: Seen<'_>) -> Ordering {
+        (self.1.is_none(), self.1)
+            .cmp(&(other.1.is_none(), other.1))
+            .then_with(|| self.0.cmp(other.0))
+    }
 }
 
 impl Group {
@@ -145,32 +254,153 @@ impl Group {
             samples: Vec::new(),
             known_issue: c.known_issue.clone(),
             suggested_title,
+            sample_times: SampleTimes::default(),
+            shown: Shown::of(event),
+            speaker: Speaker::default(),
         }
     }
 
-    fn add(&mut self, event: &Event) {
+    /// Adds an event; `title` makes the suggested title should it become the earliest.
+    fn add<F: FnOnce(&Event) -> String>(&mut self, event: &Event, title: Title<F>) {
+        let seen = event.timestamp.as_deref().map(Seen::of);
+        let first = self.first_seen.as_deref().map(Seen::of);
+        let earlier = self.count > 0 && self.is_earlier(event, seen, first);
         self.count += 1;
-        if let Some(ts) = &event.timestamp {
-            widen(&mut self.first_seen, &mut self.last_seen, ts, ts);
+        let shown = if earlier {
+            Shown::of(event)
+        } else {
+            self.shown
+        };
+        if earlier && shown.0 != self.shown.0 {
+            // The earliest event speaks for the group, whichever order the events came in.
+            self.shown = shown;
+            let untracked = event.classification.known_issue.is_none();
+            let title = match title {
+                Title::Now(suggest) => untracked.then(|| suggest(event)),
+                Title::Later => {
+                    self.speaker = Speaker(untracked.then(|| Box::new(event.clone())));
+                    None
+                }
+            };
+            let fresh = Group::new(event, title);
+            self.message = fresh.message;
+            self.subject = fresh.subject;
+            self.top_frame = fresh.top_frame;
+            self.known_issue = fresh.known_issue;
+            self.suggested_title = fresh.suggested_title;
+        }
+        if let Some(seen) = seen {
+            if first.is_none_or(|f| seen.order(f) == Ordering::Less) {
+                replace(&mut self.first_seen, seen.0);
+            }
+            let last = self.last_seen.as_deref().map(Seen::of);
+            if last.is_none_or(|l| seen.order(l) == Ordering::Greater) {
+                replace(&mut self.last_seen, seen.0);
+            }
         }
         // Every event of a group names the same few services: clone only a new one.
         insert_new(&mut self.services, event.service.as_ref());
         insert_new(&mut self.revisions, event.revision.as_ref());
-        let room = SAMPLES_KEPT.saturating_sub(self.samples.len());
-        self.samples
-            .extend(event.insert_ids.iter().take(room.min(1)).cloned());
+        if let Some(key) = SampleKey::of(event, seen.and_then(|s| s.1)) {
+            self.keep_sample(key);
+        }
+    }
+
+    /// Whether `event` is earlier than the one the group speaks for: by time, then by its
+    /// first `insertId` (the group's first sample, when it is that event's).
+    fn is_earlier(&self, event: &Event, seen: Option<Seen<'_>>, first: Option<Seen<'_>>) -> bool {
+        let Some(seen) = seen else {
+            return false;
+        };
+        let Some(first) = first else {
+            return true;
+        };
+        match seen.order(first) {
+            Ordering::Less => true,
+            Ordering::Greater => false,
+            Ordering::Equal => match (event.insert_ids.first(), self.samples.first()) {
+                (Some(id), Some(sample)) => id < sample,
+                _ => false,
+            },
+        }
+    }
+
+    /// Keeps `key`'s `insertId` if it is among the earliest [`SAMPLES_KEPT`].
+    fn keep_sample(&mut self, key: SampleKey) {
+        let times = &mut self.sample_times.0;
+        if times.len() != self.samples.len() {
+            // Read back without times: the saved order stands, new samples come after.
+            if self.samples.len() < SAMPLES_KEPT {
+                self.samples.push(key.id);
+            }
+            return;
+        }
+        let at = times.partition_point(|k| k <= &key);
+        if at >= SAMPLES_KEPT {
+            return;
+        }
+        self.samples.insert(at, key.id.clone());
+        times.insert(at, key);
+        self.samples.truncate(SAMPLES_KEPT);
+        times.truncate(SAMPLES_KEPT);
     }
 
     fn merge(&mut self, next: &Group) {
+        let earlier = match (&next.first_seen, &self.first_seen) {
+            (Some(theirs), Some(mine)) => match seen_order(theirs, mine) {
+                Ordering::Equal => next.samples.first() < self.samples.first(),
+                order => order == Ordering::Less,
+            },
+            (Some(_), None) => true,
+            _ => false,
+        };
+        if earlier {
+            self.shown = next.shown;
+            self.speaker = next.speaker.clone();
+            self.message = next.message.clone();
+            self.subject = next.subject.clone();
+            self.top_frame = next.top_frame.clone();
+            self.known_issue = next.known_issue.clone();
+            self.suggested_title = next.suggested_title.clone();
+        }
         self.count += next.count;
         if let (Some(first), Some(last)) = (&next.first_seen, &next.last_seen) {
-            widen(&mut self.first_seen, &mut self.last_seen, first, last);
+            widen(
+                &mut self.first_seen,
+                &mut self.last_seen,
+                Seen::of(first),
+                Seen::of(last),
+            );
         }
         self.services.extend(next.services.iter().cloned());
         self.revisions.extend(next.revisions.iter().cloned());
-        let room = SAMPLES_KEPT.saturating_sub(self.samples.len());
-        self.samples.extend(next.samples.iter().take(room).cloned());
+        let timed = |g: &Group| g.sample_times.0.len() == g.samples.len();
+        if timed(self) && timed(next) {
+            for key in &next.sample_times.0 {
+                self.keep_sample(key.clone());
+            }
+            return;
+        }
+        // Without times (a report read back): the earlier group's samples first.
+        let (first, then) = if earlier {
+            (&next.samples, &self.samples)
+        } else {
+            (&self.samples, &next.samples)
+        };
+        let samples: Vec<String> = first
+            .iter()
+            .chain(then)
+            .take(SAMPLES_KEPT)
+            .cloned()
+            .collect();
+        self.samples = samples;
+        self.sample_times = SampleTimes::default();
     }
+}
+
+/// Orders two timestamps as instants; ones that cannot be read come after, as strings.
+fn seen_order(a: &str, b: &str) -> Ordering {
+    Seen::of(a).order(Seen::of(b))
 }
 
 fn insert_new(set: &mut BTreeSet<String>, value: Option<&String>) {
@@ -181,12 +411,18 @@ fn insert_new(set: &mut BTreeSet<String>, value: Option<&String>) {
 
 /// Widens `first..=last` to hold `lo..=hi`. Timestamps mostly grow: `last` changes with
 /// nearly every event, in place.
-fn widen(first: &mut Option<String>, last: &mut Option<String>, lo: &str, hi: &str) {
-    if first.as_deref().is_none_or(|f| lo < f) {
-        replace(first, lo);
+fn widen(first: &mut Option<String>, last: &mut Option<String>, lo: Seen<'_>, hi: Seen<'_>) {
+    if first
+        .as_deref()
+        .is_none_or(|f| lo.order(Seen::of(f)) == Ordering::Less)
+    {
+        replace(first, lo.0);
     }
-    if last.as_deref().is_none_or(|l| hi > l) {
-        replace(last, hi);
+    if last
+        .as_deref()
+        .is_none_or(|l| hi.order(Seen::of(l)) == Ordering::Greater)
+    {
+        replace(last, hi.0);
     }
 }
 
@@ -224,26 +460,48 @@ pub struct Report {
 }
 
 impl Report {
-    /// Adds a classified event to its group. `suggest` makes the suggested title of a new
-    /// group that has no known issue.
+    /// Adds a classified event to its group. `suggest` makes the suggested title of a group
+    /// that has no known issue, from the event it speaks for (a new group's first, or an
+    /// event earlier than any before it).
     pub fn add(&mut self, event: &Event, suggest: impl FnOnce(&Event) -> String) {
+        self.add_with(event, Title::Now(suggest));
+    }
+
+    /// [`Report::add`], the suggested titles made later by [`Report::make_titles`].
+    pub(crate) fn add_later(&mut self, event: &Event) {
+        self.add_with(event, Title::<fn(&Event) -> String>::Later);
+    }
+
+    /// Makes the suggested titles [`Report::add_later`] left to make.
+    pub(crate) fn make_titles(&mut self, suggest: impl Fn(&Event) -> String) {
+        for group in &mut self.groups {
+            if let Some(event) = group.speaker.0.take() {
+                group.suggested_title = Some(suggest(&event));
+            }
+        }
+    }
+
+    fn add_with<F: FnOnce(&Event) -> String>(&mut self, event: &Event, title: Title<F>) {
         self.totals.events += 1;
         let fingerprint = event.classification.fingerprint;
-        let i = match self.index.get(&fingerprint) {
-            Some(&i) => i,
-            None => {
-                let title = event
-                    .classification
-                    .known_issue
-                    .is_none()
-                    .then(|| suggest(event));
-                self.groups.push(Group::new(event, title));
-                self.index.insert(fingerprint, self.groups.len() - 1);
-                self.groups.len() - 1
+        match self.index.get(&fingerprint) {
+            Some(&i) => {
+                if let Some(group) = self.groups.get_mut(i) {
+                    group.add(event, title);
+                }
             }
-        };
-        if let Some(group) = self.groups.get_mut(i) {
-            group.add(event);
+            None => {
+                let untracked = event.classification.known_issue.is_none();
+                let (title, speaker) = match title {
+                    Title::Now(suggest) => (untracked.then(|| suggest(event)), None),
+                    Title::Later => (None, untracked.then(|| Box::new(event.clone()))),
+                };
+                let mut group = Group::new(event, title);
+                group.speaker = Speaker(speaker);
+                group.add(event, Title::<F>::Later);
+                self.index.insert(fingerprint, self.groups.len());
+                self.groups.push(group);
+            }
         }
     }
 
@@ -266,13 +524,19 @@ impl Report {
     }
 
     /// Sorts groups for a reader: by the rank of their category (lower first, see
-    /// [`crate::Categories::rank`]), then most frequent first, then first seen.
+    /// [`crate::Categories::rank`]), then most frequent first, then first seen (as an
+    /// instant; groups without a timestamp first), then by fingerprint: the order does not
+    /// depend on the order events came in.
     pub fn rank(&mut self, category_rank: impl Fn(&str) -> u32) {
+        let seen = |a: &Option<String>, b: &Option<String>| match (a, b) {
+            (Some(a), Some(b)) => seen_order(a, b),
+            _ => a.is_some().cmp(&b.is_some()),
+        };
         self.groups.sort_by(|a, b| {
             category_rank(a.category.as_str())
                 .cmp(&category_rank(b.category.as_str()))
                 .then(b.count.cmp(&a.count))
-                .then(a.first_seen.cmp(&b.first_seen))
+                .then_with(|| seen(&a.first_seen, &b.first_seen))
                 .then(a.fingerprint.cmp(&b.fingerprint))
         });
         self.reindex();

@@ -5,33 +5,75 @@
 //! are followed per stream ([`Entry::stream_key`]) with a [`LineMachine`], so a traceback
 //! that Cloud Run or GKE split into one entry per line comes back as one event even when
 //! instances interleave. State is bounded: an open traceback keeps its first and last
-//! [`MAX_LINES`]` / 2` lines (the middle becomes a `...<N lines>...` line, as CPython 3.13
-//! prints) and its first [`MAX_LINES`] insertIds, however long it runs; it is flushed after
+//! [`MAX_LINES`](super::split::MAX_LINES)` / 2` lines (the middle becomes a `...<N lines>...` line, as CPython 3.13
+//! prints) and its first [`MAX_LINES`](super::split::MAX_LINES) insertIds, however long it runs; it is flushed after
 //! [`MAX_IDLE`](super::split::MAX_IDLE) entries without a continuation ([`MAX_IDLE_COMPLETE`](super::split::MAX_IDLE_COMPLETE) once it has its
-//! exception line), and at most [`MAX_STREAMS`] streams hold state at once.
+//! exception line), a header waits [`MAX_PENDING_IDLE`] entries for its traceback, and at
+//! most [`MAX_STREAMS`] streams hold state at once.
+//!
+//! # Either order
+//!
+//! `gcloud logging read` prints newest first unless told `--order=asc`. A stream's entries
+//! are taken in the order of their timestamps, read as instants (`2026-11-26T15:00:00+01:00`
+//! is `14:00:00Z`); entries that share a timestamp keep the order of the input, which is then
+//! their order in time. Nothing is decided for the input as a whole: each stream goes by its
+//! own timestamps, from one line to the next, so exports sorted either way, and interleaved
+//! streams, come out the same. Entries without a readable timestamp (plain text) are taken
+//! in input order.
+//!
+//! Read newest first, a split traceback starts with its exception line, which carries no
+//! literal the prefilter looks for; its first line let through is a frame (`  File "...`).
+//! A frame line of a stream with no open traceback opens a reversed run (the `reversed`
+//! module): the entries before it are looked back for in the bytes the reader still holds
+//! (the `lookback` module) for the lines after it in time, and the entries after it, each
+//! earlier in time, are collected while they fit the shape of a traceback read backwards,
+//! up to its `Traceback (most recent call last):` line, the chains before it and the log
+//! record's header line. Then the lines are put in time order and replayed through the
+//! forward assembly, which makes of them what it makes of the same lines read oldest first.
+//! The bounds read in reverse:
+//!
+//! - [`MAX_LINES`](super::split::MAX_LINES): a reversed run keeps its earliest `MAX_LINES / 2 + 1` and latest
+//!   `MAX_LINES / 2` lines, and the count, highest level and first insertIds of those left
+//!   out, so that the replay keeps what a forward traceback keeps.
+//! - [`MAX_IDLE`](super::split::MAX_IDLE) / [`MAX_IDLE_COMPLETE`](super::split::MAX_IDLE_COMPLETE): a reversed run waits `MAX_IDLE` entries for its
+//!   next (earlier) frame or start, `MAX_IDLE_COMPLETE` after its start or among chained
+//!   exceptions; the replay flushes where reading forwards would have (the gaps are the same
+//!   in both orders), and looking back stops where a forward traceback would not have waited.
+//! - [`MAX_PENDING_IDLE`]: a header read after its traceback joins it when at most this many
+//!   entries lie between them, as a pending header waits.
+//! - [`MAX_STREAMS`]: reversed runs count with open tracebacks and pending headers; the
+//!   oldest is replayed and its stream flushed to make room.
+//! - [`MAX_LOOKBACK`](super::split::MAX_LOOKBACK) / [`LOOKBACK_BYTES`](super::split::LOOKBACK_BYTES): how far back the
+//!   skipped lines are looked for.
 
-use super::model::{Event, EventKind};
-use super::slow::slow_query;
-use super::split::{
-    bounded, confirm_prefix, Needle, Needles, Open, Pending, MAX_LINES, MAX_PENDING_IDLE,
-    MAX_STREAMS,
-};
+use super::lookback::Look;
+use super::model::Event;
+use super::reversed::{Line, Reversed};
+use super::split::{Floors, Needle, Needles, Open, Pending, MAX_PENDING_IDLE, MAX_STREAMS};
 use crate::entry::Entry;
-use crate::traceback::{self, start_at, strip_shaped, LineMachine};
-use memchr::memmem::Finder;
+use crate::timestamp;
 
 /// Turns entries into events, keeping bounded per-stream state for split tracebacks.
 #[derive(Debug)]
 pub(crate) struct Assembler {
     /// The slow-query threshold in milliseconds.
-    slow_ms: f64,
-    open: Vec<Open>,
-    pending: Vec<Pending>,
+    pub(super) slow_ms: f64,
+    pub(super) open: Vec<Open>,
+    pub(super) pending: Vec<Pending>,
+    /// Tracebacks being read newest first.
+    pub(super) reversed: Vec<Reversed>,
     /// Events flushed by `skip`, which has no sink; they go out with the next push.
-    ready: Vec<Event>,
+    pub(super) ready: Vec<Event>,
     /// Counts every entry, pushed or skipped.
-    tick: u64,
-    needles: Needles,
+    pub(super) tick: u64,
+    pub(super) needles: Needles,
+    pub(super) floors: Floors,
+    /// The lookback the last push asked for, with the frame line that opens the run.
+    pub(super) look: Option<(Look, Line)>,
+    /// Replaying a reversed run (or passing a line over): forward assembly only.
+    pub(super) replaying: bool,
+    /// Handling lines a reversed run let go: a run they open looks back for nothing.
+    pub(super) releasing: bool,
 }
 
 impl Assembler {
@@ -40,16 +82,25 @@ impl Assembler {
             slow_ms,
             open: Vec::new(),
             pending: Vec::new(),
+            reversed: Vec::new(),
             ready: Vec::new(),
             tick: 0,
             needles: Needles::default(),
+            floors: Floors::default(),
+            look: None,
+            replaying: false,
+            releasing: false,
         }
     }
 
     /// Whether some stream has an open traceback or a pending header: while it does, every
     /// entry must be parsed, since any may continue it.
     pub(crate) fn has_open(&self) -> bool {
-        !(self.open.is_empty() && self.pending.is_empty() && self.ready.is_empty())
+        !(self.open.is_empty()
+            && self.pending.is_empty()
+            && self.ready.is_empty()
+            && self.reversed.is_empty()
+            && self.look.is_none())
     }
 
     /// Whether an unparsed entry (`raw`, its bytes) may continue an open traceback or follow a
@@ -58,180 +109,35 @@ impl Assembler {
     #[inline]
     pub(crate) fn may_continue(&self, raw: &[u8]) -> bool {
         // Most entries pass while nothing is open: keep that test inlined in the scan loop.
-        if self.open.is_empty() && self.pending.is_empty() && self.ready.is_empty() {
+        if self.open.is_empty()
+            && self.pending.is_empty()
+            && self.ready.is_empty()
+            && self.reversed.is_empty()
+        {
             return false;
         }
         self.may_continue_open(raw)
     }
 
     fn may_continue_open(&self, raw: &[u8]) -> bool {
-        let holds = |needle: &Needle| {
-            needle
-                .as_ref()
-                .is_none_or(|fs| fs.iter().all(|f| f.find(raw).is_some()))
-        };
         !self.ready.is_empty()
-            || self.open.iter().any(|o| holds(&o.needle))
-            || self.pending.iter().any(|p| holds(&p.needle))
+            || self.open.iter().any(|o| holds(&o.needle, raw))
+            || self.pending.iter().any(|p| holds(&p.needle, raw))
+            || self.reversed.iter().any(|r| holds(&r.needle, raw))
     }
 
-    /// Feeds one parsed entry; completed events go to `out`.
+    /// Feeds one parsed entry; completed events go to `out`. It may ask for a lookback
+    /// ([`Assembler::look_back`]), which must come before the next entry.
     pub(crate) fn push(&mut self, entry: &Entry<'_>, out: &mut dyn FnMut(Event)) {
+        self.end_look();
         self.tick += 1;
         self.expire();
         for event in self.ready.drain(..) {
             out(event);
         }
         let stream = entry.stream_key();
-        if let Some(text) = whole_traceback(entry) {
-            self.end_stream(stream, out);
-            let mut event = match self.take_pending(stream) {
-                Some(p) => join(p.event, entry),
-                None => Event::at(EventKind::Traceback, entry),
-            };
-            event.kind = EventKind::Traceback;
-            if !event.text.is_empty() {
-                event.text.push('\n');
-            }
-            event.text.push_str(&bounded(text.trim_end()));
-            event.traceback = traceback::parse(&event.text);
-            out(event);
-            return;
-        }
-        let message = entry.message().unwrap_or("").trim_end_matches(['\n', '\r']);
-        if message.contains('\n') {
-            self.end_stream(stream, out);
-            if let Some(p) = self.take_pending(stream) {
-                out(p.event);
-            }
-        } else if self.push_line(entry, stream, message, out) {
-            return;
-        }
-        let Some(event) = self.other_event(entry) else {
-            return;
-        };
-        // Only an un-structured line can be a log record's header with its traceback in the
-        // next lines; a structured record holds its own traceback.
-        if event.kind == EventKind::Severity
-            && !message.contains('\n')
-            && entry.text_payload.is_some()
-        {
-            self.make_room(out);
-            self.pending.push(Pending {
-                stream,
-                needle: self.needles.of(entry),
-                event,
-                tick: self.tick,
-            });
-        } else {
-            out(event);
-        }
-    }
-
-    /// Handles one single-line entry against its stream's state; `true` when the line was
-    /// taken into a traceback.
-    fn push_line(
-        &mut self,
-        entry: &Entry<'_>,
-        stream: u64,
-        line: &str,
-        out: &mut dyn FnMut(Event),
-    ) -> bool {
-        let found = self.open.iter().position(|o| {
-            o.stream == stream && (!o.prefix_known || strip_shaped(&o.prefix, line).is_some())
-        });
-        if let Some(i) = found {
-            if self.continue_open(i, entry, line) {
-                return true;
-            }
-            // A stray line (another thread's print) inside a traceback that has not reached
-            // its exception line yet does not cut it short: it is an entry of its own.
-            let whole = self.open.get(i).is_none_or(|o| o.machine.complete());
-            if !whole && start_at(line).is_none() {
-                return false;
-            }
-            let done = self.open.remove(i);
-            out(done.into_event());
-        }
-        let pending = self.take_pending(stream);
-        let Some(at) = start_at(line) else {
-            if let Some(p) = pending {
-                out(p.event);
-            }
-            return false;
-        };
-        let (prefix, rest) = line.split_at(at);
-        let Some(machine) = LineMachine::start(rest) else {
-            if let Some(p) = pending {
-                out(p.event);
-            }
-            return false;
-        };
-        // A header joins only when it carries the traceback's prefix (the same compose
-        // service); its text loses the prefix as the traceback lines do.
-        let header = pending.and_then(|p| match strip_shaped(prefix, &p.event.text) {
-            Some(own) => {
-                let own = own.to_string();
-                Some((p, own))
-            }
-            None => {
-                out(p.event);
-                None
-            }
-        });
-        let mut event = match header {
-            Some((p, own)) => {
-                let mut event = join(p.event, entry);
-                event.text = own;
-                event
-            }
-            None => Event::at(EventKind::Traceback, entry),
-        };
-        event.kind = EventKind::Traceback;
-        self.make_room(out);
-        self.open.push(Open {
-            stream,
-            needle: self.needles.of(entry),
-            prefix: prefix.to_string(),
-            prefix_known: prefix.is_empty(),
-            machine,
-            event,
-            head: format!("{rest}\n"),
-            head_lines: 1,
-            tail: std::collections::VecDeque::new(),
-            omitted: 0,
-            last: self.tick,
-        });
-        true
-    }
-
-    /// Offers `line` to the open traceback `i`; `true` when it continued it.
-    fn continue_open(&mut self, i: usize, entry: &Entry<'_>, line: &str) -> bool {
-        let Some(open) = self.open.get_mut(i) else {
-            return false;
-        };
-        let rest = if open.prefix_known {
-            strip_shaped(&open.prefix, line).unwrap_or(line)
-        } else {
-            let Some(k) = confirm_prefix(&open.prefix, line, &open.machine) else {
-                return false;
-            };
-            open.prefix.truncate(k);
-            open.prefix_known = true;
-            strip_shaped(&open.prefix, line).unwrap_or(line)
-        };
-        if !open.machine.feed(rest) {
-            return false;
-        }
-        open.keep(rest);
-        open.last = self.tick;
-        if open.event.insert_ids.len() < MAX_LINES {
-            open.event
-                .insert_ids
-                .extend(entry.insert_id.iter().map(|s| s.to_string()));
-        }
-        open.event.severity = open.event.severity.max(entry.level());
-        true
+        let time = entry.timestamp.as_deref().and_then(timestamp::parse);
+        self.process(entry, stream, time, out);
     }
 
     /// Notes that a non-candidate entry went by unparsed (it counts for the bound on how long
@@ -245,7 +151,12 @@ impl Assembler {
     #[inline]
     pub(crate) fn skip_many(&mut self, n: u64) {
         self.tick += n;
-        if !(self.open.is_empty() && self.pending.is_empty()) {
+        if !(self.open.is_empty()
+            && self.pending.is_empty()
+            && self.reversed.is_empty()
+            && self.look.is_none())
+        {
+            self.end_look();
             self.expire();
         }
     }
@@ -253,17 +164,32 @@ impl Assembler {
     /// Adds `offset` to the line numbers of the events it holds: the parallel path numbers a
     /// block's lines from 0, and learns where the block starts only when it merges it.
     pub(crate) fn shift_lines(&mut self, offset: u64) {
+        self.end_look();
         let events = self.open.iter_mut().map(|o| &mut o.event);
         let events = events.chain(self.pending.iter_mut().map(|p| &mut p.event));
         for event in events.chain(self.ready.iter_mut()) {
             event.line += offset;
         }
+        for run in &mut self.reversed {
+            run.shift_lines(offset);
+        }
+        self.floors.shift(offset);
+    }
+
+    /// Takes in what the assembler it goes on from knew of the streams' used lines: the
+    /// parallel path goes on from a block's own scan when nothing was carried into it.
+    pub(crate) fn inherit(&mut self, earlier: Assembler) {
+        self.floors.inherit(earlier.floors);
     }
 
     /// Flushes every open traceback at the end of the input.
     pub(crate) fn finish(&mut self, out: &mut dyn FnMut(Event)) {
+        self.end_look();
         for event in self.ready.drain(..) {
             out(event);
+        }
+        while let Some(i) = (0..self.reversed.len()).min_by_key(|&i| self.reversed[i].last) {
+            self.close_reversed(i, out);
         }
         let mut all: Vec<(u64, Event)> = Vec::new();
         all.extend(self.open.drain(..).map(|o| (o.last, o.into_event())));
@@ -276,10 +202,21 @@ impl Assembler {
 
     /// Moves tracebacks and headers that waited too long to `ready`.
     fn expire(&mut self) {
-        if self.open.is_empty() && self.pending.is_empty() {
+        if self.open.is_empty() && self.pending.is_empty() && self.reversed.is_empty() {
             return;
         }
         let tick = self.tick;
+        let mut i = 0;
+        while let Some(run) = self.reversed.get(i) {
+            if tick.saturating_sub(run.last) > run.idle_limit() {
+                let mut ready = std::mem::take(&mut self.ready);
+                self.close_reversed(i, &mut |e| ready.push(e));
+                ready.append(&mut self.ready);
+                self.ready = ready;
+            } else {
+                i += 1;
+            }
+        }
         let mut i = 0;
         while i < self.open.len() {
             if tick.saturating_sub(self.open[i].last) > self.open[i].idle_limit() {
@@ -294,6 +231,7 @@ impl Assembler {
         while let Some(p) = self.pending.get(i) {
             if tick.saturating_sub(p.tick) > MAX_PENDING_IDLE {
                 let stale = self.pending.remove(i);
+                self.floors.set(stale.stream, stale.event.line);
                 self.ready.push(stale.event);
             } else {
                 i += 1;
@@ -301,28 +239,47 @@ impl Assembler {
         }
     }
 
-    /// Flushes the oldest open traceback or pending header when every slot is taken.
-    fn make_room(&mut self, out: &mut dyn FnMut(Event)) {
-        while self.open.len() + self.pending.len() >= MAX_STREAMS {
-            let oldest_open = self.open.iter().enumerate().min_by_key(|(_, o)| o.last);
-            let oldest_pending = self.pending.iter().enumerate().min_by_key(|(_, p)| p.tick);
-            match (oldest_open, oldest_pending) {
-                (Some((i, o)), Some((_, p))) if o.last <= p.tick => {
+    /// Flushes the oldest open traceback, pending header or reversed run when every slot is
+    /// taken.
+    pub(super) fn make_room(&mut self, out: &mut dyn FnMut(Event)) {
+        while self.open.len() + self.pending.len() + self.reversed.len() >= MAX_STREAMS {
+            let open = self.open.iter().enumerate().min_by_key(|(_, o)| o.last);
+            let pending = self.pending.iter().enumerate().min_by_key(|(_, p)| p.tick);
+            let reversed = self.reversed.iter().enumerate().min_by_key(|(_, r)| r.last);
+            let open = open.map(|(i, o)| (o.last, 0, i));
+            let pending = pending.map(|(i, p)| (p.tick, 1, i));
+            let reversed = reversed.map(|(i, r)| (r.last, 2, i));
+            match [open, pending, reversed].into_iter().flatten().min() {
+                Some((_, 0, i)) => {
                     let done = self.open.remove(i);
                     out(done.into_event());
                 }
-                (_, Some((j, _))) => out(self.pending.remove(j).event),
-                (Some((i, _)), None) => {
-                    let done = self.open.remove(i);
-                    out(done.into_event());
+                Some((_, 1, i)) => {
+                    let p = self.pending.remove(i);
+                    self.emit_pending(p, out);
                 }
-                (None, None) => return,
+                Some((_, _, i)) => {
+                    let stream = self.reversed[i].stream;
+                    self.close_reversed(i, out);
+                    self.end_stream(stream, out);
+                    while let Some(j) = self.pending.iter().position(|p| p.stream == stream) {
+                        let p = self.pending.remove(j);
+                        self.emit_pending(p, out);
+                    }
+                }
+                None => return,
             }
         }
     }
 
-    /// Ends the open tracebacks of `stream`: an entry that spans lines continues none.
-    fn end_stream(&mut self, stream: u64, out: &mut dyn FnMut(Event)) {
+    /// Ends the open tracebacks of `stream` (and replays its reversed run): an entry that
+    /// spans lines continues none.
+    pub(super) fn end_stream(&mut self, stream: u64, out: &mut dyn FnMut(Event)) {
+        if !self.replaying {
+            if let Some(i) = self.reversed.iter().position(|r| r.stream == stream) {
+                self.close_reversed(i, out);
+            }
+        }
         let mut i = 0;
         while i < self.open.len() {
             if self.open[i].stream == stream {
@@ -333,93 +290,13 @@ impl Assembler {
             }
         }
     }
-
-    fn take_pending(&mut self, stream: u64) -> Option<Pending> {
-        let i = self.pending.iter().position(|p| p.stream == stream)?;
-        let p = self.pending.remove(i);
-        Some(p)
-    }
-
-    /// The event of an entry that holds no traceback: out of memory, a slow query, or an
-    /// error-level message.
-    fn other_event(&self, entry: &Entry<'_>) -> Option<Event> {
-        let text = entry
-            .message()
-            .or_else(|| entry.json_strings.first().map(|(_, v)| v.as_ref()))
-            .unwrap_or("");
-        if is_out_of_memory(text) {
-            let mut event = Event::at(EventKind::OutOfMemory, entry);
-            event.text = text.trim_end().to_string();
-            return Some(event);
-        }
-        if let Some(slow) = slow_query(entry, text).filter(|q| q.duration_ms >= self.slow_ms) {
-            let mut event = Event::at(EventKind::SlowQuery, entry);
-            event.text = text.trim_end().to_string();
-            event.slow_query = Some(slow);
-            return Some(event);
-        }
-        let severity = entry.level();
-        if severity.is_error() {
-            let mut event = Event::at(EventKind::Severity, entry);
-            event.severity = severity;
-            event.text = text.trim_end().to_string();
-            return Some(event);
-        }
-        None
-    }
 }
 
-/// A header event continued by `entry`'s traceback.
-fn join(mut header: Event, entry: &Entry<'_>) -> Event {
-    header
-        .insert_ids
-        .extend(entry.insert_id.iter().map(|s| s.to_string()));
-    header.severity = header.severity.max(entry.level());
-    header
-}
-
-/// The text of a traceback held whole in one entry: a string that spans lines and has a
-/// traceback start in it. From a field other than the message, the message goes first (it
-/// is the log record's header line).
-fn whole_traceback(entry: &Entry<'_>) -> Option<String> {
-    let strings = entry.text_payload.iter().map(|s| ("", s.as_ref())).chain(
-        entry
-            .json_strings
-            .iter()
-            .map(|(k, v)| (k.as_ref(), v.as_ref())),
-    );
-    for (key, value) in strings {
-        if !holds_traceback(value) {
-            continue;
-        }
-        if key.is_empty() || key == "message" {
-            return Some(value.to_string());
-        }
-        return Some(match entry.message().filter(|m| !m.trim().is_empty()) {
-            Some(header) => format!("{}\n{}", header.trim_end(), value),
-            None => value.to_string(),
-        });
-    }
-    None
-}
-
-fn holds_traceback(value: &str) -> bool {
-    let bytes = value.as_bytes();
-    value.trim_end().contains('\n')
-        && (finder!("Traceback (most recent call last):")
-            .find(bytes)
-            .is_some()
-            || finder!("File \"").find(bytes).is_some())
-        && value.lines().any(|l| start_at(l).is_some())
-}
-
-/// Cloud Run's `Memory limit of 512 MiB exceeded with 519 MiB used`, a kernel
-/// `Out of memory: Killed process 1234 (python)`, a container's `OOMKilled` status.
-fn is_out_of_memory(text: &str) -> bool {
-    let has = |f: &Finder<'_>| f.find(text.as_bytes()).is_some();
-    (has(finder!("Memory limit of ")) && has(finder!(" exceeded with ")))
-        || has(finder!("Out of memory: Killed process"))
-        || has(finder!("OOMKilled"))
+/// Whether `raw` may be an entry of the stream `needle` finds.
+pub(super) fn holds(needle: &Needle, raw: &[u8]) -> bool {
+    needle
+        .as_ref()
+        .is_none_or(|fs| fs.iter().all(|f| f.find(raw).is_some()))
 }
 
 #[cfg(test)]

@@ -12,11 +12,18 @@
 //! queries, out-of-memory reports).
 
 mod assemble;
+mod forward;
+mod lookback;
 mod model;
+mod newest_first;
 mod record;
+mod reversed;
+mod single;
 mod slow;
 mod split;
 
 pub(crate) use assemble::Assembler;
+pub(crate) use lookback::{History, Start};
 pub use model::{Classification, Event, EventKind, IssueRef, SlowQuery};
 pub use record::EventRecord;
+pub(crate) use split::HISTORY_BYTES;

@@ -4,7 +4,9 @@
 
 use super::*;
 use crate::entry::Severity;
+use crate::event::model::EventKind;
 use crate::event::split::*;
+use crate::traceback;
 use crate::traceback::Link;
 use proptest::prelude::*;
 use std::borrow::Cow;

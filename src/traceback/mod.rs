@@ -13,7 +13,7 @@ mod machine;
 mod model;
 
 use builder::Builder;
-pub(crate) use lines::{is_group_line, start_at, strip_shaped};
+pub(crate) use lines::{is_group_line, start_at, strip_shaped, CAUSE, CONTEXT};
 pub(crate) use machine::LineMachine;
 pub use model::{Exception, Frame, Link, Traceback};
 

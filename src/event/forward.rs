@@ -1,0 +1,299 @@
+//! Reading a stream oldest first: a traceback whole in one entry, a split traceback
+//! followed line by line with its stream's [`LineMachine`], a header line waiting for the
+//! traceback in its stream's next line, and the events of single entries. These methods of
+//! the [`Assembler`] are also what a traceback read newest first is replayed through, once
+//! its lines are back in time order.
+//!
+//! A line earlier in time than an open traceback's latest line does not continue it (the
+//! stream is read newest first there): it is the traceback's header, read after it, when a
+//! pending header would have joined it reading forwards; otherwise the traceback is over.
+
+use super::assemble::Assembler;
+use super::model::{Event, EventKind};
+use super::reversed::is_frame;
+use super::single::{event_of, join, whole_traceback};
+use super::split::{bounded, confirm_prefix, Open, Pending, MAX_LINES, MAX_PENDING_IDLE};
+use crate::entry::Entry;
+use crate::timestamp::Instant;
+use crate::traceback::{self, start_at, strip_shaped, LineMachine};
+
+impl Assembler {
+    /// One entry of `stream` at `time`.
+    pub(super) fn process(
+        &mut self,
+        entry: &Entry<'_>,
+        stream: u64,
+        time: Option<Instant>,
+        out: &mut dyn FnMut(Event),
+    ) {
+        if let Some(text) = whole_traceback(entry) {
+            self.end_stream(stream, out);
+            let mut event = match self.take_pending_before(stream, time, out) {
+                Some(p) => join(p.event, entry),
+                None => Event::at(EventKind::Traceback, entry),
+            };
+            event.kind = EventKind::Traceback;
+            if !event.text.is_empty() {
+                event.text.push('\n');
+            }
+            event.text.push_str(&bounded(text.trim_end()));
+            event.traceback = traceback::parse(&event.text);
+            self.floors.set(stream, entry.line);
+            out(event);
+            return;
+        }
+        let message = entry.message().unwrap_or("").trim_end_matches(['\n', '\r']);
+        if message.contains('\n') {
+            self.end_stream(stream, out);
+            if let Some(p) = self.take_pending_before(stream, time, out) {
+                self.emit_pending(p, out);
+            }
+        } else if self.push_line(entry, stream, time, message, out) {
+            return;
+        }
+        let Some(event) = self.other_event(entry) else {
+            return;
+        };
+        // Only an un-structured line can be a log record's header with its traceback in the
+        // next lines; a structured record holds its own traceback.
+        if event.kind == EventKind::Severity
+            && !message.contains('\n')
+            && entry.text_payload.is_some()
+        {
+            self.make_room(out);
+            self.pending.push(Pending {
+                stream,
+                needle: self.needles.of(entry),
+                event,
+                tick: self.tick,
+                time,
+            });
+        } else {
+            self.floors.set(stream, entry.line);
+            out(event);
+        }
+    }
+
+    /// Handles one single-line entry against its stream's state; `true` when the line was
+    /// taken into a traceback.
+    fn push_line(
+        &mut self,
+        entry: &Entry<'_>,
+        stream: u64,
+        time: Option<Instant>,
+        line: &str,
+        out: &mut dyn FnMut(Event),
+    ) -> bool {
+        if !self.replaying && self.offer_reversed(entry, stream, time, out) {
+            return true;
+        }
+        if let Some(t) = time {
+            // A line earlier than an open traceback's latest: read newest first here. It is
+            // the traceback's header, or the traceback is over.
+            let back = self
+                .open
+                .iter()
+                .position(|o| o.stream == stream && o.last_time.is_some_and(|last| t < last));
+            if let Some(i) = back {
+                if self.late_header(i, entry, t, line) {
+                    self.floors.set(stream, entry.line);
+                    return true;
+                }
+                let done = self.open.remove(i);
+                out(done.into_event());
+            }
+        }
+        let found = self.open.iter().position(|o| {
+            o.stream == stream && (!o.prefix_known || strip_shaped(&o.prefix, line).is_some())
+        });
+        if let Some(i) = found {
+            if self.continue_open(i, entry, line, time) {
+                self.floors.set(stream, entry.line);
+                return true;
+            }
+            // A stray line (another thread's print) inside a traceback that has not reached
+            // its exception line yet does not cut it short: it is an entry of its own.
+            let whole = self.open.get(i).is_none_or(|o| o.machine.complete());
+            if !whole && start_at(line).is_none() {
+                return false;
+            }
+            let done = self.open.remove(i);
+            out(done.into_event());
+        }
+        if !self.replaying && is_frame(line) {
+            if let Some(t) = time {
+                self.open_reversed(entry, stream, t, line, out);
+                return true;
+            }
+        }
+        let pending = self.take_pending_before(stream, time, out);
+        let Some(at) = start_at(line) else {
+            if let Some(p) = pending {
+                self.emit_pending(p, out);
+            }
+            return false;
+        };
+        let (prefix, rest) = line.split_at(at);
+        let Some(machine) = LineMachine::start(rest) else {
+            if let Some(p) = pending {
+                self.emit_pending(p, out);
+            }
+            return false;
+        };
+        // A header joins only when it carries the traceback's prefix (the same compose
+        // service); its text loses the prefix as the traceback lines do.
+        let header = match pending {
+            Some(p) => match strip_shaped(prefix, &p.event.text) {
+                Some(own) => {
+                    let own = own.to_string();
+                    Some((p, own))
+                }
+                None => {
+                    self.emit_pending(p, out);
+                    None
+                }
+            },
+            None => None,
+        };
+        let has_header = header.is_some();
+        let mut event = match header {
+            Some((p, own)) => {
+                let mut event = join(p.event, entry);
+                event.text = own;
+                event
+            }
+            None => Event::at(EventKind::Traceback, entry),
+        };
+        event.kind = EventKind::Traceback;
+        self.make_room(out);
+        self.floors.set(stream, entry.line);
+        self.open.push(Open {
+            stream,
+            needle: self.needles.of(entry),
+            prefix: prefix.to_string(),
+            prefix_known: prefix.is_empty(),
+            machine,
+            event,
+            head: format!("{rest}\n"),
+            head_lines: 1,
+            tail: std::collections::VecDeque::new(),
+            omitted: 0,
+            last: self.tick,
+            first_time: time,
+            last_time: time,
+            started: self.tick,
+            start_prefix: prefix.to_string(),
+            has_header,
+        });
+        true
+    }
+
+    /// A header read after the traceback it starts (newest first): joins open traceback
+    /// `i` as a pending header would have joined it.
+    fn late_header(&mut self, i: usize, entry: &Entry<'_>, time: Instant, line: &str) -> bool {
+        let Some(open) = self.open.get(i) else {
+            return false;
+        };
+        let fits = !open.has_header
+            && open.first_time.is_some_and(|first| time < first)
+            && self.tick.saturating_sub(open.started) <= MAX_PENDING_IDLE
+            && entry.text_payload.is_some();
+        if !fits {
+            return false;
+        }
+        let Some(mut header) = self
+            .other_event(entry)
+            .filter(|e| e.kind == EventKind::Severity)
+        else {
+            return false;
+        };
+        let Some(own) = strip_shaped(&open.start_prefix, line).map(str::to_string) else {
+            return false;
+        };
+        let Some(open) = self.open.get_mut(i) else {
+            return false;
+        };
+        header.insert_ids.append(&mut open.event.insert_ids);
+        header.insert_ids.truncate(MAX_LINES);
+        header.severity = header.severity.max(open.event.severity);
+        header.text = own;
+        header.kind = EventKind::Traceback;
+        open.event = header;
+        open.has_header = true;
+        open.first_time = Some(time);
+        true
+    }
+
+    /// Offers `line` to the open traceback `i`; `true` when it continued it.
+    fn continue_open(
+        &mut self,
+        i: usize,
+        entry: &Entry<'_>,
+        line: &str,
+        time: Option<Instant>,
+    ) -> bool {
+        let Some(open) = self.open.get_mut(i) else {
+            return false;
+        };
+        let rest = if open.prefix_known {
+            strip_shaped(&open.prefix, line).unwrap_or(line)
+        } else {
+            let Some(k) = confirm_prefix(&open.prefix, line, &open.machine) else {
+                return false;
+            };
+            open.prefix.truncate(k);
+            open.prefix_known = true;
+            strip_shaped(&open.prefix, line).unwrap_or(line)
+        };
+        if !open.machine.feed(rest) {
+            return false;
+        }
+        open.keep(rest);
+        open.last = self.tick;
+        if time.is_some() {
+            open.last_time = time;
+        }
+        if open.event.insert_ids.len() < MAX_LINES {
+            open.event
+                .insert_ids
+                .extend(entry.insert_id.iter().map(|s| s.to_string()));
+        }
+        open.event.severity = open.event.severity.max(entry.level());
+        true
+    }
+
+    /// The latest pending header of `stream` that is not later than `time` (the one a start
+    /// line at `time` may join); other such headers go out. Later ones stay: read newest
+    /// first, they may be lines of a traceback before, which a lookback takes.
+    pub(super) fn take_pending_before(
+        &mut self,
+        stream: u64,
+        time: Option<Instant>,
+        out: &mut dyn FnMut(Event),
+    ) -> Option<Pending> {
+        let before = |p: &Pending| {
+            p.stream == stream
+                && match (p.time, time) {
+                    (Some(p), Some(t)) => p <= t,
+                    _ => true,
+                }
+        };
+        let i = self.pending.iter().rposition(before)?;
+        let latest = self.pending.remove(i);
+        while let Some(j) = self.pending.iter().position(before) {
+            let p = self.pending.remove(j);
+            self.emit_pending(p, out);
+        }
+        Some(latest)
+    }
+
+    pub(super) fn emit_pending(&mut self, p: Pending, out: &mut dyn FnMut(Event)) {
+        self.floors.set(p.stream, p.event.line);
+        out(p.event);
+    }
+
+    /// The event of an entry that holds no traceback.
+    pub(super) fn other_event(&self, entry: &Entry<'_>) -> Option<Event> {
+        event_of(entry, self.slow_ms)
+    }
+}

@@ -1,0 +1,404 @@
+//! A split traceback read newest first: its lines, collected per stream as they come (each
+//! one earlier in time than the one before), to be put back in time order and replayed
+//! through the forward assembly once the line that starts it has come.
+//!
+//! # Time order
+//!
+//! A stream's entries are taken in the order of their timestamps (read as instants, see the
+//! `timestamp` module); entries that share a timestamp keep the order the input gives them,
+//! and one such tie is a block: newest first, a traceback whose lines share one timestamp
+//! comes as one block in its own order. A reversed run is held as the lines put in time
+//! order so far and the tie block still coming (lines of one timestamp, earlier than all the
+//! others), which is checked as a whole when an earlier line ends it.
+//!
+//! # What a reversed run takes
+//!
+//! Read from its newest line back, a traceback is: message lines and the exception line, the
+//! innermost frame's lines (indented), more frames, the `Traceback (most recent call last):`
+//! line; for a chain, before that a separator sentence (blank lines around it) and the
+//! previous traceback's message, exception line and frames; and before the first
+//! traceback's start, perhaps the log record's header line (`ERROR:    Exception in ASGI
+//! application`, gunicorn's `[ERROR] Exception in worker process`) that joins it as it joins
+//! a traceback read forwards. A [`Region`] follows that shape backwards; the first line that
+//! does not fit ends the run (the line is then an entry of its own), except inside the
+//! frames, where a line that fits nowhere is another thread's print and is passed over, as a
+//! forward traceback passes over it before its exception line. The replay through the
+//! forward assembly decides the rest exactly as reading forwards would.
+//!
+//! A header-able line before the start is taken only when the line before it is no frame:
+//! when every line has an error severity (GKE's stderr), the exception line of a traceback
+//! just before looks like a header too, and reading forwards it would end that traceback.
+
+use super::split::{Needle, MAX_LINES};
+use crate::entry::{Entry, Severity};
+use crate::timestamp::Instant;
+use crate::traceback::{start_at, strip_shaped, CAUSE, CONTEXT};
+use std::collections::VecDeque;
+
+/// One single-line entry of a reversed run.
+#[derive(Debug)]
+pub(super) struct Line {
+    pub(super) entry: Entry<'static>,
+    pub(super) time: Instant,
+    /// The assembler's tick when it came (looked-back lines: counted back from the entry
+    /// that opened the run), for the idle bounds of the replay.
+    pub(super) tick: u64,
+    /// Reading forwards, it would wait as the header of a traceback in the next line (an
+    /// error-level single line of `textPayload`).
+    pub(super) header: bool,
+}
+
+impl Line {
+    fn text(&self) -> &str {
+        self.entry
+            .message()
+            .unwrap_or("")
+            .trim_end_matches(['\n', '\r'])
+    }
+
+    fn class(&self) -> Class {
+        class(self.text())
+    }
+}
+
+/// What a line is to the shape of a traceback read backwards.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Class {
+    /// `Traceback (most recent call last):`, behind a prefix or not, and the top header of
+    /// an exception group.
+    Start,
+    /// Indented: frames, source and caret lines, group margins, a SyntaxError's location.
+    Frame,
+    /// One of the two chain sentences.
+    Separator,
+    Blank,
+    /// Anything else: exception lines, message lines, log lines.
+    Other,
+}
+
+fn class(line: &str) -> Class {
+    let t = line.trim();
+    if t.is_empty() {
+        return Class::Blank;
+    }
+    if t == CAUSE || t == CONTEXT {
+        return Class::Separator;
+    }
+    let start = start_at(line);
+    if line.starts_with([' ', '\t']) {
+        if start == Some(0) && t.starts_with("+ Exception Group") {
+            return Class::Start;
+        }
+        return Class::Frame;
+    }
+    if start.is_some() {
+        Class::Start
+    } else {
+        Class::Other
+    }
+}
+
+/// Whether `line` (of an entry that has no open traceback in its stream) is a frame of a
+/// traceback whose earlier lines may still come: an indented `File "..."` line.
+pub(super) fn is_frame(line: &str) -> bool {
+    line.starts_with([' ', '\t']) && line.trim_start().starts_with("File \"")
+}
+
+/// Where a reversed run is, read backwards: what the next (earlier) line may be.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Region {
+    /// After the newest lines: message lines, the exception line (and for a chain, the
+    /// lines between the separator and a traceback's frames).
+    Message,
+    /// Among frames: more frames or the start.
+    Stack,
+    /// After the start: blank lines, a separator, a header.
+    Start,
+    /// After blank lines before the start: more of them or a separator.
+    Gap,
+}
+
+/// What a reversed run does with a line offered to it.
+#[derive(Debug)]
+pub(super) enum Offer {
+    /// Taken (as part of the tie block, checked when the block is complete). `passed`, in
+    /// input order, are lines it held and passed over after all: entries of their own.
+    Taken { passed: Vec<Line> },
+    /// The run ends before the offered line. `released`, in input order, are lines it held
+    /// but did not take: entries of their own, as the offered line is (it is not kept).
+    Ends { released: Vec<Line> },
+}
+
+/// A split traceback being read newest first.
+#[derive(Debug)]
+pub(super) struct Reversed {
+    pub(super) stream: u64,
+    pub(super) needle: Needle,
+    /// Lines checked, in time order (the earliest first): at most `MAX_LINES + 1`, the
+    /// earliest `MAX_LINES / 2 + 1` and the latest `MAX_LINES / 2`, as a forward traceback
+    /// keeps its first and last lines.
+    kept: VecDeque<Line>,
+    /// The tie block: lines of one timestamp, earlier than all of `kept`, in input order.
+    block: Vec<Line>,
+    /// Lines left out of the middle of `kept`, their insertIds (the earliest first, up to
+    /// `MAX_LINES`) and their highest level.
+    pub(super) omitted: u64,
+    omitted_ids: VecDeque<String>,
+    omitted_level: Severity,
+    region: Region,
+    /// A header-able line before the start, taken once the line before it shows it is not
+    /// the exception line of a traceback before.
+    maybe_header: Option<Line>,
+    /// The tick of the last line offered to it.
+    pub(super) last: u64,
+}
+
+/// A reversed run in time order, for the replay: its lines, and after the first `omit_at`
+/// of them the lines left out of a runaway run.
+#[derive(Debug)]
+pub(super) struct Replay {
+    pub(super) lines: Vec<Line>,
+    pub(super) omit_at: usize,
+    pub(super) omitted: u64,
+    pub(super) omitted_ids: Vec<String>,
+    pub(super) omitted_level: Severity,
+}
+
+impl Reversed {
+    /// A run that starts (reading backwards) at `first`, a frame line; `tail`, in time
+    /// order, are the lines after it that were looked back for.
+    pub(super) fn new(stream: u64, needle: Needle, first: Line, tail: Vec<Line>) -> Self {
+        let mut run = Reversed {
+            stream,
+            needle,
+            kept: VecDeque::new(),
+            block: Vec::new(),
+            omitted: 0,
+            omitted_ids: VecDeque::new(),
+            omitted_level: Severity::Default,
+            region: Region::Message,
+            maybe_header: None,
+            last: first.tick,
+        };
+        for line in tail {
+            run.keep_latest(line);
+        }
+        if let Some(front) = run.kept.front() {
+            run.region = after(front.class(), Region::Message);
+        }
+        run.block.push(first);
+        run
+    }
+
+    /// The latest line, the one a traceback read forwards ends with: where a line of a tie
+    /// block goes after its earlier lines.
+    fn block_time(&self) -> Option<Instant> {
+        self.block.first().map(|l| l.time)
+    }
+
+    /// How long it waits for its next (earlier) line: among frames, as long as a forward
+    /// traceback waits for its exception line; elsewhere, as long as one waits for a
+    /// chained exception or a header for its traceback.
+    pub(super) fn idle_limit(&self) -> u64 {
+        if self.region == Region::Stack {
+            super::split::MAX_IDLE
+        } else {
+            super::split::MAX_IDLE_COMPLETE
+        }
+    }
+
+    /// Shifts the input lines of the lines it holds.
+    pub(super) fn shift_lines(&mut self, offset: u64) {
+        let lines = self.kept.iter_mut().chain(&mut self.block);
+        for line in lines.chain(&mut self.maybe_header) {
+            line.entry.line += offset;
+        }
+    }
+
+    /// Offers the next line of its stream (earlier in the input than every line it holds).
+    pub(super) fn offer(&mut self, line: Line) -> Offer {
+        self.last = line.tick;
+        let block = self.block_time();
+        match block {
+            Some(block) if line.time == block && self.block.len() <= MAX_LINES => {
+                self.block.push(line);
+                Offer::Taken { passed: Vec::new() }
+            }
+            Some(block) if line.time < block => {
+                let (released, ended) = self.settle();
+                if ended {
+                    return Offer::Ends { released };
+                }
+                self.block.push(line);
+                Offer::Taken { passed: released }
+            }
+            // Later than its earliest line (not read newest first here), a runaway tie
+            // block, or a run already whole.
+            _ => {
+                let (released, _) = self.settle();
+                let mut released = released;
+                if let Some(header) = self.maybe_header.take() {
+                    self.keep_earliest(header);
+                }
+                released.sort_by_key(|l| l.tick);
+                Offer::Ends { released }
+            }
+        }
+    }
+
+    /// Checks the tie block, its latest line first, and keeps what fits. Returns the lines
+    /// held but not kept, in input order, and whether the run ends (before the block's
+    /// first line that did not fit); lines passed over among frames do not end it.
+    pub(super) fn settle(&mut self) -> (Vec<Line>, bool) {
+        let mut block = std::mem::take(&mut self.block);
+        let mut released = Vec::new();
+        let mut ended = false;
+        while let Some(line) = block.pop() {
+            if let Some(header) = self.maybe_header.take() {
+                // A header-able line before the start is the exception line of a traceback
+                // before it when a frame precedes it: no header then.
+                if line.class() == Class::Frame {
+                    released.push(header);
+                } else {
+                    self.keep_earliest(header);
+                }
+                block.push(line);
+                ended = true;
+                break;
+            }
+            match step(self.region, &line, self.kept.front()) {
+                Step::Take(region) => {
+                    self.region = region;
+                    self.keep_earliest(line);
+                }
+                Step::Header => self.maybe_header = Some(line),
+                Step::Pass => released.push(line),
+                Step::End => {
+                    block.push(line);
+                    ended = true;
+                    break;
+                }
+            }
+        }
+        released.extend(block);
+        released.sort_by_key(|l| l.tick);
+        (released, ended)
+    }
+
+    /// Keeps an earlier line: the earliest part grows, and past the bound the line next to
+    /// the middle is left out.
+    fn keep_earliest(&mut self, line: Line) {
+        self.kept.push_front(line);
+        if self.kept.len() > MAX_LINES + 1 {
+            if let Some(out) = self.kept.remove(MAX_LINES / 2 + 1) {
+                self.omit(out, true);
+            }
+        }
+    }
+
+    /// Keeps a later line (a looked-back one), likewise.
+    fn keep_latest(&mut self, line: Line) {
+        self.kept.push_back(line);
+        if self.kept.len() > MAX_LINES + 1 {
+            if let Some(out) = self.kept.remove(MAX_LINES / 2 + 1) {
+                self.omit(out, false);
+            }
+        }
+    }
+
+    fn omit(&mut self, line: Line, earliest: bool) {
+        self.omitted += 1;
+        self.omitted_level = self.omitted_level.max(line.entry.level());
+        let id = line.entry.insert_id.as_deref().map(str::to_string);
+        match (id, earliest) {
+            (Some(id), true) => {
+                self.omitted_ids.push_front(id);
+                self.omitted_ids.truncate(MAX_LINES);
+            }
+            (Some(id), false) if self.omitted_ids.len() < MAX_LINES => {
+                self.omitted_ids.push_back(id);
+            }
+            _ => {}
+        }
+    }
+
+    /// Its lines in time order, the tie block checked; the lines it held but did not
+    /// keep come back apart, in input order.
+    pub(super) fn into_replay(mut self) -> (Replay, Vec<Line>) {
+        let (released, _) = self.settle();
+        if let Some(header) = self.maybe_header.take() {
+            self.keep_earliest(header);
+        }
+        let omit_at = if self.omitted > 0 {
+            MAX_LINES / 2 + 1
+        } else {
+            0
+        };
+        let replay = Replay {
+            lines: self.kept.into(),
+            omit_at,
+            omitted: self.omitted,
+            omitted_ids: self.omitted_ids.into(),
+            omitted_level: self.omitted_level,
+        };
+        (replay, released)
+    }
+}
+
+/// What a region does with the next earlier line.
+enum Step {
+    Take(Region),
+    /// A header-able line before the start: taken if the line before it is no frame.
+    Header,
+    /// Passed over (among frames); the run goes on.
+    Pass,
+    /// The run ends before it.
+    End,
+}
+
+/// `front` is the earliest line taken so far.
+fn step(region: Region, line: &Line, front: Option<&Line>) -> Step {
+    let class = line.class();
+    match region {
+        Region::Message => match class {
+            Class::Start | Class::Separator => Step::End,
+            _ => Step::Take(after(class, region)),
+        },
+        Region::Stack => match class {
+            Class::Frame => Step::Take(Region::Stack),
+            Class::Start => Step::Take(Region::Start),
+            _ => Step::Pass,
+        },
+        Region::Start => match class {
+            Class::Blank => Step::Take(Region::Gap),
+            Class::Separator => Step::Take(Region::Message),
+            _ if line.header && front.is_some_and(|f| joins(line.text(), f.text())) => Step::Header,
+            _ => Step::End,
+        },
+        Region::Gap => match class {
+            Class::Blank => Step::Take(Region::Gap),
+            Class::Separator => Step::Take(Region::Message),
+            _ => Step::End,
+        },
+    }
+}
+
+/// The region after a line of `class` taken in `region`.
+fn after(class: Class, region: Region) -> Region {
+    match class {
+        Class::Frame => Region::Stack,
+        Class::Start => Region::Start,
+        Class::Separator | Class::Other => Region::Message,
+        Class::Blank if region == Region::Start || region == Region::Gap => Region::Gap,
+        Class::Blank => Region::Message,
+    }
+}
+
+/// Whether `header` (a header-able line) would join a traceback that starts with `start`,
+/// read forwards: it must carry the start line's prefix, shaped alike.
+fn joins(header: &str, start: &str) -> bool {
+    let Some(at) = start_at(start) else {
+        return false;
+    };
+    strip_shaped(start.get(..at).unwrap_or(""), header).is_some()
+}
