@@ -49,7 +49,9 @@
 use super::lookback::Look;
 use super::model::Event;
 use super::reversed::{Line, Reversed};
-use super::split::{Floors, Needle, Needles, Open, Pending, MAX_PENDING_IDLE, MAX_STREAMS};
+use super::split::{
+    Floors, Needle, Needles, Open, Pending, MAX_LOOKBACK, MAX_PENDING_IDLE, MAX_STREAMS,
+};
 use crate::entry::Entry;
 use crate::timestamp;
 
@@ -72,7 +74,7 @@ pub(crate) struct Assembler {
     pub(super) look: Option<(Look, Line)>,
     /// Replaying a reversed run (or passing a line over): forward assembly only.
     pub(super) replaying: bool,
-    /// Handling lines a reversed run let go: a run they open looks back for nothing.
+    /// Handling the lines a reversed run let go: it decided they are no header of it.
     pub(super) releasing: bool,
 }
 
@@ -165,6 +167,10 @@ impl Assembler {
     /// block's lines from 0, and learns where the block starts only when it merges it.
     pub(crate) fn shift_lines(&mut self, offset: u64) {
         self.end_look();
+        let late = self.open.iter_mut().filter_map(|o| o.late.as_mut());
+        for late in late {
+            late.event.line += offset;
+        }
         let events = self.open.iter_mut().map(|o| &mut o.event);
         let events = events.chain(self.pending.iter_mut().map(|p| &mut p.event));
         for event in events.chain(self.ready.iter_mut()) {
@@ -229,7 +235,12 @@ impl Assembler {
         // In place: this runs for every entry while anything waits.
         let mut i = 0;
         while let Some(p) = self.pending.get(i) {
-            if tick.saturating_sub(p.tick) > MAX_PENDING_IDLE {
+            let limit = if p.tail {
+                MAX_LOOKBACK
+            } else {
+                MAX_PENDING_IDLE
+            };
+            if tick.saturating_sub(p.tick) > limit {
                 let stale = self.pending.remove(i);
                 self.floors.set(stale.stream, stale.event.line);
                 self.ready.push(stale.event);

@@ -10,9 +10,9 @@
 
 use super::assemble::Assembler;
 use super::model::{Event, EventKind};
-use super::reversed::is_frame;
+use super::reversed::{is_frame, may_end_traceback, Probe, Verdict};
 use super::single::{event_of, join, whole_traceback};
-use super::split::{bounded, confirm_prefix, Open, Pending, MAX_LINES, MAX_PENDING_IDLE};
+use super::split::{bounded, confirm_prefix, Late, Open, Pending, MAX_LINES, MAX_PENDING_IDLE};
 use crate::entry::Entry;
 use crate::timestamp::Instant;
 use crate::traceback::{self, start_at, strip_shaped, LineMachine};
@@ -28,18 +28,46 @@ impl Assembler {
     ) {
         if let Some(text) = whole_traceback(entry) {
             self.end_stream(stream, out);
-            let mut event = match self.take_pending_before(stream, time, out) {
+            let pending = self.take_pending_before(stream, time, out);
+            let has_header = pending.is_some();
+            let mut event = match pending {
                 Some(p) => join(p.event, entry),
                 None => Event::at(EventKind::Traceback, entry),
             };
             event.kind = EventKind::Traceback;
-            if !event.text.is_empty() {
-                event.text.push('\n');
-            }
-            event.text.push_str(&bounded(text.trim_end()));
-            event.traceback = traceback::parse(&event.text);
             self.floors.set(stream, entry.line);
-            out(event);
+            if has_header || time.is_none() || self.replaying {
+                if !event.text.is_empty() {
+                    event.text.push('\n');
+                }
+                event.text.push_str(&bounded(text.trim_end()));
+                event.traceback = traceback::parse(&event.text);
+                out(event);
+                return;
+            }
+            // Read newest first, its header line comes after it: it waits as a traceback
+            // that no line continues.
+            self.make_room(out);
+            self.open.push(Open {
+                stream,
+                needle: self.needles.of(entry),
+                prefix: String::new(),
+                prefix_known: true,
+                machine: LineMachine::default(),
+                event,
+                head: format!("{}\n", bounded(text.trim_end())),
+                head_lines: 0,
+                tail: std::collections::VecDeque::new(),
+                omitted: 0,
+                last: self.tick,
+                first_time: time,
+                last_time: time,
+                started: self.tick,
+                start_prefix: String::new(),
+                has_header: false,
+                whole: true,
+                late: None,
+            });
             return;
         }
         let message = entry.message().unwrap_or("").trim_end_matches(['\n', '\r']);
@@ -64,6 +92,7 @@ impl Assembler {
             self.pending.push(Pending {
                 stream,
                 needle: self.needles.of(entry),
+                tail: may_end_traceback(message),
                 event,
                 tick: self.tick,
                 time,
@@ -95,16 +124,61 @@ impl Assembler {
                 .iter()
                 .position(|o| o.stream == stream && o.last_time.is_some_and(|last| t < last));
             if let Some(i) = back {
-                if self.late_header(i, entry, t, line) {
-                    self.floors.set(stream, entry.line);
-                    return true;
+                let tick = self.tick;
+                let verdict = self.open[i].late.as_mut().map(|l| match l.time {
+                    // Of the header's timestamp, after it in the input: after it in time,
+                    // between it and the traceback, which it does not start then.
+                    Some(header) if t >= header => Verdict::Tail,
+                    _ => l.probe.before(line, tick),
+                });
+                match verdict {
+                    // The line goes its own way; the traceback waits on.
+                    Some(Verdict::Wait) => self.open[i].last = self.tick,
+                    Some(Verdict::Tail) => {
+                        // The header read late is the exception or message line of a
+                        // traceback before, which a lookback from that one's frames takes,
+                        // or a header of what follows it: it waits as one.
+                        let mut done = self.open.remove(i);
+                        let late = done.late.take();
+                        out(done.into_event());
+                        if let Some(late) = late {
+                            self.make_room(out);
+                            self.pending.push(Pending {
+                                stream,
+                                needle: self.needles.of(entry),
+                                tail: true,
+                                event: late.event,
+                                tick: late.tick,
+                                time: late.time,
+                            });
+                        }
+                    }
+                    Some(Verdict::Header) => {
+                        let done = self.open.remove(i);
+                        out(done.into_event());
+                    }
+                    None if self.late_header(i, entry, t, line) => return true,
+                    None => {
+                        let done = self.open.remove(i);
+                        out(done.into_event());
+                    }
                 }
-                let done = self.open.remove(i);
-                out(done.into_event());
             }
         }
+        // A traceback whole in one entry waits only for a header read after it.
+        let later = |o: &Open| !time.is_some_and(|t| o.last_time.is_some_and(|last| t < last));
+        if let Some(i) = self
+            .open
+            .iter()
+            .position(|o| o.stream == stream && o.whole && later(o))
+        {
+            let done = self.open.remove(i);
+            out(done.into_event());
+        }
         let found = self.open.iter().position(|o| {
-            o.stream == stream && (!o.prefix_known || strip_shaped(&o.prefix, line).is_some())
+            o.stream == stream
+                && o.late.is_none()
+                && (!o.prefix_known || strip_shaped(&o.prefix, line).is_some())
         });
         if let Some(i) = found {
             if self.continue_open(i, entry, line, time) {
@@ -184,24 +258,30 @@ impl Assembler {
             started: self.tick,
             start_prefix: prefix.to_string(),
             has_header,
+            whole: false,
+            late: None,
         });
         true
     }
 
-    /// A header read after the traceback it starts (newest first): joins open traceback
-    /// `i` as a pending header would have joined it.
+    /// A header read after the traceback it starts (newest first): waits beside open
+    /// traceback `i` for the line before it, then joins it as a pending header would have
+    /// joined it read forwards (unless that line is a frame).
     fn late_header(&mut self, i: usize, entry: &Entry<'_>, time: Instant, line: &str) -> bool {
         let Some(open) = self.open.get(i) else {
             return false;
         };
-        let fits = !open.has_header
+        let fits = !self.releasing
+            && !open.has_header
+            && open.late.is_none()
+            && start_at(line).is_none()
             && open.first_time.is_some_and(|first| time < first)
             && self.tick.saturating_sub(open.started) <= MAX_PENDING_IDLE
             && entry.text_payload.is_some();
         if !fits {
             return false;
         }
-        let Some(mut header) = self
+        let Some(header) = self
             .other_event(entry)
             .filter(|e| e.kind == EventKind::Severity)
         else {
@@ -210,17 +290,19 @@ impl Assembler {
         let Some(own) = strip_shaped(&open.start_prefix, line).map(str::to_string) else {
             return false;
         };
+        let tick = self.tick;
         let Some(open) = self.open.get_mut(i) else {
             return false;
         };
-        header.insert_ids.append(&mut open.event.insert_ids);
-        header.insert_ids.truncate(MAX_LINES);
-        header.severity = header.severity.max(open.event.severity);
-        header.text = own;
-        header.kind = EventKind::Traceback;
-        open.event = header;
-        open.has_header = true;
-        open.first_time = Some(time);
+        let probe = Probe::new(line, tick);
+        open.late = Some(Late {
+            event: header,
+            own,
+            time: Some(time),
+            tick,
+            probe,
+        });
+        self.floors.set(open.stream, entry.line);
         true
     }
 
@@ -251,6 +333,11 @@ impl Assembler {
         open.keep(rest);
         open.last = self.tick;
         if time.is_some() {
+            // Its start's timestamp shared: read newest first, the start's block of lines
+            // ends here, and a header read after it is this far from it.
+            if time == open.first_time {
+                open.started = self.tick;
+            }
             open.last_time = time;
         }
         if open.event.insert_ids.len() < MAX_LINES {
@@ -283,6 +370,11 @@ impl Assembler {
         while let Some(j) = self.pending.iter().position(before) {
             let p = self.pending.remove(j);
             self.emit_pending(p, out);
+        }
+        // Kept longer for a lookback, it is no header any more past a header's wait.
+        if self.tick.saturating_sub(latest.tick) > MAX_PENDING_IDLE {
+            self.emit_pending(latest, out);
+            return None;
         }
         Some(latest)
     }

@@ -10,10 +10,10 @@ use super::lookback::{walk, History, Look, Step, Walked};
 use super::model::{Event, EventKind};
 use super::reversed::{Line, Offer, Replay, Reversed};
 use super::single::whole_traceback;
-use super::split::{MAX_LINES, MAX_PENDING_IDLE};
+use super::split::{Pending, MAX_LINES, MAX_PENDING_IDLE};
 use crate::entry::{Entry, Severity};
 use crate::timestamp::{self, Instant};
-use crate::traceback::LineMachine;
+use crate::traceback::{start_at, LineMachine};
 
 impl Assembler {
     /// Offers `entry` to its stream's reversed run; `true` when taken. A run that ends
@@ -25,26 +25,29 @@ impl Assembler {
         time: Option<Instant>,
         out: &mut dyn FnMut(Event),
     ) -> bool {
-        let Some(i) = self.reversed.iter().position(|r| r.stream == stream) else {
-            return false;
-        };
-        let Some(t) = time else {
-            self.close_reversed(i, out);
-            return false;
-        };
-        let line = self.line_of(entry, t, self.tick);
-        match self.reversed.get_mut(i).map(|r| r.offer(line)) {
-            Some(Offer::Taken { passed }) => {
-                self.pass(stream, passed, out);
-                true
-            }
-            Some(Offer::Ends { released }) => {
+        // A line the run let go may open another, which this line is offered to in turn.
+        while let Some(i) = self.reversed.iter().position(|r| r.stream == stream) {
+            let Some(t) = time else {
                 self.close_reversed(i, out);
-                self.release(stream, released, out);
-                false
+                return false;
+            };
+            let line = self.line_of(entry, t, self.tick);
+            match self.reversed.get_mut(i).map(|r| r.offer(line)) {
+                Some(Offer::Taken { passed }) => {
+                    self.pass(stream, passed, out);
+                    return true;
+                }
+                Some(Offer::Ends { released }) => {
+                    self.close_reversed(i, out);
+                    let opened = self.release(stream, released, out);
+                    if !opened {
+                        return false;
+                    }
+                }
+                None => return false,
             }
-            None => false,
         }
+        false
     }
 
     /// Opens a reversed run at `entry`, a frame line, and asks for a lookback.
@@ -58,12 +61,6 @@ impl Assembler {
     ) {
         self.make_room(out);
         let first = self.line_of(entry, time, self.tick);
-        if self.releasing {
-            let needle = self.needles.of(entry);
-            self.reversed
-                .push(Reversed::new(stream, needle, first, Vec::new()));
-            return;
-        }
         // The machine after this line: behind a header, or after a SyntaxError's location.
         let machine = LineMachine::start(line).or_else(|| {
             let mut m = LineMachine::start("Traceback (most recent call last):")?;
@@ -97,6 +94,9 @@ impl Assembler {
             omitted_ids,
             omitted_level,
         } = replay;
+        // Each line at the tick it came at: a traceback or header the replay leaves started
+        // when its line came, for the waits of headers read after it.
+        let now = self.tick;
         let mut previous: Option<u64> = None;
         for (k, line) in lines.into_iter().enumerate() {
             if omitted > 0 && k == omit_at {
@@ -106,7 +106,13 @@ impl Assembler {
                 self.expire_stream(stream, p.abs_diff(line.tick), out);
             }
             previous = Some(line.tick);
+            self.tick = line.tick;
             self.process(&line.entry, stream, Some(line.time), out);
+        }
+        self.tick = now;
+        // What the replay leaves open waits from now for what is read next.
+        for open in self.open.iter_mut().filter(|o| o.stream == stream) {
+            open.last = now;
         }
         self.replaying = was;
     }
@@ -142,13 +148,33 @@ impl Assembler {
     }
 
     /// Lines a run held but did not take: entries of their own, in input order. A run one
-    /// of them opens looks back for nothing: they are not the entry just read.
-    fn release(&mut self, stream: u64, lines: Vec<Line>, out: &mut dyn FnMut(Event)) {
-        let was = std::mem::replace(&mut self.releasing, true);
-        for line in lines {
+    /// of them opens looks back among the ones before it (the entries before those were
+    /// the ended run's).
+    /// Returns whether one of them opened a run.
+    fn release(&mut self, stream: u64, lines: Vec<Line>, out: &mut dyn FnMut(Event)) -> bool {
+        let runs = self.reversed.len();
+        let now = self.tick;
+        for (k, line) in lines.iter().enumerate() {
+            // At the tick each came at, as the replay's lines.
+            let was = std::mem::replace(&mut self.releasing, true);
+            self.tick = line.tick;
             self.process(&line.entry, stream, Some(line.time), out);
+            self.tick = now;
+            self.releasing = was;
+            for open in self.open.iter_mut().filter(|o| o.stream == stream) {
+                open.last = now;
+            }
+            if self.look.is_some() {
+                for earlier in lines.get(..k).unwrap_or(&[]).iter().rev() {
+                    let back = line.tick.saturating_sub(earlier.tick);
+                    if self.look_at(&earlier.entry, back) == Step::Stop {
+                        break;
+                    }
+                }
+                self.end_look();
+            }
         }
-        self.releasing = was;
+        self.reversed.len() > runs
     }
 
     /// Lines a run passed over among its frames: entries of their own, which it does not
@@ -163,9 +189,12 @@ impl Assembler {
 
     /// `entry` as a line of a reversed run, at `time` and `tick`.
     fn line_of(&self, entry: &Entry<'_>, time: Instant, tick: u64) -> Line {
-        let message = entry.message().unwrap_or("");
+        // As reading forwards: a single line of `textPayload` at an error level that starts
+        // no traceback waits as a header.
+        let message = entry.message().unwrap_or("").trim_end_matches(['\n', '\r']);
         let header = entry.text_payload.is_some()
-            && !message.trim_end_matches(['\n', '\r']).contains('\n')
+            && !message.contains('\n')
+            && start_at(message).is_none()
             && self
                 .other_event(entry)
                 .is_some_and(|e| e.kind == EventKind::Severity);
@@ -190,6 +219,14 @@ impl Assembler {
         let taken = look.finish();
         self.pending
             .retain(|p| p.stream != stream || !taken.iter().any(|l| l.entry.line == p.event.line));
+        // Headers held for a lookback that did not take them: none will (the run's lines are
+        // in the way of the next).
+        let later = |p: &Pending| p.stream == stream && p.time.is_some_and(|t| t > first.time);
+        while let Some(j) = self.pending.iter().position(later) {
+            let p = self.pending.remove(j);
+            self.floors.set(p.stream, p.event.line);
+            self.ready.push(p.event);
+        }
         let needle = self.needles.of(&first.entry);
         self.reversed
             .push(Reversed::new(stream, needle, first, taken));

@@ -29,10 +29,10 @@
 //! when every line has an error severity (GKE's stderr), the exception line of a traceback
 //! just before looks like a header too, and reading forwards it would end that traceback.
 
-use super::split::{Needle, MAX_LINES};
+use super::split::{Needle, MAX_IDLE_COMPLETE, MAX_LINES};
 use crate::entry::{Entry, Severity};
 use crate::timestamp::Instant;
-use crate::traceback::{start_at, strip_shaped, CAUSE, CONTEXT};
+use crate::traceback::{start_at, strip_shaped, LineMachine, CAUSE, CONTEXT};
 use std::collections::VecDeque;
 
 /// One single-line entry of a reversed run.
@@ -104,6 +104,84 @@ pub(super) fn is_frame(line: &str) -> bool {
     line.starts_with([' ', '\t']) && line.trim_start().starts_with("File \"")
 }
 
+/// Whether `line` could be a traceback's newest line: the line machine takes it after a
+/// frame (an exception line, a source line) or after an exception line (a message line).
+pub(super) fn may_end_traceback(line: &str) -> bool {
+    let after = |lines: &[&str]| {
+        LineMachine::start("Traceback (most recent call last):")
+            .is_some_and(|mut m| lines.iter().all(|l| m.feed(l)) && m.feed(line))
+    };
+    const FRAME: &str = "  File \"<frame>\", line 1, in f";
+    after(&[FRAME]) || after(&[FRAME, "Error: e"])
+}
+
+/// Whether a header-able line read just before a traceback's start (newest first) is its
+/// header, or the exception or message line of a traceback before it, as GKE's stderr
+/// makes every line error-level: the lines read next (earlier) decide. Message and
+/// exception lines are read on; a frame then decides by the line machine, fed that frame and
+/// the lines after it up to the header-able one (all of them taken: a traceback before,
+/// which reading forwards would have kept them); anything else makes it the header.
+#[derive(Debug, Default)]
+pub(super) struct Probe {
+    /// The header-able line, then the lines read before it, the latest first; with the
+    /// ticks they came at (the gaps between them are the same read forwards).
+    lines: Vec<(String, u64)>,
+}
+
+/// What a [`Probe`] says of its header-able line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Verdict {
+    /// The start's header.
+    Header,
+    /// A line of a traceback before.
+    Tail,
+    /// Not yet told.
+    Wait,
+}
+
+impl Probe {
+    pub(super) fn new(header: &str, tick: u64) -> Self {
+        Probe {
+            lines: vec![(header.to_string(), tick)],
+        }
+    }
+
+    /// The next line read, earlier than the ones before, at `tick`.
+    pub(super) fn before(&mut self, line: &str, tick: u64) -> Verdict {
+        match class(line) {
+            Class::Frame if self.continue_after(line, tick) => Verdict::Tail,
+            Class::Frame => Verdict::Header,
+            Class::Other | Class::Blank if self.lines.len() <= MAX_IDLE_COMPLETE as usize => {
+                self.lines.push((line.to_string(), tick));
+                Verdict::Wait
+            }
+            _ => Verdict::Header,
+        }
+    }
+
+    /// Whether a traceback at `frame` would have gone on to the header-able line, read
+    /// forwards: each line taken, each within the wait of the traceback before it.
+    fn continue_after(&self, frame: &str, tick: u64) -> bool {
+        let Some(mut machine) = LineMachine::start("Traceback (most recent call last):") else {
+            return false;
+        };
+        if !machine.feed(frame) {
+            return false;
+        }
+        let mut last = tick;
+        self.lines.iter().rev().all(|(text, at)| {
+            let limit = if machine.complete() {
+                MAX_IDLE_COMPLETE
+            } else {
+                super::split::MAX_IDLE
+            };
+            let within = at.abs_diff(last) <= limit;
+            last = *at;
+            within && machine.feed(text)
+        })
+    }
+}
+
 /// Where a reversed run is, read backwards: what the next (earlier) line may be.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Region {
@@ -146,9 +224,9 @@ pub(super) struct Reversed {
     omitted_ids: VecDeque<String>,
     omitted_level: Severity,
     region: Region,
-    /// A header-able line before the start, taken once the line before it shows it is not
-    /// the exception line of a traceback before.
-    maybe_header: Option<Line>,
+    /// A header-able line before the start, with the lines read before it while they do
+    /// not yet tell whether it is the start's header (see [`Probe`]).
+    maybe_header: Option<(Line, Probe, Vec<Line>)>,
     /// The tick of the last line offered to it.
     pub(super) last: u64,
 }
@@ -196,22 +274,30 @@ impl Reversed {
         self.block.first().map(|l| l.time)
     }
 
-    /// How long it waits for its next (earlier) line: among frames, as long as a forward
-    /// traceback waits for its exception line; elsewhere, as long as one waits for a
-    /// chained exception or a header for its traceback.
+    /// How long it waits for its next (earlier) line: as long as a forward traceback waits
+    /// after that line. After a chain's separator (the earlier line ends an exception),
+    /// [`MAX_IDLE_COMPLETE`]; before frames, a start, a message line or a header-able line
+    /// (the earlier line may be a frame, the header-able one an exception line waited for),
+    /// `MAX_IDLE`. The replay then flushes where reading forwards would have.
     pub(super) fn idle_limit(&self) -> u64 {
-        if self.region == Region::Stack {
-            super::split::MAX_IDLE
+        let earliest = self.block.first().or(self.kept.front());
+        if self.maybe_header.is_none() && earliest.is_some_and(|l| l.class() == Class::Separator) {
+            MAX_IDLE_COMPLETE
         } else {
-            super::split::MAX_IDLE_COMPLETE
+            super::split::MAX_IDLE
         }
     }
 
     /// Shifts the input lines of the lines it holds.
     pub(super) fn shift_lines(&mut self, offset: u64) {
         let lines = self.kept.iter_mut().chain(&mut self.block);
-        for line in lines.chain(&mut self.maybe_header) {
+        for line in lines {
             line.entry.line += offset;
+        }
+        if let Some((header, _, before)) = &mut self.maybe_header {
+            for line in std::iter::once(header).chain(before) {
+                line.entry.line += offset;
+            }
         }
     }
 
@@ -235,11 +321,8 @@ impl Reversed {
             // Later than its earliest line (not read newest first here), a runaway tie
             // block, or a run already whole.
             _ => {
-                let (released, _) = self.settle();
-                let mut released = released;
-                if let Some(header) = self.maybe_header.take() {
-                    self.keep_earliest(header);
-                }
+                let (mut released, _) = self.settle();
+                released.extend(self.take_header());
                 released.sort_by_key(|l| l.tick);
                 Offer::Ends { released }
             }
@@ -254,14 +337,18 @@ impl Reversed {
         let mut released = Vec::new();
         let mut ended = false;
         while let Some(line) = block.pop() {
-            if let Some(header) = self.maybe_header.take() {
-                // A header-able line before the start is the exception line of a traceback
-                // before it when a frame precedes it: no header then.
-                if line.class() == Class::Frame {
-                    released.push(header);
-                } else {
-                    self.keep_earliest(header);
+            if let Some((header, mut probe, mut before)) = self.maybe_header.take() {
+                match probe.before(line.text(), line.tick) {
+                    Verdict::Wait => {
+                        before.push(line);
+                        self.maybe_header = Some((header, probe, before));
+                        continue;
+                    }
+                    // The exception or message line of a traceback before: no header.
+                    Verdict::Tail => released.push(header),
+                    Verdict::Header => self.keep_earliest(header),
                 }
+                released.extend(before);
                 block.push(line);
                 ended = true;
                 break;
@@ -271,7 +358,10 @@ impl Reversed {
                     self.region = region;
                     self.keep_earliest(line);
                 }
-                Step::Header => self.maybe_header = Some(line),
+                Step::Header => {
+                    let probe = Probe::new(line.text(), line.tick);
+                    self.maybe_header = Some((line, probe, Vec::new()));
+                }
                 Step::Pass => released.push(line),
                 Step::End => {
                     block.push(line);
@@ -283,6 +373,18 @@ impl Reversed {
         released.extend(block);
         released.sort_by_key(|l| l.tick);
         (released, ended)
+    }
+
+    /// Takes the header-able line still undecided as the start's header (nothing before it
+    /// made it a line of a traceback before); gives back the lines read before it.
+    fn take_header(&mut self) -> Vec<Line> {
+        match self.maybe_header.take() {
+            Some((header, _, before)) => {
+                self.keep_earliest(header);
+                before
+            }
+            None => Vec::new(),
+        }
     }
 
     /// Keeps an earlier line: the earliest part grows, and past the bound the line next to
@@ -325,10 +427,9 @@ impl Reversed {
     /// Its lines in time order, the tie block checked; the lines it held but did not
     /// keep come back apart, in input order.
     pub(super) fn into_replay(mut self) -> (Replay, Vec<Line>) {
-        let (released, _) = self.settle();
-        if let Some(header) = self.maybe_header.take() {
-            self.keep_earliest(header);
-        }
+        let (mut released, _) = self.settle();
+        released.extend(self.take_header());
+        released.sort_by_key(|l| l.tick);
         let omit_at = if self.omitted > 0 {
             MAX_LINES / 2 + 1
         } else {
@@ -362,6 +463,9 @@ fn step(region: Region, line: &Line, front: Option<&Line>) -> Step {
     match region {
         Region::Message => match class {
             Class::Start | Class::Separator => Step::End,
+            // An indented line may go on the message (a tab-indented hint): only a frame
+            // line says the frames have begun.
+            Class::Frame if !is_frame(line.text()) => Step::Take(Region::Message),
             _ => Step::Take(after(class, region)),
         },
         Region::Stack => match class {

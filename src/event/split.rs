@@ -65,12 +65,31 @@ pub(super) struct Open {
     /// one does not continue it (the stream is read newest first there).
     pub(super) first_time: Option<Instant>,
     pub(super) last_time: Option<Instant>,
-    /// The tick it started at, and the prefix its start line carried: a header read after
-    /// it (newest first) joins it as a pending one would have, reading forwards.
+    /// The tick of the last line of its start's timestamp (its start line, unless lines
+    /// tie with it), and the prefix its start line carried: a header read after it (newest
+    /// first) joins it as a pending one would have, reading forwards, within as many entries.
     pub(super) started: u64,
     pub(super) start_prefix: String,
     /// A header line joined it.
     pub(super) has_header: bool,
+    /// A traceback whole in one entry, which no line continues: it waits only for a header
+    /// read after it (newest first), as long as a header waits for its traceback.
+    pub(super) whole: bool,
+    /// A header read after it (newest first), waiting for the lines before it to tell
+    /// whether it is the exception line of a traceback before (see `Probe`); while it
+    /// waits, no line continues this traceback.
+    pub(super) late: Option<Late>,
+}
+
+/// A header line read after the traceback it may start: its event (as a pending header's),
+/// its text without the traceback's prefix, its time and tick, and what decides it.
+#[derive(Debug)]
+pub(super) struct Late {
+    pub(super) event: Event,
+    pub(super) own: String,
+    pub(super) time: Option<Instant>,
+    pub(super) tick: u64,
+    pub(super) probe: super::reversed::Probe,
 }
 
 impl Open {
@@ -91,14 +110,38 @@ impl Open {
     }
 
     pub(super) fn idle_limit(&self) -> u64 {
-        if self.machine.complete() {
+        if self.late.is_some() {
+            // The header read late may be the exception line of a traceback before, which
+            // waited that long for it.
+            MAX_IDLE
+        } else if self.whole {
+            MAX_PENDING_IDLE
+        } else if self.machine.complete() {
             MAX_IDLE_COMPLETE
         } else {
             MAX_IDLE
         }
     }
 
-    pub(super) fn into_event(self) -> Event {
+    /// Joins the header read after it.
+    pub(super) fn join_late(&mut self) {
+        let Some(late) = self.late.take() else {
+            return;
+        };
+        let mut header = late.event;
+        header.insert_ids.append(&mut self.event.insert_ids);
+        header.insert_ids.truncate(MAX_LINES);
+        header.severity = header.severity.max(self.event.severity);
+        header.text = late.own;
+        header.kind = super::model::EventKind::Traceback;
+        self.event = header;
+        self.has_header = true;
+        self.first_time = late.time;
+    }
+
+    pub(super) fn into_event(mut self) -> Event {
+        // Nothing came before the header read after it: it joins.
+        self.join_late();
         let mut event = self.event;
         if !event.text.is_empty() {
             event.text.push('\n');
@@ -144,6 +187,11 @@ pub(super) struct Pending {
     /// The entry's time: a start line earlier than it is not its traceback (the stream is
     /// read newest first there, and the header may yet be a line of a traceback before).
     pub(super) time: Option<Instant>,
+    /// Its text could follow a frame or an exception line: read newest first, it may be a
+    /// traceback's newest line, whose frames are still to come, and which a lookback from
+    /// them takes. It waits [`MAX_LOOKBACK`] entries for that; as a header, no longer than
+    /// [`MAX_PENDING_IDLE`].
+    pub(super) tail: bool,
 }
 
 /// The input line of the last entry of each stream that an event used or an open

@@ -165,8 +165,10 @@ impl<'s> Core<'s> {
         let walked = self.assembler.look_back(history, line, &mut self.scratch);
         if let Some(walked) = walked {
             self.cut |= walked.cut;
-            if self.recording && walked.reach > 0 {
-                self.lookbacks.push((at, walked.reach));
+            // A walk cut at the first byte reached before it, whatever it looked at.
+            let reach = if walked.cut { u64::MAX } else { walked.reach };
+            if self.recording && reach > 0 {
+                self.lookbacks.push((at, reach));
             }
         }
     }

@@ -141,9 +141,9 @@ impl Parallel<'_> {
             // a scan carried to that place has seen other entries used there.
             let lookbacks = std::mem::take(&mut result.lookbacks);
             points.retain(|q| {
-                lookbacks
-                    .iter()
-                    .all(|&(at, reach)| at < q.offset || at.saturating_sub(reach) >= q.offset)
+                lookbacks.iter().all(|&(at, reach)| {
+                    at < q.offset || at.checked_sub(reach).is_some_and(|from| from >= q.offset)
+                })
             });
             result.quiet = points;
         }
