@@ -48,6 +48,7 @@
 
 use super::lookback::Look;
 use super::model::Event;
+use super::newest_first::Gap;
 use super::reversed::{Line, Reversed};
 use super::split::{
     Floors, Needle, Needles, Open, Pending, MAX_LOOKBACK, MAX_PENDING_IDLE, MAX_STREAMS,
@@ -61,6 +62,12 @@ pub(crate) struct Assembler {
     /// The slow-query threshold in milliseconds.
     pub(super) slow_ms: f64,
     pub(super) open: Vec<Open>,
+    /// Tracebacks whole in one entry that a header read after them may still join; their
+    /// streams' entries are not parsed for them.
+    pub(super) wholes: Vec<Open>,
+    /// The check a header read after one of `wholes` waits for: no entry of the stream
+    /// between them.
+    pub(super) gap: Option<Gap>,
     pub(super) pending: Vec<Pending>,
     /// Tracebacks being read newest first.
     pub(super) reversed: Vec<Reversed>,
@@ -83,6 +90,8 @@ impl Assembler {
         Assembler {
             slow_ms,
             open: Vec::new(),
+            wholes: Vec::new(),
+            gap: None,
             pending: Vec::new(),
             reversed: Vec::new(),
             ready: Vec::new(),
@@ -95,9 +104,15 @@ impl Assembler {
         }
     }
 
-    /// Whether some stream has an open traceback or a pending header: while it does, every
-    /// entry must be parsed, since any may continue it.
+    /// Whether it holds anything that later entries may change.
     pub(crate) fn has_open(&self) -> bool {
+        self.parses_more() || !self.wholes.is_empty() || self.gap.is_some()
+    }
+
+    /// Whether some stream has an open traceback or a pending header: while it does, the
+    /// entries that may continue it must be parsed (see [`Assembler::may_continue`]).
+    #[inline]
+    pub(crate) fn parses_more(&self) -> bool {
         !(self.open.is_empty()
             && self.pending.is_empty()
             && self.ready.is_empty()
@@ -132,6 +147,7 @@ impl Assembler {
     /// ([`Assembler::look_back`]), which must come before the next entry.
     pub(crate) fn push(&mut self, entry: &Entry<'_>, out: &mut dyn FnMut(Event)) {
         self.end_look();
+        self.end_gap(false);
         self.tick += 1;
         self.expire();
         for event in self.ready.drain(..) {
@@ -156,9 +172,12 @@ impl Assembler {
         if !(self.open.is_empty()
             && self.pending.is_empty()
             && self.reversed.is_empty()
-            && self.look.is_none())
+            && self.wholes.is_empty()
+            && self.look.is_none()
+            && self.gap.is_none())
         {
             self.end_look();
+            self.end_gap(false);
             self.expire();
         }
     }
@@ -167,6 +186,10 @@ impl Assembler {
     /// block's lines from 0, and learns where the block starts only when it merges it.
     pub(crate) fn shift_lines(&mut self, offset: u64) {
         self.end_look();
+        self.end_gap(false);
+        for whole in &mut self.wholes {
+            whole.event.line += offset;
+        }
         let late = self.open.iter_mut().filter_map(|o| o.late.as_mut());
         for late in late {
             late.event.line += offset;
@@ -191,6 +214,7 @@ impl Assembler {
     /// Flushes every open traceback at the end of the input.
     pub(crate) fn finish(&mut self, out: &mut dyn FnMut(Event)) {
         self.end_look();
+        self.end_gap(false);
         for event in self.ready.drain(..) {
             out(event);
         }
@@ -199,6 +223,7 @@ impl Assembler {
         }
         let mut all: Vec<(u64, Event)> = Vec::new();
         all.extend(self.open.drain(..).map(|o| (o.last, o.into_event())));
+        all.extend(self.wholes.drain(..).map(|o| (o.last, o.into_event())));
         all.extend(self.pending.drain(..).map(|p| (p.tick, p.event)));
         all.sort_by_key(|(tick, _)| *tick);
         for (_, event) in all {
@@ -208,10 +233,22 @@ impl Assembler {
 
     /// Moves tracebacks and headers that waited too long to `ready`.
     fn expire(&mut self) {
-        if self.open.is_empty() && self.pending.is_empty() && self.reversed.is_empty() {
+        if self.open.is_empty()
+            && self.pending.is_empty()
+            && self.reversed.is_empty()
+            && self.wholes.is_empty()
+        {
             return;
         }
         let tick = self.tick;
+        while let Some(i) = self
+            .wholes
+            .iter()
+            .position(|w| tick.saturating_sub(w.last) > MAX_PENDING_IDLE)
+        {
+            let done = self.wholes.remove(i);
+            self.ready.push(done.into_event());
+        }
         let mut i = 0;
         while let Some(run) = self.reversed.get(i) {
             if tick.saturating_sub(run.last) > run.idle_limit() {
@@ -299,6 +336,10 @@ impl Assembler {
             } else {
                 i += 1;
             }
+        }
+        while let Some(i) = self.wholes.iter().position(|w| w.stream == stream) {
+            let done = self.wholes.remove(i);
+            out(done.into_event());
         }
     }
 }

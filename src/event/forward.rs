@@ -12,7 +12,9 @@ use super::assemble::Assembler;
 use super::model::{Event, EventKind};
 use super::reversed::{is_frame, may_end_traceback, Probe, Verdict};
 use super::single::{event_of, join, whole_traceback};
-use super::split::{bounded, confirm_prefix, Late, Open, Pending, MAX_LINES, MAX_PENDING_IDLE};
+use super::split::{
+    bounded, confirm_prefix, Late, Open, Pending, MAX_LINES, MAX_PENDING_IDLE, MAX_STREAMS,
+};
 use crate::entry::Entry;
 use crate::timestamp::Instant;
 use crate::traceback::{self, start_at, strip_shaped, LineMachine};
@@ -46,9 +48,13 @@ impl Assembler {
                 return;
             }
             // Read newest first, its header line comes after it: it waits as a traceback
-            // that no line continues.
-            self.make_room(out);
-            self.open.push(Open {
+            // that no line continues, without making its stream's entries parsed (a header
+            // is a candidate; see `newest_first` for the entries between).
+            if self.wholes.len() >= MAX_STREAMS {
+                let oldest = self.wholes.remove(0);
+                out(oldest.into_event());
+            }
+            self.wholes.push(Open {
                 stream,
                 needle: self.needles.of(entry),
                 prefix: String::new(),
@@ -115,6 +121,13 @@ impl Assembler {
     ) -> bool {
         if !self.replaying && self.offer_reversed(entry, stream, time, out) {
             return true;
+        }
+        if let Some(i) = self.wholes.iter().position(|o| o.stream == stream) {
+            if self.gap_to(i, entry, time, line) {
+                return true;
+            }
+            let done = self.wholes.remove(i);
+            out(done.into_event());
         }
         if let Some(t) = time {
             // A line earlier than an open traceback's latest: read newest first here. It is
@@ -268,9 +281,28 @@ impl Assembler {
     /// traceback `i` for the line before it, then joins it as a pending header would have
     /// joined it read forwards (unless that line is a frame).
     fn late_header(&mut self, i: usize, entry: &Entry<'_>, time: Instant, line: &str) -> bool {
-        let Some(open) = self.open.get(i) else {
+        let Some(late) = self
+            .open
+            .get(i)
+            .and_then(|o| self.late_of(o, entry, time, line))
+        else {
             return false;
         };
+        if let Some(open) = self.open.get_mut(i) {
+            open.late = Some(late);
+        }
+        self.floors.set(entry.stream_key(), entry.line);
+        true
+    }
+
+    /// `entry` (`line`, at `time`) as a header read after `open`, if it fits as one.
+    pub(super) fn late_of(
+        &self,
+        open: &Open,
+        entry: &Entry<'_>,
+        time: Instant,
+        line: &str,
+    ) -> Option<Late> {
         let fits = !self.releasing
             && !open.has_header
             && open.late.is_none()
@@ -279,31 +311,19 @@ impl Assembler {
             && self.tick.saturating_sub(open.started) <= MAX_PENDING_IDLE
             && entry.text_payload.is_some();
         if !fits {
-            return false;
+            return None;
         }
-        let Some(header) = self
+        let header = self
             .other_event(entry)
-            .filter(|e| e.kind == EventKind::Severity)
-        else {
-            return false;
-        };
-        let Some(own) = strip_shaped(&open.start_prefix, line).map(str::to_string) else {
-            return false;
-        };
-        let tick = self.tick;
-        let Some(open) = self.open.get_mut(i) else {
-            return false;
-        };
-        let probe = Probe::new(line, tick);
-        open.late = Some(Late {
+            .filter(|e| e.kind == EventKind::Severity)?;
+        let own = strip_shaped(&open.start_prefix, line)?.to_string();
+        Some(Late {
             event: header,
             own,
             time: Some(time),
-            tick,
-            probe,
-        });
-        self.floors.set(open.stream, entry.line);
-        true
+            tick: self.tick,
+            probe: Probe::new(line, self.tick),
+        })
     }
 
     /// Offers `line` to the open traceback `i`; `true` when it continued it.

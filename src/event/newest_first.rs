@@ -10,12 +10,88 @@ use super::lookback::{walk, History, Look, Step, Walked};
 use super::model::{Event, EventKind};
 use super::reversed::{Line, Offer, Replay, Reversed};
 use super::single::whole_traceback;
-use super::split::{Pending, MAX_LINES, MAX_PENDING_IDLE};
+use super::split::{Needle, Pending, MAX_LINES, MAX_PENDING_IDLE};
 use crate::entry::{Entry, Severity};
 use crate::timestamp::{self, Instant};
 use crate::traceback::{start_at, LineMachine};
 
+/// A header-able line read after a traceback whole in one entry, earlier than it: it joins
+/// the traceback (as a header waiting for it would have, read forwards) only if no entry of
+/// its stream lies between them; those were not parsed, and a walk back looks for one.
+#[derive(Debug)]
+pub(crate) struct Gap {
+    stream: u64,
+    needle: Needle,
+    /// The whole traceback's input line.
+    until: u64,
+    entry: Entry<'static>,
+    time: Instant,
+}
+
 impl Assembler {
+    /// Asks for the gap check when `entry`, at `time`, may be a header read after whole
+    /// traceback `i`; `true` when it waits for it.
+    pub(super) fn gap_to(
+        &mut self,
+        i: usize,
+        entry: &Entry<'_>,
+        time: Option<Instant>,
+        line: &str,
+    ) -> bool {
+        let Some(whole) = self.wholes.get(i) else {
+            return false;
+        };
+        let Some(time) = time.filter(|t| whole.last_time.is_some_and(|w| *t < w)) else {
+            return false;
+        };
+        if self.late_of(whole, entry, time, line).is_none() {
+            return false;
+        }
+        self.gap = Some(Gap {
+            stream: whole.stream,
+            needle: whole.needle.clone(),
+            until: whole.event.line,
+            entry: entry.to_owned_entry(),
+            time,
+        });
+        true
+    }
+
+    /// Ends the gap check: with nothing of the stream `between`, the header waits beside its
+    /// traceback (for the lines before it, see `Probe`); else the traceback goes out and
+    /// the header line is an entry of its own. Events go to `ready`.
+    pub(super) fn end_gap(&mut self, between: bool) {
+        let Some(gap) = self.gap.take() else {
+            return;
+        };
+        let mut events = Vec::new();
+        if let Some(i) = self.wholes.iter().position(|w| w.stream == gap.stream) {
+            let mut whole = self.wholes.remove(i);
+            let line = gap
+                .entry
+                .message()
+                .unwrap_or("")
+                .trim_end_matches(['\n', '\r']);
+            let late = (!between)
+                .then(|| self.late_of(&whole, &gap.entry, gap.time, line))
+                .flatten();
+            if let Some(late) = late {
+                whole.late = Some(late);
+                whole.last = self.tick;
+                self.floors.set(gap.stream, gap.entry.line);
+                self.make_room(&mut |e| events.push(e));
+                self.open.push(whole);
+                self.ready.append(&mut events);
+                return;
+            }
+            events.push(whole.into_event());
+        }
+        self.process(&gap.entry, gap.stream, Some(gap.time), &mut |e| {
+            events.push(e)
+        });
+        self.ready.append(&mut events);
+    }
+
     /// Offers `entry` to its stream's reversed run; `true` when taken. A run that ends
     /// before it is replayed first.
     pub(super) fn offer_reversed(
@@ -240,6 +316,27 @@ impl Assembler {
         line: u64,
         scratch: &mut String,
     ) -> Option<Walked> {
+        if let Some(gap) = &self.gap {
+            let (needle, until, stream) = (gap.needle.clone(), gap.until, gap.stream);
+            // Unless the walk gets to the whole traceback, something may lie between.
+            let mut between = true;
+            let walked = walk(history, |bytes, lines_back, _| {
+                let at = line.saturating_sub(lines_back());
+                if at <= until {
+                    between = false;
+                    return Step::Stop;
+                }
+                if !holds(&needle, bytes) {
+                    return Step::Next;
+                }
+                match Entry::from_json(bytes, at, &mut *scratch) {
+                    Ok(entry) if entry.stream_key() == stream => Step::Stop,
+                    _ => Step::Next,
+                }
+            });
+            self.end_gap(between);
+            return Some(walked);
+        }
         let needle = match &self.look {
             Some((_, first)) => self.needles.of(&first.entry),
             None => return None,
@@ -259,7 +356,7 @@ impl Assembler {
 
     /// Whether a lookback is asked for.
     pub(crate) fn wants_lookback(&self) -> bool {
-        self.look.is_some()
+        self.look.is_some() || self.gap.is_some()
     }
 
     /// An entry of another stream met looking back.

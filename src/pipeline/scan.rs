@@ -96,7 +96,7 @@ impl<'s> Core<'s> {
                 return Ok(false);
             }
             // While nothing is open, the entries before the next literal need no look.
-            if !(validate || open) {
+            if !(validate || self.assembler.parses_more()) {
                 let skipped = self.ahead.skip_clear(reader);
                 self.totals.ok_many(skipped);
                 self.assembler.skip_many(skipped);

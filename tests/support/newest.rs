@@ -376,13 +376,13 @@ pub fn lookback_span(lines: &[Line]) -> usize {
         let of: Vec<usize> = (0..lines.len())
             .filter(|&i| lines[i].traceback == t)
             .collect();
-        // The parts of a chain: each from its start to the line before a separator.
+        // The parts of a chain: each from its start to the line before a separator (blank
+        // lines after its message are its own).
         let mut frame = None;
         let mut end = None;
         for &i in &of {
             let text = lines[i].text.trim();
             if text.ends_with("Traceback (most recent call last):")
-                || text.is_empty()
                 || text.starts_with("The above exception")
                 || text.starts_with("During handling")
             {
