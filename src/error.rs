@@ -48,6 +48,14 @@ pub enum Error {
         /// What is wrong: a bad regex, an unknown category, a missing field.
         reason: String,
     },
+    /// The directory for issue drafts cannot be created or written.
+    #[error("{}: cannot write issue drafts there: {source}", dir.display())]
+    Drafts {
+        /// The directory named by the user.
+        dir: PathBuf,
+        /// Why it cannot be used.
+        source: std::io::Error,
+    },
     /// A setting was given a value it cannot take.
     #[error("invalid {name}: {reason}")]
     Setting {

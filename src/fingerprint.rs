@@ -6,7 +6,7 @@
 //! `0x100000001b3`) of these fields, each followed by the byte `0xff` (which never occurs in
 //! UTF-8, so fields cannot run into each other):
 //!
-//! 1. the version tag `logtriage-fp-1`;
+//! 1. the version tag `logtriage-fp-2` (`-1` before ids inside messages were normalized);
 //! 2. the category id;
 //! 3. the deciding exception type as printed (empty when there is none);
 //! 4. the message after [`normalize_message`] with the event's subject (for `slow_query`,
@@ -58,7 +58,9 @@ impl serde::Serialize for Fingerprint {
 
 const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
 const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
-const VERSION: &str = "logtriage-fp-1";
+/// `-2`: ids inside messages (prefixed ids, mixed letters and digits, base64-like runs)
+/// became `<id>`, so one failure with another payment intent in each message is one group.
+const VERSION: &str = "logtriage-fp-2";
 
 /// FNV-1a 64 over fields, each terminated by `0xff`.
 struct Fnv(u64);
@@ -115,8 +117,15 @@ fn file_key(file: &str) -> String {
 /// dropped. A quoted literal (`'...'` or `"..."`, opening after a character other than a
 /// letter, digit, `_` or `>`) is kept when it is exactly the subject and becomes `'<str>'`
 /// otherwise. Outside quotes: the part of a path up to `site-packages/` (or `dist-packages/`)
-/// becomes `<site-packages>/`, UUIDs `<uuid>`, `0x..` and long hex runs `<hex>`, IPv4 and
-/// IPv6 addresses (with a port) `<ip>`, numbers `<n>`.
+/// becomes `<site-packages>/`, UUIDs `<uuid>`, `0x..` and long hex runs `<hex>`, ids `<id>`
+/// (below), IPv4 and IPv6 addresses (with a port) `<ip>`, numbers `<n>`.
+///
+/// An id is, as Error Reporting groups them: a prefixed id (2 to 8 small letters, `_`, then
+/// 6 or more letters and digits with a digit among them: `pi_3PqZ8a2e...`, `cus_QbX81Lmz...`,
+/// `ord_4Kf9Qa21Zp`); a base64-like run (16 or more of `A-Za-z0-9+` with capitals, small
+/// letters and digits, and its `=` padding); or a word of 8 or more letters and digits with a
+/// digit between two letters (`Lm3kQ9zXa81bCd`, `6745a1f2`). A word and a number
+/// (`backups2024`, `pro2025`) is not an id: it stays, and tells groups apart.
 ///
 /// ```
 /// use logtriage::normalize_message;
@@ -131,6 +140,10 @@ fn file_key(file: &str) -> String {
 /// assert_eq!(
 ///     normalize_message("Error 111 connecting to 10.0.0.5:6379. Connection refused.", None),
 ///     "Error <n> connecting to <ip>. Connection refused.",
+/// );
+/// assert_eq!(
+///     normalize_message("card declined (payment_intent pi_3PqZ8a2eZvKYlo2C1a2b3c4d)", None),
+///     "card declined (payment_intent <id>)",
 /// );
 /// ```
 pub fn normalize_message(message: &str, subject: Option<&str>) -> String {
@@ -195,6 +208,7 @@ fn normalize_plain(text: &str) -> String {
         site: Regex,
         uuid: Regex,
         hex: Regex,
+        id: Regex,
         ipv6: Regex,
         ipv4: Regex,
         number: Regex,
@@ -208,6 +222,8 @@ fn normalize_plain(text: &str) -> String {
             site: re(r"[^\s'\x22(\[]*[/\\](?:site|dist)-packages[/\\]"),
             uuid: re(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b"),
             hex: re(r"\b0x[0-9a-fA-F]+\b|\b[0-9a-fA-F]{16,}\b"),
+            // Candidates only: `is_id` decides (the regex crate has no look-around).
+            id: re(r"\b[a-z]{2,8}_[0-9A-Za-z]{6,}\b|[0-9A-Za-z+]{16,}={0,2}|\b[0-9A-Za-z]{8,}\b"),
             ipv6: re(r"\[[0-9a-fA-F:.]*:[0-9a-fA-F:.]*\](?::[0-9]+)?|(?:\b[0-9a-fA-F]{1,4})?(?::[0-9a-fA-F]{0,4}){2,7}"),
             ipv4: re(r"\b[0-9]{1,3}(?:\.[0-9]{1,3}){3}(?::[0-9]{1,5})?\b"),
             number: re(r"\b\d+(?:\.\d+)*\b"),
@@ -222,6 +238,14 @@ fn normalize_plain(text: &str) -> String {
     let s = r.site.replace_all(text, "<site-packages>/");
     let s = r.uuid.replace_all(&s, "<uuid>");
     let s = r.hex.replace_all(&s, "<hex>");
+    let s = r.id.replace_all(&s, |c: &Captures<'_>| {
+        let m = c.get(0).map_or("", |m| m.as_str());
+        if is_id(m) {
+            "<id>".to_string()
+        } else {
+            m.to_string()
+        }
+    });
     // `std::io` has colons too; an address has digits.
     let s = r.ipv6.replace_all(&s, |c: &Captures<'_>| {
         let m = c.get(0).map_or("", |m| m.as_str());
@@ -233,6 +257,46 @@ fn normalize_plain(text: &str) -> String {
     });
     let s = r.ipv4.replace_all(&s, "<ip>");
     r.number.replace_all(&s, "<n>").into_owned()
+}
+
+/// Whether a candidate of the `id` regex is an id (see [`normalize_message`]).
+fn is_id(word: &str) -> bool {
+    let has = |s: &str, f: fn(&u8) -> bool| s.as_bytes().iter().any(f);
+    if let Some((_, rest)) = word.split_once('_') {
+        // The regex took `[a-z]{2,8}_` and 6 or more letters and digits.
+        return has(rest, u8::is_ascii_digit);
+    }
+    let body = word.trim_end_matches('=');
+    if body.len() >= 16
+        && has(body, u8::is_ascii_uppercase)
+        && has(body, u8::is_ascii_lowercase)
+        && has(body, u8::is_ascii_digit)
+    {
+        return true;
+    }
+    word.len() >= 8 && word.bytes().all(|b| b.is_ascii_alphanumeric()) && digit_inside(word)
+}
+
+/// Whether some run of digits in `word` has a letter on both sides: `a7F3`, `6745a1f2`, not
+/// `backups2024` or `2024backups`.
+fn digit_inside(word: &str) -> bool {
+    let b = word.as_bytes();
+    let letter = |i: usize| b.get(i).is_some_and(u8::is_ascii_alphabetic);
+    let mut i = 0;
+    while i < b.len() {
+        if !b.get(i).is_some_and(u8::is_ascii_digit) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while b.get(i).is_some_and(u8::is_ascii_digit) {
+            i += 1;
+        }
+        if start > 0 && letter(start - 1) && letter(i) {
+            return true;
+        }
+    }
+    false
 }
 
 fn collapse_whitespace(text: &str) -> String {
@@ -361,6 +425,28 @@ mod tests {
                 "in <site-packages>/torch/lib/libtorch.so",
             ),
             ("worker  pid_12\n\tretry 3", None, "worker pid_12 retry <n>"),
+            (
+                "Request req_Lm3kQ9zXa81bCd: declined (payment_intent pi_3PqZ8a2eZvKYlo2C1a2b3c4d)",
+                None,
+                "Request <id>: declined (payment_intent <id>)",
+            ),
+            (
+                "refund for ch_3PqZ8a2eZvKYlo2C0x9y8w7v customer cus_QbX81LmzP0aT2c order ord_4Kf9Qa21Zp",
+                None,
+                "refund for <id> customer <id> order <id>",
+            ),
+            ("user usr_7807cd35 job run_2024", None, "user <id> job run_2024"),
+            (
+                "token aGVsbG8td29ybGQtMTIzNDU2Nzg5MA== key 6745a1f2 sig Lm3kQ9zXa81bCd",
+                None,
+                "token <id> key <id> sig <id>",
+            ),
+            (
+                "bucket backups2024 plan pro2025 x86 utf8mb4 Python311 max_retries",
+                None,
+                "bucket backups2024 plan pro2025 x86 utf8mb4 Python311 max_retries",
+            ),
+            ("id 12345678 and abc12345", None, "id <n> and abc12345"),
             ("unterminated 'quote", None, "unterminated 'quote"),
             ("'é' ünïcode '", None, "'<str>' ünïcode '"),
         ];

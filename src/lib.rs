@@ -53,16 +53,22 @@ macro_rules! finder {
 
 mod category;
 mod classify;
+#[cfg(feature = "cli")]
+pub mod cli;
+mod draft;
 mod entry;
 mod error;
 mod event;
 mod fingerprint;
 mod input;
+mod json_file;
 mod known_issues;
+mod logs_url;
 mod pipeline;
 mod prefilter;
 pub mod reference;
 mod report;
+mod scrub;
 mod text;
 mod timestamp;
 mod title;
@@ -70,14 +76,22 @@ mod traceback;
 
 pub use category::{Categories, Category};
 pub use classify::Classifier;
+pub use draft::{prepare_dir, write_drafts, Draft, WrittenDraft, DRAFT_LINES};
 pub use entry::Severity;
 pub use error::{Error, Item, Result};
-pub use event::{Classification, Event, EventKind, EventRecord, IssueRef, SlowQuery};
+pub use event::{
+    Classification, Event, EventKind, EventRecord, IssueMatch, IssueRef, IssueState, MatchBy,
+    SlowQuery,
+};
 pub use fingerprint::{is_in_app, normalize_message, Fingerprint};
-pub use input::DEFAULT_MAX_ENTRY_BYTES;
+pub use input::{Binary, DEFAULT_MAX_ENTRY_BYTES};
 pub use known_issues::KnownIssues;
 pub use pipeline::{FnSink, NoSink, ReadAt, Sink, Triage, TriageBuilder};
-pub use report::{Group, Report, Totals, MALFORMED_LINES_KEPT, SAMPLES_KEPT, SCHEMA_VERSION};
+pub use report::{
+    Group, Report, Span, Totals, MALFORMED_LINES_KEPT, SAMPLES_KEPT, SAMPLE_TEXT_BYTES,
+    SCHEMA_VERSION,
+};
+pub use scrub::{scrub, Redact, EMAIL, FILTERED, LONG_TOKEN};
 pub use title::suggest_title;
 pub use traceback::{parse as parse_traceback, Exception, Frame, Link, Traceback};
 

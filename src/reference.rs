@@ -27,6 +27,26 @@
 //!
 //! An empty input has no entries.
 //!
+//! ## Compressed and binary input
+//!
+//! Before the format is detected, the input's first bytes are looked at (a few bytes of a
+//! stream, 4 KiB of a file): the library does it, on every way in (`Triage::run`, `run_at`,
+//! `run_slice`, `run_file`), so an embedder gets what the command line gets.
+//!
+//! - **gzip** (`1f 8b 08`, as a Cloud Storage sink's `logs.json.gz` or `gzip app.log` writes
+//!   it): decompressed while it is read, member after member (`cat a.gz b.gz`), never held
+//!   whole; the formats above are then detected in the decompressed bytes. A file read at
+//!   offsets is decompressed as a stream (blocks for the workers are cut from the
+//!   decompressed bytes). The report's `totals.gzip` is true. Gzip data that ends early or
+//!   is corrupt ends the input where it goes bad: the entries before are read (a last entry
+//!   cut short counts as `malformed`), `totals.truncated` is true, and the run is not an
+//!   error. A read error of the input itself still is one.
+//! - **binary data**: NUL bytes among the first bytes, mostly invalid UTF-8, or another
+//!   compression (zstd, bzip2, xz, a zip archive). The input is read as usual (its entries
+//!   are counted), and `totals.binary` says why it is not text or JSON
+//!   ([`Binary`](crate::Binary)), so that "no failure found" is not taken for a clean bill
+//!   of health. The command line prints it as one warning line on stderr.
+//!
 //! ## Fields read
 //!
 //! | field | used for |
@@ -35,7 +55,7 @@
 //! | `timestamp` | an event's time, a group's first and last time |
 //! | `severity` | severity events; a name (case ignored; `WARN` and `FATAL` accepted) or a `LogSeverity` number |
 //! | `logName`, `resource.type`, `resource.labels`, `labels.instanceId` | the stream a split traceback belongs to |
-//! | `resource.labels.service_name` (else `container_name`, `function_name`, `module_id`) | the service |
+//! | `resource.labels.service_name` (else `container_name`, `function_name`, `module_id`, Cloud SQL's `database_id`) | the service |
 //! | `resource.labels.revision_name` (else `version_id`) | the revision |
 //! | `textPayload`, `jsonPayload.message` | the message |
 //! | the other top-level string fields of `jsonPayload` (`stack_trace`, `exception`, `exc_info`, `traceback`, ...) | tracebacks held there |
@@ -43,6 +63,24 @@
 //!
 //! Other fields are ignored, and a known field with an unexpected type is ignored too: neither
 //! is an error.
+//!
+//! ## Plain text: its own time and service
+//!
+//! A plain-text line has no `timestamp` or `resource` fields, but often carries both. The
+//! service comes from a prefix that names it: `docker compose logs`' `web-1  | ` (`web`: the
+//! replica number `-1`, or v1's `_1`, is dropped), `kubectl logs --prefix`'s
+//! `[pod/<pod>/<container>] ` (the container), honcho's and foreman's `10:00:01 web.1  | `
+//! (`web`), syslog's `Nov 26 14:05:03 <host> <tag>[<pid>]: ` (the tag). The time is the one at
+//! the start of the line (after such a prefix), bare or in brackets: RFC 3339 (`kubectl logs
+//! --timestamps`, `docker compose logs --timestamps`), `2026-11-26 10:00:00,123` (Python
+//! logging), `[2026-11-26 10:00:00 +0000]` (gunicorn), `2026-11-26 14:02:11.200 UTC`
+//! (PostgreSQL), `[2026-11-26 14:09:02,118: ERROR/MainProcess]` (celery). It is written as
+//! RFC 3339 in UTC (`2026-11-26T10:00:00Z`; `+0200` is moved to UTC; a fraction is kept as
+//! written) when the line gives a zone (`Z`, `UTC`, `GMT`, an offset), without a zone when it
+//! gives none (the logger's local time: `2026-11-26T10:00:00.123`), and as ISO 8601's
+//! `--11-26T14:05:03` when it gives no year (syslog). These strings compare in time order
+//! within one input, which is what first and last seen need. A time of day alone (honcho's)
+//! is no timestamp.
 //!
 //! ## Entries and their accounting
 //!
@@ -70,8 +108,9 @@
 //! Only the entries that may hold a failure are parsed. An entry is a candidate when its raw
 //! bytes hold one of the literals `Traceback`, `File "`, `ERROR`, `CRITICAL`, `ALERT`,
 //! `EMERGENCY`, `FATAL`, `Exception`, `duration: `, `Query_time`, `duration_ms`, `Memory limit`,
-//! `Out of memory`, `OOMKilled` or `MemoryError`; a slow-query literal counts only when the
-//! duration written after it reaches the threshold or cannot be read. While a split traceback
+//! `Out of memory`, `OOMKilled`, `MemoryError`, or a statement PostgreSQL logged on its own
+//! (`LOG:  statement: `, `LOG:  execute `, csvlog's `LOG,00000,"statement: `); a slow-query literal counts
+//! only when the duration written after it reaches the threshold or cannot be read. While a split traceback
 //! or a header line is open in some stream, the entries that carry that stream's instance id
 //! and the last segment of its log name (`run.googleapis.com%2Fstderr`) are parsed too (every
 //! entry, when the stream has no plain instance id).
@@ -132,6 +171,9 @@
 //! still continue it). At most 64 streams hold an open traceback or a waiting header at once;
 //! the oldest is ended to make room.
 //!
+//! While database entries wait for the lines that complete them (below), the entries after
+//! them are parsed too, for at most 32 entries.
+//!
 //! ## Header lines
 //!
 //! A log record's own header line, directly before its traceback in the same stream, belongs
@@ -159,12 +201,44 @@
 //!
 //! - a PostgreSQL duration line, as Cloud SQL's `postgres.log` holds it:
 //!   `LOG:  duration: 5123.456 ms  statement: SELECT ...`, also `execute <name>:` (and `parse`,
-//!   `bind`);
+//!   `bind`), behind any `log_line_prefix`, or as a `csvlog` record (below);
+//! - a bare `LOG:  duration: 5123.456 ms`, as `log_duration` writes it when `log_statement`
+//!   already logged the statement (`LOG:  statement: ...` or `LOG:  execute <name>: ...`):
+//!   the statement is the last one the same backend (the `[pid]` of the prefix, csvlog's
+//!   `process_id`) logged in the same stream within the 32 entries before it, and not later in
+//!   time than the duration. In a newest-first export (gcloud's default order) the statement
+//!   comes after its duration: a statement of the same backend within the next 32 entries
+//!   whose time is not later than the duration's is taken (a later one is the backend's next
+//!   query). Without a statement within reach, the slow query has no subject;
 //! - a MySQL slow-log block: `# Query_time: 3.000123 ...` (seconds), with the statement on the
-//!   lines after it;
+//!   lines after it (not `# ...`, `use db;` or `SET timestamp=N;`), in the same entry or in the
+//!   next entries of the same stream (`mysql-slow.log` routed line by line; a text file): the
+//!   statement ends with its `;`, or where the next block's `#` header starts, or after 32
+//!   entries;
 //! - a `jsonPayload` with a numeric `duration_ms` and a string `query`, `statement` or `sql`.
 //!
-//! ## Out of memory
+//! ## Database entries that belong together
+//!
+//! A PostgreSQL server writes one report as several lines: `ERROR:  canceling statement due
+//! to statement timeout` then `STATEMENT:  SELECT ...`; `ERROR:  deadlock detected` then
+//! `DETAIL:` (continued on TAB-indented lines), `HINT:`, `CONTEXT:` and `STATEMENT:`. An
+//! `ERROR`, `FATAL` or `PANIC` line and the `DETAIL`, `HINT`, `CONTEXT`, `QUERY`, `LOCATION` and
+//! `STATEMENT` lines of the same backend after it, in the same stream, are one event, whose
+//! statement is the subject when the deciding pattern names none (so a deadlock is
+//! `unclassified` with its statement, a statement timeout `slow_query` with it). Lines of other
+//! backends may come between. The event ends at the backend's next line of another kind, at
+//! its next error, or after 32 entries without a line of its own. A PostgreSQL line is a level
+//! word followed by `:` and exactly two spaces, at the start of the line or after a prefix that
+//! holds a `[pid]` or starts with a digit (uvicorn's `ERROR:    ` has four spaces, and is not
+//! one).
+//!
+//! A `csvlog` record (`log_destination = 'csvlog'`: a time, then comma-separated columns) is
+//! read by its columns: `error_severity` is the level, `message` the message, `detail`,
+//! `hint` and `context` its details and `query` its statement, so an error record is one event
+//! by itself. A quoted column may hold newlines: the record's lines are put back together
+//! (up to 256) before it is read. Cloud SQL entries name their database
+//! (`resource.labels.database_id`, `project:instance`) as the service.
+//!//! ## Out of memory
 //!
 //! A platform's out-of-memory report, whatever its severity: Cloud Run's `Memory limit of 512
 //! MiB exceeded with 519 MiB used`, a kernel's `Out of memory: Killed process 1234 (python)`, a
@@ -182,9 +256,9 @@
 //! | `undefined_symbol` | 10 | `NameError`, `UnboundLocalError`, `cannot import name 'X'`, `module 'M' has no attribute 'X'`, a native `undefined symbol: X` | the symbol `X` |
 //! | `missing_module` | 20 | `ModuleNotFoundError: No module named 'M'` (also unquoted, as Python 2 writes it), `libX.so: cannot open shared object file`, a distribution that is not installed | the module, library or distribution |
 //! | `out_of_memory` | 30 | the out-of-memory reports above, `MemoryError`, `CUDA out of memory`, `Cannot allocate memory` | none |
-//! | `connection_refused` | 40 | a refused connection from any client (the standard library, redis-py, psycopg2 and libpq, psycopg 3, asyncpg, aiohttp, httpx, urllib3 and requests, grpc): errno 111 or 10061, `Connection refused`, `Connect call failed`, `actively refused` | `host:port` when the text names it |
+//! | `connection_refused` | 40 | a refused connection from any client (the standard library, redis-py 2 to 5, psycopg2 and libpq before and after 14, psycopg 3, asyncpg, aiohttp, httpx, urllib3 and requests, grpc, pymongo, PyMySQL and mysqlclient, kombu and celery, pika): errno 111 or 10061 (also MySQL's `(111)`), `Connection refused`, `Connect call failed`, `actively refused` | `host:port` when the text names it (`host:port: [Errno 111]` first, `Error 111 connecting host:port`, libpq's `host "db" ... port 5432` as `db:5432`, an AMQP URL's host and port, an IPv6 host in brackets), a Unix socket's path; none for a host without its port |
 //! | `timeout` | 50 | `TimeoutError`, `asyncio.TimeoutError`, `socket.timeout`, `timed out`, gRPC's `DEADLINE_EXCEEDED`, gunicorn's `WORKER TIMEOUT` | `host:port` when the text names it |
-//! | `slow_query` | 60 | a slow query (above); a statement timeout (`canceling statement due to statement timeout`, `QueryCanceledError`, MySQL's `maximum statement execution time exceeded`) | the statement, its literals replaced by `?` |
+//! | `slow_query` | 60 | a slow query (above); a statement timeout (`canceling statement due to statement timeout`, `QueryCanceledError`, MySQL's `maximum statement execution time exceeded`) | the statement, its literals replaced by `?`; none when no statement was within reach |
 //! | `unclassified` | 1000 | an event that matches none of the above | none |
 //!
 //! The rank orders a report: lower ranks come first, so a startup crash is listed before a slow
@@ -200,9 +274,12 @@
 //!   printed).
 //! - **A slow query** is `slow_query`, with its statement as subject: quoted strings, numbers
 //!   and `$N` parameters replaced by `?`, an `IN (...)` list of them collapsed to `IN (?)`,
-//!   whitespace collapsed.
+//!   whitespace collapsed, a trailing `;` dropped. Without a statement it is still
+//!   `slow_query`, with no subject.
 //! - **An out-of-memory report** is `out_of_memory`.
-//! - **Any other event** is matched by its text.
+//! - **Any other event** is matched by its text. When the deciding pattern names no subject
+//!   and the event's database lines name a statement (a PostgreSQL `STATEMENT:` line, a
+//!   `csvlog` `query`), the statement is the subject, its literals replaced as above.
 //!
 //! When one text matches patterns of several categories, the first pattern wins: a rules file's
 //! patterns are tried before the built-in ones (a later file's before an earlier one's), each
@@ -233,7 +310,8 @@
 //! instance, revision or day gets the same one. It is the 64-bit FNV-1a hash of these fields,
 //! each followed by the byte `0xff`, and is written as 16 lowercase hex digits:
 //!
-//! 1. the version tag `logtriage-fp-1`;
+//! 1. the version tag `logtriage-fp-2` (`logtriage-fp-1` until ids inside messages were
+//!    normalized: every fingerprint changed then);
 //! 2. the category id;
 //! 3. the deciding exception type as printed (empty when there is none);
 //! 4. the message, normalized (below); for `slow_query`, the subject (the statement with its
@@ -245,8 +323,15 @@
 //! `. Did you mean: 'x'?` hint. A quoted literal is kept when it is exactly the subject and
 //! becomes `'<str>'` otherwise. Outside quotes, the part of a path up to `site-packages/` or
 //! `dist-packages/` becomes `<site-packages>/`, UUIDs `<uuid>`, `0x...` and long hex runs
-//! `<hex>`, IPv4 and IPv6 addresses (with a port) `<ip>`, and numbers `<n>`. Any change to
-//! these ingredients changes every fingerprint, and bumps the version tag.
+//! `<hex>`, ids `<id>`, IPv4 and IPv6 addresses (with a port) `<ip>`, and numbers `<n>`. As
+//! Error Reporting groups a failure by its type and frames, not by the ids in its message, an
+//! id is: a prefixed id (2 to 8 small letters, `_`, then 6 or more letters and digits with a
+//! digit among them: Stripe's `pi_3PqZ8a2e...`, `ch_...`, `cus_...`, our `ord_...`); a
+//! base64-like run (16 or more letters and digits with capitals, small letters and digits,
+//! and its `=` padding); a word of 8 or more letters and digits with a digit between two
+//! letters (`Lm3kQ9zXa81bCd`, `6745a1f2`). A word followed by a number (`backups2024`,
+//! `pro2025`) is not an id. Any change to these ingredients changes every fingerprint, and
+//! bumps the version tag.
 //!
 //! A group takes its category, exception, message, subject and top frame from its first event,
 //! and counts its events, their first and last timestamps, the services and revisions seen and
@@ -255,10 +340,15 @@
 //! two consecutive shards of an input, merged, equals the report of the whole input; the second
 //! shard's line numbers are placed after the first's.
 //!
-//! # The known-issues file
+//! # Known issues
 //!
 //! A known-issues file (`--known-issues FILE`, [`KnownIssues`](crate::KnownIssues)) links groups
-//! to the issues of a tracker that already track them:
+//! to the issues of a tracker that already track them. Two formats are read, told apart by
+//! their shape, and several files may be given (the option repeated,
+//! [`TriageBuilder::known_issues_file`](crate::TriageBuilder::known_issues_file) called again):
+//! their issues are used together.
+//!
+//! ## The hand-written format
 //!
 //! ```json
 //! {"issues": [
@@ -269,24 +359,77 @@
 //! ]}
 //! ```
 //!
-//! - `id`, `title` and `category` are required and not empty; `url`, `pattern` and `service` are
-//!   optional, and when given not empty. Any other field is an error.
+//! - `id` (a string, or a whole number such as `903`), `title` and `category` are required and
+//!   not empty; `url`, `pattern` and `service` are optional, and when given not empty. Any other
+//!   field is an error.
 //! - `category` is a built-in category or one that a rules file adds.
 //! - `pattern` is a regex searched in the event's `Type: message` line (the message alone when
 //!   it has no exception type) and in its subject; `service` must equal the event's service.
-//! - An issue matches an event when the category is equal and every optional matcher it gives
-//!   matches. When several issues match, the one with more matchers wins; on a tie, the first
-//!   in the file. An issue with only a category links that whole category.
+//! - An entry matches an event when the category is equal and every optional matcher it gives
+//!   matches. When several entries match, the one with more matchers wins; on a tie, the first
+//!   in the file. An entry with only a category links that whole category.
 //! - One id may appear in several entries, to link one issue to several kinds of event (a crash
 //!   and the `Application startup failed` line it causes).
 //!
-//! An event and its group carry the matching issue as an [`IssueRef`](crate::IssueRef) (`id`,
-//! `title`, `url`). A group that no issue matches gets a suggested title instead, of at most
-//! 100 characters: the symbol or module and where the application raised it, the refused
+//! ## The tracker's export
+//!
+//! The JSON array that `gh issue list --state all --limit 1000 --json
+//! number,title,url,state,labels,body > issues.json` writes (on one line, or pretty-printed):
+//! each element an object with `number` (a whole number) and `title`, and optionally `url`,
+//! `state` (`OPEN` or `CLOSED`, in any case), `labels` (objects) and `body` (Markdown). Other
+//! fields are ignored. A top-level array whose first element has a `number` (or an empty one)
+//! is an export; `fixtures/known_issues_gh.json` is the staging incident's. The same issue (id
+//! and url) in two files counts once.
+//!
+//! Such issues name no category and no pattern: an event is linked to the issue that quotes
+//! what the event is about. The event's terms are:
+//!
+//! | term | weight |
+//! |---|---|
+//! | the subject (a symbol, a module, `host:port`), when it has no space | 3 |
+//! | a `host:port` in the subject or message; its host; its port | 3; 1.5 (0.75 for a host without a dot or dash, `redis`); 0.75 |
+//! | a dotted module path in the message (`a.b.C`, 3 parts or more; 2 parts); its last part when it has a `_` or 8 letters | 2.5; 1.5; 1.5 |
+//! | an exception type of the traceback, qualified (`redis.exceptions.ConnectionError`); a bare one, or the last part | 1.5; 0.5 |
+//! | an in-app frame's function (not `<module>`, not `__dunder__`, 4 letters or more); its file's name (`smd.py`) | 1; 0.75 |
+//! | a CamelCase name of the message or an in-app source line (`WebSocket`; longer ones weigh more) | 1 to 2 |
+//! | for a slow query (or a statement timeout with its statement): each table after `FROM`, `JOIN`, `UPDATE`, `INTO`; each column, qualified or with a `_` (12 at most) | 2; 0.5 |
+//! | the longest literal run of the normalized message, when it has 3 words, 2 of them rare, and 16 characters | 2.5 |
+//! | each rare word of the normalized message (4 letters or more, not common; 12 at most) | 0.5 |
+//!
+//! An issue is split into tokens the same way: runs of letters, digits and `_ . : / -`, case
+//! folded, trimmed of `. : / -` at their ends, with their pieces between `/`, `:`, `-` and
+//! between dots: `10.0.0.5:6379`, `smd.py` and `E2E-DEPLOY-Missing-UnifiedExecutionEngineFactory`
+//! are found in a title or a body as written. A term found in an issue adds its weight times
+//! its rarity, `ln((N + 1) / df) / ln(N + 1)` for `N` issues of which `df` hold it (1 for a term
+//! only one issue has), and half as much again when it is in the title. Common words (`error`,
+//! `failed`, `connection`, `refused`, `timeout`, `request`, ...) are never terms, so they never
+//! link alone. The best issue is linked when its score is at least 2.5 and at least 1.5 times
+//! the next issue's: two issues close in score are both left out. The issues are scored once
+//! per fingerprint, not per event.
+//!
+//! A hand-written entry that matches wins over a text match, whatever the files' order.
+//!
+//! ## The link
+//!
+//! An event and its group carry the matching issue as an [`IssueRef`](crate::IssueRef): `id`,
+//! `title`, `url`; `state` (`open` or `closed`, when the tracker gave one; a group linked to a
+//! closed issue is shown as `regression of closed #N`); and `match`: `by` (`pattern` for a
+//! hand-written entry, `text`), `score` (the text match's, rounded to two decimals; null for a
+//! pattern) and `terms` (for a text match, the terms found, strongest first; for a pattern,
+//! the text it matched). A group that no issue matches gets a suggested title instead, of at
+//! most 100 characters: the symbol or module and where the application raised it, the refused
 //! `host:port` and the client's exception, the slow statement; otherwise `Type: message in file
-//! function`. An invalid file (not JSON, a bad regex, an unknown, missing or empty field, an
-//! unknown category) is rejected when it loads, with the file, the issue's index and the reason
-//! ([`Error`](crate::Error)).
+//! function`.
+//!
+//! ## Errors
+//!
+//! An invalid file is rejected when it loads, in the file's words, with the file and, for an
+//! entry, its index and id ([`Error`](crate::Error)):
+//! `known.json: issue 1: id "2": unknown category "cuda_oom" (known: ...)`,
+//! `known.json:1:1: expected an object with an "issues" array, found an array whose first entry
+//! has no "number" ...`, ``issues.json: issue 4: #918: field `state` must be "OPEN" or "CLOSED",
+//! found "MERGED"``, ``known.json: issue 0: missing field `title` ``. The rules file's errors
+//! read the same way.
 //!
 //! # The rules file
 //!
@@ -330,7 +473,9 @@
 //! {
 //!   "schema_version": 1,
 //!   "totals": {"entries": 800, "ok": 800, "malformed": 0, "oversize": 0, "events": 54,
-//!              "lines": 17564, "malformed_lines": []},
+//!              "lines": 17564, "malformed_lines": [],
+//!              "span": {"first": "2026-11-26T14:01:35.300004867Z", "last": "2026-11-26T14:38:08.900018682Z"},
+//!              "services": ["netra-auth-service", "netra-backend-staging"]},
 //!   "groups": [
 //!     {"fingerprint": "813a5a916b971d49", "category": "undefined_symbol",
 //!      "exception": "NameError", "message": "name 'UnifiedExecutionEngineFactory' is not defined",
@@ -343,9 +488,16 @@
 //!      "services": ["netra-backend-staging"], "revisions": ["netra-backend-staging-00041-abc"],
 //!      "samples": ["6b083d6900000ef3e073b362", "6b083d69000f04ffe5760462", "czt9mqv11lpqvz",
 //!                  "6b083ddd0009e85f557e7cdd", "6b083eae0004cf8664a46ed9"],
-//!      "known_issue": {"id": "903", "title": "Backend startup: UnifiedExecutionEngineFactory undefined",
-//!                      "url": "https://github.com/netra-systems/netra-apex/issues/903"},
-//!      "suggested_title": null}
+//!      "known_issue": {"id": "903", "title": "E2E-DEPLOY-Missing-UnifiedExecutionEngineFactory-Startup",
+//!                      "url": "https://github.com/netra-systems/netra-apex/issues/903",
+//!                      "state": "open",
+//!                      "match": {"by": "text", "score": 6.75,
+//!                                "terms": ["UnifiedExecutionEngineFactory", "_initialize_factory_patterns",
+//!                                          "smd.py", "NameError"]}},
+//!      "suggested_title": null,
+//!      "sample_text": "Traceback (most recent call last):\n  File \"/usr/local/lib/python3.11/site-packages/...",
+//!      "project": "netra-staging",
+//!      "logs_url": "https://console.cloud.google.com/logs/query;query=insertId%3D%226b083d6900000ef3e073b362%22%20OR%20...;timeRange=2026-11-26T14:07:41Z%2F2026-11-26T14:16:22Z?project=netra-staging"}
 //!   ]
 //! }
 //! ```
@@ -353,14 +505,22 @@
 //! - `schema_version`: the version of this layout, now 1. It changes when a field changes
 //!   meaning or goes away; new fields may appear without a change.
 //! - `totals` ([`Totals`](crate::Totals)): `entries`, `ok`, `malformed`, `oversize` (with
-//!   `entries = ok + malformed + oversize`), `events`, `lines` (input lines read) and
-//!   `malformed_lines` (the lines of the first 10 malformed entries).
+//!   `entries = ok + malformed + oversize`), `events`, `lines` (input lines read),
+//!   `malformed_lines` (the lines of the first 10 malformed entries), `span` (the first and last
+//!   time of the events, or null), `services` (sorted), and what the input's first bytes said
+//!   about it: `gzip` (it was decompressed), `binary` (null, or why it is not text or JSON:
+//!   `nul_bytes`, `invalid_utf8`, `zstd`, `bzip2`, `xz`, `zip`) and `truncated` (its gzip data
+//!   ended early or was corrupt). A report written before these fields existed reads them as
+//!   false and null.
 //! - `groups` ([`Group`](crate::Group)), in report order: `fingerprint`, `category`,
 //!   `exception` (the deciding type, or null), `message`, `subject`, `top_frame` (the innermost
 //!   in-app frame: `file`, `line`, `function`, `source`; or null), `count`, `first_seen`,
 //!   `last_seen`, `services` and `revisions` (sorted), `samples` (up to 5 `insertId`s),
-//!   `known_issue` (`id`, `title`, `url`; or null) and `suggested_title` (when no known issue
-//!   matches; else null).
+//!   `known_issue` (`id`, `title`, `url`, `state`, `match`, see "The link"; or null),
+//!   `suggested_title` (when no known issue matches; else null), `sample_text` (the first
+//!   event's traceback or message, at most 4 KiB), `project` (the first event's project id, from
+//!   its `logName`, or null) and `logs_url` (the Logs Explorer link that opens the samples, see
+//!   "Logs Explorer links"; null without a project or a sample).
 //!
 //! ## NDJSON events
 //!
@@ -381,13 +541,54 @@
 //!   `function`, `source`);
 //! - `known_issue`: the id of the matching known issue, or null.
 //!
+//! ## Logs Explorer links
+//!
+//! A group's `logs_url` opens exactly its sample entries in the Cloud console:
+//! `https://console.cloud.google.com/logs/query;query=Q;timeRange=START%2FEND?project=P`, where
+//! `Q` is `insertId="a" OR insertId="b" ...` percent-encoded with only `A-Z a-z 0-9 - _ . ~`
+//! kept (a space is `%20`, a quote `%22`), `START` and `END` are the group's first and last
+//! time widened by a minute (whole seconds, UTC), and `P` is the project id of the first
+//! event's `logName` (`projects/P/logs/...`). The text report prints it under each group that
+//! no issue tracks.
+//!
+//! ## Issue drafts
+//!
+//! `--draft-issues DIR` ([`write_drafts`](crate::write_drafts), [`Draft`](crate::Draft)) writes
+//! one Markdown file per group that no known issue tracks, named `<category>-<fingerprint>.md`
+//! so that a second run overwrites it, in DIR (created if missing; a DIR that cannot be created
+//! or written stops the run before the input is read). A draft holds: a first-line comment with
+//! the title; a note that it was scrubbed; a table of the category, count, first and last time,
+//! services, revisions, exception, subject, where the app raised it and the fingerprint; the
+//! group's traceback or message (its `sample_text`), scrubbed and cut to 60 lines (the first
+//! line, a `...<N lines>...` line, the last 58); the sample `insertId`s; and the Logs Explorer
+//! link. For each draft, stderr gets the command that files it:
+//! `gh issue create --title '...' --body-file 'DIR/<category>-<fingerprint>.md'`.
+//!
+//! ## Scrubbing and `--redact`
+//!
+//! Drafts are always scrubbed ([`scrub`](crate::scrub)); `--redact` ([`Redact`](crate::Redact))
+//! scrubs the text, JSON and NDJSON output the same way (messages, subjects, suggested titles,
+//! sample texts, source lines; ids, times and names are kept). As Sentry's data scrubbing
+//! would, it replaces with `[Filtered]`: the password of a URL or DSN
+//! (`postgresql://netra_app:[Filtered]@10.0.0.5:5432/netra`); `Bearer` and `Basic` credentials
+//! and the value of an `Authorization` header; the value after a key whose name holds
+//! `password`, `passwd`, `pwd`, `secret`, `token`, `api_key`, `apikey`, `auth`, `credential`,
+//! `private_key`, `session`, `cookie` or `signature`, or that is `key`, `sig` or `dsn` (with `=`,
+//! `: ` or as a JSON member; quotes are kept); JSON Web Tokens; Google, GitHub, Slack, Stripe and
+//! AWS key shapes; PEM private keys; and runs of 32 or more letters, digits and `+_=-` that mix
+//! upper case, lower case and digits. E-mail addresses become `[email]`. Left alone: `host:port`,
+//! module and file paths, SQL placeholders (`= ?`, `= $1`, `%s`, `:name`), numbers of up to 5
+//! digits after a key (`max_tokens=1000`), exception names (`InvalidPasswordError: ...`),
+//! lower-case hex ids and UUIDs, CamelCase names. A suggested title cut with `…` loses its last
+//! word before it is scrubbed, as a secret cut in half may no longer look like one.
+//!
 //! ## Exit status of the `triage` example
 //!
 //! | status | when |
 //! |---|---|
 //! | 0 | the run finished (also for `--help` and `--version`) |
 //! | 1 | `--fail-on CATEGORY[,...]` (or `any`) matched an event |
-//! | 2 | bad arguments, an unknown category in `--fail-on`, an input that cannot be read, an invalid rules or known-issues file, an invalid setting; one line on stderr says what is wrong |
+//! | 2 | bad arguments, an unknown category in `--fail-on`, an input that cannot be read, an invalid rules or known-issues file, a `--draft-issues` directory that cannot be written, an invalid setting; one line on stderr says what is wrong |
 //!
 //! Bad input data is never a reason to stop: it is counted (see "Entries and their
 //! accounting").

@@ -9,6 +9,8 @@
 use crate::category::Category;
 use crate::event::{Event, IssueRef};
 use crate::fingerprint::Fingerprint;
+use crate::input::Binary;
+use crate::logs_url::logs_explorer_url;
 use crate::timestamp::{self, Instant};
 use crate::traceback::Frame;
 use std::cmp::Ordering;
@@ -22,6 +24,8 @@ pub const SCHEMA_VERSION: u32 = 1;
 pub const MALFORMED_LINES_KEPT: usize = 10;
 /// How many sample `insertId`s a group keeps.
 pub const SAMPLES_KEPT: usize = 5;
+/// The most bytes of its first event's text a group keeps as [`Group::sample_text`].
+pub const SAMPLE_TEXT_BYTES: usize = 4096;
 
 /// Counts that account for every entry: `entries = ok + malformed + oversize`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -41,6 +45,36 @@ pub struct Totals {
     pub lines: u64,
     /// The 1-based lines where the first malformed entries start.
     pub malformed_lines: Vec<u64>,
+    /// The earliest and latest timestamps of the events found; `None` (`null`) when no
+    /// event had one. Filled from the groups by [`Report::rank`].
+    pub span: Option<Span>,
+    /// The services the events came from, sorted. Filled from the groups by
+    /// [`Report::rank`].
+    pub services: BTreeSet<String>,
+    /// The input was gzip-compressed (detected by its first bytes) and was decompressed as
+    /// it was read.
+    #[serde(default)]
+    pub gzip: bool,
+    /// The input (after decompression) did not look like text or JSON, and why: NUL bytes,
+    /// mostly invalid UTF-8, or a compression logtriage does not read. Its entries are
+    /// counted as usual, but "no failure found" in it means little.
+    #[serde(default)]
+    pub binary: Option<Binary>,
+    /// The gzip data ended early or was corrupt: the input was read up to there (a last
+    /// entry cut short counts as malformed) and the rest is lost.
+    #[serde(default)]
+    pub truncated: bool,
+}
+
+/// The time the events of a report cover: timestamps as the input wrote them (RFC 3339), or
+/// as read from plain text (see [`crate::reference`], "Plain text").
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct Span {
+    /// The earliest timestamp.
+    pub first: String,
+    /// The latest timestamp.
+    pub last: String,
 }
 
 impl Totals {
@@ -75,6 +109,24 @@ impl Totals {
         let offset = self.lines;
         self.add_counts(next, offset);
         self.lines += next.lines;
+        self.gzip |= next.gzip;
+        self.binary = self.binary.or(next.binary);
+        self.truncated |= next.truncated;
+        if let Some(span) = &next.span {
+            self.widen_span(&span.first, &span.last);
+        }
+        self.services.extend(next.services.iter().cloned());
+    }
+
+    fn widen_span(&mut self, lo: &str, hi: &str) {
+        let (mut first, mut last) = match self.span.take() {
+            Some(Span { first, last }) => (Some(first), Some(last)),
+            None => (None, None),
+        };
+        widen(&mut first, &mut last, Seen::of(lo), Seen::of(hi));
+        if let (Some(first), Some(last)) = (first, last) {
+            self.span = Some(Span { first, last });
+        }
     }
 
     /// Adds the counts of `next`, whose malformed lines are `line_offset` lines before
@@ -135,6 +187,17 @@ pub struct Group {
     pub known_issue: Option<IssueRef>,
     /// A title for a new issue, when no known issue matches.
     pub suggested_title: Option<String>,
+    /// The earliest occurrence's text (its traceback, or its message), for a reader to see
+    /// one whole: at most [`SAMPLE_TEXT_BYTES`], a longer one cut to its first line, a `…`
+    /// line and as many of its last lines as fit. `None` (`null`) when the text is blank.
+    pub sample_text: Option<String>,
+    /// The earliest occurrence's project id, from its `logName`.
+    #[serde(default)]
+    pub project: Option<String>,
+    /// The Logs Explorer link that opens the samples (set by [`Report::rank`]; `null` without
+    /// a project or a sample).
+    #[serde(default)]
+    pub logs_url: Option<String>,
     /// When the samples happened, to keep the earliest; not saved (a group read back keeps
     /// the order it was saved in).
     #[serde(skip)]
@@ -257,6 +320,9 @@ impl Group {
             sample_times: SampleTimes::default(),
             shown: Shown::of(event),
             speaker: Speaker::default(),
+            sample_text: sample_text(&event.text),
+            project: event.project.clone(),
+            logs_url: None,
         }
     }
 
@@ -288,6 +354,10 @@ impl Group {
             self.top_frame = fresh.top_frame;
             self.known_issue = fresh.known_issue;
             self.suggested_title = fresh.suggested_title;
+            self.sample_text = fresh.sample_text;
+            if fresh.project.is_some() {
+                self.project = fresh.project;
+            }
         }
         if let Some(seen) = seen {
             if first.is_none_or(|f| seen.order(f) == Ordering::Less) {
@@ -362,6 +432,10 @@ impl Group {
             self.top_frame = next.top_frame.clone();
             self.known_issue = next.known_issue.clone();
             self.suggested_title = next.suggested_title.clone();
+            self.sample_text = next.sample_text.clone();
+            if next.project.is_some() {
+                self.project = next.project.clone();
+            }
         }
         self.count += next.count;
         if let (Some(first), Some(last)) = (&next.first_seen, &next.last_seen) {
@@ -374,6 +448,9 @@ impl Group {
         }
         self.services.extend(next.services.iter().cloned());
         self.revisions.extend(next.revisions.iter().cloned());
+        if self.project.is_none() {
+            self.project.clone_from(&next.project);
+        }
         let timed = |g: &Group| g.sample_times.0.len() == g.samples.len();
         if timed(self) && timed(next) {
             for key in &next.sample_times.0 {
@@ -401,6 +478,43 @@ impl Group {
 /// Orders two timestamps as instants; ones that cannot be read come after, as strings.
 fn seen_order(a: &str, b: &str) -> Ordering {
     Seen::of(a).order(Seen::of(b))
+}
+
+/// `text` cut to [`SAMPLE_TEXT_BYTES`]: whole when it fits, else its first line (at most a
+/// quarter of the bytes), a `…` line, and the whole last lines that fit (the end of a
+/// traceback holds the innermost frames and the exception).
+fn sample_text(text: &str) -> Option<String> {
+    let text = text.trim_end();
+    if text.trim_start().is_empty() {
+        return None;
+    }
+    if text.len() <= SAMPLE_TEXT_BYTES {
+        return Some(text.to_string());
+    }
+    let first = text.lines().next().unwrap_or_default();
+    let first = &first[..floor_char_boundary(first, SAMPLE_TEXT_BYTES / 4)];
+    const MARK: &str = "\n…\n";
+    let budget = SAMPLE_TEXT_BYTES - first.len() - MARK.len();
+    let mut from = text.len() - budget;
+    while !text.is_char_boundary(from) {
+        from += 1;
+    }
+    let tail = &text[from..];
+    // Whole lines only, unless the last line alone is longer than the budget.
+    let tail = match tail.find('\n') {
+        Some(nl) if nl + 1 < tail.len() => &tail[nl + 1..],
+        _ => tail,
+    };
+    Some(format!("{first}{MARK}{tail}"))
+}
+
+/// The largest char boundary of `s` at or below `at`.
+fn floor_char_boundary(s: &str, at: usize) -> usize {
+    let mut at = at.min(s.len());
+    while !s.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
 }
 
 fn insert_new(set: &mut BTreeSet<String>, value: Option<&String>) {
@@ -526,12 +640,25 @@ impl Report {
     /// Sorts groups for a reader: by the rank of their category (lower first, see
     /// [`crate::Categories::rank`]), then most frequent first, then first seen (as an
     /// instant; groups without a timestamp first), then by fingerprint: the order does not
-    /// depend on the order events came in.
+    /// depend on the order events came in. It fills the span and services of the totals from
+    /// the groups, and sets each group's [`Group::logs_url`] from its samples.
     pub fn rank(&mut self, category_rank: impl Fn(&str) -> u32) {
         let seen = |a: &Option<String>, b: &Option<String>| match (a, b) {
             (Some(a), Some(b)) => seen_order(a, b),
             _ => a.is_some().cmp(&b.is_some()),
         };
+        self.totals.span = None;
+        self.totals.services.clear();
+        for group in &self.groups {
+            if let (Some(first), Some(last)) = (&group.first_seen, &group.last_seen) {
+                self.totals.widen_span(first, last);
+            }
+            for service in &group.services {
+                if !self.totals.services.contains(service) {
+                    self.totals.services.insert(service.clone());
+                }
+            }
+        }
         self.groups.sort_by(|a, b| {
             category_rank(a.category.as_str())
                 .cmp(&category_rank(b.category.as_str()))
@@ -539,6 +666,11 @@ impl Report {
                 .then_with(|| seen(&a.first_seen, &b.first_seen))
                 .then(a.fingerprint.cmp(&b.fingerprint))
         });
+        for g in &mut self.groups {
+            let project = g.project.as_deref().unwrap_or("");
+            let (first, last) = (g.first_seen.as_deref(), g.last_seen.as_deref());
+            g.logs_url = logs_explorer_url(project, &g.samples, first, last);
+        }
         self.reindex();
     }
 
@@ -582,5 +714,45 @@ impl TryFrom<Saved> for Report {
         };
         report.reindex();
         Ok(report)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{sample_text, SAMPLE_TEXT_BYTES};
+
+    #[test]
+    fn a_short_text_is_kept_whole_and_a_blank_one_is_none() {
+        let tb =
+            "Traceback (most recent call last):\n  File \"a.py\", line 1, in f\nNameError: x\n";
+        assert_eq!(sample_text(tb).as_deref(), Some(tb.trim_end()));
+        assert_eq!(sample_text(" \n\t"), None);
+    }
+
+    #[test]
+    fn a_long_text_keeps_its_first_line_and_its_last_whole_lines() {
+        let mut tb = String::from("Traceback (most recent call last):\n");
+        for i in 0..400 {
+            tb.push_str(&format!(
+                "  File \"/app/é{i}.py\", line {i}, in f{i}\n    g()\n"
+            ));
+        }
+        tb.push_str("NameError: name 'x' is not defined");
+        let s = sample_text(&tb).expect("sample");
+        assert!(s.len() <= SAMPLE_TEXT_BYTES, "{}", s.len());
+        assert!(
+            s.starts_with("Traceback (most recent call last):\n…\n  "),
+            "{s}"
+        );
+        assert!(s.ends_with("NameError: name 'x' is not defined"));
+        assert!(s.contains("in f399\n"));
+    }
+
+    #[test]
+    fn one_huge_line_is_cut_on_char_boundaries() {
+        let text = "é".repeat(SAMPLE_TEXT_BYTES);
+        let s = sample_text(&text).expect("sample");
+        assert!(s.len() <= SAMPLE_TEXT_BYTES);
+        assert!(s.contains('…'));
     }
 }

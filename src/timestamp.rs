@@ -11,8 +11,9 @@
 pub(crate) struct Instant(i128);
 
 /// The instant an RFC 3339 timestamp names: `YYYY-MM-DDTHH:MM:SS`, an optional fraction
-/// (digits past the ninth are ignored), then `Z` or `+HH:MM`/`-HH:MM`. A lower-case `t` or
-/// `z`, or a space between date and time, are read too. Anything else is `None`.
+/// (digits past the ninth are ignored), then `Z`, `+HH:MM`/`-HH:MM` or nothing (a local time,
+/// read as UTC). A lower-case `t` or `z`, or a space between date and time, are read too.
+/// Anything else is `None`.
 pub(crate) fn parse(text: &str) -> Option<Instant> {
     let b = text.as_bytes();
     let head: &[u8; 19] = b.get(..19)?.try_into().ok()?;
@@ -57,6 +58,9 @@ pub(crate) fn parse(text: &str) -> Option<Instant> {
         at += digits;
     }
     let offset = match b.get(at..)? {
+        // No zone: a plain-text line's local time, read as if it were UTC (such times only
+        // compare among themselves).
+        [] => 0,
         [b'Z' | b'z'] => 0,
         [sign @ (b'+' | b'-'), h1, h2, b':', m1, m2] => {
             let digit = |c: &u8| i64::from(c.wrapping_sub(b'0'));
@@ -167,6 +171,10 @@ mod tests {
         }
         assert_eq!(parse("1970-01-01T00:00:01Z"), Some(Instant(1_000_000_000)));
         assert_eq!(
+            parse("2026-11-26T10:00:00.123"),
+            parse("2026-11-26T10:00:00.123Z")
+        );
+        assert_eq!(
             parse("2026-11-26T14:00:02Z").map(|i| i.0 / 1_000_000_000),
             Some(1_795_701_602)
         );
@@ -177,7 +185,6 @@ mod tests {
         for text in [
             "",
             "2026-11-26",
-            "2026-11-26T14:00:02",
             "2026-11-26T14:00:02.Z",
             "2026-13-26T14:00:02Z",
             "2026-11-27T07:01:02.a-3Z",

@@ -5,7 +5,7 @@ mod support;
 
 use proptest::prelude::*;
 
-use logtriage::Item;
+use logtriage::{Category, Item};
 use logtriage::{
     Classifier, Error, Event, EventKind, Exception, Link, Severity, SlowQuery, Traceback,
 };
@@ -466,6 +466,21 @@ const CUDA_RULES: &str = r#"{"categories": [
 ]}"#;
 
 #[test]
+fn category_ids_are_the_builtins_then_the_added_ones() {
+    let mut c = Classifier::builtin();
+    let mut builtin: Vec<&str> = c.categories().iter().map(Category::as_str).collect();
+    builtin.sort_unstable();
+    let builtins = Category::BUILTIN;
+    let mut want: Vec<&str> = builtins.iter().map(Category::as_str).collect();
+    want.sort_unstable();
+    assert_eq!(builtin, want);
+    c.add_rules_json(CUDA_RULES, "rules.json").unwrap();
+    let ids: Vec<&str> = c.categories().iter().map(Category::as_str).collect();
+    assert_eq!(ids.len(), want.len() + 1, "{ids:?}");
+    assert_eq!(ids.last(), Some(&"cuda_oom"));
+}
+
+#[test]
 fn rules_add_a_category_before_the_builtins() {
     let mut c = Classifier::builtin();
     c.add_rules_json(CUDA_RULES, "rules.json").unwrap();
@@ -565,7 +580,10 @@ fn invalid_rules_are_rejected_with_index_and_reason() {
             r#"{"id": "unclassified", "patterns": ["x"]}"#,
             "takes no patterns",
         ),
-        (r#"{"id": "timeout", "rank": -1}"#, "invalid value"),
+        (
+            r#"{"id": "timeout", "rank": -1}"#,
+            "field `rank` must be a whole number from 0 to 4294967295, found a number (-1)",
+        ),
     ];
     for (rule, reason) in cases {
         let json = format!(r#"{{"categories": [{ok}, {rule}]}}"#);

@@ -250,10 +250,21 @@ fn each_invalid_issue_is_rejected_with_its_reason() {
             "field `pattern` is empty",
         ),
         (
-            r#"{"id": 2, "title": "t", "category": "timeout"}"#,
-            "invalid type: integer `2`, expected a string",
+            r#"{"id": 2.5, "title": "t", "category": "timeout"}"#,
+            "field `id` must be a string or a whole number, found a number (2.5)",
         ),
-        (r#""903""#, "invalid type: string \"903\""),
+        (
+            r#"{"id": "2", "title": ["t"], "category": "timeout"}"#,
+            "field `title` must be a string, found an array",
+        ),
+        (
+            r#"{"id": 2, "title": "t", "category": "cuda_oom"}"#,
+            "id \"2\": unknown category \"cuda_oom\"",
+        ),
+        (
+            r#""903""#,
+            "expected an issue (an object), found a string (\"903\")",
+        ),
     ];
     for (issue, reason) in cases {
         let (index, got) = issue_error(issue, &builtin);
@@ -287,7 +298,21 @@ fn bad_json_is_rejected_with_line_and_column() {
             2,
         ),
         ("", "EOF while parsing", 1),
-        ("[]", "invalid length 0", 1),
+        (
+            "\n  [{\"id\": \"903\", \"title\": \"t\", \"category\": \"timeout\"}]",
+            "expected an object with an \"issues\" array, found an array whose first entry has no \"number\"",
+            2,
+        ),
+        (
+            r#""903""#,
+            "expected an object with an \"issues\" array, or the array that `gh issue list",
+            1,
+        ),
+        (
+            r#"{"issues": {"id": "903"}}"#,
+            "`issues` must be an array, found an object",
+            1,
+        ),
         (
             r#"{"issues": [], "version": 2}"#,
             "unknown field `version`",
@@ -322,7 +347,7 @@ fn load_names_the_file() {
     assert_eq!(
         err.to_string(),
         format!(
-            "{}: issue 0: field `url` is empty (leave it out instead)",
+            "{}: issue 0: id \"9\": field `url` is empty (leave it out instead)",
             path.display()
         )
     );
@@ -377,7 +402,7 @@ fn staging_fixture_links_every_incident_failure() {
     for (group, ev, want) in rows {
         let got = issues.find(&ev);
         assert_eq!(
-            got.map(|i| i.id.as_str()),
+            got.as_ref().map(|i| i.id.as_str()),
             want,
             "{group}: {} {:?}",
             ev.classification.category,

@@ -368,3 +368,40 @@ proptest! {
         prop_assert_eq!(report.totals.malformed_lines.len(), cut);
     }
 }
+
+#[test]
+fn a_sink_error_ends_every_path_as_an_output_error() {
+    let c = ndjson(1 << 20, 0.02, 19);
+    for threads in [1, 2, 3] {
+        let triage = TriageBuilder::new()
+            .threads(threads)
+            .block_bytes(16 << 10)
+            .build()
+            .expect("build");
+        let mut seen = 0;
+        let mut sink = FnSink(|_: &Event| {
+            seen += 1;
+            if seen == 3 {
+                return Err(std::io::Error::from(std::io::ErrorKind::BrokenPipe));
+            }
+            Ok(true)
+        });
+        let run = triage.run_at(&c.bytes[..], 0..c.bytes.len() as u64, &mut sink);
+        match run {
+            Err(e @ Error::Output(_)) => {
+                assert!(e.to_string().starts_with("cannot write the output"), "{e}");
+                let Error::Output(io) = e else { unreachable!() };
+                assert_eq!(io.kind(), std::io::ErrorKind::BrokenPipe);
+            }
+            other => panic!("{threads} threads: {other:?}"),
+        }
+        let run = triage.run(
+            &c.bytes[..],
+            &mut FnSink(|_: &Event| Err(std::io::Error::other("disk full"))),
+        );
+        assert!(
+            matches!(run, Err(Error::Output(_))),
+            "{threads} threads, streamed: {run:?}"
+        );
+    }
+}

@@ -89,3 +89,22 @@ fn malformed_lines_of_a_later_shard_are_placed_after_the_earlier_one() {
     assert_eq!(merged.totals.malformed_lines, vec![2, 4]);
     assert_eq!(merged.totals, whole.totals);
 }
+
+#[test]
+fn the_span_and_services_of_the_totals_are_the_groups() {
+    let a = b"{\"insertId\":\"a1\",\"severity\":\"ERROR\",\"timestamp\":\"2026-11-26T14:05:00Z\",\"resource\":{\"labels\":{\"service_name\":\"api\"}},\"textPayload\":\"Redis connection refused\"}\n";
+    let b = b"{\"insertId\":\"b1\",\"severity\":\"ERROR\",\"timestamp\":\"2026-11-26T14:01:00Z\",\"resource\":{\"labels\":{\"service_name\":\"auth\"}},\"textPayload\":\"Worker exited with code 3\"}\n";
+    let whole = report(&[&a[..], &b[..]].concat());
+    let span = whole.totals.span.as_ref().expect("a span");
+    assert_eq!(
+        (span.first.as_str(), span.last.as_str()),
+        ("2026-11-26T14:01:00Z", "2026-11-26T14:05:00Z")
+    );
+    let services: Vec<&str> = whole.totals.services.iter().map(String::as_str).collect();
+    assert_eq!(services, ["api", "auth"]);
+    let mut merged = report(a);
+    merged.merge(&report(b));
+    assert_eq!(merged.totals, whole.totals);
+    let quiet = report(b"{\"severity\":\"INFO\",\"textPayload\":\"ok\"}\n");
+    assert_eq!((quiet.totals.span, quiet.totals.services.len()), (None, 0));
+}

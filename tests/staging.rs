@@ -218,4 +218,10 @@ fn name_error_group_ranks_first_with_its_frame() {
     assert_eq!(frame.file, "/app/netra_backend/app/smd.py");
     assert_eq!(frame.line, Some(1687));
     assert_eq!(frame.function, "_initialize_factory_patterns");
+    let sample = top.sample_text.as_deref().expect("the traceback's text");
+    assert!(sample.starts_with("Traceback (most recent call last):\n"));
+    assert!(sample.contains(
+        "\n  File \"/app/netra_backend/app/smd.py\", line 1687, in _initialize_factory_patterns\n"
+    ));
+    assert!(sample.ends_with("\nNameError: name 'UnifiedExecutionEngineFactory' is not defined"));
 }

@@ -40,6 +40,7 @@ use crate::category::{Categories, Category};
 use crate::error::{regex_error, Error, Item, Result};
 use crate::event::{Classification, Event, EventKind};
 use crate::fingerprint::{self, is_in_app};
+use crate::json_file::{self, Field, Kind, Unknown};
 use crate::text::{cut_chars, first_line, without_log_prefix};
 use crate::traceback::{Exception, Frame, Traceback};
 use regex::{Regex, RegexSet, SetMatches};
@@ -118,12 +119,13 @@ enum Compile {
     OnFirstUse,
 }
 
-/// The top level of a rules file.
-#[derive(serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RulesFile {
-    categories: Vec<serde_json::Value>,
-}
+/// The fields of an entry of `categories`, checked before it is deserialized.
+const RULE_FIELDS: [Field; 4] = [
+    Field::required("id", Kind::Str),
+    Field::optional("rank", Kind::Count),
+    Field::optional("patterns", Kind::Strings),
+    Field::optional("replace", Kind::Bool),
+];
 
 /// One entry of a rules file's `categories`.
 #[derive(serde::Deserialize)]
@@ -184,19 +186,23 @@ impl Classifier {
     }
 
     fn add_rules(&mut self, json: &str, origin: &str, compile: Compile) -> Result<&mut Self> {
-        let file: RulesFile = serde_json::from_str(json).map_err(|e| Error::json(origin, &e))?;
+        let top = json_file::parse(json, origin)?;
+        let entries = json_file::top_array(top, "categories")
+            .map_err(|reason| json_file::file_error(json, origin, reason))?;
         let mut categories = self.categories.clone();
         let mut added: Vec<Rule> = Vec::new();
         let mut replaced: Vec<usize> = Vec::new();
         // (entry index, pattern index, pattern) of each pattern of the file, for errors.
         let mut sources: Vec<(usize, usize, String)> = Vec::new();
-        for (index, value) in file.categories.into_iter().enumerate() {
+        for (index, mut value) in entries.into_iter().enumerate() {
             let item_error = |reason: String| Error::Item {
                 file: origin.to_string(),
                 item: Item::Rule,
                 index,
                 reason,
             };
+            json_file::check_entry(&mut value, "a rule", &RULE_FIELDS, Unknown::Reject)
+                .map_err(item_error)?;
             let rule: CategoryRule =
                 serde_json::from_value(value).map_err(|e| item_error(e.to_string()))?;
             let category = apply_category(&mut categories, &rule).map_err(item_error)?;
@@ -250,9 +256,11 @@ impl Classifier {
     /// - a traceback: the first exception in print order (exception-group children after
     ///   their group) whose `Type: message` matches a category decides; when none does, the
     ///   event is `unclassified` with the exception that surfaced (the last one printed);
-    /// - a slow query: `slow_query`, with the statement, literals replaced by `?`, as subject;
+    /// - a slow query: `slow_query`, with the statement, literals replaced by `?`, as subject
+    ///   (none when the duration's statement was not within reach);
     /// - an out-of-memory report: `out_of_memory`;
-    /// - any other event: its text is matched.
+    /// - any other event: its text is matched; when the deciding pattern names no subject,
+    ///   the statement its database entries name ([`Event::statement`]) is the subject.
     pub fn classify(&self, event: &mut Event) {
         let mut c = self.decide_event(event);
         c.fingerprint = fingerprint::compute(
@@ -285,13 +293,29 @@ impl Classifier {
         }
         // The words of the record, not its logger's timestamp, pid and level prefix.
         c.message = first_line(without_log_prefix(&event.text), MAX_MESSAGE_CHARS);
-        if event.kind == EventKind::OutOfMemory {
-            c.category = Category::OUT_OF_MEMORY;
-            return c;
+        match event.kind {
+            EventKind::OutOfMemory => {
+                c.category = Category::OUT_OF_MEMORY;
+                return c;
+            }
+            // A duration whose statement was not within reach: still a slow query.
+            EventKind::SlowQuery => {
+                c.category = Category::SLOW_QUERY;
+                return c;
+            }
+            _ => {}
         }
         if let Some(d) = self.decide(&[event.text.as_str()]) {
             c.category = d.category;
             c.subject = d.subject;
+        }
+        // A database error names its statement on a line of its own.
+        if c.subject.is_none() {
+            c.subject = event
+                .statement
+                .as_deref()
+                .filter(|s| !s.trim().is_empty())
+                .map(normalize_sql);
         }
         c
     }

@@ -9,7 +9,8 @@ use std::sync::OnceLock;
 const MAX_STATEMENT_CHARS: usize = 500;
 
 /// A statement with its literals replaced by `?`: quoted strings, numbers and `$N`
-/// parameters; an `IN (...)` list of them collapsed to `IN (?)`; whitespace collapsed.
+/// parameters; an `IN (...)` list of them collapsed to `IN (?)`; whitespace collapsed; a
+/// trailing `;` (MySQL's slow log ends every statement with one) dropped.
 pub(crate) fn normalize_sql(statement: &str) -> String {
     static IN_LIST: OnceLock<Regex> = OnceLock::new();
     let mut out = String::with_capacity(statement.len());
@@ -63,6 +64,7 @@ pub(crate) fn normalize_sql(statement: &str) -> String {
     let in_list = IN_LIST.get_or_init(|| {
         Regex::new(r"(?i)\b(IN)\s*\(\s*\?(?:\s*,\s*\?)*\s*\)").expect("a constant regex")
     });
-    let collapsed = in_list.replace_all(out.trim_end(), "${1} (?)");
+    let trimmed = out.trim_end().trim_end_matches(';').trim_end();
+    let collapsed = in_list.replace_all(trimmed, "${1} (?)");
     cut_chars(&collapsed, MAX_STATEMENT_CHARS)
 }

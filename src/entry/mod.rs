@@ -7,6 +7,7 @@
 use std::borrow::Cow;
 
 mod de;
+mod plain;
 #[cfg(test)]
 mod tests;
 
@@ -132,6 +133,9 @@ pub struct Entry<'a> {
     pub duration_ms: Option<f64>,
     /// `trace`.
     pub trace: Option<Cow<'a, str>>,
+    /// For a plain-text line, the service its prefix names (`web` of `docker compose logs`'
+    /// `web-1  | `, the container of `kubectl logs --prefix`, a syslog tag).
+    pub text_service: Option<Cow<'a, str>>,
 }
 
 impl<'a> Entry<'a> {
@@ -164,10 +168,19 @@ impl<'a> Entry<'a> {
         Ok(Entry { line, ..entry })
     }
 
-    /// A plain-text line as an entry: its text is the `text_payload`.
+    /// A plain-text line as an entry: its text is the `text_payload`; the time at its start
+    /// is its `timestamp` and the service its prefix names its `text_service` (see
+    /// [`crate::reference`], "Plain text").
     pub fn from_text(text: Cow<'a, str>, line: u64) -> Self {
+        let own = plain::own(&text);
+        let service = own.service.map(|s| match &text {
+            Cow::Borrowed(all) => Cow::Borrowed(borrow_same(all, s)),
+            Cow::Owned(_) => Cow::Owned(s.to_string()),
+        });
         Entry {
             line,
+            timestamp: own.time.map(Cow::Owned),
+            text_service: service,
             text_payload: Some(text),
             ..Entry::default()
         }
@@ -200,6 +213,7 @@ impl<'a> Entry<'a> {
             json_strings,
             duration_ms,
             trace,
+            text_service,
         } = self;
         Entry {
             line: *line,
@@ -214,6 +228,7 @@ impl<'a> Entry<'a> {
             json_strings: pairs(json_strings),
             duration_ms: *duration_ms,
             trace: own(trace),
+            text_service: own(text_service),
         }
     }
 
@@ -241,16 +256,19 @@ impl<'a> Entry<'a> {
     }
 
     /// `resource.labels.service_name` (Cloud Run), or the first of `container_name`,
-    /// `function_name`, `module_id` that is present.
+    /// `function_name`, `module_id` and `database_id` (Cloud SQL) that is present; for a
+    /// plain-text line, the service its prefix names.
     pub fn service(&self) -> Option<&str> {
         [
             "service_name",
             "container_name",
             "function_name",
             "module_id",
+            "database_id",
         ]
         .iter()
         .find_map(|k| self.resource_label(k))
+        .or(self.text_service.as_deref())
     }
 
     /// `resource.labels.revision_name` (Cloud Run) or `version_id`.
@@ -328,6 +346,12 @@ pub fn level_word(message: &str) -> Severity {
         }
     }
     Severity::Default
+}
+
+/// `part` (a slice of `all`, found in it by `plain::own`) with `all`'s lifetime.
+fn borrow_same<'a>(all: &'a str, part: &str) -> &'a str {
+    let start = (part.as_ptr() as usize).wrapping_sub(all.as_ptr() as usize);
+    all.get(start..start + part.len()).unwrap_or("")
 }
 
 fn after_compose_prefix(text: &str) -> Option<&str> {

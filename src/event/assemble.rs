@@ -46,6 +46,7 @@
 //! - [`MAX_LOOKBACK`](super::split::MAX_LOOKBACK) / [`LOOKBACK_BYTES`](super::split::LOOKBACK_BYTES): how far back the
 //!   skipped lines are looked for.
 
+use super::database::Database;
 use super::lookback::Look;
 use super::model::Event;
 use super::newest_first::Gap;
@@ -76,6 +77,9 @@ pub(crate) struct Assembler {
     /// Counts every entry, pushed or skipped.
     pub(super) tick: u64,
     pub(super) needles: Needles,
+    /// Database entries that belong together (PostgreSQL errors and their statements,
+    /// statements and their durations, MySQL slow-log blocks): see `database`.
+    pub(super) database: Database,
     pub(super) floors: Floors,
     /// The lookback the last push asked for, with the frame line that opens the run.
     pub(super) look: Option<(Look, Line)>,
@@ -97,6 +101,7 @@ impl Assembler {
             ready: Vec::new(),
             tick: 0,
             needles: Needles::default(),
+            database: Database::new(slow_ms),
             floors: Floors::default(),
             look: None,
             replaying: false,
@@ -104,7 +109,8 @@ impl Assembler {
         }
     }
 
-    /// Whether it holds anything that later entries may change.
+    /// Whether it holds anything that later entries may change: the state a block's scan
+    /// must start with.
     pub(crate) fn has_open(&self) -> bool {
         self.parses_more() || !self.wholes.is_empty() || self.gap.is_some()
     }
@@ -118,6 +124,7 @@ impl Assembler {
             && self.ready.is_empty()
             && self.reversed.is_empty()
             && self.look.is_none())
+            || self.database.holds()
     }
 
     /// Whether an unparsed entry (`raw`, its bytes) may continue an open traceback or follow a
@@ -131,9 +138,9 @@ impl Assembler {
             && self.ready.is_empty()
             && self.reversed.is_empty()
         {
-            return false;
+            return self.database.wants_entries();
         }
-        self.may_continue_open(raw)
+        self.may_continue_open(raw) || self.database.wants_entries()
     }
 
     fn may_continue_open(&self, raw: &[u8]) -> bool {
@@ -145,7 +152,14 @@ impl Assembler {
 
     /// Feeds one parsed entry; completed events go to `out`. It may ask for a lookback
     /// ([`Assembler::look_back`]), which must come before the next entry.
+    #[cfg(test)]
     pub(crate) fn push(&mut self, entry: &Entry<'_>, out: &mut dyn FnMut(Event)) {
+        self.push_at(entry, true, out);
+    }
+
+    /// [`Assembler::push`]; when not `timed` (a plain-text line, whose time its prefix gave),
+    /// the entry is taken in input order whatever its timestamp.
+    pub(crate) fn push_at(&mut self, entry: &Entry<'_>, timed: bool, out: &mut dyn FnMut(Event)) {
         self.end_look();
         self.end_gap(false);
         self.tick += 1;
@@ -154,7 +168,11 @@ impl Assembler {
             out(event);
         }
         let stream = entry.stream_key();
-        let time = entry.timestamp.as_deref().and_then(timestamp::parse);
+        let time = entry
+            .timestamp
+            .as_deref()
+            .filter(|_| timed)
+            .and_then(timestamp::parse);
         self.process(entry, stream, time, out);
     }
 
@@ -175,6 +193,7 @@ impl Assembler {
             && self.wholes.is_empty()
             && self.look.is_none()
             && self.gap.is_none())
+            || self.database.holds()
         {
             self.end_look();
             self.end_gap(false);
@@ -203,6 +222,7 @@ impl Assembler {
             run.shift_lines(offset);
         }
         self.floors.shift(offset);
+        self.database.shift_lines(offset);
     }
 
     /// Takes in what the assembler it goes on from knew of the streams' used lines: the
@@ -225,6 +245,7 @@ impl Assembler {
         all.extend(self.open.drain(..).map(|o| (o.last, o.into_event())));
         all.extend(self.wholes.drain(..).map(|o| (o.last, o.into_event())));
         all.extend(self.pending.drain(..).map(|p| (p.tick, p.event)));
+        self.database.finish(&mut all);
         all.sort_by_key(|(tick, _)| *tick);
         for (_, event) in all {
             out(event);
@@ -233,6 +254,9 @@ impl Assembler {
 
     /// Moves tracebacks and headers that waited too long to `ready`.
     fn expire(&mut self) {
+        if self.database.holds() {
+            self.database.expire(self.tick, &mut self.ready);
+        }
         if self.open.is_empty()
             && self.pending.is_empty()
             && self.reversed.is_empty()

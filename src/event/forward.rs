@@ -85,6 +85,9 @@ impl Assembler {
         } else if self.push_line(entry, stream, time, message, out) {
             return;
         }
+        if self.database.push(entry, self.tick, out) {
+            return;
+        }
         let Some(event) = self.other_event(entry) else {
             return;
         };

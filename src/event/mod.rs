@@ -12,10 +12,12 @@
 //! queries, out-of-memory reports).
 
 mod assemble;
+mod database;
 mod forward;
 mod lookback;
 mod model;
 mod newest_first;
+mod postgres;
 mod record;
 mod reversed;
 mod single;
@@ -24,6 +26,8 @@ mod split;
 
 pub(crate) use assemble::Assembler;
 pub(crate) use lookback::{History, Start};
-pub use model::{Classification, Event, EventKind, IssueRef, SlowQuery};
+pub use model::{
+    Classification, Event, EventKind, IssueMatch, IssueRef, IssueState, MatchBy, SlowQuery,
+};
 pub use record::EventRecord;
 pub(crate) use split::HISTORY_BYTES;

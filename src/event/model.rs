@@ -4,6 +4,7 @@
 use crate::category::Category;
 use crate::entry::{Entry, Severity};
 use crate::fingerprint::Fingerprint;
+use crate::logs_url::project_of_log_name;
 use crate::traceback::{self, Frame, Traceback};
 
 /// What made an entry (or run of entries) an event.
@@ -42,7 +43,7 @@ impl SlowQuery {
 }
 
 /// The link from an event or group to the tracker issue that tracks it.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct IssueRef {
     /// The tracker's id, e.g. `903`.
@@ -51,6 +52,68 @@ pub struct IssueRef {
     pub title: String,
     /// The issue's address, when given.
     pub url: Option<String>,
+    /// Whether the issue is open or closed, when the tracker's export said (`null` for a
+    /// hand-written entry).
+    #[serde(default)]
+    pub state: Option<IssueState>,
+    /// How the issue was matched (`null` in a report saved before matches were recorded).
+    #[serde(default, rename = "match")]
+    pub matched: Option<IssueMatch>,
+}
+
+impl IssueRef {
+    /// A link to issue `id` titled `title`, with no address, state or match.
+    pub fn new(id: impl Into<String>, title: impl Into<String>) -> Self {
+        IssueRef {
+            id: id.into(),
+            title: title.into(),
+            url: None,
+            state: None,
+            matched: None,
+        }
+    }
+
+    /// Whether the tracker says the issue is closed: a group that matches it is a regression.
+    pub fn is_closed(&self) -> bool {
+        self.state == Some(IssueState::Closed)
+    }
+}
+
+/// The state of a tracker issue, as `gh issue list --json state` gives it (`OPEN`,
+/// `CLOSED`); written in lower case.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum IssueState {
+    /// Still open.
+    Open,
+    /// Closed: fixed, or not planned.
+    Closed,
+}
+
+/// How a known issue was matched to an event or group.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct IssueMatch {
+    /// By a hand-written entry (its category, pattern and service) or by shared text.
+    pub by: MatchBy,
+    /// For a text match, the score that passed the threshold (the sum of the weights of the
+    /// terms found); `null` for a hand-written entry.
+    pub score: Option<f64>,
+    /// For a text match, the terms found in the issue, strongest first; for a pattern, the
+    /// text it matched (none for an entry with no pattern).
+    pub terms: Vec<String>,
+}
+
+/// What matched a known issue.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum MatchBy {
+    /// A hand-written entry: its category, and its `pattern` and `service` when given.
+    Pattern,
+    /// The identifiers and rare words the event shares with the issue's title and body.
+    Text,
 }
 
 /// What the stages after assembly decided about an event.
@@ -101,6 +164,8 @@ pub struct Event {
     pub service: Option<String>,
     /// The first entry's revision (`resource.labels.revision_name`, ...).
     pub revision: Option<String>,
+    /// The first entry's project id, from its `logName` (`projects/P/logs/...`).
+    pub project: Option<String>,
     /// The highest severity among its entries (after level words).
     pub severity: Severity,
     /// The event's text: header line(s) and traceback lines, or the message.
@@ -109,6 +174,10 @@ pub struct Event {
     pub traceback: Option<Traceback>,
     /// The slow query, for [`EventKind::SlowQuery`].
     pub slow_query: Option<SlowQuery>,
+    /// The SQL statement the event's database entries name: a PostgreSQL `STATEMENT:` line
+    /// after an error, or the `query` column of a `csvlog` record. It is the subject when the
+    /// deciding pattern names none.
+    pub statement: Option<String>,
     /// What the classifier and the known issues decided.
     pub classification: Classification,
 }
@@ -138,10 +207,12 @@ impl Event {
             timestamp: None,
             service: None,
             revision: None,
+            project: None,
             severity: Severity::Default,
             text,
             traceback,
             slow_query: None,
+            statement: None,
             classification: Classification::default(),
         }
     }
@@ -154,6 +225,11 @@ impl Event {
             timestamp: entry.timestamp.as_ref().map(|s| s.to_string()),
             service: entry.service().map(str::to_string),
             revision: entry.revision().map(str::to_string),
+            project: entry
+                .log_name
+                .as_deref()
+                .and_then(project_of_log_name)
+                .map(str::to_string),
             severity: entry.level(),
             ..Event::new(kind, String::new())
         }

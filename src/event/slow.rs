@@ -24,7 +24,7 @@ pub(super) fn slow_query(entry: &Entry<'_>, text: &str) -> Option<SlowQuery> {
 
 /// `LOG:  duration: 5123.456 ms  statement: SELECT ...`, `duration: 1843.2 ms  execute
 /// <unnamed>: SELECT ...` (also `parse`/`bind`); a bare `duration: N ms` has no statement.
-fn postgres_duration(text: &str) -> Option<SlowQuery> {
+pub(super) fn postgres_duration(text: &str) -> Option<SlowQuery> {
     let at = finder!("duration: ").find(text.as_bytes())?;
     let rest = text.get(at + "duration: ".len()..)?;
     let (duration_ms, rest) = number_in(rest)?;
@@ -47,7 +47,7 @@ fn postgres_duration(text: &str) -> Option<SlowQuery> {
 
 /// A MySQL slow-log block: `# Query_time: 3.000123  Lock_time: ...`, the statement on the
 /// lines after it that are not comments or `SET timestamp=` / `use`.
-fn mysql_query_time(text: &str) -> Option<SlowQuery> {
+pub(super) fn mysql_query_time(text: &str) -> Option<SlowQuery> {
     let at = text.find("# Query_time: ")?;
     let rest = text.get(at + "# Query_time: ".len()..)?;
     let (seconds, _) = number_in(rest)?;

@@ -86,7 +86,9 @@ fn run(entries: &[Entry<'_>], slow_ms: f64) -> Vec<Event> {
         let mut e = e.clone();
         e.line = i as u64 + 1;
         if a.has_open() || candidate(&e) {
-            a.push(&e, &mut |ev| events.push(ev));
+            // As the scan: a text line (no insertId here) is not ordered by its time.
+            let timed = e.insert_id.is_some();
+            a.push_at(&e, timed, &mut |ev| events.push(ev));
         } else {
             a.skip();
         }

@@ -24,12 +24,14 @@
 use std::io::{self, Read};
 
 pub(crate) mod cut;
+pub(crate) mod decode;
 mod framing;
 mod kernels;
 #[cfg(test)]
 mod tests;
 mod window;
 
+pub use decode::Binary;
 use kernels::Nest;
 
 /// Default cap on one entry's size (`--max-entry-bytes`): 16 MiB.

@@ -24,6 +24,7 @@ impl Memo {
         let mut h = rustc_hash::FxHasher::default();
         (ev.kind, &ev.text, &ev.service).hash(&mut h);
         ev.slow_query.as_ref().map(|q| &q.statement).hash(&mut h);
+        ev.statement.hash(&mut h);
         h.finish()
     }
 

@@ -19,13 +19,14 @@ use crate::category::Categories;
 use crate::classify::Classifier;
 use crate::error::{Error, Item, Result};
 use crate::event::Event;
+use crate::input::decode::{binary, is_gzip, Decoded, Found, HEAD_BYTES};
 use crate::input::DEFAULT_MAX_ENTRY_BYTES;
 use crate::known_issues::KnownIssues;
 use crate::prefilter::Prefilter;
 use crate::report::Report;
 use crate::title::suggest_title;
 use parallel::Parallel;
-use read_at::At;
+use read_at::{read_full_at, At};
 use scan::run_sequential;
 use stages::Stages;
 use std::fs::File;
@@ -56,7 +57,7 @@ pub struct TriageBuilder {
     classifier: Option<Classifier>,
     rules: Vec<PathBuf>,
     known_issues: Option<KnownIssues>,
-    known_issues_file: Option<PathBuf>,
+    known_issues_files: Vec<PathBuf>,
     slow_ms: f64,
     max_entry_bytes: usize,
     capacity: usize,
@@ -71,7 +72,7 @@ impl Default for TriageBuilder {
             classifier: None,
             rules: Vec::new(),
             known_issues: None,
-            known_issues_file: None,
+            known_issues_files: Vec::new(),
             slow_ms: 1000.0,
             max_entry_bytes: DEFAULT_MAX_ENTRY_BYTES,
             capacity: 1 << 20,
@@ -103,16 +104,18 @@ impl TriageBuilder {
     }
 
     /// Known issues already loaded (default: none, every group gets a suggested title).
-    /// Their categories are checked against the classifier when the triage is built.
+    /// Their categories are checked against the classifier when the triage is built. The
+    /// files of [`TriageBuilder::known_issues_file`] are added after them.
     pub fn known_issues(&mut self, known: KnownIssues) -> &mut Self {
         self.known_issues = Some(known);
         self
     }
 
-    /// A known-issues file, loaded when the triage is built (default: none). It replaces
-    /// known issues given with [`TriageBuilder::known_issues`].
+    /// A known-issues file, hand-written or a tracker's export, loaded when the triage is
+    /// built (default: none). May be given several times: the files' issues are used
+    /// together, in the order given (a hand-written entry still wins over a text match).
     pub fn known_issues_file(&mut self, path: impl AsRef<Path>) -> &mut Self {
-        self.known_issues_file = Some(path.as_ref().to_path_buf());
+        self.known_issues_files.push(path.as_ref().to_path_buf());
         self
     }
 
@@ -164,14 +167,16 @@ impl TriageBuilder {
         for path in &self.rules {
             classifier.add_rules_file(path)?;
         }
-        let known = match (&self.known_issues_file, &self.known_issues) {
-            (Some(path), _) => KnownIssues::load(path, classifier.categories())?,
-            (None, Some(known)) => {
+        let mut known = match &self.known_issues {
+            Some(known) => {
                 check_categories(known, classifier.categories())?;
                 known.clone()
             }
-            (None, None) => KnownIssues::default(),
+            None => KnownIssues::default(),
         };
+        for path in &self.known_issues_files {
+            known.extend(KnownIssues::load(path, classifier.categories())?);
+        }
         let pool = match self.threads {
             1 => None,
             n => Some(Arc::new(
@@ -227,6 +232,14 @@ impl TriageBuilder {
     }
 }
 
+/// The report with what reading the input found out about it.
+fn with_found(mut report: Report, found: Found) -> Report {
+    report.totals.gzip = found.gzip;
+    report.totals.binary = found.binary;
+    report.totals.truncated = found.truncated;
+    report
+}
+
 /// Known issues given in memory must name categories the classifier knows.
 fn check_categories(known: &KnownIssues, categories: &Categories) -> Result<()> {
     match known.unknown_category(categories) {
@@ -262,12 +275,22 @@ impl Triage {
     /// Reads `rdr` to the end, pushing each event to `sink` as it is found, and returns the
     /// ranked report. With `threads > 1`, NDJSON and text input is cut into blocks that are
     /// scanned in parallel; the events and the report are the same as with one thread.
+    ///
+    /// Gzip input (told by its first bytes) is decompressed as it is read, and input that
+    /// is not text or JSON is flagged in the report's totals: see
+    /// [`reference`](crate::reference#compressed-and-binary-input).
     pub fn run<R: Read, S: Sink + ?Sized>(&self, rdr: R, sink: &mut S) -> Result<Report> {
-        let report = match self.parallel() {
-            Some(p) => parallel::run_stream(&p, rdr, sink)?,
-            None => run_sequential(&self.stages, rdr, sink)?,
-        };
-        Ok(self.ranked(report))
+        let mut input = Decoded::new(rdr)?;
+        let report = self.run_stream(&mut input, sink)?;
+        Ok(self.ranked(with_found(report, input.found())))
+    }
+
+    /// [`Triage::run`] of an input already decoded.
+    fn run_stream<R: Read, S: Sink + ?Sized>(&self, rdr: R, sink: &mut S) -> Result<Report> {
+        match self.parallel() {
+            Some(p) => parallel::run_stream(&p, rdr, sink),
+            None => run_sequential(&self.stages, rdr, sink),
+        }
     }
 
     /// Triage of an in-memory input.
@@ -277,7 +300,9 @@ impl Triage {
 
     /// Triage of `range` of an input read at offsets, such as a file. With `threads > 1`,
     /// each worker reads the blocks it scans: no thread copies the input for the others, and
-    /// a block is scanned while the read left it in that core's cache.
+    /// a block is scanned while the read left it in that core's cache. A gzip input is
+    /// decompressed as a stream instead (blocks are cut from the decompressed bytes), since
+    /// it cannot be read at offsets.
     ///
     /// ```
     /// let triage = logtriage::TriageBuilder::new().threads(2).build()?;
@@ -292,11 +317,24 @@ impl Triage {
         range: Range<u64>,
         sink: &mut S,
     ) -> Result<Report> {
+        let mut head = vec![0; HEAD_BYTES.min(range.end.saturating_sub(range.start) as usize)];
+        let n = read_full_at(input, &mut head, range.start)?;
+        head.truncate(n);
+        if is_gzip(&head) {
+            let rest = At::new(input, range.start + n as u64..range.end);
+            let mut decoded = Decoded::with_head(head, rest)?;
+            let report = self.run_stream(&mut decoded, sink)?;
+            return Ok(self.ranked(with_found(report, decoded.found())));
+        }
         let report = match self.parallel() {
             Some(p) => parallel::run_positional(&p, input, range, sink)?,
             None => run_sequential(&self.stages, At::new(input, range), sink)?,
         };
-        Ok(self.ranked(report))
+        let found = Found {
+            binary: binary(&head),
+            ..Found::default()
+        };
+        Ok(self.ranked(with_found(report, found)))
     }
 
     /// Triage of a file from its current position: [`Triage::run_at`] for a regular file,

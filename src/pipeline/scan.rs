@@ -184,7 +184,10 @@ impl<'s> Core<'s> {
             Ok(entry) => {
                 self.totals.ok();
                 let found = &mut self.found;
-                self.assembler.push(&entry, &mut |ev| found.push(ev));
+                // A text line's time (from its prefix) orders nothing: text is read as written.
+                let timed = json;
+                self.assembler
+                    .push_at(&entry, timed, &mut |ev| found.push(ev));
             }
             Err(_) => self.totals.malformed(line),
         }
@@ -252,6 +255,7 @@ impl Quiet {
                 .get(self.malformed_kept..)
                 .unwrap_or(&[])
                 .to_vec(),
+            ..Totals::default()
         }
     }
 }

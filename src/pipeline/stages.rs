@@ -28,7 +28,7 @@ impl Stages {
     /// Classification, fingerprint and known issue of one assembled event.
     pub(crate) fn finish_event(&self, event: &mut Event) {
         self.classifier.classify(event);
-        event.classification.known_issue = self.known.find(event).cloned();
+        event.classification.known_issue = self.known.find(event);
     }
 
     /// [`Stages::finish_event`] through the memo: an event whose content was seen before is
