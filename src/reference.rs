@@ -101,7 +101,10 @@
 //!
 //! Invalid UTF-8 and lone surrogate escapes (`"\ud800"`) are decoded as U+FFFD; the entry is
 //! kept. Line numbers are 1-based and name the line where an entry starts. Timestamps are
-//! compared as the RFC 3339 strings Cloud Logging writes (UTC, ending in `Z`).
+//! compared as the instants they name, not as strings: Cloud Logging writes RFC 3339 with a
+//! fraction of 0 to 9 digits (`…:02Z` is before `…:02.5Z`), and an offset (`+01:00`) counts;
+//! a time without a zone is read as UTC, and one that cannot be read sorts after the others,
+//! as a string.
 //!
 //! ## The fast path and `--validate`
 //!
@@ -114,6 +117,12 @@
 //! or a header line is open in some stream, the entries that carry that stream's instance id
 //! and the last segment of its log name (`run.googleapis.com%2Fstderr`) are parsed too (every
 //! entry, when the stream has no plain instance id).
+//!
+//! Read newest first, a split traceback's first lines (its exception line, the source line
+//! of its innermost frame) come before its first candidate, a frame line: they are looked
+//! back for in the input already read, which the reader keeps for that (128 KiB before the
+//! entry, and the entries starting in them; see "Split tracebacks"). Only the entries of the
+//! frame line's stream there are parsed, and only when a frame line opens such a traceback.
 //!
 //! The other entries are only framed, and the framing checks their shape: an NDJSON line,
 //! trimmed, starts with `{` and ends with `}`; an array element is a balanced object; a text
@@ -159,12 +168,34 @@
 //! `resource.labels` and `labels.instanceId`. Streams may interleave, and the entries of other
 //! streams between its lines are not swallowed; a stray line of the same stream before the
 //! exception line does not cut it short. The event lists the `insertId` of every entry it
-//! spans, and its line is the line of its first entry.
+//! spans, in time order, and its line is the line of its first entry in time.
 //!
-//! Lines are joined in input order: oldest first, the order in which they were written and in
-//! which `gcloud logging read --order=asc` prints them. In a newest-first export (gcloud's
-//! default order) a split traceback's lines come in reverse, and they are not put back into
-//! the one event they were.
+//! Lines are joined in the order of their timestamps, whichever order the input has: oldest
+//! first, as `gcloud logging read --order=asc` and a logging sink write them, or newest first,
+//! gcloud's default. The order is decided per stream, from one line's timestamp to the next
+//! (nothing is assumed of the input as a whole), so streams may interleave either way.
+//! Entries that share one timestamp keep the order of the input, which is then their order
+//! in time: gcloud keeps it among them, and a traceback written at once, its lines of one
+//! timestamp, comes in its own order in either export. Plain-text lines (whose time their
+//! prefix gives) and entries without a timestamp are joined in input order.
+//!
+//! A traceback read newest first is found by its first frame line the prefilter lets
+//! through; the lines after it in time came before it in the input and are looked back for
+//! (among the 128 entries and 128 KiB before it, in the same stream, as long as a traceback
+//! read forwards would have waited between them), the lines before it in time are collected
+//! as they come (frames, its `Traceback (most recent call last):` line, a chain's separator
+//! and the traceback before it, the log record's header line), and the lines are then taken
+//! in time order as if read forwards: the events, their text and `insertId`s, fingerprints
+//! and groups are those of the same export read oldest first. The bounds apply to the lines
+//! in time order, as read forwards: a traceback keeps its first and last 128 lines; it ends
+//! where, read forwards, it would have ended after 1000 (or 32) entries without a line; a
+//! header line 32 entries or more from its traceback does not join it. Looking back is the
+//! one bound of its own: a line more than 128 entries (or 128 KiB) before the first frame
+//! line of its traceback is not found, where read forwards a traceback waits up to 1000
+//! entries for its exception line. An error-level line that may be a traceback's last (GKE
+//! makes every stderr line error-level) waits 128 entries for the frames that may follow it
+//! in the input, and the header line of a traceback read after it waits until the line
+//! before it shows it is no exception line of a traceback before.
 //!
 //! A split traceback ends when no entry continues it: after 1000 entries of any stream while it
 //! waits for its exception line, or after 32 once it has one (only a chained exception could
@@ -181,7 +212,8 @@
 //! uvicorn's `Exception in ASGI application`. Only un-structured lines (`textPayload`, plain
 //! text) wait for a traceback, for at most 32 entries; a structured record carries its own
 //! traceback. A header joins only a traceback with the same prefix (the same `docker compose`
-//! service).
+//! service). Read newest first, the header comes after its traceback and joins it the same
+//! way, a traceback whole in one entry included.
 //!
 //! ## Severity events and level words
 //!
@@ -522,9 +554,24 @@
 //!   its `logName`, or null) and `logs_url` (the Logs Explorer link that opens the samples, see
 //!   "Logs Explorer links"; null without a project or a sample).
 //!
+//!   A group does not depend on the order of its events in the input. "The first event" is
+//!   the earliest: by timestamp (an instant), then by the smallest first `insertId`; events
+//!   without a timestamp come after (the first found speaks for a group of only such
+//!   events; as samples they go by `insertId`). `message`, `subject`, `top_frame`,
+//!   `known_issue`, `suggested_title`, `sample_text` and `project` are its. `samples` are the
+//!   first `insertId` of each of the 5 earliest events, in that order. `first_seen` and
+//!   `last_seen` are the earliest and latest instants, written as the input wrote them.
+//!   Groups in report order: by category rank, count (more first), first seen (as an
+//!   instant), then fingerprint. Reports of shards merged ([`Report::merge`](crate::Report::merge))
+//!   keep the earliest samples while both were made in this run; a report read back from its
+//!   JSON has no times for its samples, and its samples come first when its first seen is
+//!   the earlier.
+//!
 //! ## NDJSON events
 //!
-//! One event per line, written and flushed as soon as it is found, in input order:
+//! One event per line, written and flushed as soon as it is found, in input order (read
+//! newest first, a split traceback is found when its earliest entry is read, the last of its
+//! entries in the input, whose line is its `line`):
 //!
 //! ```json
 //! {"insert_id":"6b083bbf0008782ba12ff1be","line":716,"entries":["6b083bbf0008782ba12ff1be"],"timestamp":"2026-11-26T14:01:35.300004867Z","service":"netra-backend-staging","revision":"netra-backend-staging-00041-abc","kind":"severity","severity":"ERROR","category":"unclassified","exception":null,"message":"WebSocket connection rejected: no supported subprotocol","subject":null,"fingerprint":"db1e51f64822b9dd","frames":[],"known_issue":"921"}

@@ -152,8 +152,9 @@ impl Totals {
 /// What a group says of its events does not depend on the order they came in (an export
 /// read oldest or newest first): its message, subject, frame and known issue are those of
 /// its earliest event (by timestamp, read as an instant; among events of one timestamp, the
-/// one with the smallest first `insertId`; events without a timestamp come after, in input
-/// order), and its samples are the first `insertId`s of its earliest events, in that order.
+/// one with the smallest first `insertId`; events without a timestamp come after: the first
+/// found speaks for a group of only such events, and as samples they go by `insertId`), and
+/// its samples are the first `insertId`s of its earliest events, in that order.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct Group {

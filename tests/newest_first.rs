@@ -18,9 +18,12 @@ fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(path).expect("fixture")
 }
 
+/// An event as [`found`] sees it: its entries, fingerprint, kind, timestamp and text.
+type Found = (Vec<String>, String, String, Option<String>, String);
+
 /// What an event is, whatever the order it was found in: its entries (in time order), its
 /// fingerprint, kind, timestamp and text.
-fn found(events: &[Event]) -> Vec<(Vec<String>, String, String, Option<String>, String)> {
+fn found(events: &[Event]) -> Vec<Found> {
     let mut out: Vec<_> = events
         .iter()
         .map(|e| {

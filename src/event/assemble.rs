@@ -2,49 +2,66 @@
 //!
 //! An entry whose text spans lines is self-contained: a traceback in it (in `textPayload`,
 //! `jsonPayload.message` or any other string field) ends with the entry. Single-line entries
-//! are followed per stream ([`Entry::stream_key`]) with a [`LineMachine`], so a traceback
-//! that Cloud Run or GKE split into one entry per line comes back as one event even when
-//! instances interleave. State is bounded: an open traceback keeps its first and last
-//! [`MAX_LINES`](super::split::MAX_LINES)` / 2` lines (the middle becomes a `...<N lines>...` line, as CPython 3.13
-//! prints) and its first [`MAX_LINES`](super::split::MAX_LINES) insertIds, however long it runs; it is flushed after
-//! [`MAX_IDLE`](super::split::MAX_IDLE) entries without a continuation ([`MAX_IDLE_COMPLETE`](super::split::MAX_IDLE_COMPLETE) once it has its
-//! exception line), a header waits [`MAX_PENDING_IDLE`] entries for its traceback, and at
-//! most [`MAX_STREAMS`] streams hold state at once.
+//! are followed per stream ([`Entry::stream_key`]) with a `LineMachine`, so a traceback that
+//! Cloud Run or GKE split into one entry per line comes back as one event even when
+//! instances interleave (the `forward` module). A single-line entry that no traceback takes
+//! is offered to the database entries (`database`: a PostgreSQL error and its `STATEMENT:`,
+//! a statement and its later duration, MySQL slow-log blocks) before it is made an event of
+//! its own; their state counts as held state too.
+//!
+//! State is bounded: an open traceback keeps its first and last `MAX_LINES / 2` lines (the
+//! middle becomes a `...<N lines>...` line, as CPython 3.13 prints) and its first
+//! `MAX_LINES` insertIds, however long it runs; it is flushed after `MAX_IDLE` entries
+//! without a continuation (`MAX_IDLE_COMPLETE` once it has its exception line), a header
+//! waits `MAX_PENDING_IDLE` entries for its traceback, and at most `MAX_STREAMS` streams
+//! hold state at once (see `split`).
 //!
 //! # Either order
 //!
 //! `gcloud logging read` prints newest first unless told `--order=asc`. A stream's entries
 //! are taken in the order of their timestamps, read as instants (`2026-11-26T15:00:00+01:00`
-//! is `14:00:00Z`); entries that share a timestamp keep the order of the input, which is then
-//! their order in time. Nothing is decided for the input as a whole: each stream goes by its
-//! own timestamps, from one line to the next, so exports sorted either way, and interleaved
-//! streams, come out the same. Entries without a readable timestamp (plain text) are taken
-//! in input order.
+//! is `14:00:00Z`, `…:02.5Z` is after `…:02Z`); entries that share a timestamp keep the
+//! order of the input, which is then their order in time (gcloud's sort is stable on them,
+//! and a traceback written at once comes as one block in its own order). Nothing is decided
+//! for the input as a whole: each stream goes by its own timestamps, from one line to the
+//! next, so exports sorted either way, and streams interleaved, come out the same. Entries
+//! without a readable timestamp, and plain-text lines (whose time their prefix gives), are
+//! taken in input order.
 //!
 //! Read newest first, a split traceback starts with its exception line, which carries no
 //! literal the prefilter looks for; its first line let through is a frame (`  File "...`).
-//! A frame line of a stream with no open traceback opens a reversed run (the `reversed`
-//! module): the entries before it are looked back for in the bytes the reader still holds
-//! (the `lookback` module) for the lines after it in time, and the entries after it, each
+//! A frame line of a stream with no open traceback opens a reversed run (`newest_first`,
+//! `reversed`): the entries before it are looked back for in the bytes the reader still
+//! holds (`lookback`) for the lines after it in time, and the entries after it, each
 //! earlier in time, are collected while they fit the shape of a traceback read backwards,
 //! up to its `Traceback (most recent call last):` line, the chains before it and the log
 //! record's header line. Then the lines are put in time order and replayed through the
 //! forward assembly, which makes of them what it makes of the same lines read oldest first.
+//! A header line read after a traceback that started forwards (its lines shared one
+//! timestamp) or that was whole in one entry joins it as a waiting header would have; an
+//! error-level line that may be a traceback's newest line (GKE makes every stderr line
+//! error-level) waits for the frames that may follow it.
+//!
 //! The bounds read in reverse:
 //!
-//! - [`MAX_LINES`](super::split::MAX_LINES): a reversed run keeps its earliest `MAX_LINES / 2 + 1` and latest
+//! - `MAX_LINES`: a reversed run keeps its earliest `MAX_LINES / 2 + 1` and latest
 //!   `MAX_LINES / 2` lines, and the count, highest level and first insertIds of those left
 //!   out, so that the replay keeps what a forward traceback keeps.
-//! - [`MAX_IDLE`](super::split::MAX_IDLE) / [`MAX_IDLE_COMPLETE`](super::split::MAX_IDLE_COMPLETE): a reversed run waits `MAX_IDLE` entries for its
-//!   next (earlier) frame or start, `MAX_IDLE_COMPLETE` after its start or among chained
-//!   exceptions; the replay flushes where reading forwards would have (the gaps are the same
-//!   in both orders), and looking back stops where a forward traceback would not have waited.
-//! - [`MAX_PENDING_IDLE`]: a header read after its traceback joins it when at most this many
-//!   entries lie between them, as a pending header waits.
-//! - [`MAX_STREAMS`]: reversed runs count with open tracebacks and pending headers; the
+//! - `MAX_IDLE` / `MAX_IDLE_COMPLETE`: a reversed run waits for its next (earlier) line as
+//!   long as a forward traceback waited after that line: `MAX_IDLE_COMPLETE` before a
+//!   chain's separator, `MAX_IDLE` otherwise. The replay flushes where reading forwards
+//!   would have (between two lines lie as many entries in both orders), and looking back
+//!   stops where a forward traceback would not have waited.
+//! - `MAX_PENDING_IDLE`: a header read after its traceback joins it when at most this many
+//!   entries lie between them, as a waiting header.
+//! - `MAX_STREAMS`: reversed runs count with open tracebacks and waiting headers; the
 //!   oldest is replayed and its stream flushed to make room.
-//! - [`MAX_LOOKBACK`](super::split::MAX_LOOKBACK) / [`LOOKBACK_BYTES`](super::split::LOOKBACK_BYTES): how far back the
-//!   skipped lines are looked for.
+//! - `MAX_LOOKBACK` / `LOOKBACK_BYTES` (new in reverse): the lines a traceback read newest
+//!   first has after its first frame in time (source and carets, the exception line and its
+//!   message) are looked for among the 128 entries, and the 128 KiB, before that frame; an
+//!   error-level line that may be one waits as long. Reading forwards a traceback may wait
+//!   up to `MAX_IDLE` entries for its exception line: read newest first, a wait longer than
+//!   the lookback cuts it there.
 
 use super::database::Database;
 use super::lookback::Look;

@@ -182,7 +182,7 @@ impl Assembler {
             }
         }
         // A traceback whole in one entry waits only for a header read after it.
-        let later = |o: &Open| !time.is_some_and(|t| o.last_time.is_some_and(|last| t < last));
+        let later = |o: &Open| time.is_none_or(|t| o.last_time.is_none_or(|last| t >= last));
         if let Some(i) = self
             .open
             .iter()

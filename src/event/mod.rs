@@ -9,7 +9,8 @@
 //! Assembly (the crate-private `Assembler`) is described in the `assemble` module: whole
 //! tracebacks in one entry, tracebacks split one line per entry and reassembled per stream,
 //! header lines joining their traceback, and single-entry events (error levels, slow
-//! queries, out-of-memory reports).
+//! queries, out-of-memory reports); in either order of time (`newest_first`, `reversed`,
+//! `lookback`: an export printed newest first comes out as one printed oldest first).
 
 mod assemble;
 mod database;

@@ -92,7 +92,8 @@ pub fn export(lines: &[Line], newest_first: bool, shape: Shape) -> Vec<u8> {
         stamped.push((micros, entry(n, line, micros)));
     }
     if newest_first {
-        stamped.sort_by(|a, b| b.0.cmp(&a.0));
+        // Stable: entries of one timestamp keep their order.
+        stamped.sort_by_key(|s| std::cmp::Reverse(s.0));
     }
     let values: Vec<serde_json::Value> = stamped.into_iter().map(|(_, v)| v).collect();
     match shape {
