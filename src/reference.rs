@@ -555,7 +555,8 @@
 //!   "Logs Explorer links"; null without a project or a sample).
 //!
 //!   A group does not depend on the order of its events in the input. "The first event" is
-//!   the earliest: by timestamp (an instant), then by the smallest first `insertId`; events
+//!   the earliest: by timestamp (an instant; one instant written two ways, by the text), then
+//!   by the smallest first `insertId`; events
 //!   without a timestamp come after (the first found speaks for a group of only such
 //!   events; as samples they go by `insertId`). `message`, `subject`, `top_frame`,
 //!   `known_issue`, `suggested_title`, `sample_text` and `project` are its. `samples` are the

@@ -151,8 +151,8 @@ impl Totals {
 ///
 /// What a group says of its events does not depend on the order they came in (an export
 /// read oldest or newest first): its message, subject, frame and known issue are those of
-/// its earliest event (by timestamp, read as an instant; among events of one timestamp, the
-/// one with the smallest first `insertId`; events without a timestamp come after: the first
+/// its earliest event (by timestamp, read as an instant, one instant written two ways by
+/// the text; among events of one timestamp, the one with the smallest first `insertId`; events without a timestamp come after: the first
 /// found speaks for a group of only such events, and as samples they go by `insertId`), and
 /// its samples are the first `insertId`s of its earliest events, in that order.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -263,12 +263,13 @@ impl PartialEq for SampleTimes {
     }
 }
 
-/// Where an event goes among a group's: by its time (none after any), then its first
-/// `insertId`.
+/// Where an event goes among a group's: by its time (none after any; one instant written
+/// two ways, by the text), then its first `insertId`.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 struct SampleKey {
     untimed: bool,
     time: Option<Instant>,
+    text: Option<String>,
     id: String,
 }
 
@@ -278,6 +279,7 @@ impl SampleKey {
         Some(SampleKey {
             untimed: time.is_none(),
             time,
+            text: event.timestamp.clone(),
             id,
         })
     }

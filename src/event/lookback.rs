@@ -364,3 +364,7 @@ impl Look {
         self.taken
     }
 }
+
+#[cfg(test)]
+#[path = "lookback_tests.rs"]
+mod tests;
