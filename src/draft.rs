@@ -11,7 +11,8 @@
 //! overwrites its drafts instead of adding copies.
 
 use crate::error::{Error, Result};
-use crate::report::{Group, Report};
+use crate::group::Group;
+use crate::report::Report;
 use crate::scrub::{scrub, scrub_title, EMAIL, FILTERED};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -67,7 +68,9 @@ impl Draft {
     /// # Ok::<(), logtriage::Error>(())
     /// ```
     pub fn of(group: &Group) -> Option<Draft> {
-        if group.known_issue.is_some() {
+        // A symptom whose every event a cause explains is that cause's issue, not one of its
+        // own (the cause's impact line counts it).
+        if group.known_issue.is_some() || group.unexplained == Some(0) {
             return None;
         }
         let title = match &group.suggested_title {
@@ -136,7 +139,8 @@ fn body(g: &Group, title: &str) -> String {
     row("First seen", g.first_seen.clone().unwrap_or_default());
     row("Last seen", g.last_seen.clone().unwrap_or_default());
     row("Services", list(&g.services));
-    row("Revisions", list(&g.revisions));
+    let revisions: Vec<&str> = g.revisions.iter().map(|r| r.revision.as_str()).collect();
+    row("Revisions", revisions.join(", "));
     row("Exception", g.exception.clone().unwrap_or_default());
     row(
         "Subject",

@@ -48,6 +48,18 @@ pub enum Error {
         /// What is wrong: a bad regex, an unknown category, a missing field.
         reason: String,
     },
+    /// A saved report (a `--baseline`) follows another schema than this version reads.
+    #[error(
+        "{file}: a report of schema_version {found}; this version reads schema_version {}: \
+         triage the baseline's logs again, or save it again with this version",
+        crate::SCHEMA_VERSION
+    )]
+    SchemaVersion {
+        /// The file named by the user.
+        file: String,
+        /// The `schema_version` it holds.
+        found: u64,
+    },
     /// The directory for issue drafts cannot be created or written.
     #[error("{}: cannot write issue drafts there: {source}", dir.display())]
     Drafts {
@@ -74,6 +86,8 @@ pub enum Item {
     Rule,
     /// An entry of a known-issues file's `issues`.
     Issue,
+    /// An entry of a rules file's `platform` (a platform message).
+    Platform,
 }
 
 impl std::fmt::Display for Item {
@@ -81,6 +95,7 @@ impl std::fmt::Display for Item {
         f.write_str(match self {
             Item::Rule => "rule",
             Item::Issue => "issue",
+            Item::Platform => "platform row",
         })
     }
 }

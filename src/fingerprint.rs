@@ -15,6 +15,11 @@
 //!    different checkout root does not matter), then the function. Line numbers are left
 //!    out: they move with every unrelated edit.
 //!
+//! A failed request's fingerprint (an event of kind `request`) is the same hash of the
+//! version tag, the category, the field `request`, then the method (empty when not logged),
+//! the route, the status in decimal (empty when not logged) and the platform reason's row id
+//! (empty when none): its latency and URL's ids are left out.
+//!
 //! FNV-1a is fixed by its definition, unlike `std`'s randomly keyed hasher, so fingerprints
 //! are equal across runs, machines and releases; a test pins a known value. Changing any
 //! ingredient changes every fingerprint: bump the version tag when doing so.
@@ -96,6 +101,25 @@ pub(crate) fn compute(
         h.field(file_key(&frame.file).as_bytes());
         h.field(frame.function.as_bytes());
     }
+    Fingerprint(h.0)
+}
+
+/// The fingerprint of a failed request: category, method, route, status and platform reason.
+pub(crate) fn of_request(
+    category: &Category,
+    method: Option<&str>,
+    route: &str,
+    status: Option<u16>,
+    platform: Option<&str>,
+) -> Fingerprint {
+    let mut h = Fnv(FNV_OFFSET);
+    h.field(VERSION.as_bytes());
+    h.field(category.as_str().as_bytes());
+    h.field(b"request");
+    h.field(method.unwrap_or("").as_bytes());
+    h.field(route.as_bytes());
+    h.field(status.map(|s| s.to_string()).unwrap_or_default().as_bytes());
+    h.field(platform.unwrap_or("").as_bytes());
     Fingerprint(h.0)
 }
 

@@ -122,6 +122,41 @@ pub(crate) fn top_array(value: Value, key: &str) -> std::result::Result<Vec<Valu
     }
 }
 
+/// The arrays of `keys` in an object that holds at least one of them and nothing else (an
+/// absent one is empty): a rules file's `categories` and `platform`.
+pub(crate) fn top_arrays<const N: usize>(
+    value: Value,
+    keys: [&str; N],
+) -> std::result::Result<[Vec<Value>; N], String> {
+    let names: Vec<String> = keys.iter().map(|k| format!("{k:?}")).collect();
+    let expected = format!("expected an object with a {} array", names.join(" or "));
+    let Value::Object(mut top) = value else {
+        return Err(format!("{expected}, found {}", describe(&value)));
+    };
+    if let Some(other) = top.keys().find(|k| !keys.contains(&k.as_str())) {
+        return Err(format!(
+            "unknown field `{other}` ({expected} and nothing else)"
+        ));
+    }
+    if top.is_empty() {
+        return Err(format!("missing field `{}` ({expected})", keys[0]));
+    }
+    let mut out: [Vec<Value>; N] = std::array::from_fn(|_| Vec::new());
+    for (key, slot) in keys.iter().zip(out.iter_mut()) {
+        match top.remove(*key) {
+            Some(Value::Array(entries)) => *slot = entries,
+            Some(other) => {
+                return Err(format!(
+                    "`{key}` must be an array, found {}",
+                    describe(&other)
+                ))
+            }
+            None => {}
+        }
+    }
+    Ok(out)
+}
+
 /// Checks that `value` is an object whose fields are `fields`, each of its kind, with the
 /// required ones; an [`Kind::Id`] given as a number becomes its digits. `what` names the
 /// entry (`an issue`). The error is the reason, in the file's words.

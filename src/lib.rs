@@ -51,47 +51,68 @@ macro_rules! finder {
     }};
 }
 
+mod baseline;
 mod category;
+mod causes;
 mod classify;
 #[cfg(feature = "cli")]
 pub mod cli;
+mod compare;
+mod deploy;
 mod draft;
 mod entry;
 mod error;
 mod event;
 mod fingerprint;
+mod group;
 mod input;
 mod json_file;
 mod known_issues;
 mod logs_url;
 mod pipeline;
+mod platform;
 mod prefilter;
 pub mod reference;
 mod report;
+mod revision;
+mod route;
 mod scrub;
+mod seen;
+mod sketch;
 mod text;
-mod timestamp;
+mod time;
+mod timeline;
 mod title;
 mod traceback;
 
+pub use baseline::{
+    Baseline, BaselineVerdict, GoneGroup, Measure, IMPROVED_FACTOR, MIN_SPAN_SECONDS,
+    REGRESSED_FACTOR, REGRESSED_MIN_EVENTS,
+};
 pub use category::{Categories, Category};
+pub use causes::{CauseLink, Evidence, Impact, Links, RouteCount, MAX_MARKS};
 pub use classify::Classifier;
+pub use compare::Comparison;
+pub use deploy::{Deploy, DeployVerdict, RevisionSpan, SETTLED_EVENTS, SETTLED_SECONDS};
 pub use draft::{prepare_dir, write_drafts, Draft, WrittenDraft, DRAFT_LINES};
 pub use entry::Severity;
 pub use error::{Error, Item, Result};
 pub use event::{
     Classification, Event, EventKind, EventRecord, IssueMatch, IssueRef, IssueState, MatchBy,
-    SlowQuery,
+    Request, Role, SlowQuery,
 };
 pub use fingerprint::{is_in_app, normalize_message, Fingerprint};
+pub use group::{Group, RequestKey, SAMPLES_KEPT, SAMPLE_TEXT_BYTES};
 pub use input::{Binary, DEFAULT_MAX_ENTRY_BYTES};
 pub use known_issues::KnownIssues;
 pub use pipeline::{FnSink, NoSink, ReadAt, Sink, Triage, TriageBuilder};
-pub use report::{
-    Group, Report, Span, Totals, MALFORMED_LINES_KEPT, SAMPLES_KEPT, SAMPLE_TEXT_BYTES,
-    SCHEMA_VERSION,
-};
+pub use platform::{PlatformKind, PlatformMessage};
+pub use report::{Report, Span, Totals, MALFORMED_LINES_KEPT, SCHEMA_VERSION};
+pub use revision::{RevisionCount, Revisions};
+pub use route::route_of;
 pub use scrub::{scrub, Redact, EMAIL, FILTERED, LONG_TOKEN};
+pub use sketch::{Sketch, RELATIVE_ACCURACY};
+pub use timeline::{Timeline, BUCKET_SECONDS};
 pub use title::suggest_title;
 pub use traceback::{parse as parse_traceback, Exception, Frame, Link, Traceback};
 

@@ -25,6 +25,12 @@ pub(crate) const CANDIDATE_LITERALS: &[&str] = &[
     // Log record headers before a traceback: uvicorn's `Exception in ASGI application`,
     // gunicorn's `Exception in worker process`.
     "Exception",
+    // Exception lines: Sentry's text layout prints `NameError: ...` before the frames and
+    // no header, so the line before the first frame must be parsed too; an AWS Lambda
+    // error document names `"errorType": "OSError"`. Not `Error` alone: messages that
+    // mention `Error 111` would stop the search ahead for nothing.
+    "Error: ",
+    "Error\"",
     // Slow queries: Cloud SQL PostgreSQL, MySQL slow log, structured `duration_ms`.
     "duration: ",
     "Query_time",
@@ -42,6 +48,13 @@ pub(crate) const CANDIDATE_LITERALS: &[&str] = &[
     "Out of memory",
     "OOMKilled",
     "MemoryError",
+    // Platform messages Cloud Run writes below ERROR (the platform table's `literal`s):
+    // `Container called exit(1).` (WARNING), a 429 `... no available instance.` (WARNING),
+    // and `... reached the maximum request timeout.` (its severity unconfirmed). The others
+    // come at ERROR, or from gunicorn and uvicorn with their `ERROR` level word.
+    "Container called exit(",
+    "no available instance",
+    "maximum request timeout",
 ];
 
 /// Decides from an entry's raw bytes, without parsing, whether it may hold an event
@@ -59,6 +72,8 @@ pub(crate) const CANDIDATE_LITERALS: &[&str] = &[
 pub struct Prefilter {
     searcher: aho_corasick::AhoCorasick,
     slow_ms: f64,
+    /// The length of the longest literal searched for.
+    longest: usize,
 }
 
 impl Default for Prefilter {
@@ -105,13 +120,30 @@ pub(crate) fn leading_number(bytes: &[u8]) -> Option<(f64, &[u8])> {
 impl Prefilter {
     /// A prefilter for slow queries of at least `slow_ms` milliseconds.
     pub fn new(slow_ms: f64) -> Self {
+        Prefilter::with_literals(slow_ms, &[])
+    }
+
+    /// A prefilter that also takes entries holding one of `extra` (the literals of a rules
+    /// file's platform rows) as candidates.
+    pub(crate) fn with_literals(slow_ms: f64, extra: &[&str]) -> Self {
+        let mut literals: Vec<&str> = CANDIDATE_LITERALS.to_vec();
+        for literal in extra {
+            if !literal.is_empty() && !literals.contains(literal) {
+                literals.push(literal);
+            }
+        }
+        let longest = literals.iter().map(|l| l.len()).max().unwrap_or(1);
         // Leftmost-first keeps aho-corasick's SIMD (Teddy) prefilter; with a handful of
         // literals it rarely leaves it.
         let searcher = aho_corasick::AhoCorasick::builder()
             .match_kind(aho_corasick::MatchKind::LeftmostFirst)
-            .build(CANDIDATE_LITERALS)
-            .expect("the built-in literals form a valid automaton");
-        Prefilter { searcher, slow_ms }
+            .build(&literals)
+            .expect("literals form a valid automaton");
+        Prefilter {
+            searcher,
+            slow_ms,
+            longest,
+        }
     }
 
     /// Where the first literal that may make its entry a candidate starts in `hay` (many
@@ -146,7 +178,7 @@ impl Prefilter {
     }
 
     /// Whether the literal matched at `m` in `hay` makes its entry a candidate: any literal
-    /// but a slow-query one, which needs a duration at or over the threshold (or none to be
+    /// (an extra one too) but a slow-query one, which needs a duration at or over the threshold (or none to be
     /// read). `entry_ends` says `hay` ends where the entry does, so that a number running to
     /// its end is whole; otherwise such a number may go on past it, and qualifies.
     fn qualifies(&self, hay: &[u8], m: &aho_corasick::Match, entry_ends: bool) -> bool {
@@ -235,7 +267,7 @@ impl Ahead {
             Framed::Entry { bytes, .. } => {
                 // A literal found ahead starts at `clear_to`; one that ran past the end of
                 // the bytes searched starts less than a literal's length before it.
-                let from = self.clear_to.saturating_sub(LONGEST_LITERAL as u64 - 1);
+                let from = self.clear_to.saturating_sub(prefilter.longest as u64 - 1);
                 let skip =
                     usize::try_from(from.saturating_sub(ahead.entry_at)).unwrap_or(usize::MAX);
                 prefilter.is_candidate(bytes.get(skip..).unwrap_or(&[]))
@@ -246,19 +278,6 @@ impl Ahead {
         Ok(Some((ahead.framed, candidate)))
     }
 }
-
-/// The length of the longest candidate literal.
-const LONGEST_LITERAL: usize = {
-    let mut i = 0;
-    let mut longest = 0;
-    while i < CANDIDATE_LITERALS.len() {
-        if CANDIDATE_LITERALS[i].len() > longest {
-            longest = CANDIDATE_LITERALS[i].len();
-        }
-        i += 1;
-    }
-    longest
-};
 
 #[cfg(test)]
 mod tests {
@@ -287,9 +306,14 @@ mod tests {
             "Out of memory: Killed process 1234 (python3) total-vm:2048000kB",
             r#"{"jsonPayload":{"reason":"OOMKilled"}}"#,
             "MemoryError",
+            "NameError: name 'UnifiedExecutionEngineFactory' is not defined",
+            r#"{"errorMessage": "[Errno 30] Read-only file system", "errorType": "OSError", "stackTrace": [["/var/task/h.py", 18, "handle", "os.makedirs(d)"]]}"#,
             "2026-11-26 14:02:11.200 UTC [3918] LOG:  statement: SELECT 1",
             r#"{"textPayload":"2026-11-26 14:04:19.950 UTC [3539] LOG:  execute <unnamed>: SELECT 1"}"#,
             r#"2026-11-26 14:08:20.001 UTC,"netra_app","netra_staging",31340,"10.0.0.7:52350",6745a1f2.7a6c,3,"idle",2026-11-26 14:08:00 UTC,3/18,0,LOG,00000,"statement: SELECT 1",,,,,,,,,"psql","client backend",,0"#,
+            r#"{"severity":"WARNING","textPayload":"Container called exit(1)."}"#,
+            r#"{"httpRequest":{"status":429},"severity":"WARNING","textPayload":"The request was aborted because there was no available instance."}"#,
+            "The request has been terminated because it has reached the maximum request timeout.",
         ];
         for text in yes {
             assert!(p.is_candidate(text.as_bytes()), "{text}");
@@ -298,11 +322,37 @@ mod tests {
             r#"{"httpRequest":{"requestMethod":"GET","status":200},"severity":"INFO","textPayload":"GET /health 200"}"#,
             "INFO:     10.0.0.1:5000 - \"GET /health HTTP/1.1\" 200 OK",
             r#"{"severity":"WARNING","jsonPayload":{"message":"slow response"}}"#,
+            // `Error` alone is no literal: a message that mentions one is no exception line.
+            "Redis connection failed: Error 111 connecting to 10.0.0.5:6379. (attempt 2)",
             "2026-11-26 14:02:11.321 UTC [3920] LOG:  duration: 0.210 ms  statement: SELECT 1",
             "",
         ];
         for text in no {
             assert!(!p.is_candidate(text.as_bytes()), "{text}");
         }
+    }
+}
+
+#[cfg(test)]
+mod platform_literals {
+    use super::*;
+
+    /// Every built-in platform row that names a literal has it among the candidate
+    /// literals: the rows for messages written below ERROR would otherwise never be found.
+    #[test]
+    fn built_in_row_literals_are_candidate_literals() {
+        let classifier = crate::classify::Classifier::builtin();
+        let literals: Vec<&str> = classifier.platform().literals().collect();
+        assert_eq!(literals.len(), 3, "{literals:?}");
+        for literal in literals {
+            assert!(CANDIDATE_LITERALS.contains(&literal), "{literal}");
+        }
+    }
+
+    #[test]
+    fn extra_literals_make_candidates() {
+        let p = Prefilter::with_literals(1000.0, &["Worker with pid"]);
+        assert!(p.is_candidate(b"Worker with pid 7 was terminated due to signal 9"));
+        assert!(!Prefilter::default().is_candidate(b"Worker with pid 7 was terminated"));
     }
 }

@@ -54,9 +54,12 @@
 //! | `insertId` | the entries an event spans, a group's samples |
 //! | `timestamp` | an event's time, a group's first and last time |
 //! | `severity` | severity events; a name (case ignored; `WARN` and `FATAL` accepted) or a `LogSeverity` number |
-//! | `logName`, `resource.type`, `resource.labels`, `labels.instanceId` | the stream a split traceback belongs to |
+//! | `logName`, `resource.type`, `resource.labels`, `labels.instanceId` | the stream a split traceback belongs to; the instance links symptoms to causes |
+//! | `trace` | links symptoms to causes |
+//! | `httpRequest.requestMethod`, `.requestUrl`, `.status` (a number or digits), `.latency` (`"5.123s"`) | failed requests |
+//! | `protoPayload.status.message` | the message of an audit entry without `textPayload` or `jsonPayload.message` |
 //! | `resource.labels.service_name` (else `container_name`, `function_name`, `module_id`, Cloud SQL's `database_id`) | the service |
-//! | `resource.labels.revision_name` (else `version_id`) | the revision |
+//! | `resource.labels.revision_name` (Cloud Run; else `version_id`, App Engine; else `labels."k8s-pod/pod-template-hash"`, GKE) | the revision |
 //! | `textPayload`, `jsonPayload.message` | the message |
 //! | the other top-level string fields of `jsonPayload` (`stack_trace`, `exception`, `exc_info`, `traceback`, ...) | tracebacks held there |
 //! | `jsonPayload.duration_ms` (a number) with `query`, `statement` or `sql` | slow queries |
@@ -110,10 +113,13 @@
 //!
 //! Only the entries that may hold a failure are parsed. An entry is a candidate when its raw
 //! bytes hold one of the literals `Traceback`, `File "`, `ERROR`, `CRITICAL`, `ALERT`,
-//! `EMERGENCY`, `FATAL`, `Exception`, `duration: `, `Query_time`, `duration_ms`, `Memory limit`,
-//! `Out of memory`, `OOMKilled`, `MemoryError`, or a statement PostgreSQL logged on its own
-//! (`LOG:  statement: `, `LOG:  execute `, csvlog's `LOG,00000,"statement: `); a slow-query literal counts
-//! only when the duration written after it reaches the threshold or cannot be read. While a split traceback
+//! `EMERGENCY`, `FATAL`, `Exception`, `Error: `, `Error"`, `duration: `, `Query_time`,
+//! `duration_ms`, `Memory limit`, `Out of memory`, `OOMKilled`, `MemoryError`, a statement
+//! PostgreSQL logged on its own (`LOG:  statement: `, `LOG:  execute `, csvlog's
+//! `LOG,00000,"statement: `), `Container called exit(`, `no available instance` or
+//! `maximum request timeout` (the last three for platform messages written below `ERROR`), or
+//! a `literal` of a rules file's platform row; a slow-query literal counts only when the
+//! duration written after it reaches the threshold or cannot be read. While a split traceback
 //! or a header line is open in some stream, the entries that carry that stream's instance id
 //! and the last segment of its log name (`run.googleapis.com%2Fstderr`) are parsed too (every
 //! entry, when the stream has no plain instance id).
@@ -134,10 +140,19 @@
 //!
 //! An event ([`Event`](crate::Event)) is one failure found in the input. Its kind
 //! ([`EventKind`](crate::EventKind)) says what made it one: a traceback, a severity, a slow
-//! query or an out-of-memory report. An entry that is part of none of these is not an event.
-//! One traceback is one event, never two; a severity event is made only for an entry that
-//! holds no traceback; a slow query or an out-of-memory report is an event whatever its
-//! severity, and an error entry that is a slow query is one slow-query event, not two.
+//! query, an out-of-memory report, a failed request or a platform message. An entry that is
+//! part of none of these is not an event. One traceback is one event, never two; a severity
+//! event is made only for an entry that holds no traceback; a slow query or an out-of-memory
+//! report is an event whatever its severity, and an error entry that is a slow query is one
+//! slow-query event, not two. For an entry that holds no traceback the first that applies
+//! decides: a failed request, an out-of-memory report, a slow query, a platform message, a
+//! severity.
+//!
+//! Every event has a role ([`Role`](crate::Role)): failed requests and platform messages are
+//! **symptoms**, every other kind is a **cause**. A failed request or a platform message is
+//! made only from an entry the prefilter picked (see "The fast path"): an entry parsed only
+//! because a split traceback was open, or for `--validate`, never makes one, so what is found
+//! does not depend on what else was open at the time.
 //!
 //! ## Tracebacks
 //!
@@ -152,9 +167,50 @@
 //!   margins of their sub-exceptions);
 //! - SyntaxError blocks, the caret lines of Python 3.11 and later, notes,
 //!   `[Previous line repeated N more times]` and CPython 3.13's `...<N lines>...`;
-//! - a prefix on every line (`docker compose logs`' `backend-1  | `, a timestamp, a logger
-//!   tag). A prefix on the first line only (uvicorn's `ERROR:    Traceback ...`) is told apart
-//!   from one on every line by the traceback's second line.
+//! - a prefix on every line (`docker compose logs`' `backend-1  | ` or v1's `web_1  | `,
+//!   honcho's and foreman's `16:50:39 web.1  | `, `kubectl logs --prefix`'s
+//!   `[pod/name/container] `, journald's `Nov 26 14:05:03 host unit[123]: `, Logs Explorer
+//!   rows copied with their severity and timestamp, torchrun's `[rank0]: `, a Markdown
+//!   quote's `> `). Digits may differ from line to line; lines with another prefix (another
+//!   service) are passed over. A prefix on the first line only (uvicorn's `ERROR:
+//!   Traceback ...`) is told apart from one on every line by the traceback's second line;
+//! - pastes that lost their indentation: a traceback indented as a whole (inside a list
+//!   item, by a tab) whose exception line sits less indented or at column 0, and frames and
+//!   source lines all at column 0;
+//! - frames without a source line (`<frozen ...>`, Cython `.pyx`, Python 2 run from `.pyc`),
+//!   and a `...` line that a person put between frames;
+//! - Python 2's exception line `<type 'exceptions.ImportError'>: ...` (also `<class
+//!   'pkg.Error'>: ...`), whose type is read as `ImportError` (`pkg.Error`).
+//!
+//! A traceback may have lost its header, cut off with the text above it. Frame-like lines
+//! also show up in prose and code samples, so without a header only this shape is a
+//! traceback: two frame lines or more in a row (with their source lines between them)
+//! followed by an exception line. Sentry's text layout prints the exception line first, then
+//! the frames newest first, and no header: an exception line followed by two frames or more
+//! is a traceback too, and its frames are turned around (outermost first, as everywhere
+//! else). One frame line, or frames with no exception line before or after them, make no
+//! event. When a traceback ends without its exception line and the line before its header
+//! is one behind a level word (AWS Lambda's `[ERROR] KeyError: 'x'`), that is its exception.
+//!
+//! A traceback may also sit inside one line of text:
+//!
+//! - flattened, its newlines turned into blanks, as Logs Explorer's summary line shows it
+//!   (`Traceback (most recent call last): File "a.py", line 3, in f x = g() KeyError:
+//!   'k'`): the frames are cut at each `File "`, the exception at the first `Name: ` after the
+//!   last frame's function whose name reads as a class (`...Error` and `...Exception` first);
+//!   a chain is cut at its separator sentences. Only the message (`textPayload`,
+//!   `jsonPayload.message`, a text line) is looked at, and only behind the literal
+//!   `Traceback (most recent call last): File "`;
+//! - in a JSON document written into the line: an AWS Lambda error document
+//!   (`{"errorMessage": ..., "errorType": ..., "stackTrace": [...]}`, its frames as
+//!   `File "..."` strings or, from older runtimes, `[file, line, function, source]` arrays),
+//!   as a caller logs it (`invoke failed Result:{...}`) or `sam local` prints it; or a JSON
+//!   log record printed to a text stream (`{"message": ..., "exc_info": "Traceback ..."}`)
+//!   whose string field holds a traceback. The words before the document (and its `message`)
+//!   are the event's first line.
+//!
+//! A pretty-printed `LogEntry` pasted as text after its summary line gives one event (the
+//! summary's): its `"textPayload": "..."` line is a field, not a document.
 //!
 //! A traceback's size is bounded: the event keeps its first and last 128 lines (the lines
 //! between become one `...<N lines>...` line, as CPython 3.13 prints) and the first 256
@@ -169,6 +225,12 @@
 //! streams between its lines are not swallowed; a stray line of the same stream before the
 //! exception line does not cut it short. The event lists the `insertId` of every entry it
 //! spans, in time order, and its line is the line of its first entry in time.
+//!
+//! A split traceback without its header starts at a frame line and is followed the same way;
+//! if its lines never take the shape above, they are no event. While it waits for that
+//! shape it takes no line that is an event by itself (an error line, an out-of-memory
+//! report): such a line ends it. Sentry's exception line starts the traceback only when it is
+//! the entry just before the first frame, in the same stream.
 //!
 //! Lines are joined in the order of their timestamps, whichever order the input has: oldest
 //! first, as `gcloud logging read --order=asc` and a logging sink write them, or newest first,
@@ -197,6 +259,18 @@
 //! in the input, and the header line of a traceback read after it waits until the line
 //! before it shows it is no exception line of a traceback before.
 //!
+//! A few layouts of pastes and terminals are put back together only when read oldest first
+//! (plain text always is: it is read in input order). Read newest first:
+//!
+//! - Sentry's exception line printed before the frames comes after them, and the frames
+//!   without it are a traceback that lost its header and its exception line: no event;
+//! - a traceback is found at a frame line indented as CPython prints it, at the start of the
+//!   entry's text: frames that lost their indentation (flush left), and a traceback whose
+//!   every line carries a prefix (`docker compose`, journald, `kubectl --prefix`, honcho, a
+//!   viewer's columns), are not put back together;
+//! - a stray line among the frames of a traceback that lost its header is passed over, as
+//!   among any traceback's frames, where read forwards it ends that traceback.
+//!
 //! A split traceback ends when no entry continues it: after 1000 entries of any stream while it
 //! waits for its exception line, or after 32 once it has one (only a chained exception could
 //! still continue it). At most 64 streams hold an open traceback or a waiting header at once;
@@ -212,8 +286,14 @@
 //! uvicorn's `Exception in ASGI application`. Only un-structured lines (`textPayload`, plain
 //! text) wait for a traceback, for at most 32 entries; a structured record carries its own
 //! traceback. A header joins only a traceback with the same prefix (the same `docker compose`
-//! service). Read newest first, the header comes after its traceback and joins it the same
-//! way, a traceback whole in one entry included.
+//! service). Up to two lines that go on with the record's message come between them
+//! (celery's `consumer: Cannot connect to ...` then `Trying again in 4.00 seconds...`): lines
+//! behind the header's prefix with no timestamp, bracket or level word of their own, no
+//! indentation, and no event by themselves; they are part of the event's text when the
+//! traceback follows, and stay lines of their own otherwise. A traceback without its header
+//! joins no header line. Read newest first, the header comes after its traceback (and after
+//! the lines held between them) and joins it the same way, a traceback whole in one entry
+//! included.
 //!
 //! ## Severity events and level words
 //!
@@ -222,8 +302,11 @@
 //! un-structured stderr is, takes its level from a level word among the first words of its
 //! text: `ERROR:`, `[ERROR]`, `CRITICAL`, `FATAL` (which counts as `CRITICAL`), `WARN`,
 //! `INFO`, ... Timestamps and a `[pid]` before the word are passed over, as gunicorn prints
-//! them, and behind a `docker compose` prefix (`worker-1  | ERROR: job 17 failed`) the word
-//! after the prefix counts. An event's message leaves out the logger's timestamp, pid and
+//! them; celery's bracket counts (`[2026-11-26 14:05:03,412: ERROR/MainProcess] ...`); and
+//! behind the prefix of a viewer or process manager (`docker compose`, honcho, foreman,
+//! `kubectl logs --prefix`, torchrun, journald and syslog: `worker-1  | ERROR: job 17
+//! failed`, `Nov 26 14:05:03 api-1 gunicorn[4312]: [...] [ERROR] ...`) the word after the
+//! prefix counts. An event's message leaves out the logger's timestamp, pid and
 //! level prefix.
 //!
 //! ## Slow queries
@@ -270,7 +353,55 @@
 //! by itself. A quoted column may hold newlines: the record's lines are put back together
 //! (up to 256) before it is read. Cloud SQL entries name their database
 //! (`resource.labels.database_id`, `project:instance`) as the service.
-//!//! ## Out of memory
+//!
+//! ## Failed requests
+//!
+//! A request log entry (`httpRequest`: Cloud Run's `run.googleapis.com/requests`, App Engine,
+//! a load balancer) with a `status` of 500 or more is an event of kind `request`, whatever its
+//! severity (Cloud Run writes 5xx at `ERROR`, which the prefilter picks; a 5xx entry written
+//! below `ERROR` is found only when it holds another literal). It keeps the method, the
+//! route, the status and the latency ([`Request`](crate::Request)), the `trace`, the instance
+//! and the revision. The route is the URL's path without query or fragment, with id-like
+//! segments replaced by `{id}` ([`route_of`](crate::route_of)): digits (`42`, `2026-11-26`),
+//! hex of 8 characters or more with a digit (UUIDs too), and tokens that mix letters and
+//! digits (`th_5d1c0e`; `v1`, `oauth2`, `sha256` stay). Its message reads
+//! `GET /api/threads/{id} → 500 in 5.1 s` (`in 21 ms` under a second), followed by the
+//! platform's reason in parentheses when the entry's text is a refusal of the table below
+//! (`GET /health → 503 in 10.0 s (no available instance)`). Failed requests group by method,
+//! route, status and that reason; their category is that of the entry's own text (a request
+//! timeout is a `timeout`), else `unclassified`.
+//!
+//! ## Platform messages
+//!
+//! Cloud Run's and the servers' own words about a dying instance or a refused request make an
+//! event of kind `platform`, whatever the entry's severity, when the message matches a row of
+//! the platform table (rules data: the built-in rows below, and a rules file's `platform`
+//! rows). A row's kind is `exit` (an instance, container or worker died or never started) or
+//! `refusal` (the platform refused or cut a request). A request log entry under 500 whose text
+//! is a refusal (a 429 with "no available instance") is a platform message that keeps its
+//! request.
+//!
+//! | id | kind | the message (real wording, numbers vary) |
+//! |---|---|---|
+//! | `container_exit` | exit | `Container called exit(1).` (not `exit(0)`, a clean end) |
+//! | `startup_probe_failed` | exit | `Default STARTUP TCP probe failed 1 time consecutively for container "app" on port 8080. ...` (TCP, HTTP, GRPC) |
+//! | `liveness_probe_failed` | exit | `LIVENESS HTTP probe failed 3 times consecutively for container "app" on port 8080 path "/livez". The instance has been shut down.` |
+//! | `port_not_listening` | exit | `... The user-provided container failed to start and listen on the port defined provided by the PORT=8080 environment variable ...` (and the older `Failed to start and then listen on the port defined by the PORT environment variable`) |
+//! | `gunicorn_worker_exit` | exit | `Worker (pid:7) exited with code 3` (a non-zero code) |
+//! | `gunicorn_worker_killed` | exit | `Worker (pid:21) was sent SIGKILL! Perhaps out of memory?` |
+//! | `gunicorn_master_shutdown` | exit | `Shutting down: Master` (gunicorn logs it at `ERROR` after a failure, at `INFO` otherwise: only the first is picked) |
+//! | `gunicorn_boot_failed` | exit | `Reason: Worker failed to boot.`, `Reason: App failed to load.` |
+//! | `uvicorn_startup_failed` | exit | `Application startup failed. Exiting.` |
+//! | `no_available_instance` | refusal | `The request was aborted because there was no available instance.` |
+//! | `malformed_response` | refusal | `The request failed because either the HTTP response was malformed or connection to the instance had an error.` |
+//! | `request_timeout` | refusal | `The request has been terminated because it has reached the maximum request timeout.` |
+//! | `instance_failed_to_start` | refusal | `The request failed because the instance could not start successfully.` |
+//!
+//! A platform message is classified by its text as any other event (its category is mostly
+//! `unclassified`; gunicorn's SIGKILL line is `out_of_memory`) and carries its row's id and
+//! kind ([`PlatformMessage`](crate::PlatformMessage)).
+//!
+//! ## Out of memory
 //!
 //! A platform's out-of-memory report, whatever its severity: Cloud Run's `Memory limit of 512
 //! MiB exceeded with 519 MiB used`, a kernel's `Out of memory: Killed process 1234 (python)`, a
@@ -285,7 +416,7 @@
 //!
 //! | id | rank | what decides it | subject |
 //! |---|---|---|---|
-//! | `undefined_symbol` | 10 | `NameError`, `UnboundLocalError`, `cannot import name 'X'`, `module 'M' has no attribute 'X'`, a native `undefined symbol: X` | the symbol `X` |
+//! | `undefined_symbol` | 10 | `NameError`, `UnboundLocalError`, `cannot import name 'X'`, `module 'M' has no attribute 'X'` (Python 2: `'module' object has no attribute 'X'`), a native `undefined symbol: X` | the symbol `X` |
 //! | `missing_module` | 20 | `ModuleNotFoundError: No module named 'M'` (also unquoted, as Python 2 writes it), `libX.so: cannot open shared object file`, a distribution that is not installed | the module, library or distribution |
 //! | `out_of_memory` | 30 | the out-of-memory reports above, `MemoryError`, `CUDA out of memory`, `Cannot allocate memory` | none |
 //! | `connection_refused` | 40 | a refused connection from any client (the standard library, redis-py 2 to 5, psycopg2 and libpq before and after 14, psycopg 3, asyncpg, aiohttp, httpx, urllib3 and requests, grpc, pymongo, PyMySQL and mysqlclient, kombu and celery, pika): errno 111 or 10061 (also MySQL's `(111)`), `Connection refused`, `Connect call failed`, `actively refused` | `host:port` when the text names it (`host:port: [Errno 111]` first, `Error 111 connecting host:port`, libpq's `host "db" ... port 5432` as `db:5432`, an AMQP URL's host and port, an IPv6 host in brackets), a Unix socket's path; none for a host without its port |
@@ -303,7 +434,7 @@
 //!   The first that matches a category decides: a `ConnectionRefusedError` under a
 //!   `sqlalchemy.exc.OperationalError` makes the event `connection_refused`. When none
 //!   matches, the event is `unclassified`, with the exception that surfaced (the last one
-//!   printed).
+//!   printed); a traceback cut before its exception line has none.
 //! - **A slow query** is `slow_query`, with its statement as subject: quoted strings, numbers
 //!   and `$N` parameters replaced by `?`, an `IN (...)` list of them collapsed to `IN (?)`,
 //!   whitespace collapsed, a trailing `;` dropped. Without a statement it is still
@@ -324,7 +455,10 @@
 //! The subject is what the deciding pattern captures (a named group `subject`, or `host` and
 //! `port` joined as `host:port`). When the deciding text names none, a later exception of the
 //! same category in the chain may give it: a `ConnectionRefusedError` names no host, the
-//! `redis.exceptions.ConnectionError` raised while handling it does. Subjects are cut to 300
+//! `redis.exceptions.ConnectionError` raised while handling it does. When no exception of the
+//! traceback names one, the log record's header lines before it may, for the same category
+//! (celery's `Cannot connect to amqp://...@rabbitmq-1:5672//` before a Python 2 `error:
+//! [Errno 111] Connection refused`). Subjects are cut to 300
 //! characters and messages (the first line of the deciding exception's message, or of the
 //! event's text) to 500.
 //!
@@ -365,12 +499,117 @@
 //! `pro2025`) is not an id. Any change to these ingredients changes every fingerprint, and
 //! bumps the version tag.
 //!
-//! A group takes its category, exception, message, subject and top frame from its first event,
-//! and counts its events, their first and last timestamps, the services and revisions seen and
-//! up to 5 sample `insertId`s (the first entry of each of its first events). A report lists its
-//! groups by category rank, then by count (most first), then by first timestamp. The report of
-//! two consecutive shards of an input, merged, equals the report of the whole input; the second
-//! shard's line numbers are placed after the first's.
+//! A failed request's fingerprint is the same hash of the version tag, the category, the
+//! field `request`, the method, the route, the status and the platform reason's row id (each
+//! empty when there is none): latency and ids do not split a group.
+//!
+//! A group takes its category, role, exception, message, subject and top frame from its first
+//! event (the earliest, whatever the input's order: see "The JSON report"), and counts its
+//! events, their first and last timestamps, the services seen, its events per revision (see
+//! "Deploys") and up to 5 sample `insertId`s (the first entry of each of its earliest
+//! events). It keeps
+//! its events per minute (a [`Timeline`](crate::Timeline)), and for slow queries their
+//! durations, for failed requests their latencies, in a [`Sketch`](crate::Sketch): a
+//! log-bucket histogram whose quantiles are within 1% of the exact ones (DDSketch's idea,
+//! buckets of ratio `γ = 1.01/0.99`), which adds bucket by bucket when reports merge.
+//!
+//! A report lists causes first, by impact (the failed requests plus the exits they explain,
+//! below), then by count (most first), with the category's rank only breaking ties, then by
+//! first timestamp; symptoms follow, by count. The report of two consecutive shards of an
+//! input, merged, equals the report of the whole input (links, timelines and percentiles
+//! included); the second shard's line numbers are placed after the first's.
+//!
+//! # Causes and symptoms
+//!
+//! When a report is finished ([`Report::rank`](crate::Report::rank), and again after
+//! [`Report::merge`](crate::Report::merge)), each symptom is linked to a cause in the input
+//! by the first of these rules that applies ([`Evidence`](crate::Evidence)):
+//!
+//! 1. `trace`: a cause from an entry with the same `trace` (apps that log structured JSON with
+//!    `logging.googleapis.com/trace` get it on their entries); of several, the first in time.
+//! 2. `instance`: the same `labels.instanceId`, and for a symptom that carries a request (a
+//!    failed request, a refusal) the cause's time inside the request's span (`timestamp ..
+//!    timestamp + latency`, one second of slack either side; of several, the one nearest the
+//!    span's end); for an exit, the nearest cause on that instance at most 60 s before it.
+//! 3. `revision`: in a revision whose every instance named by the input's failing entries
+//!    exited after a cause linked by rule 1 or 2 (a crash loop), the failed requests and
+//!    refusals still unlinked link to its most frequent crash cause.
+//!
+//! Input order does not matter (gcloud prints newest first by default): links are computed
+//! from marks kept sorted, in bounded memory: a mark for each failing entry that can link (a
+//! cause with a trace or an instance; a symptom with a trace, an instance or a revision), at
+//! most 65,536 for causes and as many for symptoms, the earliest in time when there are more
+//! ([`MAX_MARKS`](crate::MAX_MARKS)); about 80 bytes each plus its trace. An instance that only
+//! served successful requests leaves no mark (its entries are never parsed), so it does not
+//! keep its revision from being taken for a crash loop.
+//!
+//! A cause group's `impact` ([`Impact`](crate::Impact)) counts the failed and refused requests
+//! linked to it (by status and by method and route) and its linked exits; a symptom group's
+//! `caused_by` ([`CauseLink`](crate::CauseLink)) counts its events per cause and evidence, and
+//! `unexplained` those no cause explains.
+//!
+//! # Deploys
+//!
+//! An event's revision is its first entry's (see "Fields read"); its service likewise. Each
+//! group counts its events per revision of each service, with their first and last timestamps
+//! ([`Revisions`](crate::Revisions)). A revision is known from its events: only candidate
+//! entries are parsed (see "The fast path"), so a revision that logged no failure is not seen,
+//! and a revision's span and count are those of its events. (Reading every entry's revision
+//! cost 17% more instructions on a Cloud Run export, 37% with its timestamp.)
+//!
+//! For each service whose events came from two or more revisions, the report lists a
+//! [`Deploy`](crate::Deploy): its revisions ordered by their first event's time (read as a
+//! time; input order does not matter, newest first or oldest first), each with its first and
+//! last timestamp and its event count; the last one is the *latest*. The latest is *settled*
+//! when its events span at least 10 minutes or number at least 200. Each group of such a
+//! service gets a [`DeployVerdict`](crate::DeployVerdict) against the latest revision:
+//!
+//! | verdict | when |
+//! |---|---|
+//! | `new` | its events of the service came from the latest revision only |
+//! | `persisting` | from the latest revision and an earlier one |
+//! | `gone` | from earlier revisions only, and the latest is settled |
+//! | `not_seen_yet` | from earlier revisions only, and the latest is not settled |
+//!
+//! A group of no such service has none (`null`); a group seen in several services with
+//! deploys takes the first of `new`, `persisting`, `not_seen_yet`, `gone` that one of them
+//! gives. Events that named no service count in their group's revisions but in no deploy.
+//!
+//! The deploys and the verdicts are *derived*: [`Report::rank`](crate::Report::rank) (which
+//! every run ends with) and [`Report::merge`](crate::Report::merge) compute them from the
+//! groups' revisions, which merge exactly (counts add, times widen). Shards of an input merged
+//! and ranked give the verdicts of the whole input.
+//!
+//! # Baselines
+//!
+//! [`Report::compare`](crate::Report::compare) compares a report with a *baseline*, a report of
+//! the same services saved earlier (`--baseline FILE`, a file written by `--format json`; read
+//! with [`Report::load`](crate::Report::load)). Groups are matched by fingerprint. A group's
+//! rate is its events per hour of its report's span (the first to the last timestamp of the
+//! report's events, at least one minute; when either report has no timestamps, counts are
+//! compared instead). Its p95 is the 0.95 quantile of its `duration_ms` (slow queries) or
+//! `latency_ms` (failed requests) sketch: within 1% of the exact value, and the same for any
+//! input order or sharding, since sketches merge exactly. Its
+//! [`BaselineVerdict`](crate::BaselineVerdict):
+//!
+//! | verdict | when |
+//! |---|---|
+//! | `new` | the baseline has no group of its fingerprint |
+//! | `regressed` | its rate is at least 2 times the baseline's and it has at least 5 events; or (slow queries and failed requests) its p95 duration or latency is at least 2 times the baseline's |
+//! | `improved` | not regressed, and its rate is at most half the baseline's |
+//! | `same` | neither |
+//!
+//! A verdict carries what decided it (`by`: `rate` or `p95`), the factor (now over then, 2
+//! decimals; the larger one when both regressed) and the group's count in the baseline. The
+//! baseline's groups with no group of their fingerprint now are *gone*: their fingerprint,
+//! title, category, count then and known issue. [`Report::set_baseline`](crate::Report::set_baseline)
+//! keeps the verdicts in the report (each group's `baseline`, the report's `gone`); they are
+//! derived from the baseline, and [`Report::merge`](crate::Report::merge) drops them.
+//!
+//! A baseline must be a report of this [`SCHEMA_VERSION`](crate::SCHEMA_VERSION): a report of
+//! another version ([`Error::SchemaVersion`](crate::Error::SchemaVersion)), a file that is not a
+//! report (a log export, any other JSON or text) or one that cannot be read is an error that
+//! names the file; the `triage` example exits 2 before reading the logs.
 //!
 //! # Known issues
 //!
@@ -492,6 +731,26 @@
 //!   file, the entry's index and the reason:
 //!   `triage: rules.json: rule 0: pattern 0 ("Unified((") is not a valid regex: ...`.
 //!
+//! A rules file may also hold `platform` rows (either array may be left out), which add to
+//! the platform-message table (see "Platform messages"):
+//!
+//! ```json
+//! {"platform": [
+//!   {"id": "gunicorn_worker_signal", "kind": "exit", "title": "gunicorn worker killed",
+//!    "pattern": "Worker with pid \d+ was terminated due to signal 9",
+//!    "literal": "was terminated due to signal"}
+//! ]}
+//! ```
+//!
+//! - `id` (snake_case) names the row; a new id adds a row, tried before the built-in ones; an
+//!   id that exists replaces that row in its place.
+//! - `kind` is `exit` or `refusal`; `pattern` is a regex searched in the entry's message;
+//!   `title` (optional) is a few words for a failed request's message.
+//! - `literal` (optional) is a string every matching message holds; the prefilter then picks
+//!   entries that hold it. A row without one matches only entries the prefilter picks anyway
+//!   (an error level, an `ERROR` level word, ...): give one for a message logged below `ERROR`.
+//! - A bad row is rejected with the file, `platform row N` and the reason.
+//!
 //! # Output
 //!
 //! A run gives each event to a [`Sink`](crate::Sink) as soon as it is found, and returns a
@@ -501,15 +760,28 @@
 //!
 //! ## The JSON report
 //!
+//! A cause and a symptom group of the staging fixture's report (`sample_text` and
+//! `timeline.counts` shortened):
+//!
 //! ```json
 //! {
-//!   "schema_version": 1,
-//!   "totals": {"entries": 800, "ok": 800, "malformed": 0, "oversize": 0, "events": 54,
-//!              "lines": 17564, "malformed_lines": [],
-//!              "span": {"first": "2026-11-26T14:01:35.300004867Z", "last": "2026-11-26T14:38:08.900018682Z"},
+//!   "schema_version": 2,
+//!   "totals": {"entries": 804, "ok": 804, "malformed": 0, "oversize": 0, "events": 72,
+//!              "lines": 17699, "symptoms": 32, "symptoms_explained": 31, "malformed_lines": [],
+//!              "span": {"first": "2026-11-26T14:01:35.300004867Z",
+//!                       "last": "2026-11-26T14:38:08.900018682Z"},
 //!              "services": ["netra-auth-service", "netra-backend-staging"]},
+//!   "deploys": [
+//!     {"service": "netra-backend-staging",
+//!      "revisions": [
+//!        {"revision": "netra-backend-staging-00041-abc", "first_seen": "2026-11-26T14:01:35.300004867Z",
+//!         "last_seen": "2026-11-26T14:38:08.900018682Z", "events": 40},
+//!        {"revision": "netra-backend-staging-00042-xyz", "first_seen": "2026-11-26T14:22:10.000012823Z",
+//!         "last_seen": "2026-11-26T14:26:45.900013788Z", "events": 9}],
+//!      "settled": false}
+//!   ],
 //!   "groups": [
-//!     {"fingerprint": "813a5a916b971d49", "category": "undefined_symbol",
+//!     {"fingerprint": "7d3b259818ea3f70", "category": "undefined_symbol", "role": "cause",
 //!      "exception": "NameError", "message": "name 'UnifiedExecutionEngineFactory' is not defined",
 //!      "subject": "UnifiedExecutionEngineFactory",
 //!      "top_frame": {"file": "/app/netra_backend/app/smd.py", "line": 1687,
@@ -517,7 +789,10 @@
 //!                    "source": "execution_factory = UnifiedExecutionEngineFactory("},
 //!      "count": 6, "first_seen": "2026-11-26T14:08:41.500010402Z",
 //!      "last_seen": "2026-11-26T14:15:21.000003183Z",
-//!      "services": ["netra-backend-staging"], "revisions": ["netra-backend-staging-00041-abc"],
+//!      "services": ["netra-backend-staging"],
+//!      "revisions": [{"service": "netra-backend-staging", "revision": "netra-backend-staging-00041-abc",
+//!                     "count": 6, "first_seen": "2026-11-26T14:08:41.500010402Z",
+//!                     "last_seen": "2026-11-26T14:15:21.000003183Z"}],
 //!      "samples": ["6b083d6900000ef3e073b362", "6b083d69000f04ffe5760462", "czt9mqv11lpqvz",
 //!                  "6b083ddd0009e85f557e7cdd", "6b083eae0004cf8664a46ed9"],
 //!      "known_issue": {"id": "903", "title": "E2E-DEPLOY-Missing-UnifiedExecutionEngineFactory-Startup",
@@ -529,44 +804,101 @@
 //!      "suggested_title": null,
 //!      "sample_text": "Traceback (most recent call last):\n  File \"/usr/local/lib/python3.11/site-packages/...",
 //!      "project": "netra-staging",
-//!      "logs_url": "https://console.cloud.google.com/logs/query;query=insertId%3D%226b083d6900000ef3e073b362%22%20OR%20...;timeRange=2026-11-26T14:07:41Z%2F2026-11-26T14:16:22Z?project=netra-staging"}
-//!   ]
+//!      "logs_url": "https://console.cloud.google.com/logs/query;query=insertId%3D%226b083d6900000ef3e073b362%22%20OR%20...;timeRange=2026-11-26T14:07:41Z%2F2026-11-26T14:16:22Z?project=netra-staging",
+//!      "impact": {"requests": 7, "statuses": {"503": 7},
+//!                 "routes": [{"method": "GET", "route": "/health", "count": 4},
+//!                            {"method": "GET", "route": "/api/threads", "count": 2},
+//!                            {"method": "POST", "route": "/api/agents/run", "count": 1}],
+//!                 "exits": 8},
+//!      "timeline": {"start": "2026-11-26T14:08:00Z", "bucket_s": 60,
+//!                   "counts": [2, 0, 2, 0, 0, 0, 1, 1]},
+//!      "deploy": "not_seen_yet", "baseline": null},
+//!     {"fingerprint": "4fcec377dfea467b", "category": "unclassified", "role": "symptom",
+//!      "exception": null, "message": "GET /health → 503 in 10.0 s (no available instance)",
+//!      "subject": null, "top_frame": null, "count": 4, "...": "...",
+//!      "request": {"method": "GET", "route": "/health", "status": 503},
+//!      "platform": {"id": "no_available_instance", "kind": "refusal"},
+//!      "caused_by": [{"fingerprint": "7d3b259818ea3f70", "count": 4, "evidence": "revision"}],
+//!      "unexplained": 0,
+//!      "latency_ms": {"p50": 9999.16647418945, "p95": 9999.16647418945, "max": 10019.209,
+//!                     "count": 4, "sketch": {"alpha": 0.01, "zeros": 0, "bins": [[461, 4]]}},
+//!      "timeline": {"start": "2026-11-26T14:11:00Z", "bucket_s": 60, "counts": [1, 0, "..."]},
+//!      "deploy": "not_seen_yet", "baseline": null}
+//!   ],
+//!   "gone": null
 //! }
 //! ```
 //!
-//! - `schema_version`: the version of this layout, now 1. It changes when a field changes
-//!   meaning or goes away; new fields may appear without a change.
+//! With `--baseline`, each group's `baseline` is an object such as
+//! `{"verdict": "regressed", "by": "p95", "factor": 5.05, "baseline_count": 6}` (`by` is
+//! `rate` or `p95` for `regressed` and `improved`, null otherwise) and `gone` an
+//! array of `{"fingerprint": "...", "title": "...", "category": "...", "count": 5,
+//! "known_issue": null}`.
+//!
+//! - `schema_version`: the version of this layout, now 2. It changes when a field changes
+//!   meaning or goes away; new fields may appear without a change. Version 2: a group's
+//!   `revisions` are objects with counts (they were revision names).
+//! - `deploys` ([`Deploy`](crate::Deploy), derived): each service with two or more revisions:
+//!   `service`, `revisions` in the order they started (`revision`, `first_seen`, `last_seen`,
+//!   `events`) and `settled` (see "Deploys").
 //! - `totals` ([`Totals`](crate::Totals)): `entries`, `ok`, `malformed`, `oversize` (with
 //!   `entries = ok + malformed + oversize`), `events`, `lines` (input lines read),
-//!   `malformed_lines` (the lines of the first 10 malformed entries), `span` (the first and last
-//!   time of the events, or null), `services` (sorted), and what the input's first bytes said
-//!   about it: `gzip` (it was decompressed), `binary` (null, or why it is not text or JSON:
-//!   `nul_bytes`, `invalid_utf8`, `zstd`, `bzip2`, `xz`, `zip`) and `truncated` (its gzip data
-//!   ended early or was corrupt). A report written before these fields existed reads them as
-//!   false and null.
-//! - `groups` ([`Group`](crate::Group)), in report order: `fingerprint`, `category`,
-//!   `exception` (the deciding type, or null), `message`, `subject`, `top_frame` (the innermost
-//!   in-app frame: `file`, `line`, `function`, `source`; or null), `count`, `first_seen`,
-//!   `last_seen`, `services` and `revisions` (sorted), `samples` (up to 5 `insertId`s),
-//!   `known_issue` (`id`, `title`, `url`, `state`, `match`, see "The link"; or null),
-//!   `suggested_title` (when no known issue matches; else null), `sample_text` (the first
-//!   event's traceback or message, at most 4 KiB), `project` (the first event's project id, from
-//!   its `logName`, or null) and `logs_url` (the Logs Explorer link that opens the samples, see
-//!   "Logs Explorer links"; null without a project or a sample).
+//!   `symptoms` (failed requests and platform messages among the events),
+//!   `symptoms_explained` (those linked to a cause), `malformed_lines` (the lines of the first
+//!   10 malformed entries), `span` (the first and last time of the events, or null),
+//!   `services` (sorted), and what the input's first bytes said about it: `gzip` (it was
+//!   decompressed), `binary` (null, or why it is not text or JSON: `nul_bytes`,
+//!   `invalid_utf8`, `zstd`, `bzip2`, `xz`, `zip`) and `truncated` (its gzip data ended early
+//!   or was corrupt). A report written before these fields existed reads them as false and
+//!   null.
+//! - `groups` ([`Group`](crate::Group)), in report order: `fingerprint`, `category`, `role`
+//!   (`cause` or `symptom`), `exception` (the deciding type, or null), `message`, `subject`,
+//!   `top_frame` (the innermost in-app frame: `file`, `line`, `function`, `source`; or null),
+//!   `count`, `first_seen`, `last_seen`, `services` (sorted), `revisions` (sorted by service
+//!   then name: `service`, `revision`, `count`, `first_seen`, `last_seen`), `samples` (up to
+//!   5 `insertId`s), `known_issue` (`id`, `title`, `url`, `state`, `match`, see "The link"; or
+//!   null), `suggested_title` (when no known issue matches; else null), `sample_text` (the
+//!   first event's traceback or message, at most 4 KiB), `project` (the first event's project
+//!   id, from its `logName`, or null), `logs_url` (the Logs Explorer link that opens the
+//!   samples, see "Logs Explorer links"; null without a project or a sample), `timeline`
+//!   (events per minute: `start`, the group's first minute; `bucket_s`, 60; `counts`, one per
+//!   minute to its last); derived: `deploy` (`new`, `gone`, `not_seen_yet`, `persisting` or
+//!   null) and `baseline` (null without `--baseline`). Present only where they apply:
+//!   - on a cause, `impact`: `requests` (failed and refused requests linked to it),
+//!     `statuses` (those requests by status), `routes` (by method and route, most first) and
+//!     `exits` (linked platform messages of kind exit); zeros when none;
+//!   - on a symptom, `caused_by` (`fingerprint` of the cause group, `count`, `evidence`:
+//!     `trace`, `instance` or `revision`; most first) and `unexplained`;
+//!   - on failed requests, `request` (`method`, `route`, `status`); on platform messages and
+//!     refused requests, `platform` (`id`, `kind`);
+//!   - on slow queries `duration_ms`, on failed requests `latency_ms`: `p50`, `p95` and `max`
+//!     (exact) in milliseconds, `count`, and the `sketch` they come from (`alpha`, `zeros`,
+//!     `bins` as `[index, count]`), which makes merged reports exact.
+//! - `gone` (derived): the baseline's groups absent now, or null without `--baseline` (see
+//!   "Baselines").
 //!
-//!   A group does not depend on the order of its events in the input. "The first event" is
-//!   the earliest: by timestamp (an instant; one instant written two ways, by the text), then
-//!   by the smallest first `insertId`; events
-//!   without a timestamp come after (the first found speaks for a group of only such
-//!   events; as samples they go by `insertId`). `message`, `subject`, `top_frame`,
-//!   `known_issue`, `suggested_title`, `sample_text` and `project` are its. `samples` are the
-//!   first `insertId` of each of the 5 earliest events, in that order. `first_seen` and
-//!   `last_seen` are the earliest and latest instants, written as the input wrote them.
-//!   Groups in report order: by category rank, count (more first), first seen (as an
-//!   instant), then fingerprint. Reports of shards merged ([`Report::merge`](crate::Report::merge))
-//!   keep the earliest samples while both were made in this run; a report read back from its
-//!   JSON has no times for its samples, and its samples come first when its first seen is
-//!   the earlier.
+//! Derived fields are computed from the others when a report is finished; they are not added
+//! up when reports are merged (see "Deploys" and "Baselines").
+//!
+//! A report read back from its JSON form keeps its links as they are; merged with another, it
+//! adds up the links of the groups they share instead of computing them anew (the marks behind
+//! the links, [`Links`](crate::Links), are not part of the JSON form; a partial report keeps
+//! them beside it: [`Report::links`](crate::Report::links),
+//! [`Report::set_links`](crate::Report::set_links)).
+//!
+//! A group does not depend on the order of its events in the input. "The first event" is the
+//! earliest: by timestamp (an instant; one instant written two ways, by the text), then by
+//! the smallest first `insertId`; events without a timestamp come after (the first found
+//! speaks for a group of only such events; as samples they go by `insertId`). `message`,
+//! `subject`, `top_frame`, `known_issue`, `suggested_title`, `sample_text`, `project`,
+//! `request` and `platform` are its. `samples` are the first `insertId` of each of the 5
+//! earliest events, in that order. `first_seen` and `last_seen` are the earliest and latest
+//! instants, written as the input wrote them. In report order (see "Grouping and the
+//! fingerprint"), first seen is
+//! compared as an instant, and groups that tie on everything go by fingerprint. Reports of
+//! shards merged ([`Report::merge`](crate::Report::merge)) keep the earliest samples while
+//! both were made in this run; a report read back from its JSON has no times for its
+//! samples, and its samples come first when its first seen is the earlier.
 //!
 //! ## NDJSON events
 //!
@@ -575,19 +907,25 @@
 //! entries in the input, whose line is its `line`):
 //!
 //! ```json
-//! {"insert_id":"6b083bbf0008782ba12ff1be","line":716,"entries":["6b083bbf0008782ba12ff1be"],"timestamp":"2026-11-26T14:01:35.300004867Z","service":"netra-backend-staging","revision":"netra-backend-staging-00041-abc","kind":"severity","severity":"ERROR","category":"unclassified","exception":null,"message":"WebSocket connection rejected: no supported subprotocol","subject":null,"fingerprint":"db1e51f64822b9dd","frames":[],"known_issue":"921"}
+//! {"insert_id":"6b083caa000ba0bad2f7393f","line":64,"entries":["6b083caa000ba0bad2f7393f"],"timestamp":"2026-11-26T14:05:30.419609Z","service":"netra-backend-staging","revision":"netra-backend-staging-00041-abc","kind":"request","role":"symptom","severity":"ERROR","category":"unclassified","exception":null,"message":"GET /health → 500 in 5.1 s","subject":null,"fingerprint":"0d7f8ba4dcf4e36a","frames":[],"known_issue":null,"trace":"projects/netra-staging/traces/3e5fa4ae18af92e09fb6b9e70f18ec0c","instance":"009ce86b57...","request":{"method":"GET","route":"/health","status":500,"latency_ms":5143.565}}
 //! ```
 //!
 //! - `insert_id`: the `insertId` of the event's first entry (null for plain text);
 //! - `line`: the 1-based input line where that entry starts;
 //! - `entries`: the `insertId` of every entry the event spans;
 //! - `timestamp`, `service`, `revision`: those of the first entry, or null;
-//! - `kind`: `traceback`, `severity`, `slow_query` or `out_of_memory`;
+//! - `kind`: `traceback`, `severity`, `slow_query`, `out_of_memory`, `request` or `platform`;
+//! - `role`: `cause` or `symptom`;
 //! - `severity`: the highest severity among its entries, after level words;
 //! - `category`, `exception`, `message`, `subject`, `fingerprint`: as in a group;
 //! - `frames`: the in-app frames of the deciding exception, outermost first (`file`, `line`,
 //!   `function`, `source`);
-//! - `known_issue`: the id of the matching known issue, or null.
+//! - `known_issue`: the id of the matching known issue, or null;
+//! - when the first entry has them: `trace`, `instance` (`labels.instanceId`), `request`
+//!   (`method`, `route`, `status`, `latency_ms`) and `platform` (`id`, `kind`).
+//!
+//! Events stream as they are found; links are a property of the finished report, not of the
+//! events.
 //!
 //! ## Logs Explorer links
 //!
@@ -635,8 +973,8 @@
 //! | status | when |
 //! |---|---|
 //! | 0 | the run finished (also for `--help` and `--version`) |
-//! | 1 | `--fail-on CATEGORY[,...]` (or `any`) matched an event |
-//! | 2 | bad arguments, an unknown category in `--fail-on`, an input that cannot be read, an invalid rules or known-issues file, a `--draft-issues` directory that cannot be written, an invalid setting; one line on stderr says what is wrong |
+//! | 1 | `--fail-on CATEGORY[,...]` (or `any`) matched an event; `--fail-on new` a group is `new` against `--baseline` (without one: its deploy verdict is `new`); `--fail-on regressed` a group is `regressed` against `--baseline` (never without one) |
+//! | 2 | bad arguments, an unknown category in `--fail-on`, an input that cannot be read, an invalid rules or known-issues file, a `--baseline` that cannot be read, is not a report or is of another `schema_version`, a `--draft-issues` directory that cannot be written, an invalid setting; one line on stderr says what is wrong, naming the file |
 //!
 //! Bad input data is never a reason to stop: it is counted (see "Entries and their
 //! accounting").

@@ -4,28 +4,30 @@
 //! the report of their concatenation, so shards of a large export can be triaged apart.
 //!
 //! Its JSON form (`--format json`) is the crate's output schema, written and read with
-//! serde; [`SCHEMA_VERSION`] says which one a saved report follows.
+//! serde; [`SCHEMA_VERSION`] says which one a saved report follows. The marks that link
+//! symptoms to causes ([`Links`]) are not part of it: a report read back keeps the links
+//! its groups hold, and merged with another adds them up instead of recomputing them (a
+//! partial report keeps its [`Links`] beside it to merge exactly).
 
-use crate::category::Category;
-use crate::event::{Event, IssueRef};
+use crate::baseline::GoneGroup;
+use crate::causes::{sort_cause_links, Links};
+use crate::deploy::{self, Deploy};
+use crate::event::{Event, Role};
 use crate::fingerprint::Fingerprint;
+use crate::group::{Group, Title};
 use crate::input::Binary;
 use crate::logs_url::logs_explorer_url;
-use crate::timestamp::{self, Instant};
-use crate::traceback::Frame;
-use std::cmp::Ordering;
+use crate::seen::{seen_order, widen, Seen};
+use crate::time::{self, Instant};
 use std::collections::{BTreeSet, HashMap};
 
 /// The version of the JSON report's schema, written as its `schema_version`. It changes
 /// when a field changes meaning or goes away; new fields do not change it.
-pub const SCHEMA_VERSION: u32 = 1;
+/// Version 2: a group's `revisions` count events per revision (objects, no longer names).
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// How many malformed lines a report remembers.
 pub const MALFORMED_LINES_KEPT: usize = 10;
-/// How many sample `insertId`s a group keeps.
-pub const SAMPLES_KEPT: usize = 5;
-/// The most bytes of its first event's text a group keeps as [`Group::sample_text`].
-pub const SAMPLE_TEXT_BYTES: usize = 4096;
 
 /// Counts that account for every entry: `entries = ok + malformed + oversize`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -43,6 +45,12 @@ pub struct Totals {
     pub events: u64,
     /// Input lines read (used to place a later shard's line numbers when merging).
     pub lines: u64,
+    /// Symptom events (failed requests and platform messages) among the events.
+    #[serde(default)]
+    pub symptoms: u64,
+    /// Symptom events linked to a cause.
+    #[serde(default)]
+    pub symptoms_explained: u64,
     /// The 1-based lines where the first malformed entries start.
     pub malformed_lines: Vec<u64>,
     /// The earliest and latest timestamps of the events found; `None` (`null`) when no
@@ -137,6 +145,8 @@ impl Totals {
         self.malformed += next.malformed;
         self.oversize += next.oversize;
         self.events += next.events;
+        self.symptoms += next.symptoms;
+        self.symptoms_explained += next.symptoms_explained;
         let room = MALFORMED_LINES_KEPT.saturating_sub(self.malformed_lines.len());
         self.malformed_lines.extend(
             next.malformed_lines
@@ -144,409 +154,6 @@ impl Totals {
                 .take(room)
                 .map(|l| l + line_offset),
         );
-    }
-}
-
-/// Events that share a fingerprint.
-///
-/// What a group says of its events does not depend on the order they came in (an export
-/// read oldest or newest first): its message, subject, frame and known issue are those of
-/// its earliest event (by timestamp, read as an instant, one instant written two ways by
-/// the text; among events of one timestamp, the one with the smallest first `insertId`; events without a timestamp come after: the first
-/// found speaks for a group of only such events, and as samples they go by `insertId`), and
-/// its samples are the first `insertId`s of its earliest events, in that order.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub struct Group {
-    /// The shared fingerprint.
-    pub fingerprint: Fingerprint,
-    /// The category.
-    pub category: Category,
-    /// The deciding exception type, if any.
-    pub exception: Option<String>,
-    /// The earliest occurrence's message.
-    pub message: String,
-    /// The earliest occurrence's subject.
-    pub subject: Option<String>,
-    /// The earliest occurrence's innermost in-app frame (where it was raised in the app).
-    pub top_frame: Option<Frame>,
-    /// How many events the group holds.
-    pub count: u64,
-    /// The earliest timestamp seen (compared as instants: `…:02Z` is before `…:02.5Z`, and
-    /// an offset counts), as written.
-    pub first_seen: Option<String>,
-    /// The latest timestamp seen.
-    pub last_seen: Option<String>,
-    /// Services seen, sorted.
-    pub services: BTreeSet<String>,
-    /// Revisions seen, sorted.
-    pub revisions: BTreeSet<String>,
-    /// The first `insertId` of each of its earliest events (in time order, see above), at
-    /// most [`SAMPLES_KEPT`]: the same set whichever order the export came in.
-    pub samples: Vec<String>,
-    /// The known issue that tracks the group (the earliest occurrence's).
-    pub known_issue: Option<IssueRef>,
-    /// A title for a new issue, when no known issue matches.
-    pub suggested_title: Option<String>,
-    /// The earliest occurrence's text (its traceback, or its message), for a reader to see
-    /// one whole: at most [`SAMPLE_TEXT_BYTES`], a longer one cut to its first line, a `…`
-    /// line and as many of its last lines as fit. `None` (`null`) when the text is blank.
-    pub sample_text: Option<String>,
-    /// The earliest occurrence's project id, from its `logName`.
-    #[serde(default)]
-    pub project: Option<String>,
-    /// The Logs Explorer link that opens the samples (set by [`Report::rank`]; `null` without
-    /// a project or a sample).
-    #[serde(default)]
-    pub logs_url: Option<String>,
-    /// When the samples happened, to keep the earliest; not saved (a group read back keeps
-    /// the order it was saved in).
-    #[serde(skip)]
-    sample_times: SampleTimes,
-    /// The content of the event it speaks for; not saved.
-    #[serde(skip)]
-    shown: Shown,
-    /// The event it speaks for, while its suggested title is still to be made (see
-    /// `Report::add_later`); not saved.
-    #[serde(skip)]
-    speaker: Speaker,
-}
-
-/// An event kept for its title (boxed: most groups keep none). Not part of equality.
-#[derive(Clone, Debug, Default)]
-struct Speaker(Option<Box<Event>>);
-
-impl PartialEq for Speaker {
-    fn eq(&self, _: &Self) -> bool {
-        true
-    }
-}
-
-/// When a group's suggested title is made.
-enum Title<F> {
-    Now(F),
-    /// At `Report::make_titles`: read newest first, every event is earlier than the ones
-    /// before it, and making the title of each cost more than the rest of its report work.
-    Later,
-}
-
-/// A hash of the kind and text of the event a group speaks for: an earlier event with the
-/// same content would say the same (read newest first, every event is earlier, and a title
-/// costs more than the rest of a report's work for it). Not part of a group's equality.
-#[derive(Clone, Copy, Debug, Default)]
-struct Shown(Option<u64>);
-
-impl Shown {
-    fn of(event: &Event) -> Self {
-        use std::hash::{Hash, Hasher};
-        let mut h = rustc_hash::FxHasher::default();
-        event.kind.hash(&mut h);
-        event.text.hash(&mut h);
-        Shown(Some(h.finish()))
-    }
-}
-
-impl PartialEq for Shown {
-    fn eq(&self, _: &Self) -> bool {
-        true
-    }
-}
-
-/// The times of a group's samples, beside them; not part of the saved form, nor of a
-/// group's equality (a group read back has none).
-#[derive(Clone, Debug, Default)]
-struct SampleTimes(Vec<SampleKey>);
-
-impl PartialEq for SampleTimes {
-    fn eq(&self, _: &Self) -> bool {
-        true
-    }
-}
-
-/// Where an event goes among a group's: by its time (none after any; one instant written
-/// two ways, by the text), then its first `insertId`.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
-struct SampleKey {
-    untimed: bool,
-    time: Option<Instant>,
-    text: Option<String>,
-    id: String,
-}
-
-impl SampleKey {
-    fn of(event: &Event, time: Option<Instant>) -> Option<SampleKey> {
-        let id = event.insert_ids.first()?.clone();
-        Some(SampleKey {
-            untimed: time.is_none(),
-            time,
-            text: event.timestamp.clone(),
-            id,
-        })
-    }
-}
-
-/// A timestamp as written and as read.
-#[derive(Clone, Copy)]
-struct Seen<'a>(&'a str, Option<Instant>);
-
-impl<'a> Seen<'a> {
-    fn of(text: &'a str) -> Self {
-        Seen(text, timestamp::parse(text))
-    }
-
-    /// By instant; ones that cannot be read come after, as strings.
-    fn order(self, other: Seen<'_>) -> Ordering {
-        (self.1.is_none(), self.1)
-            .cmp(&(other.1.is_none(), other.1))
-            .then_with(|| self.0.cmp(other.0))
-    }
-}
-
-impl Group {
-    fn new(event: &Event, suggested_title: Option<String>) -> Self {
-        let c = &event.classification;
-        Group {
-            fingerprint: c.fingerprint,
-            category: c.category.clone(),
-            exception: c.exception.clone(),
-            message: c.message.clone(),
-            subject: c.subject.clone(),
-            top_frame: c.frames.last().cloned(),
-            count: 0,
-            first_seen: None,
-            last_seen: None,
-            services: BTreeSet::new(),
-            revisions: BTreeSet::new(),
-            samples: Vec::new(),
-            known_issue: c.known_issue.clone(),
-            suggested_title,
-            sample_times: SampleTimes::default(),
-            shown: Shown::of(event),
-            speaker: Speaker::default(),
-            sample_text: sample_text(&event.text),
-            project: event.project.clone(),
-            logs_url: None,
-        }
-    }
-
-    /// Adds an event; `title` makes the suggested title should it become the earliest.
-    fn add<F: FnOnce(&Event) -> String>(&mut self, event: &Event, title: Title<F>) {
-        let seen = event.timestamp.as_deref().map(Seen::of);
-        let first = self.first_seen.as_deref().map(Seen::of);
-        let earlier = self.count > 0 && self.is_earlier(event, seen, first);
-        self.count += 1;
-        let shown = if earlier {
-            Shown::of(event)
-        } else {
-            self.shown
-        };
-        if earlier && shown.0 != self.shown.0 {
-            // The earliest event speaks for the group, whichever order the events came in.
-            self.shown = shown;
-            let untracked = event.classification.known_issue.is_none();
-            let title = match title {
-                Title::Now(suggest) => untracked.then(|| suggest(event)),
-                Title::Later => {
-                    self.speaker = Speaker(untracked.then(|| Box::new(event.clone())));
-                    None
-                }
-            };
-            let fresh = Group::new(event, title);
-            self.message = fresh.message;
-            self.subject = fresh.subject;
-            self.top_frame = fresh.top_frame;
-            self.known_issue = fresh.known_issue;
-            self.suggested_title = fresh.suggested_title;
-            self.sample_text = fresh.sample_text;
-            if fresh.project.is_some() {
-                self.project = fresh.project;
-            }
-        }
-        if let Some(seen) = seen {
-            if first.is_none_or(|f| seen.order(f) == Ordering::Less) {
-                replace(&mut self.first_seen, seen.0);
-            }
-            let last = self.last_seen.as_deref().map(Seen::of);
-            if last.is_none_or(|l| seen.order(l) == Ordering::Greater) {
-                replace(&mut self.last_seen, seen.0);
-            }
-        }
-        // Every event of a group names the same few services: clone only a new one.
-        insert_new(&mut self.services, event.service.as_ref());
-        insert_new(&mut self.revisions, event.revision.as_ref());
-        if let Some(key) = SampleKey::of(event, seen.and_then(|s| s.1)) {
-            self.keep_sample(key);
-        }
-    }
-
-    /// Whether `event` is earlier than the one the group speaks for: by time, then by its
-    /// first `insertId` (the group's first sample, when it is that event's).
-    fn is_earlier(&self, event: &Event, seen: Option<Seen<'_>>, first: Option<Seen<'_>>) -> bool {
-        let Some(seen) = seen else {
-            return false;
-        };
-        let Some(first) = first else {
-            return true;
-        };
-        match seen.order(first) {
-            Ordering::Less => true,
-            Ordering::Greater => false,
-            Ordering::Equal => match (event.insert_ids.first(), self.samples.first()) {
-                (Some(id), Some(sample)) => id < sample,
-                _ => false,
-            },
-        }
-    }
-
-    /// Keeps `key`'s `insertId` if it is among the earliest [`SAMPLES_KEPT`].
-    fn keep_sample(&mut self, key: SampleKey) {
-        let times = &mut self.sample_times.0;
-        if times.len() != self.samples.len() {
-            // Read back without times: the saved order stands, new samples come after.
-            if self.samples.len() < SAMPLES_KEPT {
-                self.samples.push(key.id);
-            }
-            return;
-        }
-        let at = times.partition_point(|k| k <= &key);
-        if at >= SAMPLES_KEPT {
-            return;
-        }
-        self.samples.insert(at, key.id.clone());
-        times.insert(at, key);
-        self.samples.truncate(SAMPLES_KEPT);
-        times.truncate(SAMPLES_KEPT);
-    }
-
-    fn merge(&mut self, next: &Group) {
-        let earlier = match (&next.first_seen, &self.first_seen) {
-            (Some(theirs), Some(mine)) => match seen_order(theirs, mine) {
-                Ordering::Equal => next.samples.first() < self.samples.first(),
-                order => order == Ordering::Less,
-            },
-            (Some(_), None) => true,
-            _ => false,
-        };
-        if earlier {
-            self.shown = next.shown;
-            self.speaker = next.speaker.clone();
-            self.message = next.message.clone();
-            self.subject = next.subject.clone();
-            self.top_frame = next.top_frame.clone();
-            self.known_issue = next.known_issue.clone();
-            self.suggested_title = next.suggested_title.clone();
-            self.sample_text = next.sample_text.clone();
-            if next.project.is_some() {
-                self.project = next.project.clone();
-            }
-        }
-        self.count += next.count;
-        if let (Some(first), Some(last)) = (&next.first_seen, &next.last_seen) {
-            widen(
-                &mut self.first_seen,
-                &mut self.last_seen,
-                Seen::of(first),
-                Seen::of(last),
-            );
-        }
-        self.services.extend(next.services.iter().cloned());
-        self.revisions.extend(next.revisions.iter().cloned());
-        if self.project.is_none() {
-            self.project.clone_from(&next.project);
-        }
-        let timed = |g: &Group| g.sample_times.0.len() == g.samples.len();
-        if timed(self) && timed(next) {
-            for key in &next.sample_times.0 {
-                self.keep_sample(key.clone());
-            }
-            return;
-        }
-        // Without times (a report read back): the earlier group's samples first.
-        let (first, then) = if earlier {
-            (&next.samples, &self.samples)
-        } else {
-            (&self.samples, &next.samples)
-        };
-        let samples: Vec<String> = first
-            .iter()
-            .chain(then)
-            .take(SAMPLES_KEPT)
-            .cloned()
-            .collect();
-        self.samples = samples;
-        self.sample_times = SampleTimes::default();
-    }
-}
-
-/// Orders two timestamps as instants; ones that cannot be read come after, as strings.
-fn seen_order(a: &str, b: &str) -> Ordering {
-    Seen::of(a).order(Seen::of(b))
-}
-
-/// `text` cut to [`SAMPLE_TEXT_BYTES`]: whole when it fits, else its first line (at most a
-/// quarter of the bytes), a `…` line, and the whole last lines that fit (the end of a
-/// traceback holds the innermost frames and the exception).
-fn sample_text(text: &str) -> Option<String> {
-    let text = text.trim_end();
-    if text.trim_start().is_empty() {
-        return None;
-    }
-    if text.len() <= SAMPLE_TEXT_BYTES {
-        return Some(text.to_string());
-    }
-    let first = text.lines().next().unwrap_or_default();
-    let first = &first[..floor_char_boundary(first, SAMPLE_TEXT_BYTES / 4)];
-    const MARK: &str = "\n…\n";
-    let budget = SAMPLE_TEXT_BYTES - first.len() - MARK.len();
-    let mut from = text.len() - budget;
-    while !text.is_char_boundary(from) {
-        from += 1;
-    }
-    let tail = &text[from..];
-    // Whole lines only, unless the last line alone is longer than the budget.
-    let tail = match tail.find('\n') {
-        Some(nl) if nl + 1 < tail.len() => &tail[nl + 1..],
-        _ => tail,
-    };
-    Some(format!("{first}{MARK}{tail}"))
-}
-
-/// The largest char boundary of `s` at or below `at`.
-fn floor_char_boundary(s: &str, at: usize) -> usize {
-    let mut at = at.min(s.len());
-    while !s.is_char_boundary(at) {
-        at -= 1;
-    }
-    at
-}
-
-fn insert_new(set: &mut BTreeSet<String>, value: Option<&String>) {
-    if let Some(value) = value.filter(|v| !set.contains(*v)) {
-        set.insert(value.clone());
-    }
-}
-
-/// Widens `first..=last` to hold `lo..=hi`. Timestamps mostly grow: `last` changes with
-/// nearly every event, in place.
-fn widen(first: &mut Option<String>, last: &mut Option<String>, lo: Seen<'_>, hi: Seen<'_>) {
-    if first
-        .as_deref()
-        .is_none_or(|f| lo.order(Seen::of(f)) == Ordering::Less)
-    {
-        replace(first, lo.0);
-    }
-    if last
-        .as_deref()
-        .is_none_or(|l| hi.order(Seen::of(l)) == Ordering::Greater)
-    {
-        replace(last, hi.0);
-    }
-}
-
-fn replace(slot: &mut Option<String>, value: &str) {
-    match slot {
-        Some(s) => value.clone_into(s),
-        None => *slot = Some(value.to_string()),
     }
 }
 
@@ -561,7 +168,7 @@ fn replace(slot: &mut Option<String>, value: &str) {
 /// assert_eq!(back, report);
 /// # Ok::<(), logtriage::Error>(())
 /// ```
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 #[serde(try_from = "Saved")]
 #[non_exhaustive]
 pub struct Report {
@@ -570,16 +177,39 @@ pub struct Report {
     schema_version: (),
     /// Counts that account for every entry.
     pub totals: Totals,
+    /// Derived: the services whose events came from two or more revisions, sorted by name;
+    /// filled from the groups by [`Report::rank`] and [`Report::merge`].
+    #[serde(default)]
+    pub deploys: Vec<Deploy>,
     /// Groups, in the order their first event was found until [`Report::rank`] sorts them.
     pub groups: Vec<Group>,
+    /// Derived: the groups of the baseline absent now, when a baseline was given
+    /// ([`Report::set_baseline`]); `None` (`null`) without one, and after [`Report::merge`].
+    #[serde(default)]
+    pub gone: Option<Vec<GoneGroup>>,
     #[serde(skip)]
     index: HashMap<Fingerprint, usize>,
+    /// The marks that link symptoms to causes (not part of the JSON form).
+    #[serde(skip)]
+    links: Links,
+}
+
+impl PartialEq for Report {
+    /// Equal when they say the same: totals, deploys, groups (links and verdicts included)
+    /// and the baseline's gone groups. The marks behind the links are not compared: a report
+    /// read back from its JSON form has none.
+    fn eq(&self, other: &Report) -> bool {
+        self.totals == other.totals
+            && self.deploys == other.deploys
+            && self.groups == other.groups
+            && self.gone == other.gone
+    }
 }
 
 impl Report {
     /// Adds a classified event to its group. `suggest` makes the suggested title of a group
     /// that has no known issue, from the event it speaks for (a new group's first, or an
-    /// event earlier than any before it).
+    /// event earlier than any before it). Links are computed when the report is ranked.
     pub fn add(&mut self, event: &Event, suggest: impl FnOnce(&Event) -> String) {
         self.add_with(event, Title::Now(suggest));
     }
@@ -592,37 +222,35 @@ impl Report {
     /// Makes the suggested titles [`Report::add_later`] left to make.
     pub(crate) fn make_titles(&mut self, suggest: impl Fn(&Event) -> String) {
         for group in &mut self.groups {
-            if let Some(event) = group.speaker.0.take() {
-                group.suggested_title = Some(suggest(&event));
-            }
+            group.make_title(&suggest);
         }
     }
 
     fn add_with<F: FnOnce(&Event) -> String>(&mut self, event: &Event, title: Title<F>) {
         self.totals.events += 1;
+        if event.role() == Role::Symptom {
+            self.totals.symptoms += 1;
+        }
         let fingerprint = event.classification.fingerprint;
+        let at: Option<Instant> = event.timestamp.as_deref().and_then(time::parse);
         match self.index.get(&fingerprint) {
             Some(&i) => {
                 if let Some(group) = self.groups.get_mut(i) {
-                    group.add(event, title);
+                    group.add(event, at, title);
                 }
             }
             None => {
-                let untracked = event.classification.known_issue.is_none();
-                let (title, speaker) = match title {
-                    Title::Now(suggest) => (untracked.then(|| suggest(event)), None),
-                    Title::Later => (None, untracked.then(|| Box::new(event.clone()))),
-                };
-                let mut group = Group::new(event, title);
-                group.speaker = Speaker(speaker);
-                group.add(event, Title::<F>::Later);
+                let mut group = Group::first(event, title);
+                group.add(event, at, Title::<F>::Later);
                 self.index.insert(fingerprint, self.groups.len());
                 self.groups.push(group);
             }
         }
+        self.links.add(event, fingerprint, at.map(Instant::micros));
     }
 
-    /// Appends the report of the shard that follows this one.
+    /// Appends the report of the shard that follows this one, and links the symptoms of
+    /// both anew (or, when either was read back from its JSON form, adds up their links).
     pub fn merge(&mut self, next: &Report) {
         self.totals.merge(&next.totals);
         for group in &next.groups {
@@ -638,13 +266,25 @@ impl Report {
                 }
             }
         }
+        self.links.merge(&next.links);
+        self.link();
+        // The baseline's verdicts were taken from rates this merge changes.
+        self.gone = None;
+        for g in &mut self.groups {
+            g.baseline = None;
+        }
+        self.judge_deploys();
     }
 
-    /// Sorts groups for a reader: by the rank of their category (lower first, see
-    /// [`crate::Categories::rank`]), then most frequent first, then first seen (as an
-    /// instant; groups without a timestamp first), then by fingerprint: the order does not
-    /// depend on the order events came in. It fills the span and services of the totals from
-    /// the groups, and sets each group's [`Group::logs_url`] from its samples.
+    /// Links symptoms to causes (see [`crate::reference`]) and sorts groups for a reader:
+    /// causes first, by impact (failed requests plus exits they explain), then most
+    /// frequent, with the rank of their category (lower first, see
+    /// [`crate::Categories::rank`]) only breaking ties, then first seen (as an instant;
+    /// groups without a timestamp first), then by fingerprint; symptoms after them, most
+    /// frequent first. The order does not depend on the order events came in.
+    /// Also fills the span and services of the totals from the groups, sets each group's
+    /// [`Group::logs_url`] from its samples, and fills the [`Report::deploys`] and each
+    /// group's `deploy` verdict from the groups.
     pub fn rank(&mut self, category_rank: impl Fn(&str) -> u32) {
         let seen = |a: &Option<String>, b: &Option<String>| match (a, b) {
             (Some(a), Some(b)) => seen_order(a, b),
@@ -662,10 +302,15 @@ impl Report {
                 }
             }
         }
+        self.link();
         self.groups.sort_by(|a, b| {
-            category_rank(a.category.as_str())
-                .cmp(&category_rank(b.category.as_str()))
+            a.role
+                .cmp(&b.role)
+                .then(b.impact_total().cmp(&a.impact_total()))
                 .then(b.count.cmp(&a.count))
+                .then_with(|| {
+                    category_rank(a.category.as_str()).cmp(&category_rank(b.category.as_str()))
+                })
                 .then_with(|| seen(&a.first_seen, &b.first_seen))
                 .then(a.fingerprint.cmp(&b.fingerprint))
         });
@@ -675,6 +320,93 @@ impl Report {
             g.logs_url = logs_explorer_url(project, &g.samples, first, last);
         }
         self.reindex();
+        self.judge_deploys();
+    }
+
+    /// Fills [`Report::deploys`] and each group's `deploy` verdict from the groups'
+    /// revisions.
+    fn judge_deploys(&mut self) {
+        self.deploys = deploy::deploys(self.groups.iter().map(|g| &g.revisions));
+        for g in &mut self.groups {
+            g.deploy = deploy::verdict(&self.deploys, &g.revisions);
+        }
+    }
+
+    /// The marks behind the links, for a partial report that is merged later.
+    pub fn links(&self) -> &Links {
+        &self.links
+    }
+
+    /// Puts back the marks of a report read back from its JSON form (saved beside it with
+    /// [`Report::links`]), and links its symptoms anew.
+    pub fn set_links(&mut self, links: Links) {
+        self.links = links;
+        self.link();
+    }
+
+    /// Computes each cause's impact and each symptom's causes from the marks, when the
+    /// marks are all there, and the symptom totals from the groups.
+    fn link(&mut self) {
+        if self.links.is_complete() {
+            for g in &mut self.groups {
+                match g.role {
+                    Role::Cause => g.impact = Some(Default::default()),
+                    _ => {
+                        g.caused_by = Some(Vec::new());
+                        g.unexplained = Some(g.count);
+                    }
+                }
+            }
+            for l in self.links.resolve() {
+                let (Some(&s), Some(&c)) = (self.index.get(&l.symptom), self.index.get(&l.cause))
+                else {
+                    continue;
+                };
+                let route = self.groups.get(s).and_then(|g| g.request.clone());
+                if let Some(symptom) = self.groups.get_mut(s) {
+                    if let Some(n) = &mut symptom.unexplained {
+                        *n = n.saturating_sub(1);
+                    }
+                    let links = symptom.caused_by.get_or_insert_with(Vec::new);
+                    match links
+                        .iter_mut()
+                        .find(|k| k.fingerprint == l.cause && k.evidence == l.evidence)
+                    {
+                        Some(k) => k.count += 1,
+                        None => links.push(crate::causes::CauseLink {
+                            fingerprint: l.cause,
+                            count: 1,
+                            evidence: l.evidence,
+                        }),
+                    }
+                }
+                let Some(impact) = self.groups.get_mut(c).and_then(|g| g.impact.as_mut()) else {
+                    continue;
+                };
+                if !l.request {
+                    impact.exits += 1;
+                    continue;
+                }
+                impact.requests += 1;
+                if let Some(status) = l.status {
+                    *impact.statuses.entry(status.to_string()).or_insert(0) += 1;
+                }
+                if let Some(r) = route {
+                    impact.add_route(r.method.as_deref().unwrap_or(""), &r.route, 1);
+                }
+            }
+            for g in &mut self.groups {
+                if let Some(impact) = &mut g.impact {
+                    impact.sort_routes();
+                }
+                if let Some(links) = &mut g.caused_by {
+                    sort_cause_links(links);
+                }
+            }
+        }
+        let symptoms = self.groups.iter().filter(|g| g.role == Role::Symptom);
+        self.totals.symptoms = symptoms.clone().map(|g| g.count).sum();
+        self.totals.symptoms_explained = symptoms.map(Group::explained).sum();
     }
 
     fn reindex(&mut self) {
@@ -697,7 +429,11 @@ fn schema_version<S: serde::Serializer>(_: &(), s: S) -> Result<S::Ok, S::Error>
 struct Saved {
     schema_version: u32,
     totals: Totals,
+    #[serde(default)]
+    deploys: Vec<Deploy>,
     groups: Vec<Group>,
+    #[serde(default)]
+    gone: Option<Vec<GoneGroup>>,
 }
 
 impl TryFrom<Saved> for Report {
@@ -710,52 +446,20 @@ impl TryFrom<Saved> for Report {
                 saved.schema_version
             ));
         }
+        // Without its marks, a report's links can only be added up when merged.
+        let links = match saved.groups.is_empty() {
+            true => Links::default(),
+            false => Links::partial(),
+        };
         let mut report = Report {
             totals: saved.totals,
+            deploys: saved.deploys,
             groups: saved.groups,
+            gone: saved.gone,
+            links,
             ..Report::default()
         };
         report.reindex();
         Ok(report)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{sample_text, SAMPLE_TEXT_BYTES};
-
-    #[test]
-    fn a_short_text_is_kept_whole_and_a_blank_one_is_none() {
-        let tb =
-            "Traceback (most recent call last):\n  File \"a.py\", line 1, in f\nNameError: x\n";
-        assert_eq!(sample_text(tb).as_deref(), Some(tb.trim_end()));
-        assert_eq!(sample_text(" \n\t"), None);
-    }
-
-    #[test]
-    fn a_long_text_keeps_its_first_line_and_its_last_whole_lines() {
-        let mut tb = String::from("Traceback (most recent call last):\n");
-        for i in 0..400 {
-            tb.push_str(&format!(
-                "  File \"/app/é{i}.py\", line {i}, in f{i}\n    g()\n"
-            ));
-        }
-        tb.push_str("NameError: name 'x' is not defined");
-        let s = sample_text(&tb).expect("sample");
-        assert!(s.len() <= SAMPLE_TEXT_BYTES, "{}", s.len());
-        assert!(
-            s.starts_with("Traceback (most recent call last):\n…\n  "),
-            "{s}"
-        );
-        assert!(s.ends_with("NameError: name 'x' is not defined"));
-        assert!(s.contains("in f399\n"));
-    }
-
-    #[test]
-    fn one_huge_line_is_cut_on_char_boundaries() {
-        let text = "é".repeat(SAMPLE_TEXT_BYTES);
-        let s = sample_text(&text).expect("sample");
-        assert!(s.len() <= SAMPLE_TEXT_BYTES);
-        assert!(s.contains('…'));
     }
 }

@@ -26,7 +26,8 @@
 //! is idempotent: scrubbed text scrubs to itself.
 
 use crate::event::EventRecord;
-use crate::report::{Group, Report};
+use crate::group::Group;
+use crate::report::Report;
 use regex::{Captures, Regex};
 use std::borrow::Cow;
 use std::sync::OnceLock;
@@ -234,6 +235,10 @@ impl Redact for Report {
     fn redact(&mut self) {
         for group in &mut self.groups {
             group.redact();
+        }
+        // A baseline's gone groups are titled by their messages too.
+        for gone in self.gone.iter_mut().flatten() {
+            redact_string(&mut gone.title);
         }
     }
 }

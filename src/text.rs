@@ -1,6 +1,7 @@
 //! Small text helpers the stages share: cutting to a number of characters, the first line,
 //! and a log record's words without the prefixes loggers put before them.
 
+use crate::entry::{after_viewer_prefix, level_word, Severity};
 use regex::Regex;
 use std::sync::OnceLock;
 
@@ -46,4 +47,35 @@ pub(crate) fn without_log_prefix(message: &str) -> &str {
         }
     }
     rest
+}
+
+/// Whether `line`, after a log record's `header` line, reads as more of that record's
+/// message rather than a record of its own: behind the same viewer prefix as the header
+/// (`backend-1  | `, digits may differ), not blank, not indented (a traceback's lines are),
+/// and no timestamp, bracket, brace or level word in front, as a record's first line has.
+/// celery logs `consumer: Cannot connect to ...` and `Trying again in 4.00 seconds...` as
+/// one record, its traceback after them.
+pub(crate) fn continues_record(header: &str, line: &str) -> bool {
+    let (header_prefix, _) = split_viewer_prefix(header);
+    let (prefix, rest) = split_viewer_prefix(line);
+    let shape = |s: &str| {
+        s.bytes()
+            .filter(|b| !b.is_ascii_digit())
+            .collect::<Vec<u8>>()
+    };
+    let t = rest.trim_end();
+    shape(header_prefix) == shape(prefix)
+        && !t.is_empty()
+        && !t.starts_with(|c: char| {
+            c.is_whitespace() || c.is_ascii_digit() || matches!(c, '[' | '{' | '<' | '"' | '|')
+        })
+        && level_word(t) == Severity::Default
+}
+
+/// `text` as its viewer's prefix (empty when it has none) and the rest.
+fn split_viewer_prefix(text: &str) -> (&str, &str) {
+    match after_viewer_prefix(text) {
+        Some(rest) => (text.get(..text.len() - rest.len()).unwrap_or(""), rest),
+        None => ("", text),
+    }
 }

@@ -61,7 +61,10 @@ fn gzip_staging_gives_the_plain_report_every_way_in() {
             let triage = triage(threads);
             let want = triage.run_slice(&plain, &mut NoSink).expect("plain");
             assert!(!want.totals.gzip && want.totals.binary.is_none());
-            assert_eq!(want.totals.entries, 800);
+            assert_eq!(
+                want.totals.entries,
+                plain.iter().filter(|b| **b == b'\n').count() as u64
+            );
             let slice = triage.run_slice(&gz, &mut NoSink).expect("slice");
             assert_eq!(without_flags(slice), want, "slice, {threads} threads");
             let chunked = Chunked {
@@ -106,7 +109,7 @@ fn cut_or_corrupt_gzip_is_read_up_to_the_damage_and_reported() {
             assert!(t.truncated, "cut at {cut}: {t:?}");
             assert_eq!(t.entries, t.ok + t.malformed + t.oversize, "cut at {cut}");
             assert!(
-                t.entries <= 800 && t.events <= whole.totals.events,
+                t.entries <= whole.totals.entries && t.events <= whole.totals.events,
                 "cut at {cut}"
             );
         }

@@ -136,7 +136,11 @@ fn a_group_speaks_for_its_earliest_event_whatever_their_order() {
     let events = [
         event("f", Some("2026-11-26T14:00:02.5Z"), "at 2.5"),
         event("e", Some("2026-11-26T14:00:02Z"), "at 2"),
-        event("d", Some("2026-11-26T14:00:01.000000001Z"), "a nanosecond later"),
+        event(
+            "d",
+            Some("2026-11-26T14:00:01.000000001Z"),
+            "a nanosecond later",
+        ),
         event("c", Some("2026-11-26T14:00:01Z"), "tied, c"),
         event("b", Some("2026-11-26T14:00:01Z"), "tied, b"),
         event("a", Some("2026-11-26T15:00:00.5+01:00"), "earliest"),

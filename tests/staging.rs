@@ -47,6 +47,8 @@ fn kind(k: &str) -> EventKind {
         "severity" => EventKind::Severity,
         "slow_query" => EventKind::SlowQuery,
         "out_of_memory" => EventKind::OutOfMemory,
+        "request" => EventKind::Request,
+        "platform" => EventKind::Platform,
         other => panic!("unknown kind {other}"),
     }
 }
@@ -71,7 +73,11 @@ fn check_json_fixture(name: &str, line_key: &str, threads: usize) {
         .as_array()
         .expect("event_list");
     let (report, events) = triage(name, threads);
-    assert_eq!(report.totals.entries, 800, "{name}");
+    assert_eq!(
+        report.totals.entries,
+        expected["staging.json"]["entries"].as_u64().unwrap(),
+        "{name}"
+    );
     assert_eq!(
         report.totals.malformed + report.totals.oversize,
         0,
@@ -224,4 +230,149 @@ fn name_error_group_ranks_first_with_its_frame() {
         "\n  File \"/app/netra_backend/app/smd.py\", line 1687, in _initialize_factory_patterns\n"
     ));
     assert!(sample.ends_with("\nNameError: name 'UnifiedExecutionEngineFactory' is not defined"));
+}
+
+/// The expected links of `fixtures/README.md` ("Expected links"), as the generator recorded
+/// them in `expected.json`, against the JSON report: each symptom group's `caused_by` (cause
+/// group, evidence, count) and `unexplained`, each cause's impact, and the totals.
+fn check_links(name: &str, threads: usize) {
+    let expected = expected();
+    let want = &expected["staging.json"];
+    let (report, events) = triage(name, threads);
+    let json: Value = serde_json::to_value(&report).expect("the report serializes");
+    // Each expected group's fingerprint, from its events.
+    let mut group_of: BTreeMap<String, String> = BTreeMap::new();
+    for (ev, w) in events.iter().zip(want["event_list"].as_array().unwrap()) {
+        let group = w["group"].as_str().unwrap().to_string();
+        group_of.insert(ev.classification.fingerprint.to_string(), group);
+    }
+    let groups = json["groups"].as_array().expect("groups");
+    let by_name = |name: &str| {
+        groups
+            .iter()
+            .find(|g| {
+                group_of
+                    .get(g["fingerprint"].as_str().unwrap())
+                    .map(String::as_str)
+                    == Some(name)
+            })
+            .unwrap_or_else(|| panic!("{name}: no group in the report"))
+    };
+    let mut symptoms = 0;
+    let mut explained = 0;
+    let mut impact: BTreeMap<String, u64> = BTreeMap::new();
+    for g in want["groups"].as_array().unwrap() {
+        let name = g["group"].as_str().unwrap();
+        let got = by_name(name);
+        let Some(links) = g.get("caused_by") else {
+            assert_eq!(got["role"], "cause", "{name}");
+            assert!(got.get("caused_by").is_none(), "{name}");
+            continue;
+        };
+        assert_eq!(got["role"], "symptom", "{name}");
+        assert!(got.get("impact").is_none(), "{name}");
+        let want_links: BTreeSet<(String, String, u64)> = links
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| {
+                (
+                    l["group"].as_str().unwrap().to_string(),
+                    l["evidence"].as_str().unwrap().to_string(),
+                    l["count"].as_u64().unwrap(),
+                )
+            })
+            .collect();
+        let got_links: BTreeSet<(String, String, u64)> = got["caused_by"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{name}: no caused_by"))
+            .iter()
+            .map(|l| {
+                let cause = group_of
+                    .get(l["fingerprint"].as_str().unwrap())
+                    .cloned()
+                    .unwrap_or_else(|| format!("not an expected group: {l}"));
+                (
+                    cause,
+                    l["evidence"].as_str().unwrap().to_string(),
+                    l["count"].as_u64().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(got_links, want_links, "{name}: caused_by");
+        assert_eq!(got["unexplained"], g["unexplained"], "{name}: unexplained");
+        let count = g["count"].as_u64().unwrap();
+        symptoms += count;
+        explained += count - g["unexplained"].as_u64().unwrap();
+        for (cause, _, n) in &want_links {
+            *impact.entry(cause.clone()).or_insert(0) += n;
+        }
+    }
+    assert_eq!(json["totals"]["symptoms"], symptoms, "{name}");
+    assert_eq!(json["totals"]["symptoms_explained"], explained, "{name}");
+    for g in groups.iter().filter(|g| g["role"] == "cause") {
+        let name = &group_of[g["fingerprint"].as_str().unwrap()];
+        let i = &g["impact"];
+        let total = i["requests"].as_u64().unwrap() + i["exits"].as_u64().unwrap();
+        assert_eq!(
+            total,
+            impact.get(name).copied().unwrap_or(0),
+            "{name}: impact {i}"
+        );
+    }
+    // Nothing reads "(no message)": every group says something.
+    for g in groups {
+        assert!(!g["message"].as_str().unwrap().trim().is_empty(), "{g}");
+    }
+}
+
+#[test]
+fn staging_links_match_the_readme() {
+    check_links("staging.json", 1);
+    check_links("staging.ndjson", 2);
+}
+
+#[test]
+fn staging_causes_rank_by_impact() {
+    let (report, _) = triage("staging.ndjson", 1);
+    let causes: Vec<u64> = report
+        .groups
+        .iter()
+        .take_while(|g| g.role == logtriage::Role::Cause)
+        .map(|g| g.impact_total())
+        .collect();
+    assert!(causes.windows(2).all(|w| w[0] >= w[1]), "{causes:?}");
+    assert!(report
+        .groups
+        .iter()
+        .skip(causes.len())
+        .all(|g| g.role == logtriage::Role::Symptom));
+    // The NameError explains the most: 8 platform messages and 7 refused requests.
+    let top = &report.groups[0];
+    let impact = top.impact.as_ref().expect("a cause has an impact");
+    assert_eq!((impact.requests, impact.exits), (7, 8));
+    assert_eq!(impact.statuses.get("503"), Some(&7));
+    let slow = report
+        .groups
+        .iter()
+        .find(|g| g.duration_ms.is_some())
+        .expect("a slow-query group");
+    let d = slow.duration_ms.as_ref().unwrap();
+    assert!(d.quantile(0.5).unwrap() <= d.quantile(0.95).unwrap());
+    assert!(d.quantile(0.95).unwrap() <= d.max().unwrap());
+    let health = report
+        .groups
+        .iter()
+        .find(|g| {
+            g.request
+                .as_ref()
+                .is_some_and(|r| r.route == "/health" && r.status == Some(500))
+        })
+        .expect("the /health 500 group");
+    assert_eq!(
+        health.message.split(" in ").next(),
+        Some("GET /health → 500")
+    );
+    assert!(health.latency_ms.as_ref().unwrap().quantile(0.5).unwrap() > 4900.0);
+    assert_eq!(health.timeline.total(), 3);
 }

@@ -35,12 +35,34 @@
 //! tried before the built-in ones (a later file's before an earlier one's), in file order, so
 //! a narrow user category can claim messages that a broad built-in pattern would take. Among
 //! the built-ins, `slow_query` is tried before `timeout`, so a statement timeout is a slow query.
+//!
+//! ## Platform rows
+//!
+//! A rules file may also (or only) hold a `platform` array: rows of the platform-message
+//! table, whose matches are events of kind `platform` (symptoms) whatever their severity:
+//!
+//! ```json
+//! {"platform": [
+//!   {"id": "gunicorn_worker_signal", "kind": "exit", "title": "gunicorn worker killed",
+//!    "pattern": "Worker with pid \\d+ was terminated due to signal 9",
+//!    "literal": "was terminated due to signal"}
+//! ]}
+//! ```
+//!
+//! `id` is snake_case; a new id adds a row (tried before the built-in rows of `rules.json`),
+//! a known id replaces that row. `kind` is `exit` or `refusal`; `pattern` a regex searched in
+//! the message; `title` (optional) a few words for a failed request's message; `literal`
+//! (optional) a string every match holds, which the prefilter then searches for, so that a
+//! message logged below `ERROR` is picked. Unknown fields, a bad id and an invalid regex are
+//! errors naming the file and `platform row N`. The built-in rows are listed in
+//! [`crate::reference`].
 
 use crate::category::{Categories, Category};
 use crate::error::{regex_error, Error, Item, Result};
 use crate::event::{Classification, Event, EventKind};
 use crate::fingerprint::{self, is_in_app};
 use crate::json_file::{self, Field, Kind, Unknown};
+use crate::platform::PlatformTable;
 use crate::text::{cut_chars, first_line, without_log_prefix};
 use crate::traceback::{Exception, Frame, Traceback};
 use regex::{Regex, RegexSet, SetMatches};
@@ -102,6 +124,8 @@ pub struct Classifier {
     /// hold no event never compiles it (a run on empty input took 2.0 instead of 4.4 ms of
     /// CPU). Compiled at once for a rules file, whose errors must show when it is loaded.
     set: Arc<OnceLock<RegexSet>>,
+    /// The platform messages (built-in rows and a rules file's).
+    platform: PlatformTable,
 }
 
 impl Default for Classifier {
@@ -158,6 +182,7 @@ impl Classifier {
                     categories: Categories::default(),
                     rules: Vec::new(),
                     set: Arc::default(),
+                    platform: PlatformTable::default(),
                 };
                 // The built-in rules are part of the source; a unit test loads and compiles
                 // them, so this cannot fail in a released build.
@@ -187,7 +212,7 @@ impl Classifier {
 
     fn add_rules(&mut self, json: &str, origin: &str, compile: Compile) -> Result<&mut Self> {
         let top = json_file::parse(json, origin)?;
-        let entries = json_file::top_array(top, "categories")
+        let [entries, platform] = json_file::top_arrays(top, ["categories", "platform"])
             .map_err(|reason| json_file::file_error(json, origin, reason))?;
         let mut categories = self.categories.clone();
         let mut added: Vec<Rule> = Vec::new();
@@ -228,10 +253,22 @@ impl Classifier {
             },
             Compile::OnFirstUse => Arc::default(),
         };
+        let platform = match platform.is_empty() {
+            true => self.platform.clone(),
+            false => self
+                .platform
+                .with_rows(platform, origin, matches!(compile, Compile::Now))?,
+        };
         self.categories = categories;
         self.rules = added;
         self.set = set;
+        self.platform = platform;
         Ok(self)
+    }
+
+    /// The platform-message table.
+    pub(crate) fn platform(&self) -> &PlatformTable {
+        &self.platform
     }
 
     /// The rules' `RegexSet`. Its patterns compiled when they were added (a rules file) or in
@@ -259,17 +296,31 @@ impl Classifier {
     /// - a slow query: `slow_query`, with the statement, literals replaced by `?`, as subject
     ///   (none when the duration's statement was not within reach);
     /// - an out-of-memory report: `out_of_memory`;
-    /// - any other event: its text is matched; when the deciding pattern names no subject,
+    /// - a failed request: its message is the request's headline (`GET /health → 500 in
+    ///   5.1 s`), its category that of the request log's own text when it has one (Cloud
+    ///   Run's "maximum request timeout" is a `timeout`); its fingerprint is made of the
+    ///   category, method, route, status and platform reason, so the requests of one route
+    ///   and status group together whatever their latency;
+    /// - any other event (platform messages among them): its text is matched; when the deciding pattern names no subject,
     ///   the statement its database entries name ([`Event::statement`]) is the subject.
     pub fn classify(&self, event: &mut Event) {
         let mut c = self.decide_event(event);
-        c.fingerprint = fingerprint::compute(
-            &c.category,
-            c.exception.as_deref(),
-            &c.message,
-            c.subject.as_deref(),
-            &c.frames,
-        );
+        c.fingerprint = match (&event.request, event.kind) {
+            (Some(request), EventKind::Request) => fingerprint::of_request(
+                &c.category,
+                request.method.as_deref(),
+                &request.route,
+                request.status,
+                event.platform.as_ref().map(|p| p.id.as_str()),
+            ),
+            _ => fingerprint::compute(
+                &c.category,
+                c.exception.as_deref(),
+                &c.message,
+                c.subject.as_deref(),
+                &c.frames,
+            ),
+        };
         c.known_issue = event.classification.known_issue.take();
         event.classification = c;
     }
@@ -278,6 +329,9 @@ impl Classifier {
         let mut c = Classification::default();
         if let (Some(tb), EventKind::Traceback) = (&event.traceback, event.kind) {
             if self.classify_traceback(&mut c, tb) {
+                if c.subject.is_none() && c.category != Category::UNCLASSIFIED {
+                    c.subject = self.subject_in_header(&event.text, &c.category);
+                }
                 return c;
             }
         }
@@ -290,6 +344,14 @@ impl Classifier {
                     return c;
                 }
             }
+        }
+        if event.kind == EventKind::Request {
+            let (headline, own) = event.text.split_once('\n').unwrap_or((&event.text, ""));
+            c.message = first_line(headline, MAX_MESSAGE_CHARS);
+            if let Some(d) = self.decide(&[own]).filter(|_| !own.is_empty()) {
+                c.category = d.category;
+            }
+            return c;
         }
         // The words of the record, not its logger's timestamp, pid and level prefix.
         c.message = first_line(without_log_prefix(&event.text), MAX_MESSAGE_CHARS);
@@ -338,7 +400,8 @@ impl Classifier {
             }
             None => (surfaced, &[][..]),
         };
-        event.exception = Some(deciding.type_name.clone());
+        // A traceback cut before its exception line has frames and no type.
+        event.exception = Some(deciding.type_name.clone()).filter(|t| !t.is_empty());
         event.message = first_line(&deciding.message, MAX_MESSAGE_CHARS);
         event.frames = in_app_frames(deciding);
         if event.frames.is_empty() {
@@ -353,6 +416,21 @@ impl Classifier {
             }
         }
         true
+    }
+
+    /// The subject that the log record's header lines (the event's text before its
+    /// traceback) name for `category`, when no exception of the traceback names one:
+    /// celery's `consumer: Cannot connect to amqp://...@rabbitmq-1:5672//: ...` before a
+    /// Python 2 `error: [Errno 111] Connection refused`.
+    fn subject_in_header(&self, text: &str, category: &Category) -> Option<String> {
+        let end = finder!("Traceback (most recent call last):").find(text.as_bytes())?;
+        let header = text.get(..end)?.trim();
+        if header.is_empty() {
+            return None;
+        }
+        self.decide(&[header])
+            .filter(|d| &d.category == category)
+            .and_then(|d| d.subject)
     }
 
     /// The category of the first of `texts` that matches one, with its subject: taken from

@@ -12,13 +12,16 @@
 //! the issue that tracks it: as a text report fitted to the terminal, as one JSON document,
 //! or as one JSON event per line while it reads (`--format`).
 //!
-//! Exit status: 0 on success; 1 when `--fail-on` matched an event; 2 for bad arguments, an
-//! unreadable input, an invalid known-issues or rules file, or an output that cannot be
-//! written. A closed standard output (`... | head`) is not an error: the run ends quietly
-//! with 0, or 1 when `--fail-on` matched (it reads on, printing nothing, only while
-//! `--fail-on` may still match).
+//! Exit status: 0 on success; 1 when `--fail-on` matched an event, or (`new`, `regressed`)
+//! a group of the finished report; 2 for bad arguments, an unreadable input, an invalid
+//! known-issues, rules or `--baseline` file, or an output that cannot be written. A closed
+//! standard output (`... | head`) is not an error: the run ends quietly with 0, or 1 when
+//! `--fail-on` matched (it reads on, printing nothing, only while `--fail-on` may still
+//! match).
 
+mod deploys;
 mod input;
+mod links;
 mod text;
 
 use crate::{Event, Sink, TriageBuilder};
@@ -40,11 +43,14 @@ Examples:
   gh issue list --state all --limit 1000 --json number,title,url,state,labels,body > issues.json
   {name} --known-issues issues.json --draft-issues drafts/ logs.json
   kubectl logs deploy/backend | {name} --slow-ms 500
+  {name} --format json logs-yesterday.json > yesterday.json
+  {name} --baseline yesterday.json --fail-on new,regressed logs-today.json
 
-Exit status: 0 on success, 1 when --fail-on matched an event, 2 for bad arguments, an
-unreadable input or file, or an output that cannot be written. A closed output (| head)
-ends the run quietly. Colour is used when stdout is a terminal and NO_COLOR is not set;
-the text report takes the terminal's width, else COLUMNS, else 100 columns (60 to 160)."
+Exit status: 0 on success, 1 when --fail-on matched an event (or a new or regressed
+group), 2 for bad arguments, an unreadable input or file, or an output that cannot be
+written. A closed output (| head) ends the run quietly. Colour is used when stdout is a
+terminal and NO_COLOR is not set; the text report takes the terminal's width, else
+COLUMNS, else 100 columns (60 to 160)."
     )
 }
 
@@ -95,10 +101,21 @@ struct Args {
     validate: bool,
 
     /// Exit 1 when an event of one of these categories is found (comma-separated ids, or
-    /// `any`), e.g. `--fail-on undefined_symbol,missing_module`. An empty or unknown name
-    /// is an error.
-    #[arg(long, value_name = "CATEGORY[,..]|any", value_delimiter = ',')]
+    /// `any`), e.g. `--fail-on undefined_symbol,missing_module`; `new` and `regressed` exit 1
+    /// when a group is new (against --baseline, else against the earlier revisions of its
+    /// service) or regressed against --baseline. An empty or unknown name is an error.
+    #[arg(
+        long,
+        value_name = "CATEGORY[,..]|any|new|regressed",
+        value_delimiter = ','
+    )]
     fail_on: Vec<String>,
+
+    /// A report saved earlier with `--format json`: each group is marked new, regressed,
+    /// improved or same against it (by fingerprint), and its groups absent now are listed
+    /// as gone.
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
 
     /// Text report: only the N groups that rank first, then one line counting the rest.
     #[arg(long, value_name = "N")]
@@ -235,6 +252,12 @@ fn run(name: &str, args: &Args) -> Result<bool, Failure> {
         .map(crate::Category::as_str)
         .collect();
     let fail_on = FailOn::parse(&args.fail_on, &categories)?;
+    let gate = Gate::parse(&args.fail_on);
+    // Read before the logs: a wrong file stops the run at once.
+    let baseline = match &args.baseline {
+        Some(path) => Some(crate::Report::load(path)?),
+        None => None,
+    };
     let progress = Progress::new(io::stderr().is_terminal());
     let stdout = io::stdout();
     let color = stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
@@ -243,6 +266,8 @@ fn run(name: &str, args: &Args) -> Result<bool, Failure> {
         color,
         top: args.top,
         traceback: args.show.contains(&Show::Traceback),
+        baseline: args.baseline.as_ref().map(|p| p.display().to_string()),
+        utf8: links::utf8_locale(|name| std::env::var(name).ok()),
     };
     let mut out = BufWriter::new(stdout.lock());
 
@@ -250,6 +275,7 @@ fn run(name: &str, args: &Args) -> Result<bool, Failure> {
         fail_on: &fail_on,
         failed: false,
         closed: false,
+        read_to_end: gate.new || gate.regressed,
         redact: args.redact,
         ndjson: None,
     };
@@ -270,7 +296,7 @@ fn run(name: &str, args: &Args) -> Result<bool, Failure> {
         (None, _) => triage.run(progress.counted(io::stdin()), &mut sink),
     };
     progress.done();
-    let failed = sink.failed;
+    let mut failed = sink.failed;
     let mut report = match result {
         Ok(report) => report,
         // The sink keeps a closed pipe to itself; were it to pass one on, the same holds.
@@ -280,6 +306,11 @@ fn run(name: &str, args: &Args) -> Result<bool, Failure> {
     for warning in input_warnings(&report.totals) {
         complain(name, &warning);
     }
+    if let Some(baseline) = &baseline {
+        let comparison = report.compare(baseline);
+        report.set_baseline(comparison);
+    }
+    failed |= gate.matches(&report);
     if let Some(dir) = &args.draft_issues {
         for draft in crate::write_drafts(&report, dir)? {
             let _ = writeln!(io::stderr(), "{}", draft.gh_command());
@@ -360,7 +391,7 @@ impl FailOn {
             return Ok(FailOn::Never);
         }
         let ids: Vec<String> = ids.iter().map(|s| s.trim().to_string()).collect();
-        let valid = || format!("valid: any, {}", known.join(", "));
+        let valid = || format!("valid: any, new, regressed, {}", known.join(", "));
         if ids.iter().any(String::is_empty) {
             return Err(Failure(format!(
                 "--fail-on: empty category name; {}",
@@ -370,11 +401,19 @@ impl FailOn {
         if ids.iter().any(|id| id == "any") {
             return Ok(FailOn::Any);
         }
+        // `new` and `regressed` are the report's verdicts, judged by [`Gate`].
+        let ids: Vec<String> = ids
+            .into_iter()
+            .filter(|id| !Gate::NAMES.contains(&id.as_str()))
+            .collect();
         if let Some(bad) = ids.iter().find(|id| !known.contains(&id.as_str())) {
             return Err(Failure(format!(
                 "--fail-on: unknown category '{bad}'; {}",
                 valid()
             )));
+        }
+        if ids.is_empty() {
+            return Ok(FailOn::Never);
         }
         Ok(FailOn::Categories(ids))
     }
@@ -388,12 +427,53 @@ impl FailOn {
     }
 }
 
+/// The verdicts of the finished report that make the run exit 1: the deploy gate.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Gate {
+    /// `--fail-on new`: a group new against the baseline, or, without one, new in the latest
+    /// revision of its service.
+    new: bool,
+    /// `--fail-on regressed`: a group regressed against the baseline (never without one).
+    regressed: bool,
+}
+
+impl Gate {
+    /// The `--fail-on` names that are verdicts, not categories.
+    const NAMES: [&'static str; 2] = ["new", "regressed"];
+
+    fn parse(ids: &[String]) -> Gate {
+        let has = |name: &str| ids.iter().any(|id| id.trim() == name);
+        Gate {
+            new: has("new"),
+            regressed: has("regressed"),
+        }
+    }
+
+    /// Whether a group of the finished report (compared with the baseline when there is one)
+    /// trips the gate.
+    fn matches(&self, report: &crate::Report) -> bool {
+        use crate::{BaselineVerdict, DeployVerdict};
+        let with_baseline = report.gone.is_some();
+        report.groups.iter().any(|g| {
+            let verdict = g.baseline.as_ref().map(|b| b.verdict);
+            let new = if with_baseline {
+                verdict == Some(BaselineVerdict::New)
+            } else {
+                g.deploy == Some(DeployVerdict::New)
+            };
+            (self.new && new) || (self.regressed && verdict == Some(BaselineVerdict::Regressed))
+        })
+    }
+}
+
 /// Sees each event as it is found: notes `--fail-on` matches and streams `ndjson`.
 struct EventSink<'a, W: Write> {
     fail_on: &'a FailOn,
     failed: bool,
     /// The `ndjson` reader has gone (a closed pipe).
     closed: bool,
+    /// The gate judges the whole report: read to the end even without a reader.
+    read_to_end: bool,
     /// `--redact`: events are scrubbed before they are written.
     redact: bool,
     ndjson: Option<&'a mut W>,
@@ -413,7 +493,8 @@ impl<W: Write> Sink for EventSink<'_, W> {
             }
         }
         // With the reader gone, read on only while --fail-on may still match.
-        Ok(!self.closed || (*self.fail_on != FailOn::Never && !self.failed))
+        let pending = (*self.fail_on != FailOn::Never || self.read_to_end) && !self.failed;
+        Ok(!self.closed || pending)
     }
 }
 
@@ -461,7 +542,9 @@ mod tests {
                 panic!("{bad:?} accepted");
             };
             assert!(
-                why.ends_with("valid: any, undefined_symbol, missing_module, unclassified"),
+                why.ends_with(
+                    "valid: any, new, regressed, undefined_symbol, missing_module, unclassified"
+                ),
                 "{why}"
             );
         }

@@ -1,7 +1,13 @@
-//! The text report: a header, then the groups by category, each in a few lines that fit the
-//! width (URLs aside: they are printed whole, so that a terminal can open them).
+//! The text report: a header (and the baseline's summary, when one was given), the deploys
+//! block when a service has two or more revisions, then the causes, each in a few lines that
+//! fit the width (URLs aside: they are printed whole, so that a terminal can open them) with
+//! what it explains, then the symptoms no cause explains, and last the groups gone since the
+//! baseline. A symptom a cause explains is not listed again: its count is in that cause's
+//! impact line.
 
-use crate::{Group, Report};
+use super::deploys::{self, short_revision, Span, Tone};
+use super::links::{hint, impact_line, percentiles, report_minutes, sparkline};
+use crate::{Group, Report, Role};
 use std::io::{self, Write};
 
 /// The width when standard output is not a terminal and `COLUMNS` is not set.
@@ -25,6 +31,10 @@ pub(super) struct Layout {
     pub(super) top: Option<usize>,
     /// Each group's sample text under it.
     pub(super) traceback: bool,
+    /// The baseline report's file, when one was given.
+    pub(super) baseline: Option<String>,
+    /// Sparklines in block characters (else ASCII).
+    pub(super) utf8: bool,
 }
 
 /// The report's width: the terminal's when standard output is one, else `COLUMNS` when it is
@@ -75,6 +85,33 @@ impl Style {
     }
     fn cyan(&self, t: &str) -> String {
         self.paint("36", t)
+    }
+    fn tone(&self, tone: Tone, t: &str) -> String {
+        match tone {
+            Tone::Plain => t.to_string(),
+            Tone::Bold => self.bold(t),
+            Tone::Dim => self.dim(t),
+            Tone::Red => self.red(t),
+            Tone::Yellow => self.yellow(t),
+            Tone::Green => self.green(t),
+        }
+    }
+    /// Toned spans on one line, cut to `w` characters (their spaces kept).
+    fn spans(&self, spans: &[Span], w: usize) -> String {
+        let mut line = String::new();
+        let mut used = 0;
+        for (tone, text) in spans {
+            let text = printable(text);
+            let room = w.saturating_sub(used);
+            let text = if text.chars().count() > room {
+                clip(&text, room)
+            } else {
+                text
+            };
+            used += text.chars().count();
+            line.push_str(&self.tone(*tone, &text));
+        }
+        line
     }
 }
 
@@ -128,19 +165,53 @@ pub(super) fn write_report(
     };
     let w = layout.width;
     write_header(out, report, &s, w)?;
-    let shown = layout.top.unwrap_or(usize::MAX).min(report.groups.len());
-    let (groups, rest) = report.groups.split_at(shown);
-    let mut category = "";
+    write_deploys(out, report, layout, &s)?;
+    let causes: Vec<&Group> = report
+        .groups
+        .iter()
+        .filter(|g| g.role == Role::Cause)
+        .collect();
+    let unexplained: Vec<&Group> = report
+        .groups
+        .iter()
+        .filter(|g| g.role == Role::Symptom && g.unexplained.unwrap_or(g.count) > 0)
+        .collect();
+    // `--top N`: the first N of the causes, then of the unexplained symptoms.
+    let listed = causes.len() + unexplained.len();
+    let shown = layout.top.unwrap_or(usize::MAX).min(listed);
+    let (groups, _) = causes.split_at(shown.min(causes.len()));
+    let symptoms = unexplained.get(..shown - groups.len()).unwrap_or_default();
+    let rest: Vec<&Group> = causes[groups.len()..]
+        .iter()
+        .chain(&unexplained[symptoms.len()..])
+        .copied()
+        .collect();
+    let span = report_minutes(report);
+    let lines = Lines {
+        s: &s,
+        w,
+        span,
+        utf8: layout.utf8,
+    };
+    if !groups.is_empty() {
+        section(out, &s, w, "Causes, by what they broke")?;
+    }
     for (i, group) in groups.iter().enumerate() {
-        if group.category != category {
-            category = group.category.as_str();
-            let name = clip(category, w - 8);
-            let rule = "─".repeat(w.saturating_sub(name.chars().count() + 4));
-            writeln!(out, "\n{} {}", s.bold(&format!("── {name}")), s.dim(&rule))?;
-        }
-        write_group(out, i + 1, group, &s, w)?;
+        write_group(out, i + 1, group, deploys::mark(report, group), &lines)?;
         if layout.traceback {
             write_sample(out, group, &s, w)?;
+        }
+    }
+    if !symptoms.is_empty() {
+        section(out, &s, w, "Symptoms with no cause in these logs")?;
+        for (i, group) in symptoms.iter().enumerate() {
+            let mark = deploys::mark(report, group);
+            write_group(out, groups.len() + i + 1, group, mark, &lines)?;
+            let line = clip(&format!("hint: {}", hint(group)), w - PAD.len());
+            writeln!(out, "{PAD}{}", s.yellow(&line))?;
+            if layout.traceback {
+                write_sample(out, group, &s, w)?;
+            }
         }
     }
     if !rest.is_empty() {
@@ -156,7 +227,56 @@ pub(super) fn write_report(
     if report.groups.is_empty() {
         writeln!(out, "\n{}", s.green("No failure events found."))?;
     }
+    write_gone(out, report, &s, w)
+}
+
+/// The baseline's summary line, then the deploys block when a service has two or more
+/// revisions.
+fn write_deploys(out: &mut impl Write, r: &Report, layout: &Layout, s: &Style) -> io::Result<()> {
+    let w = layout.width;
+    if let Some(line) = layout
+        .baseline
+        .as_deref()
+        .and_then(|f| deploys::baseline_line(r, f))
+    {
+        writeln!(out, "{}", s.spans(&line, w))?;
+    }
+    let lines = deploys::deploy_lines(r, w);
+    if !lines.is_empty() {
+        section(out, s, w, "Deploys")?;
+    }
+    for line in lines {
+        writeln!(out, "{}", s.spans(&line, w))?;
+    }
     Ok(())
+}
+
+/// The groups of the baseline that are absent now.
+fn write_gone(out: &mut impl Write, report: &Report, s: &Style, w: usize) -> io::Result<()> {
+    let lines = deploys::gone_lines(report);
+    if !lines.is_empty() {
+        section(out, s, w, "Gone since the baseline")?;
+    }
+    for line in lines {
+        writeln!(out, "{}", s.spans(&line, w))?;
+    }
+    Ok(())
+}
+
+/// `── name ─────`, a section's rule across the width.
+fn section(out: &mut impl Write, s: &Style, w: usize, name: &str) -> io::Result<()> {
+    let name = clip(name, w - 8);
+    let rule = "─".repeat(w.saturating_sub(name.chars().count() + 4));
+    writeln!(out, "\n{} {}", s.bold(&format!("── {name}")), s.dim(&rule))
+}
+
+/// What every group's lines need: the style, the width, the report's span in minutes and
+/// whether sparklines may use block characters.
+struct Lines<'a> {
+    s: &'a Style,
+    w: usize,
+    span: Option<(i64, i64)>,
+    utf8: bool,
 }
 
 fn write_header(out: &mut impl Write, report: &Report, s: &Style, w: usize) -> io::Result<()> {
@@ -194,6 +314,15 @@ fn write_header(out: &mut impl Write, report: &Report, s: &Style, w: usize) -> i
             short_time(&span.last)
         )?;
     }
+    if t.symptoms > 0 {
+        let line = format!(
+            "symptoms {} (failed requests, platform messages): {} explained, {} with no cause",
+            t.symptoms,
+            t.symptoms_explained,
+            t.symptoms - t.symptoms_explained.min(t.symptoms),
+        );
+        writeln!(out, "  {}", clip(&line, w - 2))?;
+    }
     if !t.services.is_empty() {
         let list = t
             .services
@@ -210,9 +339,10 @@ fn write_group(
     out: &mut impl Write,
     rank: usize,
     g: &Group,
-    s: &Style,
-    w: usize,
+    mark: Option<Span>,
+    lines: &Lines<'_>,
 ) -> io::Result<()> {
+    let (s, w) = (lines.s, lines.w);
     // A slow query reads best as its statement with the literals replaced: the subject.
     let slow = g.category == "slow_query" && g.exception.is_none();
     let head = match (&g.exception, &g.subject) {
@@ -225,17 +355,29 @@ fn write_group(
         (None, _) => g.message.clone(),
     };
     let rank = format!("{rank:>3}.");
-    let count = format!("{:>5}×", g.count);
-    let used = rank.chars().count() + count.chars().count() + 2;
+    // A symptom partly explained counts only what no cause explains.
+    let count = match g
+        .unexplained
+        .filter(|&u| g.role == Role::Symptom && u < g.count)
+    {
+        Some(u) => format!("{u:>5}×") + &format!(" of {}", g.count),
+        None => format!("{:>5}×", g.count),
+    };
+    // `NEW`, `REGRESSED ×3.1`, `IMPROVED` beside the count.
+    let (mark, marked) = mark.map_or((String::new(), 0), |(tone, m)| {
+        (format!("{} ", s.tone(tone, &m)), m.chars().count() + 1)
+    });
+    let used = rank.chars().count() + count.chars().count() + 2 + marked;
     writeln!(
         out,
-        "{rank} {} {}",
+        "{rank} {} {mark}{}",
         s.red(&count),
         s.bold(&clip(&head, w.saturating_sub(used)))
     )?;
     let room = w - PAD.len();
-    let mut facts = Vec::new();
-    let mut used = 0;
+    let category = clip(g.category.as_str(), room / 4);
+    let mut used = category.chars().count() + 3;
+    let mut facts = vec![s.dim(&category)];
     if let Some(subject) = g.subject.as_ref().filter(|_| !slow) {
         let subject = clip(subject, room / 2);
         used += "subject ".len() + subject.chars().count() + 3;
@@ -249,20 +391,45 @@ fn write_group(
         };
         facts.push(format!("at {}", clip(&at, room.saturating_sub(used + 3))));
     }
-    if !facts.is_empty() {
-        writeln!(out, "{PAD}{}", facts.join("   "))?;
-    }
+    writeln!(out, "{PAD}{}", facts.join("   "))?;
     let seen = match (&g.first_seen, &g.last_seen) {
         (Some(a), Some(b)) if a == b => format!("seen {}", short_time(a)),
-        (Some(a), Some(b)) => format!("seen {} .. {}", short_time(a), short_time(b)),
+        (Some(a), Some(b)) => {
+            let (a, b) = (short_time(a), short_time(b));
+            // The same day once: `seen 2026-11-26 14:08:41 .. 14:15:21`.
+            match (a.split_once(' '), b.split_once(' ')) {
+                (Some((day_a, _)), Some((day_b, time_b))) if day_a == day_b => {
+                    format!("seen {a} .. {time_b}")
+                }
+                _ => format!("seen {a} .. {b}"),
+            }
+        }
         _ => String::from("seen (no timestamps)"),
     };
     let where_ = where_seen(g);
+    let spark = match lines.span {
+        Some(span) if g.timeline.span().is_some() => {
+            format!("{}  ", sparkline(&g.timeline, span, lines.utf8))
+        }
+        _ => String::new(),
+    };
+    let left = room.saturating_sub(spark.chars().count());
     writeln!(
         out,
-        "{PAD}{}",
-        s.dim(&clip(&format!("{seen}   {where_}"), room))
+        "{PAD}{}{}",
+        s.cyan(&spark),
+        s.dim(&clip(&format!("{seen}   {where_}"), left))
     )?;
+    if let Some(p) = percentiles(g) {
+        writeln!(out, "{PAD}{}", clip(&p, room))?;
+    }
+    if let Some(line) = g
+        .impact
+        .as_ref()
+        .and_then(|i| impact_line(i, lines.utf8, room - "impact  ".len()))
+    {
+        writeln!(out, "{PAD}{}  {}", s.bold("impact"), s.red(&line))?;
+    }
     match (&g.known_issue, &g.suggested_title) {
         (Some(issue), _) if issue.is_closed() => {
             let text = format!("regression of closed #{} {}", issue.id, issue.title);
@@ -300,10 +467,8 @@ fn where_seen(g: &Group) -> String {
         let revs: Vec<&str> = g
             .revisions
             .iter()
-            .filter_map(|r| {
-                r.strip_prefix(service.as_str())
-                    .map(|r| r.trim_start_matches('-'))
-            })
+            .filter(|r| r.service.as_ref() == Some(service))
+            .map(|r| short_revision(service, &r.revision))
             .collect();
         if revs.is_empty() {
             parts.push(service.clone());
@@ -412,81 +577,4 @@ fn wrap(line: &str, room: usize) -> Vec<Row> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::{choose_width, clip, plural, sample_rows, wrap, Row, SAMPLE_ROWS};
-
-    #[test]
-    fn width_is_the_terminal_then_columns_then_100_within_60_to_160() {
-        assert_eq!(choose_width(Some(80), Some("140")), 80);
-        assert_eq!(choose_width(None, Some("140")), 140);
-        assert_eq!(choose_width(None, Some(" 90 ")), 90);
-        assert_eq!(choose_width(None, Some("wide")), 100);
-        assert_eq!(choose_width(None, None), 100);
-        assert_eq!(choose_width(Some(0), None), 100);
-        assert_eq!(choose_width(Some(20), None), 60);
-        assert_eq!(choose_width(None, Some("400")), 160);
-    }
-
-    #[test]
-    fn plural_says_one_right() {
-        assert_eq!(plural(1u64, "entry", "entries"), "1 entry");
-        assert_eq!(plural(0u64, "entry", "entries"), "0 entries");
-        assert_eq!(plural(2u64, "group", "groups"), "2 groups");
-    }
-
-    #[test]
-    fn clip_counts_characters_and_hides_control_characters() {
-        assert_eq!(clip("ééééé", 5), "ééééé");
-        assert_eq!(clip("éééééé", 5), "éééé…");
-        assert_eq!(clip("a\x1b[31mb", 20), "a\u{fffd}[31mb");
-        assert_eq!(clip("a\n  b", 20), "a b");
-    }
-
-    #[test]
-    fn a_long_line_wraps_after_a_space_into_three_rows_at_most() {
-        let rows = wrap(&"x".repeat(25), 10);
-        assert_eq!(
-            rows,
-            vec![
-                Row::Start("x".repeat(10)),
-                Row::More(format!("  {}", "x".repeat(8))),
-                Row::More(format!("  {}", "x".repeat(7))),
-            ]
-        );
-        let rows = wrap(&"y".repeat(100), 10);
-        assert_eq!(rows.len(), 3);
-        assert_eq!(rows[2], Row::More(format!("  {}…", "y".repeat(7))));
-        assert_eq!(wrap("", 10), vec![Row::Start(String::new())]);
-        let frame = "  File \"/usr/lib/python3.11/contextlib.py\", line 210, in __aenter__";
-        assert_eq!(
-            wrap(frame, 60),
-            vec![
-                Row::Start("  File \"/usr/lib/python3.11/contextlib.py\", line 210, in".into()),
-                Row::More("    __aenter__".into()),
-            ]
-        );
-    }
-
-    #[test]
-    fn a_long_sample_keeps_its_first_line_and_its_end() {
-        let mut text = String::from("Traceback (most recent call last):\n");
-        for i in 0..60 {
-            text.push_str(&format!("  frame {i}\n"));
-        }
-        text.push_str("NameError: name 'x' is not defined");
-        let rows = sample_rows(&text, 40);
-        assert_eq!(rows.len(), SAMPLE_ROWS);
-        assert_eq!(
-            rows[0],
-            Row::Start("Traceback (most recent call last):".into())
-        );
-        assert_eq!(rows[1], Row::Cut("… 23 lines not shown …".into()));
-        assert_eq!(rows[2], Row::Start("  frame 23".into()));
-        assert_eq!(
-            rows[SAMPLE_ROWS - 1],
-            Row::Start("NameError: name 'x' is not defined".into())
-        );
-        let short = sample_rows("one\ntwo", 40);
-        assert_eq!(short.len(), 2);
-    }
-}
+mod tests;

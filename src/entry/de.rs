@@ -2,10 +2,11 @@
 //! hold escapes, and ignored values (most of `jsonPayload`, `httpRequest`, ...) are skipped
 //! without allocating. A known field of an unexpected type is ignored, like an unknown one.
 //!
-//! Every object the entry reads (the entry itself, `resource`, `labels`, `jsonPayload`) is an
+//! Every object the entry reads (the entry itself, `resource`, `labels`, `jsonPayload`,
+//! `httpRequest`, `protoPayload` and its `status`) is an
 //! [`Object`]: its fields are filled key by key, and one generic visitor drives them all.
 
-use super::{Entry, Severity};
+use super::{Entry, HttpRequest, Severity};
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 use std::borrow::Cow;
@@ -92,7 +93,16 @@ macro_rules! deserialize_objects {
     )*};
 }
 
-deserialize_objects!(Entry, Resource, StrMap, Labels, Payload);
+deserialize_objects!(
+    Entry,
+    Resource,
+    StrMap,
+    Labels,
+    Payload,
+    HttpRequest,
+    Proto,
+    Status
+);
 
 /// A value of an object, as far as the entry cares: a string (borrowed unless escaped),
 /// a number, or something ignored.
@@ -214,12 +224,22 @@ impl<'de> Object<'de> for Entry<'de> {
                 self.resource_type = r.kind;
                 self.resource_labels = r.labels.0;
             }
-            "labels" => self.instance_id = map.next_value::<Labels<'de>>()?.0,
+            "labels" => {
+                let l = map.next_value::<Labels<'de>>()?;
+                self.instance_id = l.instance_id;
+                self.pod_template_hash = l.pod_template_hash;
+            }
             "jsonPayload" => {
                 let p = map.next_value::<Payload<'de>>()?;
                 self.json_strings = p.strings;
                 self.duration_ms = p.duration_ms;
             }
+            "httpRequest" => {
+                // A mistyped `httpRequest` reads as empty: no request, like a missing one.
+                let r = map.next_value::<HttpRequest<'de>>()?;
+                self.http_request = (r != HttpRequest::default()).then_some(r);
+            }
+            "protoPayload" => self.status_message = map.next_value::<Proto<'de>>()?.0,
             _ => skip(map)?,
         }
         Ok(())
@@ -273,9 +293,13 @@ impl<'de> Object<'de> for Resource<'de> {
     }
 }
 
-/// `labels`: only `instanceId` is used.
+/// `labels`: `instanceId` (Cloud Run) and `k8s-pod/pod-template-hash` (GKE, a
+/// Deployment's revision); the other labels are skipped without allocating.
 #[derive(Default)]
-struct Labels<'a>(Option<Cow<'a, str>>);
+struct Labels<'a> {
+    instance_id: Option<Cow<'a, str>>,
+    pod_template_hash: Option<Cow<'a, str>>,
+}
 
 impl<'de> Object<'de> for Labels<'de> {
     const EXPECTING: &'static str = "an object of labels";
@@ -285,12 +309,12 @@ impl<'de> Object<'de> for Labels<'de> {
         key: Cow<'de, str>,
         map: &mut A,
     ) -> Result<(), A::Error> {
-        if key == "instanceId" {
-            self.0 = string(map)?;
-            Ok(())
-        } else {
-            skip(map)
+        match &*key {
+            "instanceId" => self.instance_id = string(map)?,
+            "k8s-pod/pod-template-hash" => self.pod_template_hash = string(map)?,
+            _ => skip(map)?,
         }
+        Ok(())
     }
 }
 
@@ -315,5 +339,82 @@ impl<'de> Object<'de> for Payload<'de> {
             _ => {}
         }
         Ok(())
+    }
+}
+
+impl<'de> Object<'de> for HttpRequest<'de> {
+    const EXPECTING: &'static str = "an HTTP request";
+
+    fn field<A: MapAccess<'de>>(
+        &mut self,
+        key: Cow<'de, str>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match &*key {
+            "requestMethod" => self.method = string(map)?,
+            "requestUrl" => self.url = string(map)?,
+            "status" => {
+                self.status = match map.next_value::<Value<'de>>()? {
+                    Value::Num(n) if (0.0..=999.0).contains(&n) => Some(n as u16),
+                    Value::Str(s) => s.parse().ok().filter(|n| *n <= 999),
+                    _ => None,
+                }
+            }
+            "latency" => self.latency_ms = string(map)?.as_deref().and_then(duration_ms),
+            _ => skip(map)?,
+        }
+        Ok(())
+    }
+}
+
+/// A protobuf Duration as JSON writes it (`"5.123456789s"`, `"0s"`) in milliseconds.
+fn duration_ms(text: &str) -> Option<f64> {
+    let seconds = text.strip_suffix('s')?;
+    let plain = !seconds.is_empty()
+        && seconds.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+        && seconds.bytes().filter(|b| *b == b'.').count() <= 1;
+    let ms = seconds.parse::<f64>().ok()? * 1000.0;
+    (plain && ms.is_finite()).then_some(ms)
+}
+
+/// `protoPayload`: only `status.message` is used.
+#[derive(Default)]
+struct Proto<'a>(Option<Cow<'a, str>>);
+
+impl<'de> Object<'de> for Proto<'de> {
+    const EXPECTING: &'static str = "a proto payload";
+
+    fn field<A: MapAccess<'de>>(
+        &mut self,
+        key: Cow<'de, str>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        if key == "status" {
+            self.0 = map.next_value::<Status<'de>>()?.0;
+            Ok(())
+        } else {
+            skip(map)
+        }
+    }
+}
+
+/// `protoPayload.status`: its `message`.
+#[derive(Default)]
+struct Status<'a>(Option<Cow<'a, str>>);
+
+impl<'de> Object<'de> for Status<'de> {
+    const EXPECTING: &'static str = "a status";
+
+    fn field<A: MapAccess<'de>>(
+        &mut self,
+        key: Cow<'de, str>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        if key == "message" {
+            self.0 = string(map)?;
+            Ok(())
+        } else {
+            skip(map)
+        }
     }
 }

@@ -11,6 +11,8 @@ mod plain;
 #[cfg(test)]
 mod tests;
 
+pub(crate) use plain::after_viewer_prefix;
+
 /// A `LogEntry.severity`, in Cloud Logging's order.
 #[derive(
     Clone,
@@ -125,6 +127,8 @@ pub struct Entry<'a> {
     pub resource_labels: Vec<(Cow<'a, str>, Cow<'a, str>)>,
     /// `labels.instanceId`.
     pub instance_id: Option<Cow<'a, str>>,
+    /// `labels["k8s-pod/pod-template-hash"]`: on GKE, the revision of a Deployment.
+    pub pod_template_hash: Option<Cow<'a, str>>,
     /// `textPayload`, or the whole line in plain-text input.
     pub text_payload: Option<Cow<'a, str>>,
     /// The string fields of `jsonPayload`, in input order (`message` among them).
@@ -136,6 +140,25 @@ pub struct Entry<'a> {
     /// For a plain-text line, the service its prefix names (`web` of `docker compose logs`'
     /// `web-1  | `, the container of `kubectl logs --prefix`, a syslog tag).
     pub text_service: Option<Cow<'a, str>>,
+    /// `httpRequest`, on request logs (Cloud Run's `run.googleapis.com/requests`, App
+    /// Engine, load balancers).
+    pub http_request: Option<HttpRequest<'a>>,
+    /// `protoPayload.status.message`: an audit log's error text (Cloud Run's "failed to
+    /// start and listen on the port").
+    pub status_message: Option<Cow<'a, str>>,
+}
+
+/// The parts of a `LogEntry.httpRequest` that a failed request's event needs.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct HttpRequest<'a> {
+    /// `requestMethod`.
+    pub method: Option<Cow<'a, str>>,
+    /// `requestUrl`.
+    pub url: Option<Cow<'a, str>>,
+    /// `status`: a number (or a string of digits).
+    pub status: Option<u16>,
+    /// `latency` (a protobuf Duration string such as `"5.123456789s"`) in milliseconds.
+    pub latency_ms: Option<f64>,
 }
 
 impl<'a> Entry<'a> {
@@ -209,11 +232,14 @@ impl<'a> Entry<'a> {
             resource_type,
             resource_labels,
             instance_id,
+            pod_template_hash,
             text_payload,
             json_strings,
             duration_ms,
             trace,
             text_service,
+            http_request,
+            status_message,
         } = self;
         Entry {
             line: *line,
@@ -224,19 +250,29 @@ impl<'a> Entry<'a> {
             resource_type: own(resource_type),
             resource_labels: pairs(resource_labels),
             instance_id: own(instance_id),
+            pod_template_hash: own(pod_template_hash),
             text_payload: own(text_payload),
             json_strings: pairs(json_strings),
             duration_ms: *duration_ms,
             trace: own(trace),
             text_service: own(text_service),
+            http_request: http_request.as_ref().map(|r| HttpRequest {
+                method: own(&r.method),
+                url: own(&r.url),
+                status: r.status,
+                latency_ms: r.latency_ms,
+            }),
+            status_message: own(status_message),
         }
     }
 
-    /// The entry's message: `textPayload`, else `jsonPayload.message`.
+    /// The entry's message: `textPayload`, else `jsonPayload.message`, else
+    /// `protoPayload.status.message`.
     pub fn message(&self) -> Option<&str> {
         self.text_payload
             .as_deref()
             .or_else(|| self.json_string("message"))
+            .or(self.status_message.as_deref())
     }
 
     /// A string field of `jsonPayload`.
@@ -271,10 +307,12 @@ impl<'a> Entry<'a> {
         .or(self.text_service.as_deref())
     }
 
-    /// `resource.labels.revision_name` (Cloud Run) or `version_id`.
+    /// `resource.labels.revision_name` (Cloud Run), else `version_id` (App Engine), else
+    /// `labels["k8s-pod/pod-template-hash"]` (GKE: the Deployment's pod template).
     pub fn revision(&self) -> Option<&str> {
         self.resource_label("revision_name")
             .or_else(|| self.resource_label("version_id"))
+            .or(self.pod_template_hash.as_deref())
     }
 
     /// The severity, or for `DEFAULT` the level word that starts the message (`ERROR:`,
@@ -286,16 +324,16 @@ impl<'a> Entry<'a> {
         }
     }
 
-    /// The entry's level: [`Entry::effective_severity`], and for a plain-text line behind a
-    /// `docker compose` prefix (`worker-1  | ERROR: job 17 failed`) the level word after the
-    /// prefix.
+    /// The entry's level: [`Entry::effective_severity`], and for a line behind a viewer's or
+    /// process manager's prefix (`worker-1  | ERROR: job 17 failed`, honcho, `kubectl logs
+    /// --prefix`, journald) the level word after the prefix.
     pub fn level(&self) -> Severity {
         let severity = self.effective_severity();
         if severity != Severity::Default {
             return severity;
         }
         self.message()
-            .and_then(after_compose_prefix)
+            .and_then(plain::after_viewer_prefix)
             .map_or(severity, level_word)
     }
 
@@ -316,8 +354,9 @@ impl<'a> Entry<'a> {
 }
 
 /// The level a message announces with its first word, for entries without a severity:
-/// `ERROR:root:...`, `[ERROR] ...`, `CRITICAL ...`, `FATAL: ...`. Timestamps and a
-/// `[pid]` in front of the word, as gunicorn prints them, are skipped.
+/// `ERROR:root:...`, `[ERROR] ...`, `CRITICAL ...`, `FATAL: ...`, celery's
+/// `[2026-11-26 14:05:03,412: ERROR/MainProcess] ...`. Timestamps and a `[pid]` in front of
+/// the word, as gunicorn prints them, are skipped.
 pub fn level_word(message: &str) -> Severity {
     const LEVELS: &[(&str, Severity)] = &[
         ("EMERGENCY", Severity::Emergency),
@@ -332,8 +371,9 @@ pub fn level_word(message: &str) -> Severity {
         ("DEBUG", Severity::Debug),
     ];
     // Look at the first few words only: a level word later in a sentence is not a level.
+    // celery's bracket joins the level and the process: `[...: ERROR/MainProcess]`.
     for word in message
-        .split(|c: char| c.is_whitespace() || matches!(c, '[' | ']' | ':' | '|'))
+        .split(|c: char| c.is_whitespace() || matches!(c, '[' | ']' | ':' | '|' | '/'))
         .filter(|w| !w.is_empty())
         .take(8)
     {
@@ -352,16 +392,6 @@ pub fn level_word(message: &str) -> Severity {
 fn borrow_same<'a>(all: &'a str, part: &str) -> &'a str {
     let start = (part.as_ptr() as usize).wrapping_sub(all.as_ptr() as usize);
     all.get(start..start + part.len()).unwrap_or("")
-}
-
-fn after_compose_prefix(text: &str) -> Option<&str> {
-    let at = finder!(" | ").find(text.as_bytes())?;
-    let (name, rest) = (text.get(..at)?, text.get(at + " | ".len()..)?);
-    let name = name.trim_end();
-    let plain = name
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
-    (!name.is_empty() && plain).then_some(rest)
 }
 
 fn looks_like_timestamp(word: &str) -> bool {

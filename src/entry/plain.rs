@@ -91,6 +91,12 @@ fn honcho_prefix(line: &str) -> Option<(&str, &str)> {
 /// `Mmm dd HH:MM:SS <host> <tag>[<pid>]: ` or `... <tag>: ` (RFC 3164, journalctl's short
 /// form): the time without a year, and the tag.
 fn syslog_prefix(line: &str) -> Option<(String, &str, &str)> {
+    let (month, day, clock, tag, rest) = syslog_parts(line)?;
+    Some((format!("--{month:02}-{day:02}T{clock}"), tag, rest))
+}
+
+/// [`syslog_prefix`]'s month, day, clock, tag and the rest, borrowed.
+fn syslog_parts(line: &str) -> Option<(usize, u32, &str, &str, &str)> {
     const MONTHS: [&str; 12] = [
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
     ];
@@ -101,12 +107,55 @@ fn syslog_prefix(line: &str) -> Option<(String, &str, &str)> {
     if line.as_bytes().get(3) != Some(&b' ') || !is_clock(clock) || !(1..=31).contains(&day) {
         return None;
     }
-    let rest = line.get(15..)?.strip_prefix(' ')?;
+    let rest = line.get(15..)?;
+    // journalctl's short-precise form adds a fraction to the clock.
+    let rest = match rest.strip_prefix('.') {
+        Some(fraction) => fraction.trim_start_matches(|c: char| c.is_ascii_digit()),
+        None => rest,
+    };
+    let (tag, rest) = host_and_tag(rest.strip_prefix(' ')?)?;
+    Some((month, day, clock, tag, rest))
+}
+
+/// `<host> <tag>[<pid>]: `: the tag and the rest.
+fn host_and_tag(rest: &str) -> Option<(&str, &str)> {
     let (host, rest) = rest.split_once(' ')?;
     let (tag, rest) = rest.split_once(": ")?;
     let tag = tag.split_once('[').map_or(tag, |(name, _)| name);
     let plain = |s: &str| !s.is_empty() && s.bytes().all(name_byte);
-    (plain(host) && plain(tag)).then(|| (format!("--{month:02}-{day:02}T{clock}"), tag, rest))
+    (plain(host) && plain(tag)).then_some((tag, rest))
+}
+
+/// `line` after the prefix of a viewer or process manager it starts with (`kubectl logs
+/// --prefix`, `docker compose`, honcho, foreman, syslog and journald, also `journalctl -o
+/// short-iso`'s RFC 3339 time, torchrun's `[rank0]: `): the line's own level word comes
+/// after it. This runs for candidate lines whose first words name no level; an indented
+/// line (most of a traceback's) has no prefix and is passed at once.
+pub(crate) fn after_viewer_prefix(line: &str) -> Option<&str> {
+    if line.is_empty() || line.starts_with([' ', '\t']) {
+        return None;
+    }
+    kubectl_prefix(line)
+        .or_else(|| compose_prefix(line))
+        .or_else(|| honcho_prefix(line))
+        .map(|(_, rest)| rest)
+        .or_else(|| syslog_parts(line).map(|(.., rest)| rest))
+        .or_else(|| iso_syslog_rest(line))
+        .or_else(|| torchrun_rest(line))
+}
+
+/// `2026-11-26T14:05:03+00:00 <host> <tag>[<pid>]: ` (`journalctl -o short-iso`): the rest.
+fn iso_syslog_rest(line: &str) -> Option<&str> {
+    let (time, rest) = line.split_once(' ')?;
+    let iso = time.starts_with(|c: char| c.is_ascii_digit()) && time.contains('T');
+    iso.then(|| host_and_tag(rest).map(|(_, rest)| rest))?
+}
+
+/// `[rank0]: ` (torchrun, one prefix per worker process): the rest.
+fn torchrun_rest(line: &str) -> Option<&str> {
+    let inner = line.strip_prefix("[rank")?;
+    let (rank, rest) = inner.split_once("]: ")?;
+    rank.bytes().all(|b| b.is_ascii_digit()).then_some(rest)
 }
 
 fn name_byte(b: u8) -> bool {

@@ -85,6 +85,51 @@ fn service_prefers_cloud_run_label() {
     assert_eq!(e.service(), Some("netra-backend-staging"));
     assert_eq!(e.revision(), Some("netra-backend-staging-00042-xyz"));
 }
+/// One row per platform: the entry's labels, and the service and revision read from them.
+#[test]
+fn revision_of_cloud_run_app_engine_and_gke() {
+    let rows: &[(&str, Option<&str>, Option<&str>)] = &[
+        (
+            r#"{"resource":{"type":"cloud_run_revision","labels":{"service_name":"netra-backend-staging","revision_name":"netra-backend-staging-00042-xyz"}}}"#,
+            Some("netra-backend-staging"),
+            Some("netra-backend-staging-00042-xyz"),
+        ),
+        (
+            r#"{"resource":{"type":"gae_app","labels":{"module_id":"default","version_id":"20261126t140312","project_id":"netra-staging","zone":"us16"}}}"#,
+            Some("default"),
+            Some("20261126t140312"),
+        ),
+        (
+            r#"{"labels":{"compute.googleapis.com/resource_name":"gke-netra-pool-1-3b2f","k8s-pod/app":"backend","k8s-pod/pod-template-hash":"5d8f7c9b4"},"resource":{"type":"k8s_container","labels":{"cluster_name":"netra","container_name":"backend","namespace_name":"default","pod_name":"backend-5d8f7c9b4-x7n2j"}}}"#,
+            Some("backend"),
+            Some("5d8f7c9b4"),
+        ),
+        // A Cloud Run label wins over a pod label; a label of another type is no revision.
+        (
+            r#"{"labels":{"k8s-pod/pod-template-hash":"5d8f7c9b4"},"resource":{"labels":{"service_name":"api","revision_name":"api-00007-abc"}}}"#,
+            Some("api"),
+            Some("api-00007-abc"),
+        ),
+        (
+            r#"{"labels":{"k8s-pod/pod-template-hash":17,"instanceId":"00a1"},"resource":{"type":"k8s_container","labels":{"container_name":"backend"}}}"#,
+            Some("backend"),
+            None,
+        ),
+        // Cloud SQL names a service (its database), never a revision.
+        (
+            r#"{"resource":{"type":"cloudsql_database","labels":{"database_id":"p:db"}}}"#,
+            Some("p:db"),
+            None,
+        ),
+    ];
+    for (json, service, revision) in rows {
+        let mut scratch = String::new();
+        let e = Entry::from_json(json.as_bytes(), 1, &mut scratch).expect(json);
+        assert_eq!(e.service(), *service, "{json}");
+        assert_eq!(e.revision(), *revision, "{json}");
+    }
+}
+
 const CLOUD_RUN: &str = r#"{"insertId":"6745a1b2000c3f8e1a2b3c4d","jsonPayload":{"message":"Traceback (most recent call last):\n  File \"/app/main.py\", line 12, in <module>\nNameError: name 'x' is not defined","logger":"root","duration_ms":12.5,"extra":{"nested":["a",{"b":1}]},"count":3},"labels":{"instanceId":"00f46b9285a1c2","other":"x"},"logName":"projects/netra-staging/logs/run.googleapis.com%2Fstderr","receiveTimestamp":"2026-11-27T07:01:02.345Z","resource":{"labels":{"configuration_name":"netra-backend-staging","location":"us-central1","project_id":"netra-staging","revision_name":"netra-backend-staging-00042-xyz","service_name":"netra-backend-staging"},"type":"cloud_run_revision"},"severity":"ERROR","timestamp":"2026-11-27T07:01:02.123456Z","trace":"projects/netra-staging/traces/4bf92f3577b34da6a3ce929d0e0e4736"}"#;
 
 #[test]
@@ -175,7 +220,7 @@ fn from_json_rejects_non_objects_and_bad_json() {
 
 #[test]
 fn from_json_ignores_unknown_and_mistyped_fields() {
-    let bytes = br#"{"severity":500,"textPayload":42,"resource":"x","labels":[1],"jsonPayload":"y","insertId":{"a":[]},"httpRequest":{"status":500,"latency":"0.1s"},"newField":[{"x":null}]}"#;
+    let bytes = br#"{"severity":500,"textPayload":42,"resource":"x","labels":[1],"jsonPayload":"y","insertId":{"a":[]},"httpRequest":[{"status":500}],"protoPayload":7,"newField":[{"x":null}]}"#;
     let mut scratch = String::new();
     let e = Entry::from_json(bytes, 1, &mut scratch).unwrap();
     assert_eq!(
@@ -215,5 +260,82 @@ fn severity_names_and_numbers() {
         let mut scratch = String::new();
         let e = Entry::from_json(text.as_bytes(), 1, &mut scratch).unwrap();
         assert_eq!(e.severity, *want, "{json}");
+    }
+}
+
+#[test]
+fn request_logs_and_audit_status_messages() {
+    let bytes = br#"{"httpRequest":{"latency":"5.123456789s","requestMethod":"GET","requestUrl":"https://netra.run.app/api/threads/th_5d1c0e?limit=50","status":503,"userAgent":"x"},"protoPayload":{"methodName":"/Services.ReplaceService","status":{"code":9,"message":"Ready condition status changed to False"}},"severity":"ERROR"}"#;
+    let mut scratch = String::new();
+    let e = Entry::from_json(bytes, 1, &mut scratch).unwrap();
+    let r = e.http_request.as_ref().expect("httpRequest");
+    assert_eq!(r.method.as_deref(), Some("GET"));
+    assert_eq!(
+        r.url.as_deref(),
+        Some("https://netra.run.app/api/threads/th_5d1c0e?limit=50")
+    );
+    assert_eq!(r.status, Some(503));
+    assert!((r.latency_ms.unwrap() - 5123.456789).abs() < 1e-9);
+    assert_eq!(e.message(), Some("Ready condition status changed to False"));
+    let rows: &[(&str, Option<u16>, Option<f64>)] = &[
+        (r#"{"status":"500","latency":"0s"}"#, Some(500), Some(0.0)),
+        (
+            r#"{"status":500.0,"latency":"12s"}"#,
+            Some(500),
+            Some(12000.0),
+        ),
+        (r#"{"status":-1,"latency":"1.5"}"#, None, None),
+        (r#"{"status":70000,"latency":"-1s"}"#, None, None),
+        (r#"{"status":"5xx","latency":"1e3s"}"#, None, None),
+        (r#"{"status":null,"latency":{"seconds":5}}"#, None, None),
+    ];
+    for (json, status, latency) in rows {
+        let text = format!(r#"{{"httpRequest":{json}}}"#);
+        let mut scratch = String::new();
+        let e = Entry::from_json(text.as_bytes(), 1, &mut scratch).unwrap();
+        let r = e.http_request.unwrap_or_default();
+        assert_eq!((r.status, r.latency_ms), (*status, *latency), "{json}");
+    }
+}
+
+#[test]
+fn plain_text_level_behind_viewer_prefixes() {
+    let rows: &[(&str, Severity)] = &[
+        ("worker-1  | ERROR: job 17 failed", Severity::Error),
+        ("web_1       | CRITICAL: boom", Severity::Critical),
+        (
+            "16:51:02 worker.1 | ERROR:netra.sync:push failed",
+            Severity::Error,
+        ),
+        (
+            "[pod/netra-backend-7c9d8f6b5-x2k4p/netra-backend] ERROR:    Application startup failed.",
+            Severity::Error,
+        ),
+        ("[rank0]: ERROR boom", Severity::Error),
+        (
+            "Nov 26 14:30:12 api-1 gunicorn[4312]: [2026-11-26 14:30:12 +0000] [4312] [ERROR] Worker (pid:4388) was sent SIGKILL!",
+            Severity::Error,
+        ),
+        (
+            "2026-11-26T14:30:12+00:00 api-1 netra-sync[2211]: ERROR push failed",
+            Severity::Error,
+        ),
+        (
+            "[2026-11-26 14:05:03,412: ERROR/ForkPoolWorker-2] Task x raised unexpected",
+            Severity::Error,
+        ),
+        (
+            "[2026-11-26 14:07:12,006: WARNING/ForkPoolWorker-4] processing batch 12",
+            Severity::Warning,
+        ),
+        ("Nov 26 14:31:00 api-1 netra-sync[2211]: INFO retrying", Severity::Info),
+        // Not a prefix: a sentence, a bracket with blanks, a bar inside a sentence.
+        ("Nov is when ERROR rates go up", Severity::Default),
+        ("[the ERROR] budget", Severity::Default),
+        ("the build | ERROR b", Severity::Default),
+    ];
+    for (text, want) in rows {
+        let entry = Entry::from_text(std::borrow::Cow::Borrowed(text), 1);
+        assert_eq!(entry.level(), *want, "{text:?}");
     }
 }

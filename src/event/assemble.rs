@@ -16,6 +16,16 @@
 //! waits `MAX_PENDING_IDLE` entries for its traceback, and at most `MAX_STREAMS` streams
 //! hold state at once (see `split`).
 //!
+//! Three hooks serve the layouts of pasted and viewed logs, each calling into
+//! `traceback`: a one-line message may hold a whole traceback (flattened, or in a JSON
+//! document: `traceback::unfold`); a split traceback may start at a frame that lost its
+//! header (`split_start`); such a traceback is tentative until its shape is whole, takes no
+//! line that is an event by itself, and is dropped without an event if its shape never
+//! comes, so prose that quotes a frame stays prose. A lone exception line is kept for one
+//! entry (`Before`), because Sentry prints it before the frames; it counts as held state, so
+//! the parallel path's quiet points stay exact. A pending header holds up to `MAX_HELD`
+//! lines that go on with its record's message (celery's `Trying again in ...`).
+//!
 //! # Either order
 //!
 //! `gcloud logging read` prints newest first unless told `--order=asc`. A stream's entries
@@ -62,6 +72,17 @@
 //!   error-level line that may be one waits as long. Reading forwards a traceback may wait
 //!   up to `MAX_IDLE` entries for its exception line: read newest first, a wait longer than
 //!   the lookback cuts it there.
+//!
+//! The layouts of pasted and viewed logs read newest first (issue 21): a traceback that
+//! lost its header is a reversed run that never meets a start, replayed as read forwards;
+//! lines held between a header and its traceback (celery) are held by the run until the
+//! header tells (`reversed`). Some are put together oldest first only, as the reference
+//! says: Sentry's exception line printed before the frames (read newest first it comes
+//! after them, and the frames alone make no event); frames that lost their indentation, or
+//! whose every line carries a prefix (a reversed run opens only at a frame indented as
+//! CPython prints it); and a stray line among the frames of a traceback that lost its
+//! header, which reading forwards ends it and a reversed run passes over. Plain text is
+//! read in input order, where they all work.
 
 use super::database::Database;
 use super::lookback::Look;
@@ -69,10 +90,11 @@ use super::model::Event;
 use super::newest_first::Gap;
 use super::reversed::{Line, Reversed};
 use super::split::{
-    Floors, Needle, Needles, Open, Pending, MAX_LOOKBACK, MAX_PENDING_IDLE, MAX_STREAMS,
+    Before, Floors, Needle, Needles, Open, Pending, MAX_LOOKBACK, MAX_PENDING_IDLE, MAX_STREAMS,
 };
 use crate::entry::Entry;
-use crate::timestamp;
+use crate::platform::PlatformTable;
+use crate::time;
 
 /// Turns entries into events, keeping bounded per-stream state for split tracebacks.
 #[derive(Debug)]
@@ -94,6 +116,10 @@ pub(crate) struct Assembler {
     /// Counts every entry, pushed or skipped.
     pub(super) tick: u64,
     pub(super) needles: Needles,
+    /// The platform messages that make an entry a `Platform` event.
+    pub(super) platform: PlatformTable,
+    /// The last entry, when it was a lone exception line.
+    pub(super) before: Option<Before>,
     /// Database entries that belong together (PostgreSQL errors and their statements,
     /// statements and their durations, MySQL slow-log blocks): see `database`.
     pub(super) database: Database,
@@ -118,6 +144,8 @@ impl Assembler {
             ready: Vec::new(),
             tick: 0,
             needles: Needles::default(),
+            platform: PlatformTable::default(),
+            before: None,
             database: Database::new(slow_ms),
             floors: Floors::default(),
             look: None,
@@ -126,10 +154,19 @@ impl Assembler {
         }
     }
 
+    /// The assembler with the platform table `platform` (none by default).
+    pub(crate) fn with_platform(mut self, platform: PlatformTable) -> Self {
+        self.platform = platform;
+        self
+    }
+
     /// Whether it holds anything that later entries may change: the state a block's scan
     /// must start with.
     pub(crate) fn has_open(&self) -> bool {
-        self.parses_more() || !self.wholes.is_empty() || self.gap.is_some()
+        self.parses_more()
+            || !self.wholes.is_empty()
+            || self.gap.is_some()
+            || self.before.as_ref().is_some_and(|b| b.tick == self.tick)
     }
 
     /// Whether some stream has an open traceback or a pending header: while it does, the
@@ -167,16 +204,29 @@ impl Assembler {
             || self.reversed.iter().any(|r| holds(&r.needle, raw))
     }
 
-    /// Feeds one parsed entry; completed events go to `out`. It may ask for a lookback
-    /// ([`Assembler::look_back`]), which must come before the next entry.
+    /// Feeds one parsed candidate entry, in the order of its timestamp; completed events go
+    /// to `out`.
     #[cfg(test)]
     pub(crate) fn push(&mut self, entry: &Entry<'_>, out: &mut dyn FnMut(Event)) {
-        self.push_at(entry, true, out);
+        self.push_entry(entry, true, true, out);
     }
 
-    /// [`Assembler::push`]; when not `timed` (a plain-text line, whose time its prefix gave),
-    /// the entry is taken in input order whatever its timestamp.
-    pub(crate) fn push_at(&mut self, entry: &Entry<'_>, timed: bool, out: &mut dyn FnMut(Event)) {
+    /// Feeds one parsed entry; completed events go to `out`. It may ask for a lookback
+    /// ([`Assembler::look_back`]), which must come before the next entry.
+    ///
+    /// `candidate` says whether the prefilter picked it: an entry parsed only because a
+    /// split traceback is open (or to validate) may continue that traceback, but a failed
+    /// request or a platform message starts only at a candidate, so that which of them are
+    /// found does not depend on what else was open at the time (nor on input order or
+    /// sharding). When not `timed` (a plain-text line, whose time its prefix gave), the
+    /// entry is taken in input order whatever its timestamp.
+    pub(crate) fn push_entry(
+        &mut self,
+        entry: &Entry<'_>,
+        candidate: bool,
+        timed: bool,
+        out: &mut dyn FnMut(Event),
+    ) {
         self.end_look();
         self.end_gap(false);
         self.tick += 1;
@@ -189,8 +239,8 @@ impl Assembler {
             .timestamp
             .as_deref()
             .filter(|_| timed)
-            .and_then(timestamp::parse);
-        self.process(entry, stream, time, out);
+            .and_then(time::parse);
+        self.process(entry, stream, time, candidate, out);
     }
 
     /// Notes that a non-candidate entry went by unparsed (it counts for the bound on how long
@@ -232,6 +282,7 @@ impl Assembler {
         }
         let events = self.open.iter_mut().map(|o| &mut o.event);
         let events = events.chain(self.pending.iter_mut().map(|p| &mut p.event));
+        let events = events.chain(self.before.iter_mut().map(|b| &mut b.event));
         for event in events.chain(self.ready.iter_mut()) {
             event.line += offset;
         }
@@ -259,8 +310,9 @@ impl Assembler {
             self.close_reversed(i, out);
         }
         let mut all: Vec<(u64, Event)> = Vec::new();
-        all.extend(self.open.drain(..).map(|o| (o.last, o.into_event())));
-        all.extend(self.wholes.drain(..).map(|o| (o.last, o.into_event())));
+        let done = |o: Open| Some((o.last, o.into_event()?));
+        all.extend(self.open.drain(..).filter_map(done));
+        all.extend(self.wholes.drain(..).filter_map(done));
         all.extend(self.pending.drain(..).map(|p| (p.tick, p.event)));
         self.database.finish(&mut all);
         all.sort_by_key(|(tick, _)| *tick);
@@ -288,7 +340,7 @@ impl Assembler {
             .position(|w| tick.saturating_sub(w.last) > MAX_PENDING_IDLE)
         {
             let done = self.wholes.remove(i);
-            self.ready.push(done.into_event());
+            self.ready.extend(done.into_event());
         }
         let mut i = 0;
         while let Some(run) = self.reversed.get(i) {
@@ -305,7 +357,7 @@ impl Assembler {
         while i < self.open.len() {
             if tick.saturating_sub(self.open[i].last) > self.open[i].idle_limit() {
                 let done = self.open.remove(i);
-                self.ready.push(done.into_event());
+                self.ready.extend(done.into_event());
             } else {
                 i += 1;
             }
@@ -341,7 +393,7 @@ impl Assembler {
             match [open, pending, reversed].into_iter().flatten().min() {
                 Some((_, 0, i)) => {
                     let done = self.open.remove(i);
-                    out(done.into_event());
+                    out_some(done.into_event(), out);
                 }
                 Some((_, 1, i)) => {
                     let p = self.pending.remove(i);
@@ -373,15 +425,22 @@ impl Assembler {
         while i < self.open.len() {
             if self.open[i].stream == stream {
                 let done = self.open.remove(i);
-                out(done.into_event());
+                out_some(done.into_event(), out);
             } else {
                 i += 1;
             }
         }
         while let Some(i) = self.wholes.iter().position(|w| w.stream == stream) {
             let done = self.wholes.remove(i);
-            out(done.into_event());
+            out_some(done.into_event(), out);
         }
+    }
+}
+
+/// Hands `event` to `out`, if there is one.
+pub(super) fn out_some(event: Option<Event>, out: &mut dyn FnMut(Event)) {
+    if let Some(event) = event {
+        out(event);
     }
 }
 

@@ -7,25 +7,34 @@
 //! A line earlier in time than an open traceback's latest line does not continue it (the
 //! stream is read newest first there): it is the traceback's header, read after it, when a
 //! pending header would have joined it reading forwards; otherwise the traceback is over.
+//!
+//! The layouts of pasted and viewed logs (issue 21) are recognized here, reading forwards:
+//! a split traceback may start at a frame that lost its header (`split_start`), tentative
+//! until its shape is whole; Sentry's exception line printed before the frames (`Before`);
+//! lines that go on with a waiting header's message (`Pending::held`).
 
-use super::assemble::Assembler;
+use super::assemble::{out_some, Assembler};
 use super::model::{Event, EventKind};
 use super::reversed::{is_frame, may_end_traceback, Probe, Verdict};
 use super::single::{event_of, join, whole_traceback};
 use super::split::{
-    bounded, confirm_prefix, Late, Open, Pending, MAX_LINES, MAX_PENDING_IDLE, MAX_STREAMS,
+    bounded, confirm_prefix, Before, Late, Open, Pending, MAX_HELD, MAX_LINES, MAX_PENDING_IDLE,
+    MAX_STREAMS,
 };
-use crate::entry::Entry;
-use crate::timestamp::Instant;
-use crate::traceback::{self, start_at, strip_shaped, LineMachine};
+use crate::entry::{Entry, Severity};
+use crate::text::continues_record;
+use crate::time::Instant;
+use crate::traceback::{self, split_start, start_at, strip_shaped, LineMachine};
 
 impl Assembler {
-    /// One entry of `stream` at `time`.
+    /// One entry of `stream` at `time`; `candidate` says whether the prefilter picked it
+    /// (see `Assembler::push_entry`).
     pub(super) fn process(
         &mut self,
         entry: &Entry<'_>,
         stream: u64,
         time: Option<Instant>,
+        candidate: bool,
         out: &mut dyn FnMut(Event),
     ) {
         if let Some(text) = whole_traceback(entry) {
@@ -33,7 +42,15 @@ impl Assembler {
             let pending = self.take_pending_before(stream, time, out);
             let has_header = pending.is_some();
             let mut event = match pending {
-                Some(p) => join(p.event, entry),
+                Some(p) => {
+                    let held = p.held.join("\n");
+                    let mut event = join(p.event, entry);
+                    if !held.is_empty() {
+                        event.text.push('\n');
+                        event.text.push_str(&held);
+                    }
+                    event
+                }
                 None => Event::at(EventKind::Traceback, entry),
             };
             event.kind = EventKind::Traceback;
@@ -52,7 +69,7 @@ impl Assembler {
             // is a candidate; see `newest_first` for the entries between).
             if self.wholes.len() >= MAX_STREAMS {
                 let oldest = self.wholes.remove(0);
-                out(oldest.into_event());
+                out_some(oldest.into_event(), out);
             }
             self.wholes.push(Open {
                 stream,
@@ -71,6 +88,7 @@ impl Assembler {
                 started: self.tick,
                 start_prefix: String::new(),
                 has_header: false,
+                headerless: false,
                 whole: true,
                 late: None,
             });
@@ -82,13 +100,14 @@ impl Assembler {
             if let Some(p) = self.take_pending_before(stream, time, out) {
                 self.emit_pending(p, out);
             }
-        } else if self.push_line(entry, stream, time, message, out) {
+        } else if self.push_line(entry, stream, time, candidate, message, out) {
             return;
         }
         if self.database.push(entry, self.tick, out) {
             return;
         }
-        let Some(event) = self.other_event(entry) else {
+        let Some(event) = self.other_event(entry, candidate) else {
+            self.remember_exception_line(entry, stream, message);
             return;
         };
         // Only an un-structured line can be a log record's header with its traceback in the
@@ -105,6 +124,7 @@ impl Assembler {
                 event,
                 tick: self.tick,
                 time,
+                held: Vec::new(),
             });
         } else {
             self.floors.set(stream, entry.line);
@@ -119,18 +139,19 @@ impl Assembler {
         entry: &Entry<'_>,
         stream: u64,
         time: Option<Instant>,
+        candidate: bool,
         line: &str,
         out: &mut dyn FnMut(Event),
     ) -> bool {
-        if !self.replaying && self.offer_reversed(entry, stream, time, out) {
+        if !self.replaying && self.offer_reversed(entry, stream, time, candidate, out) {
             return true;
         }
         if let Some(i) = self.wholes.iter().position(|o| o.stream == stream) {
-            if self.gap_to(i, entry, time, line) {
+            if self.gap_to(i, entry, time, candidate, line) {
                 return true;
             }
             let done = self.wholes.remove(i);
-            out(done.into_event());
+            out_some(done.into_event(), out);
         }
         if let Some(t) = time {
             // A line earlier than an open traceback's latest: read newest first here. It is
@@ -156,7 +177,7 @@ impl Assembler {
                         // or a header of what follows it: it waits as one.
                         let mut done = self.open.remove(i);
                         let late = done.late.take();
-                        out(done.into_event());
+                        out_some(done.into_event(), out);
                         if let Some(late) = late {
                             self.make_room(out);
                             self.pending.push(Pending {
@@ -166,17 +187,18 @@ impl Assembler {
                                 event: late.event,
                                 tick: late.tick,
                                 time: late.time,
+                                held: Vec::new(),
                             });
                         }
                     }
                     Some(Verdict::Header) => {
                         let done = self.open.remove(i);
-                        out(done.into_event());
+                        out_some(done.into_event(), out);
                     }
                     None if self.late_header(i, entry, t, line) => return true,
                     None => {
                         let done = self.open.remove(i);
-                        out(done.into_event());
+                        out_some(done.into_event(), out);
                     }
                 }
             }
@@ -189,7 +211,7 @@ impl Assembler {
             .position(|o| o.stream == stream && o.whole && later(o))
         {
             let done = self.open.remove(i);
-            out(done.into_event());
+            out_some(done.into_event(), out);
         }
         let found = self.open.iter().position(|o| {
             o.stream == stream
@@ -202,43 +224,67 @@ impl Assembler {
                 return true;
             }
             // A stray line (another thread's print) inside a traceback that has not reached
-            // its exception line yet does not cut it short: it is an entry of its own.
-            let whole = self.open.get(i).is_none_or(|o| o.machine.complete());
-            if !whole && start_at(line).is_none() {
+            // its exception line yet does not cut it short: it is an entry of its own. A
+            // traceback that lost its header is not waited for so.
+            let waits = self
+                .open
+                .get(i)
+                .is_some_and(|o| !o.machine.complete() && !o.machine.tentative());
+            if waits && start_at(line).is_none() {
                 return false;
             }
             let done = self.open.remove(i);
-            out(done.into_event());
+            out_some(done.into_event(), out);
         }
         if !self.replaying && is_frame(line) {
             if let Some(t) = time {
-                self.open_reversed(entry, stream, t, line, out);
+                self.open_reversed(entry, stream, t, candidate, line, out);
                 return true;
             }
         }
         let pending = self.take_pending_before(stream, time, out);
-        let Some(at) = start_at(line) else {
-            if let Some(p) = pending {
+        let tick = self.tick;
+        let before = self
+            .before
+            .take()
+            .filter(|b| b.stream == stream && b.tick + 1 == tick);
+        let start = split_start(line, before.as_ref().map(|b| b.event.text.as_str()));
+        let Some(start) = start else {
+            if let Some(mut p) = pending {
+                // A line that goes on with the header's message (no prefix, level or
+                // timestamp of its own, and no event by itself) is held with it.
+                if p.held.len() < MAX_HELD
+                    && entry.effective_severity() == Severity::Default
+                    && continues_record(&p.event.text, line)
+                    && !traceback::is_exception_line(line)
+                    && self.other_event(entry, true).is_none()
+                {
+                    p.held.push(line.to_string());
+                    self.floors.set(stream, entry.line);
+                    self.pending.push(p);
+                    return true;
+                }
                 self.emit_pending(p, out);
             }
             return false;
         };
-        let (prefix, rest) = line.split_at(at);
-        let Some(machine) = LineMachine::start(rest) else {
-            if let Some(p) = pending {
-                self.emit_pending(p, out);
-            }
-            return false;
-        };
+        let (prefix, rest) = line.split_at(start.at);
+        let headerless = start.machine.tentative();
         // A header joins only when it carries the traceback's prefix (the same compose
-        // service); its text loses the prefix as the traceback lines do.
+        // service); its text loses the prefix as the traceback lines do. A traceback that
+        // lost its header joins none: if its shape fails, it is no event, and the header
+        // must not be lost with it.
         let header = match pending {
             Some(p) => match strip_shaped(prefix, &p.event.text) {
-                Some(own) => {
-                    let own = own.to_string();
+                Some(own) if !headerless => {
+                    let mut own = own.to_string();
+                    for line in &p.held {
+                        own.push('\n');
+                        own.push_str(line);
+                    }
                     Some((p, own))
                 }
-                None => {
+                _ => {
                     self.emit_pending(p, out);
                     None
                 }
@@ -246,15 +292,26 @@ impl Assembler {
             None => None,
         };
         let has_header = header.is_some();
-        let mut event = match header {
-            Some((p, own)) => {
+        let mut head = String::new();
+        let mut event = match (header, before.filter(|_| start.takes_before)) {
+            (Some((p, own)), _) => {
                 let mut event = join(p.event, entry);
                 event.text = own;
                 event
             }
-            None => Event::at(EventKind::Traceback, entry),
+            (None, Some(b)) => {
+                // Sentry's layout: the exception line printed before the frames starts it.
+                let mut event = join(b.event, entry);
+                head = std::mem::take(&mut event.text);
+                head.push('\n');
+                event
+            }
+            (None, None) => Event::at(EventKind::Traceback, entry),
         };
         event.kind = EventKind::Traceback;
+        head.push_str(rest);
+        head.push('\n');
+        let head_lines = head.lines().count();
         self.make_room(out);
         self.floors.set(stream, entry.line);
         self.open.push(Open {
@@ -262,10 +319,10 @@ impl Assembler {
             needle: self.needles.of(entry),
             prefix: prefix.to_string(),
             prefix_known: prefix.is_empty(),
-            machine,
+            machine: start.machine,
             event,
-            head: format!("{rest}\n"),
-            head_lines: 1,
+            head,
+            head_lines,
             tail: std::collections::VecDeque::new(),
             omitted: 0,
             last: self.tick,
@@ -274,10 +331,26 @@ impl Assembler {
             started: self.tick,
             start_prefix: prefix.to_string(),
             has_header,
+            headerless,
             whole: false,
             late: None,
         });
         true
+    }
+
+    /// Keeps a lone exception line (no event by itself) as its stream's last entry: a
+    /// traceback without a header that follows it may have printed it first.
+    fn remember_exception_line(&mut self, entry: &Entry<'_>, stream: u64, message: &str) {
+        if message.contains('\n') || !traceback::is_exception_line(message) {
+            return;
+        }
+        let mut event = Event::at(EventKind::Traceback, entry);
+        event.text = message.trim_end().to_string();
+        self.before = Some(Before {
+            stream,
+            tick: self.tick,
+            event,
+        });
     }
 
     /// A header read after the traceback it starts (newest first): waits beside open
@@ -308,6 +381,7 @@ impl Assembler {
     ) -> Option<Late> {
         let fits = !self.releasing
             && !open.has_header
+            && !open.headerless
             && open.late.is_none()
             && start_at(line).is_none()
             && open.first_time.is_some_and(|first| time < first)
@@ -317,7 +391,7 @@ impl Assembler {
             return None;
         }
         let header = self
-            .other_event(entry)
+            .other_event(entry, true)
             .filter(|e| e.kind == EventKind::Severity)?;
         let own = strip_shaped(&open.start_prefix, line)?.to_string();
         Some(Late {
@@ -337,6 +411,13 @@ impl Assembler {
         line: &str,
         time: Option<Instant>,
     ) -> bool {
+        // A traceback that lost its header may yet prove no traceback: it takes no line
+        // that is an event by itself, which its failure would lose.
+        if self.open.get(i).is_some_and(|o| o.machine.tentative())
+            && self.other_event(entry, true).is_some()
+        {
+            return false;
+        }
         let Some(open) = self.open.get_mut(i) else {
             return false;
         };
@@ -407,8 +488,9 @@ impl Assembler {
         out(p.event);
     }
 
-    /// The event of an entry that holds no traceback.
-    pub(super) fn other_event(&self, entry: &Entry<'_>) -> Option<Event> {
-        event_of(entry, self.slow_ms)
+    /// The event of an entry that holds no traceback; a failed request or a platform
+    /// message only at a `candidate`.
+    pub(super) fn other_event(&self, entry: &Entry<'_>, candidate: bool) -> Option<Event> {
+        event_of(entry, candidate, self.slow_ms, &self.platform)
     }
 }

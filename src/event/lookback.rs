@@ -26,7 +26,7 @@
 
 use super::reversed::Line;
 use super::split::{LOOKBACK_BYTES, MAX_IDLE, MAX_IDLE_COMPLETE, MAX_LOOKBACK};
-use crate::timestamp::Instant;
+use crate::time::Instant;
 use crate::traceback::{start_at, LineMachine};
 use std::borrow::Cow;
 

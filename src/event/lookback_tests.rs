@@ -61,7 +61,10 @@ fn a_walk_to_a_block_start_is_cut_unless_the_bytes_before_are_held() {
     let block = b"{\"n\":2}\n{\"n\":3}\n";
     let (seen, walked) = visits(one(block, Start::Boundary), 10);
     assert_eq!(seen.len(), 2);
-    assert!(walked.cut, "the block's first entry was reached with room to go on");
+    assert!(
+        walked.cut,
+        "the block's first entry was reached with room to go on"
+    );
     // With the input before the block, it goes on into it, uncut.
     let prelude = b"{\"n\":1}\n";
     let history = History {
@@ -100,7 +103,10 @@ fn the_walk_stays_within_its_bounds() {
         .collect();
     let (seen, walked) = visits(one(&many, Start::Boundary), usize::MAX);
     assert_eq!(seen.len() as u64, MAX_LOOKBACK);
-    assert!(!walked.cut, "stopped by its bound, not by the block's start");
+    assert!(
+        !walked.cut,
+        "stopped by its bound, not by the block's start"
+    );
     // An entry that starts further back than its bytes bound.
     let mut far = b"{\"n\":\"".to_vec();
     far.resize(LOOKBACK_BYTES + 10, b'x');

@@ -28,7 +28,8 @@ mod split;
 pub(crate) use assemble::Assembler;
 pub(crate) use lookback::{History, Start};
 pub use model::{
-    Classification, Event, EventKind, IssueMatch, IssueRef, IssueState, MatchBy, SlowQuery,
+    Classification, Event, EventKind, IssueMatch, IssueRef, IssueState, MatchBy, Request, Role,
+    SlowQuery,
 };
 pub use record::EventRecord;
 pub(crate) use split::HISTORY_BYTES;

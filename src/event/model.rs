@@ -5,6 +5,7 @@ use crate::category::Category;
 use crate::entry::{Entry, Severity};
 use crate::fingerprint::Fingerprint;
 use crate::logs_url::project_of_log_name;
+use crate::platform::PlatformMessage;
 use crate::traceback::{self, Frame, Traceback};
 
 /// What made an entry (or run of entries) an event.
@@ -20,6 +21,104 @@ pub enum EventKind {
     SlowQuery,
     /// A platform's out-of-memory report.
     OutOfMemory,
+    /// A failed request: a request log entry (`httpRequest`) with a status of 500 or more.
+    /// A symptom.
+    Request,
+    /// A platform message (Cloud Run's, gunicorn's, uvicorn's words about a dying instance
+    /// or a refused request), recognised from the platform table. A symptom.
+    Platform,
+}
+
+impl EventKind {
+    /// Whether events of this kind are causes or symptoms: failed requests and platform
+    /// messages are symptoms, every other kind is a cause.
+    pub fn role(self) -> Role {
+        match self {
+            EventKind::Request | EventKind::Platform => Role::Symptom,
+            _ => Role::Cause,
+        }
+    }
+}
+
+/// Whether an event (or group) is a failure of its own or the visible effect of one.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Role {
+    /// A traceback, an error entry, a slow query, an out-of-memory report.
+    #[default]
+    Cause,
+    /// A failed request or a platform message: the report links it to the cause it came
+    /// from when the logs say which.
+    Symptom,
+}
+
+/// The request a request log entry describes, as a failed request's event keeps it.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct Request {
+    /// `requestMethod` (`GET`), when logged.
+    pub method: Option<String>,
+    /// The URL's path with id-like segments replaced by `{id}` (see [`crate::route_of`]).
+    pub route: String,
+    /// The HTTP status, when logged.
+    pub status: Option<u16>,
+    /// `latency` in milliseconds, when logged.
+    pub latency_ms: Option<f64>,
+}
+
+impl Request {
+    /// A request of `method` to `url` that answered `status` after `latency_ms`.
+    pub fn new(
+        method: Option<&str>,
+        url: &str,
+        status: Option<u16>,
+        latency_ms: Option<f64>,
+    ) -> Self {
+        Request {
+            method: method.map(str::to_string),
+            route: crate::route::route_of(url),
+            status,
+            latency_ms,
+        }
+    }
+
+    /// `GET /api/threads/{id} → 500 in 5.1 s` (`in 21 ms` under a second; no `in` part
+    /// without a latency, no method or status when not logged).
+    ///
+    /// ```
+    /// let r = logtriage::Request::new(Some("GET"), "https://x.run.app/api/threads/th_5d1c0e", Some(500), Some(5123.4));
+    /// assert_eq!(r.headline(), "GET /api/threads/{id} → 500 in 5.1 s");
+    /// ```
+    pub fn headline(&self) -> String {
+        let mut line = String::new();
+        if let Some(m) = &self.method {
+            line.push_str(m);
+            line.push(' ');
+        }
+        line.push_str(&self.route);
+        if let Some(status) = self.status {
+            line.push_str(&format!(" → {status}"));
+        }
+        match self.latency_ms {
+            Some(ms) if ms >= 1000.0 => line.push_str(&format!(" in {:.1} s", ms / 1000.0)),
+            Some(ms) => line.push_str(&format!(" in {ms:.0} ms")),
+            None => {}
+        }
+        line
+    }
 }
 
 /// A slow query found in a PostgreSQL, MySQL or JSON entry.
@@ -180,6 +279,16 @@ pub struct Event {
     /// after an error, or the `query` column of a `csvlog` record. It is the subject when the
     /// deciding pattern names none.
     pub statement: Option<String>,
+    /// The first entry's `trace` (`projects/P/traces/T`).
+    pub trace: Option<String>,
+    /// The first entry's `labels.instanceId`.
+    pub instance: Option<String>,
+    /// The request, for an event from a request log ([`EventKind::Request`], and a platform
+    /// message that a request log carries).
+    pub request: Option<Request>,
+    /// The platform-table row its message matched: for [`EventKind::Platform`], and for a
+    /// failed request whose log says why the platform refused it.
+    pub platform: Option<PlatformMessage>,
     /// What the classifier and the known issues decided.
     pub classification: Classification,
 }
@@ -215,8 +324,17 @@ impl Event {
             traceback,
             slow_query: None,
             statement: None,
+            trace: None,
+            instance: None,
+            request: None,
+            platform: None,
             classification: Classification::default(),
         }
+    }
+
+    /// Whether it is a cause or a symptom (see [`EventKind::role`]).
+    pub fn role(&self) -> Role {
+        self.kind.role()
     }
 
     /// An unclassified event of `kind` starting at `entry`, with no text yet.
@@ -227,6 +345,8 @@ impl Event {
             timestamp: entry.timestamp.as_ref().map(|s| s.to_string()),
             service: entry.service().map(str::to_string),
             revision: entry.revision().map(str::to_string),
+            trace: entry.trace.as_ref().map(|s| s.to_string()),
+            instance: entry.instance_id.as_ref().map(|s| s.to_string()),
             project: entry
                 .log_name
                 .as_deref()

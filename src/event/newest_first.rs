@@ -5,15 +5,15 @@
 //! assembly (the `forward` module). The replay flushes what reading forwards would have
 //! flushed: the gaps between lines (in entries) are the same in both orders.
 
-use super::assemble::{holds, Assembler};
+use super::assemble::{holds, out_some, Assembler};
 use super::lookback::{walk, History, Look, Step, Walked};
 use super::model::{Event, EventKind};
 use super::reversed::{Line, Offer, Replay, Reversed};
 use super::single::whole_traceback;
 use super::split::{Needle, Pending, MAX_LINES, MAX_PENDING_IDLE};
 use crate::entry::{Entry, Severity};
-use crate::timestamp::{self, Instant};
-use crate::traceback::{start_at, LineMachine};
+use crate::time::{self, Instant};
+use crate::traceback::{self, start_at, LineMachine};
 
 /// A header-able line read after a traceback whole in one entry, earlier than it: it joins
 /// the traceback (as a header waiting for it would have, read forwards) only if no entry of
@@ -26,6 +26,7 @@ pub(crate) struct Gap {
     until: u64,
     entry: Entry<'static>,
     time: Instant,
+    candidate: bool,
 }
 
 impl Assembler {
@@ -36,6 +37,7 @@ impl Assembler {
         i: usize,
         entry: &Entry<'_>,
         time: Option<Instant>,
+        candidate: bool,
         line: &str,
     ) -> bool {
         let Some(whole) = self.wholes.get(i) else {
@@ -53,6 +55,7 @@ impl Assembler {
             until: whole.event.line,
             entry: entry.to_owned_entry(),
             time,
+            candidate,
         });
         true
     }
@@ -84,11 +87,15 @@ impl Assembler {
                 self.ready.append(&mut events);
                 return;
             }
-            events.push(whole.into_event());
+            events.extend(whole.into_event());
         }
-        self.process(&gap.entry, gap.stream, Some(gap.time), &mut |e| {
-            events.push(e)
-        });
+        self.process(
+            &gap.entry,
+            gap.stream,
+            Some(gap.time),
+            gap.candidate,
+            &mut |e| events.push(e),
+        );
         self.ready.append(&mut events);
     }
 
@@ -99,6 +106,7 @@ impl Assembler {
         entry: &Entry<'_>,
         stream: u64,
         time: Option<Instant>,
+        candidate: bool,
         out: &mut dyn FnMut(Event),
     ) -> bool {
         // A line the run let go may open another, which this line is offered to in turn.
@@ -107,7 +115,7 @@ impl Assembler {
                 self.close_reversed(i, out);
                 return false;
             };
-            let line = self.line_of(entry, t, self.tick);
+            let line = self.line_of(entry, t, self.tick, candidate);
             match self.reversed.get_mut(i).map(|r| r.offer(line)) {
                 Some(Offer::Taken { passed }) => {
                     self.pass(stream, passed, out);
@@ -132,11 +140,12 @@ impl Assembler {
         entry: &Entry<'_>,
         stream: u64,
         time: Instant,
+        candidate: bool,
         line: &str,
         out: &mut dyn FnMut(Event),
     ) {
         self.make_room(out);
-        let first = self.line_of(entry, time, self.tick);
+        let first = self.line_of(entry, time, self.tick, candidate);
         // The machine after this line: behind a header, or after a SyntaxError's location.
         let machine = LineMachine::start(line).or_else(|| {
             let mut m = LineMachine::start("Traceback (most recent call last):")?;
@@ -183,7 +192,7 @@ impl Assembler {
             }
             previous = Some(line.tick);
             self.tick = line.tick;
-            self.process(&line.entry, stream, Some(line.time), out);
+            self.process(&line.entry, stream, Some(line.time), line.candidate, out);
         }
         self.tick = now;
         // What the replay leaves open waits from now for what is read next.
@@ -199,7 +208,7 @@ impl Assembler {
         let idle = |o: &super::split::Open| o.stream == stream && gap > o.idle_limit();
         if let Some(i) = self.open.iter().position(idle) {
             let done = self.open.remove(i);
-            out(done.into_event());
+            out_some(done.into_event(), out);
         }
         if gap > MAX_PENDING_IDLE {
             while let Some(j) = self.pending.iter().position(|p| p.stream == stream) {
@@ -234,7 +243,7 @@ impl Assembler {
             // At the tick each came at, as the replay's lines.
             let was = std::mem::replace(&mut self.releasing, true);
             self.tick = line.tick;
-            self.process(&line.entry, stream, Some(line.time), out);
+            self.process(&line.entry, stream, Some(line.time), line.candidate, out);
             self.tick = now;
             self.releasing = was;
             for open in self.open.iter_mut().filter(|o| o.stream == stream) {
@@ -258,27 +267,37 @@ impl Assembler {
     fn pass(&mut self, stream: u64, lines: Vec<Line>, out: &mut dyn FnMut(Event)) {
         let was = std::mem::replace(&mut self.replaying, true);
         for line in lines {
-            self.process(&line.entry, stream, Some(line.time), out);
+            self.process(&line.entry, stream, Some(line.time), line.candidate, out);
         }
         self.replaying = was;
     }
 
-    /// `entry` as a line of a reversed run, at `time` and `tick`.
-    fn line_of(&self, entry: &Entry<'_>, time: Instant, tick: u64) -> Line {
+    /// `entry` as a line of a reversed run, at `time` and `tick`; `candidate` when the
+    /// prefilter picked it (a line looked back for was not pushed: it was no candidate, or
+    /// made nothing that used it).
+    fn line_of(&self, entry: &Entry<'_>, time: Instant, tick: u64, candidate: bool) -> Line {
         // As reading forwards: a single line of `textPayload` at an error level that starts
         // no traceback waits as a header.
         let message = entry.message().unwrap_or("").trim_end_matches(['\n', '\r']);
-        let header = entry.text_payload.is_some()
-            && !message.contains('\n')
-            && start_at(message).is_none()
+        let single = !message.contains('\n') && start_at(message).is_none();
+        let header = single
+            && entry.text_payload.is_some()
             && self
-                .other_event(entry)
+                .other_event(entry, candidate)
                 .is_some_and(|e| e.kind == EventKind::Severity);
+        // As reading forwards, a line held with a waiting header (see `forward`).
+        let holdable = single
+            && !header
+            && entry.effective_severity() == Severity::Default
+            && !traceback::is_exception_line(message)
+            && self.other_event(entry, true).is_none();
         Line {
             entry: entry.to_owned_entry(),
             time,
             tick,
             header,
+            candidate,
+            holdable,
         }
     }
 
@@ -386,10 +405,10 @@ impl Assembler {
         let used = !held && self.floors.of(stream).is_some_and(|f| entry.line <= f);
         let message = entry.message().unwrap_or("").trim_end_matches(['\n', '\r']);
         let single = !used && !message.contains('\n') && whole_traceback(entry).is_none();
-        let time = entry.timestamp.as_deref().and_then(timestamp::parse);
+        let time = entry.timestamp.as_deref().and_then(time::parse);
         let line = time
             .filter(|_| single)
-            .map(|t| self.line_of(entry, t, tick));
+            .map(|t| self.line_of(entry, t, tick, false));
         match self.look.as_mut() {
             Some((look, _)) => look.offer(line, back),
             None => Step::Stop,

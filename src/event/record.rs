@@ -1,9 +1,10 @@
 //! The NDJSON form of an event: one line per event, written as soon as it is found.
 
-use super::model::{Event, EventKind};
+use super::model::{Event, EventKind, Request, Role};
 use crate::category::Category;
 use crate::entry::Severity;
 use crate::fingerprint::Fingerprint;
+use crate::platform::PlatformMessage;
 use crate::traceback::Frame;
 use std::borrow::Cow;
 
@@ -40,6 +41,9 @@ pub struct EventRecord<'a> {
     pub revision: Option<Cow<'a, str>>,
     /// What made it an event.
     pub kind: EventKind,
+    /// A cause or a symptom (failed requests and platform messages).
+    #[serde(default)]
+    pub role: Role,
     /// The highest severity among its entries.
     pub severity: Severity,
     /// The category.
@@ -61,6 +65,18 @@ pub struct EventRecord<'a> {
     /// The id of the known issue that tracks it.
     #[serde(borrow)]
     pub known_issue: Option<Cow<'a, str>>,
+    /// The `trace` of its first entry.
+    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
+    pub trace: Option<Cow<'a, str>>,
+    /// The `labels.instanceId` of its first entry.
+    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
+    pub instance: Option<Cow<'a, str>>,
+    /// For an event from a request log: method, route, status and latency.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request: Option<Cow<'a, Request>>,
+    /// For a platform message (or a refused request): the table row's id and kind.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub platform: Option<Cow<'a, PlatformMessage>>,
 }
 
 impl<'a> From<&'a Event> for EventRecord<'a> {
@@ -74,6 +90,7 @@ impl<'a> From<&'a Event> for EventRecord<'a> {
             service: ev.service.as_deref().map(Cow::Borrowed),
             revision: ev.revision.as_deref().map(Cow::Borrowed),
             kind: ev.kind,
+            role: ev.role(),
             severity: ev.severity,
             category: c.category.clone(),
             exception: c.exception.as_deref().map(Cow::Borrowed),
@@ -82,6 +99,10 @@ impl<'a> From<&'a Event> for EventRecord<'a> {
             fingerprint: c.fingerprint,
             frames: Cow::Borrowed(&c.frames),
             known_issue: c.known_issue.as_ref().map(|k| Cow::Borrowed(k.id.as_str())),
+            trace: ev.trace.as_deref().map(Cow::Borrowed),
+            instance: ev.instance.as_deref().map(Cow::Borrowed),
+            request: ev.request.as_ref().map(Cow::Borrowed),
+            platform: ev.platform.as_ref().map(Cow::Borrowed),
         }
     }
 }

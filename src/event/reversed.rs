@@ -5,7 +5,7 @@
 //! # Time order
 //!
 //! A stream's entries are taken in the order of their timestamps (read as instants, see the
-//! `timestamp` module); entries that share a timestamp keep the order the input gives them,
+//! `time` module); entries that share a timestamp keep the order the input gives them,
 //! and one such tie is a block: newest first, a traceback whose lines share one timestamp
 //! comes as one block in its own order. A reversed run is held as the lines put in time
 //! order so far and the tie block still coming (lines of one timestamp, earlier than all the
@@ -22,16 +22,24 @@
 //! a traceback read forwards. A [`Region`] follows that shape backwards; the first line that
 //! does not fit ends the run (the line is then an entry of its own), except inside the
 //! frames, where a line that fits nowhere is another thread's print and is passed over, as a
-//! forward traceback passes over it before its exception line. The replay through the
-//! forward assembly decides the rest exactly as reading forwards would.
+//! forward traceback passes over it before its exception line. An exception line among the
+//! frames ends the run there: read forwards it would have ended a traceback before it, and
+//! the frames before it are that traceback's. The replay through the forward assembly
+//! decides the rest exactly as reading forwards would.
+//!
+//! Between the start and its header, up to `MAX_HELD` lines that may go on with the
+//! header's message (celery's `Trying again in 4.00 seconds...`) are held until the line
+//! before them tells: a header whose message they continue takes them, as reading forwards
+//! it holds them; anything else ends the run before them.
 //!
 //! A header-able line before the start is taken only when the line before it is no frame:
 //! when every line has an error severity (GKE's stderr), the exception line of a traceback
 //! just before looks like a header too, and reading forwards it would end that traceback.
 
-use super::split::{Needle, MAX_IDLE_COMPLETE, MAX_LINES};
+use super::split::{Needle, MAX_HELD, MAX_IDLE_COMPLETE, MAX_LINES};
 use crate::entry::{Entry, Severity};
-use crate::timestamp::Instant;
+use crate::text::continues_record;
+use crate::time::Instant;
 use crate::traceback::{start_at, strip_shaped, LineMachine, CAUSE, CONTEXT};
 use std::collections::VecDeque;
 
@@ -46,6 +54,11 @@ pub(super) struct Line {
     /// Reading forwards, it would wait as the header of a traceback in the next line (an
     /// error-level single line of `textPayload`).
     pub(super) header: bool,
+    /// The prefilter picked it (see `Assembler::push_entry`).
+    pub(super) candidate: bool,
+    /// Reading forwards, it could be held with a waiting header as more of its message (no
+    /// level, no event by itself, no exception line; see `Pending::held`).
+    pub(super) holdable: bool,
 }
 
 impl Line {
@@ -104,6 +117,9 @@ pub(super) fn is_frame(line: &str) -> bool {
     line.starts_with([' ', '\t']) && line.trim_start().starts_with("File \"")
 }
 
+/// A frame line, to ask the line machine what may follow one.
+const FRAME: &str = "  File \"<frame>\", line 1, in f";
+
 /// Whether `line` could be a traceback's newest line: the line machine takes it after a
 /// frame (an exception line, a source line) or after an exception line (a message line).
 pub(super) fn may_end_traceback(line: &str) -> bool {
@@ -111,8 +127,14 @@ pub(super) fn may_end_traceback(line: &str) -> bool {
         LineMachine::start("Traceback (most recent call last):")
             .is_some_and(|mut m| lines.iter().all(|l| m.feed(l)) && m.feed(line))
     };
-    const FRAME: &str = "  File \"<frame>\", line 1, in f";
     after(&[FRAME]) || after(&[FRAME, "Error: e"])
+}
+
+/// Whether the line machine takes `line` after a frame as the exception line that ends the
+/// frames: read forwards, frames after it start another traceback.
+fn ends_frames(line: &str) -> bool {
+    LineMachine::start("Traceback (most recent call last):")
+        .is_some_and(|mut m| m.feed(FRAME) && m.feed(line) && m.complete())
 }
 
 /// Whether a header-able line read just before a traceback's start (newest first) is its
@@ -190,8 +212,10 @@ pub(super) enum Region {
     Message,
     /// Among frames: more frames or the start.
     Stack,
-    /// After the start: blank lines, a separator, a header.
+    /// After the start: blank lines, a separator, a header, lines held for a header.
     Start,
+    /// After lines held for a header: more of them, or the header.
+    Held,
     /// After blank lines before the start: more of them or a separator.
     Gap,
 }
@@ -227,6 +251,9 @@ pub(super) struct Reversed {
     /// A header-able line before the start, with the lines read before it while they do
     /// not yet tell whether it is the start's header (see [`Probe`]).
     maybe_header: Option<(Line, Probe, Vec<Line>)>,
+    /// Lines between the start and a header that may go on with the header's message, the
+    /// latest first: kept only with a header that takes them.
+    held: Vec<Line>,
     /// The tick of the last line offered to it.
     pub(super) last: u64,
 }
@@ -256,6 +283,7 @@ impl Reversed {
             omitted_level: Severity::Default,
             region: Region::Message,
             maybe_header: None,
+            held: Vec::new(),
             last: first.tick,
         };
         for line in tail {
@@ -291,7 +319,7 @@ impl Reversed {
     /// Shifts the input lines of the lines it holds.
     pub(super) fn shift_lines(&mut self, offset: u64) {
         let lines = self.kept.iter_mut().chain(&mut self.block);
-        for line in lines {
+        for line in lines.chain(&mut self.held) {
             line.entry.line += offset;
         }
         if let Some((header, _, before)) = &mut self.maybe_header {
@@ -345,15 +373,18 @@ impl Reversed {
                         continue;
                     }
                     // The exception or message line of a traceback before: no header.
-                    Verdict::Tail => released.push(header),
-                    Verdict::Header => self.keep_earliest(header),
+                    Verdict::Tail => {
+                        released.push(header);
+                        released.append(&mut self.held);
+                    }
+                    Verdict::Header => self.keep_header(header),
                 }
                 released.extend(before);
                 block.push(line);
                 ended = true;
                 break;
             }
-            match step(self.region, &line, self.kept.front()) {
+            match step(self.region, &line, self.kept.front(), &self.held) {
                 Step::Take(region) => {
                     self.region = region;
                     self.keep_earliest(line);
@@ -362,8 +393,14 @@ impl Reversed {
                     let probe = Probe::new(line.text(), line.tick);
                     self.maybe_header = Some((line, probe, Vec::new()));
                 }
+                Step::Hold => {
+                    self.region = Region::Held;
+                    self.held.push(line);
+                }
                 Step::Pass => released.push(line),
                 Step::End => {
+                    // Lines held for a header that did not come are entries of their own.
+                    released.append(&mut self.held);
                     block.push(line);
                     ended = true;
                     break;
@@ -380,11 +417,19 @@ impl Reversed {
     fn take_header(&mut self) -> Vec<Line> {
         match self.maybe_header.take() {
             Some((header, _, before)) => {
-                self.keep_earliest(header);
+                self.keep_header(header);
                 before
             }
-            None => Vec::new(),
+            None => std::mem::take(&mut self.held),
         }
+    }
+
+    /// Keeps the start's header, and the lines held between them.
+    fn keep_header(&mut self, header: Line) {
+        for line in std::mem::take(&mut self.held) {
+            self.keep_earliest(line);
+        }
+        self.keep_earliest(header);
     }
 
     /// Keeps an earlier line: the earliest part grows, and past the bound the line next to
@@ -451,15 +496,18 @@ enum Step {
     Take(Region),
     /// A header-able line before the start: taken if the line before it is no frame.
     Header,
+    /// A line between the start and its header, held for the header (see `Reversed::held`).
+    Hold,
     /// Passed over (among frames); the run goes on.
     Pass,
     /// The run ends before it.
     End,
 }
 
-/// `front` is the earliest line taken so far.
-fn step(region: Region, line: &Line, front: Option<&Line>) -> Step {
+/// `front` is the earliest line taken so far, `held` the lines held for a header.
+fn step(region: Region, line: &Line, front: Option<&Line>, held: &[Line]) -> Step {
     let class = line.class();
+    let header = line.header && front.is_some_and(|f| joins(line.text(), f.text()));
     match region {
         Region::Message => match class {
             Class::Start | Class::Separator => Step::End,
@@ -471,12 +519,21 @@ fn step(region: Region, line: &Line, front: Option<&Line>) -> Step {
         Region::Stack => match class {
             Class::Frame => Step::Take(Region::Stack),
             Class::Start => Step::Take(Region::Start),
+            Class::Other if ends_frames(line.text()) => Step::End,
             _ => Step::Pass,
         },
         Region::Start => match class {
             Class::Blank => Step::Take(Region::Gap),
             Class::Separator => Step::Take(Region::Message),
-            _ if line.header && front.is_some_and(|f| joins(line.text(), f.text())) => Step::Header,
+            _ if header => Step::Header,
+            Class::Other if line.holdable => Step::Hold,
+            _ => Step::End,
+        },
+        Region::Held => match class {
+            _ if header && held.iter().all(|h| continues_record(line.text(), h.text())) => {
+                Step::Header
+            }
+            Class::Other if line.holdable && held.len() < MAX_HELD => Step::Hold,
             _ => Step::End,
         },
         Region::Gap => match class {

@@ -5,7 +5,7 @@
 
 use super::model::Event;
 use crate::entry::Entry;
-use crate::timestamp::Instant;
+use crate::time::Instant;
 use crate::traceback::{self, strip_shaped, LineMachine};
 use memchr::memmem::Finder;
 use std::sync::Arc;
@@ -72,6 +72,9 @@ pub(super) struct Open {
     pub(super) start_prefix: String,
     /// A header line joined it.
     pub(super) has_header: bool,
+    /// It started at a frame, its header lost (issue 21's layouts): no header joins it,
+    /// read forwards or after it.
+    pub(super) headerless: bool,
     /// A traceback whole in one entry, which no line continues: it waits only for a header
     /// read after it (newest first), as long as a header waits for its traceback.
     pub(super) whole: bool,
@@ -139,7 +142,12 @@ impl Open {
         self.first_time = late.time;
     }
 
-    pub(super) fn into_event(mut self) -> Event {
+    /// The event of the lines it collected; `None` for a traceback that lost its header and
+    /// never took the shape of one (its lines were something else, and no event).
+    pub(super) fn into_event(mut self) -> Option<Event> {
+        if self.machine.tentative() {
+            return None;
+        }
         // Nothing came before the header read after it: it joins.
         self.join_late();
         let mut event = self.event;
@@ -157,7 +165,7 @@ impl Open {
         }
         event.text.push_str(without_blank_tail(&lines));
         event.traceback = traceback::parse(&event.text);
-        event
+        Some(event)
     }
 }
 
@@ -192,6 +200,9 @@ pub(super) struct Pending {
     /// them takes. It waits [`MAX_LOOKBACK`] entries for that; as a header, no longer than
     /// [`MAX_PENDING_IDLE`].
     pub(super) tail: bool,
+    /// Lines that went on with the record's message (celery's `Trying again in 4.00
+    /// seconds...`): part of the header if a traceback follows them.
+    pub(super) held: Vec<String>,
 }
 
 /// The input line of the last entry of each stream that an event used or an open
@@ -235,6 +246,21 @@ impl Floors {
             self.set(stream, line);
         }
     }
+}
+
+/// A pending header holds at most this many lines of its message: a record's message that
+/// runs longer before its traceback is not waited for.
+pub(super) const MAX_HELD: usize = 2;
+
+/// The previous entry of a stream, when it was an exception line and nothing else: a
+/// traceback that follows it without a header may have printed it first (Sentry).
+#[derive(Debug)]
+pub(super) struct Before {
+    pub(super) stream: u64,
+    /// The tick of its entry: only the very next entry may take it.
+    pub(super) tick: u64,
+    /// An event started at its entry, whose text is the line.
+    pub(super) event: Event,
 }
 
 /// Finds a stream's `instanceId` and `logName` in an entry's raw bytes, so that while a

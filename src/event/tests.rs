@@ -88,7 +88,7 @@ fn run(entries: &[Entry<'_>], slow_ms: f64) -> Vec<Event> {
         if a.has_open() || candidate(&e) {
             // As the scan: a text line (no insertId here) is not ordered by its time.
             let timed = e.insert_id.is_some();
-            a.push_at(&e, timed, &mut |ev| events.push(ev));
+            a.push_entry(&e, true, timed, &mut |ev| events.push(ev));
         } else {
             a.skip();
         }

@@ -515,23 +515,29 @@ fn history_holds_the_bytes_before_each_entry() {
     let input: Vec<u8> = (0..400)
         .flat_map(|n| format!("{{\"n\":{n},\"pad\":\"{}\"}}\n", "x".repeat(n % 37)).into_bytes())
         .collect();
-    for (capacity, keep, read) in [(64, 300, 7), (1000, 500, 4096), (1, 64, 1), (4096, 1000, 333)] {
+    for (capacity, keep, read) in [
+        (64, 300, 7),
+        (1000, 500, 4096),
+        (1, 64, 1),
+        (4096, 1000, 333),
+    ] {
         let chunks = vec![read];
         let mut rdr = ReaderBuilder::new()
             .capacity(capacity)
             .history(keep)
             .build(crate::input::tests::Chunks::new(&input, chunks));
         let mut entries = 0;
-        loop {
-            let Some(ahead) = rdr.next_entry_ahead().expect("in memory") else {
-                break;
-            };
+        while let Some(ahead) = rdr.next_entry_ahead().expect("in memory") {
             let at = ahead.entry_at;
             entries += 1;
             let (earlier, current, from_start) = rdr.history(at);
             let held = [earlier, current].concat();
             let at = at as usize;
-            assert!(held.len() >= keep.min(at), "{capacity} {keep} {read}: {} at {at}", held.len());
+            assert!(
+                held.len() >= keep.min(at),
+                "{capacity} {keep} {read}: {} at {at}",
+                held.len()
+            );
             assert_eq!(held.as_slice(), &input[at - held.len()..at]);
             assert_eq!(from_start, held.len() == at);
         }

@@ -189,10 +189,14 @@ impl TriageBuilder {
                     })?,
             )),
         };
+        let prefilter = Prefilter::with_literals(
+            self.slow_ms,
+            &classifier.platform().literals().collect::<Vec<_>>(),
+        );
         let stages = Stages {
             classifier,
             known,
-            prefilter: Prefilter::new(self.slow_ms),
+            prefilter,
             memo: Arc::default(),
             max_entry_bytes: self.max_entry_bytes,
             capacity: self.capacity,

@@ -119,7 +119,7 @@ impl<'s> Core<'s> {
                         self.assembler.skip();
                         continue;
                     }
-                    self.entry(bytes, self.first_line + line, json);
+                    self.entry(bytes, self.first_line + line, json, candidate);
                     if self.assembler.wants_lookback() {
                         self.look_back(reader, self.first_line + line);
                     }
@@ -174,7 +174,7 @@ impl<'s> Core<'s> {
     }
 
     /// Parses one wanted entry and feeds it to the assembler.
-    fn entry(&mut self, bytes: &[u8], line: u64, json: bool) {
+    fn entry(&mut self, bytes: &[u8], line: u64, json: bool, candidate: bool) {
         let entry = if json {
             Entry::from_json(bytes, line, &mut self.scratch)
         } else {
@@ -187,7 +187,7 @@ impl<'s> Core<'s> {
                 // A text line's time (from its prefix) orders nothing: text is read as written.
                 let timed = json;
                 self.assembler
-                    .push_at(&entry, timed, &mut |ev| found.push(ev));
+                    .push_entry(&entry, candidate, timed, &mut |ev| found.push(ev));
             }
             Err(_) => self.totals.malformed(line),
         }
@@ -250,6 +250,8 @@ impl Quiet {
             oversize: totals.oversize.saturating_sub(self.oversize),
             events: 0,
             lines: 0,
+            symptoms: 0,
+            symptoms_explained: 0,
             malformed_lines: totals
                 .malformed_lines
                 .get(self.malformed_kept..)

@@ -67,6 +67,6 @@ impl Stages {
 
     /// A fresh assembler.
     pub(crate) fn assembler(&self) -> Assembler {
-        Assembler::new(self.prefilter.slow_ms())
+        Assembler::new(self.prefilter.slow_ms()).with_platform(self.classifier.platform().clone())
     }
 }

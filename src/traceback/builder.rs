@@ -41,7 +41,22 @@ pub(super) struct Builder {
     /// Only follow the shape, keep nothing: the line machine's builder, which may see a
     /// million-frame recursion line by line, must stay small.
     pub(super) track_only: bool,
+    /// Frames seen so far (kept or not).
+    pub(super) frames_seen: u32,
+    /// An exception line before this many frames does not end this traceback (it is not
+    /// one): a traceback that lost its header is only taken for one with two frames or
+    /// more, so that a frame quoted in prose and a line after it make no event.
+    pub(super) min_frames: u32,
+    /// The frames sit at column 0 (a paste that lost its indentation): unindented lines
+    /// after a frame are its source, not the end of the traceback.
+    pub(super) flush_left: bool,
+    /// Unindented source lines in a row under the last frame, in a flush-left paste.
+    pub(super) loose: u8,
 }
+
+/// Unindented source lines a flush-left frame may have (a 3.13 source spans a few lines);
+/// past them the traceback has ended, cut before its exception line.
+const MAX_LOOSE: u8 = 8;
 
 impl Builder {
     pub(super) fn new(notes: bool) -> Self {
@@ -91,6 +106,12 @@ impl Builder {
             self.state = State::Stack;
             return true;
         }
+        if let Some(frame) = flush_left_frame(line) {
+            self.flush_left = true;
+            self.push_frame(frame);
+            self.state = State::Stack;
+            return true;
+        }
         if self.state == State::Start && exception_line(line).is_some() {
             return self.feed_stack(line);
         }
@@ -113,9 +134,27 @@ impl Builder {
             }
             return true;
         }
-        let Some((type_name, message)) = exception_line(line) else {
-            return false;
+        if let Some(frame) = flush_left_frame(line) {
+            self.flush_left = true;
+            self.push_frame(frame);
+            return true;
+        }
+        let exception = exception_line(line).filter(|(ty, message)| {
+            // In a flush-left paste, `raise` or `main()` is a source line; an exception
+            // line has a message or names a class.
+            !self.flush_left
+                || !message.is_empty()
+                || line.contains(':')
+                || ty.contains('.')
+                || ty.starts_with(|c: char| c.is_ascii_uppercase())
+        });
+        let Some((type_name, message)) = exception else {
+            return self.feed_loose_source(line);
         };
+        if self.frames_seen < self.min_frames {
+            return false;
+        }
+        self.min_frames = 0;
         if let (Some(link), Some(last)) = (self.link.take(), self.chain.last_mut()) {
             last.link = Some(link);
         }
@@ -134,7 +173,23 @@ impl Builder {
         true
     }
 
+    /// An unindented line under a flush-left frame: its source (the first one is kept).
+    fn feed_loose_source(&mut self, line: &str) -> bool {
+        if !self.flush_left || self.loose >= MAX_LOOSE || line.trim().is_empty() {
+            return false;
+        }
+        self.loose += 1;
+        if !self.track_only {
+            if let Some(f) = self.frames.last_mut().filter(|f| f.source.is_none()) {
+                f.source = Some(line.trim().to_string());
+            }
+        }
+        true
+    }
+
     pub(super) fn push_frame(&mut self, frame: Frame) {
+        self.frames_seen = self.frames_seen.saturating_add(1);
+        self.loose = 0;
         if self.track_only {
             return;
         }
@@ -229,6 +284,15 @@ impl Builder {
         }
         self.chain
     }
+}
+
+/// A frame line at column 0 (`File "x.py", line 3, in f`): a paste that lost its
+/// indentation. A SyntaxError location (no function) is only taken indented, as printed.
+fn flush_left_frame(line: &str) -> Option<Frame> {
+    if !line.starts_with("File \"") {
+        return None;
+    }
+    parse_file_line(line.trim_end()).filter(|f| !f.function.is_empty())
 }
 
 /// Caret and elision lines under a frame: `^^^^`, `~~~^^^`, `...<3 lines>...`,

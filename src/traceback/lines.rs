@@ -14,6 +14,27 @@ pub(crate) const CONTEXT: &str =
 /// a `Traceback` header, an exception-group header, or a SyntaxError location printed
 /// without a header.
 pub(crate) fn start_at(line: &str) -> Option<usize> {
+    match start_or_frame_at(line)? {
+        (at, true) => Some(at),
+        (_, false) => None,
+    }
+}
+
+/// Where a traceback that lost its header may start in `line`: the length of the prefix
+/// before a frame line (`  File "x.py", line 3, in f`, indented by two as CPython prints it,
+/// or flush left as a paste that lost its indentation leaves it). The prefix is empty or ends
+/// with a blank, as every viewer's does; the function is one word, so a frame quoted in a
+/// sentence or a whole traceback flattened onto the line is not one.
+pub(crate) fn frame_at(line: &str) -> Option<usize> {
+    match start_or_frame_at(line)? {
+        (at, false) => Some(at),
+        (_, true) => None,
+    }
+}
+
+/// [`start_at`] as `(prefix, true)`, else [`frame_at`] as `(prefix, false)`: with one search
+/// for `File "`, since event assembly asks both of most lines it parses.
+pub(crate) fn start_or_frame_at(line: &str) -> Option<(usize, bool)> {
     let line = line.trim_end();
     if let Some(head) = line.strip_suffix(HEADER) {
         if let Some(before) = head.strip_suffix("Exception Group ") {
@@ -22,24 +43,41 @@ pub(crate) fn start_at(line: &str) -> Option<usize> {
                 .strip_suffix("+ ")
                 .or_else(|| before.strip_suffix("| "))?;
             let before = before.strip_suffix("  ").unwrap_or(before);
-            return Some(before.len());
+            return Some((before.len(), true));
         }
-        return Some(head.len());
+        return Some((head.len(), true));
     }
     let idx = finder!("File \"").find(line.as_bytes())?;
     let head = line.get(..idx)?;
     let (_, _, function) = file_line_parts(line.get(idx..)?)?;
-    if !function.is_empty() || !head.ends_with("  ") {
+    if function.is_empty() {
+        // A SyntaxError location, indented by two as printed.
+        return head.ends_with("  ").then(|| (idx - 2, true));
+    }
+    if !(head.is_empty() || head.ends_with(' ')) || function.contains(char::is_whitespace) {
         return None;
     }
-    Some(idx - 2)
+    Some((if head.ends_with("  ") { idx - 2 } else { idx }, false))
 }
 
 /// Takes a prefix shaped like `prefix` off `line`: the same bytes, except that a run of
 /// digits may be any run of digits (timestamps, `web-1`, pids).
+///
+/// A prefix of blanks only is an indentation (a traceback pasted inside a list item or a
+/// quote), and pastes keep it badly: the exception line often sits less indented than the
+/// header, or at column 0. So of such a prefix, `line` loses the blanks it has, and no line
+/// fails to carry it.
 pub(crate) fn strip_shaped<'l>(prefix: &str, line: &'l str) -> Option<&'l str> {
     let p = prefix.as_bytes();
     let l = line.as_bytes();
+    if !p.is_empty() && p.iter().all(|b| matches!(b, b' ' | b'\t')) {
+        let blanks = l
+            .iter()
+            .take(p.len())
+            .take_while(|b| matches!(b, b' ' | b'\t'))
+            .count();
+        return line.get(blanks..);
+    }
     let (mut i, mut j) = (0, 0);
     while i < p.len() {
         let c = p[i];
@@ -109,6 +147,13 @@ pub(super) fn exception_line(line: &str) -> Option<(&str, &str)> {
     if line.starts_with([' ', '\t']) {
         return None;
     }
+    if let Some(repr) = line
+        .starts_with('<')
+        .then(|| repr_exception_line(line))
+        .flatten()
+    {
+        return Some(repr);
+    }
     let (ty, msg) = match line.find(':') {
         Some(i) => {
             let msg = line.get(i + 1..)?;
@@ -127,4 +172,35 @@ pub(super) fn exception_line(line: &str) -> Option<(&str, &str)> {
     let last = ty.rsplit('.').next().unwrap_or(ty);
     let shouting = !last.bytes().any(|b| b.is_ascii_lowercase());
     (ok && !shouting).then_some((ty, msg))
+}
+
+/// Whether `line` reads as an exception line (`KeyError: 'x'`, `<type
+/// 'exceptions.IOError'>: ...`, a bare class name).
+pub(crate) fn is_exception_line(line: &str) -> bool {
+    exception_line(line.trim_end()).is_some()
+}
+
+/// Python 2's exception line for a class printed by its repr, `<type
+/// 'exceptions.ImportError'>: No module named x` (old-style tools print `<class 'x.Y'>: ...`
+/// too): the type is the name inside the quotes, without the `exceptions.` module that
+/// Python 2's built-in exceptions live in, so that it reads as Python 3 prints it.
+fn repr_exception_line(line: &str) -> Option<(&str, &str)> {
+    let rest = line
+        .strip_prefix("<type '")
+        .or_else(|| line.strip_prefix("<class '"))?;
+    let end = rest.find("'>")?;
+    let ty = rest.get(..end)?;
+    let ty = ty.strip_prefix("exceptions.").unwrap_or(ty);
+    let msg = match rest.get(end + 2..)? {
+        "" => "",
+        tail => {
+            let msg = tail.strip_prefix(':')?;
+            msg.strip_prefix(' ').unwrap_or(msg)
+        }
+    };
+    let ok = ty.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && ty
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.'));
+    ok.then_some((ty, msg))
 }

@@ -6,15 +6,28 @@
 //! exception group nests its sub-exceptions in `| ` margins. Both the parser ([`parse`]) and
 //! the line machine that event assembly uses for tracebacks split one line per entry follow
 //! the same builder states, so they agree on where a traceback ends.
+//!
+//! Pasted and viewed tracebacks stray from that shape, and each stray is taken back only as
+//! far as real pastes go (issue 21): a traceback that lost its header only in the shape
+//! `headerless` describes (two frames or more, then an exception line, or Sentry's exception
+//! line first), since frame-like lines also show up in prose; an indentation prefix may
+//! shrink (a list item's exception line at column 0), while any other prefix must repeat (it
+//! tells one service's lines from another's); frames at column 0 make unindented lines their
+//! source; Python 2's `<type 'exceptions.X'>` is the exception `X`. Tracebacks held inside one
+//! line (flattened, or escaped in a JSON document) are unfolded back into lines by `inline`
+//! first, so everything after reads lines as CPython printed them.
 
 mod builder;
+mod headerless;
+mod inline;
 mod lines;
 mod machine;
 mod model;
 
 use builder::Builder;
-pub(crate) use lines::{is_group_line, start_at, strip_shaped, CAUSE, CONTEXT};
-pub(crate) use machine::LineMachine;
+pub(crate) use headerless::has_start;
+pub(crate) use lines::{is_exception_line, is_group_line, start_at, strip_shaped, CAUSE, CONTEXT};
+pub(crate) use machine::{split_start, LineMachine};
 pub use model::{Exception, Frame, Link, Traceback};
 
 /// Parses the text of one traceback (header lines before it are skipped).
@@ -23,12 +36,24 @@ pub use model::{Exception, Frame, Link, Traceback};
 /// When the header line carries a prefix (`web-1  | `, a timestamp), the same prefix (digits
 /// may differ) is taken off the lines that follow; lines with another prefix are passed over.
 /// The traceback ends where its shape ends: trailing log lines are not part of it.
+///
+/// Without a header, a traceback is taken only in the shape real pastes have: two frames or
+/// more, then an exception line; or an exception line, then two frames or more. When
+/// the traceback ends without its exception line and the line before it is one (Sentry's
+/// layout; AWS Lambda's `[ERROR] Type: message` before the header), that is its exception.
 pub fn parse(text: &str) -> Option<Traceback> {
     let lines: Vec<&str> = text.lines().map(|l| l.trim_end_matches('\r')).collect();
-    let (first, at) = lines
+    let header = lines
         .iter()
         .enumerate()
-        .find_map(|(i, l)| start_at(l).map(|p| (i, p)))?;
+        .find_map(|(i, l)| start_at(l).map(|p| (i, p)));
+    let (first, at, headerless) = match header {
+        Some((first, at)) => (first, at, false),
+        None => {
+            let found = headerless::find(&lines)?;
+            (found.first, found.at, true)
+        }
+    };
     let prefix = lines.get(first).and_then(|l| l.get(..at)).unwrap_or("");
     let mut body: Vec<&str> = Vec::with_capacity(lines.len() - first);
     for (i, line) in lines.iter().enumerate().skip(first) {
@@ -38,9 +63,22 @@ pub fn parse(text: &str) -> Option<Traceback> {
             body.push(rest);
         }
     }
-    Some(Traceback {
-        chain: parse_top(&body),
-    })
+    let mut chain = parse_top(&body);
+    let before = first
+        .checked_sub(1)
+        .and_then(|b| lines.get(b))
+        .map(|b| strip_shaped(prefix, b).unwrap_or(b));
+    if let Some(before) = before {
+        headerless::exception_before(&mut chain, before, headerless);
+    }
+    Some(Traceback { chain })
+}
+
+/// The lines of a traceback held inside one line of text (flattened onto it, or escaped in
+/// a JSON document written into it), with the words before it as their first line; `None`
+/// when the line holds none.
+pub(crate) fn unfold(line: &str) -> Option<String> {
+    inline::unfold(line)
 }
 
 /// The chain of a top-level traceback: plain tracebacks, and exception groups whose lines

@@ -275,3 +275,205 @@ fn machine_start_rejects_other_lines() {
     assert!(LineMachine::start("GET /health 200").is_none());
     assert!(LineMachine::start("web-1  | Traceback (most recent call last):").is_none());
 }
+
+#[test]
+fn strip_shaped_takes_what_there_is_of_an_indentation() {
+    let rows: &[(&str, &str, Option<&str>)] = &[
+        ("    ", "      File \"x\"", Some("  File \"x\"")),
+        (
+            "    ",
+            "  ZeroDivisionError: x",
+            Some("ZeroDivisionError: x"),
+        ),
+        ("    ", "KeyError: 'a'", Some("KeyError: 'a'")),
+        ("\t", "\tKeyError: 'a'", Some("KeyError: 'a'")),
+        ("  | ", "KeyError: 'a'", None),
+    ];
+    for (prefix, line, want) in rows {
+        assert_eq!(strip_shaped(prefix, line), *want, "{prefix:?} {line:?}");
+    }
+}
+
+#[test]
+fn frame_at_finds_frames_behind_a_prefix() {
+    use super::lines::frame_at;
+    let rows: &[(&str, Option<usize>)] = &[
+        ("  File \"/app/a.py\", line 3, in f", Some(0)),
+        ("File \"/app/a.py\", line 3, in f", Some(0)),
+        ("    File \"/app/a.py\", line 3, in f", Some(2)),
+        ("backend-1  |   File \"/app/a.py\", line 3, in f", Some(13)),
+        (
+            "[rank0]:   File \"/app/a.py\", line 3, in <module>",
+            Some(9),
+        ),
+        // A SyntaxError location is a start of its own (`start_at`), not a frame.
+        ("  File \"/app/a.py\", line 3", None),
+        // Quoted in a sentence, or flattened with its source on the line.
+        ("Frames look like `File \"app.py\", line 10, in main`", None),
+        ("  File \"/app/a.py\", line 3, in f x = g()", None),
+        ("GET /health 200", None),
+    ];
+    for (line, want) in rows {
+        assert_eq!(frame_at(line), *want, "{line:?}");
+    }
+}
+
+#[test]
+fn python2_exception_lines() {
+    let rows: &[(&str, Option<(&str, &str)>)] = &[
+        (
+            "<type 'exceptions.ImportError'>: No module named stripe_sync",
+            Some(("ImportError", "No module named stripe_sync")),
+        ),
+        (
+            "<class 'netra.errors.QuotaExceeded'>: over quota",
+            Some(("netra.errors.QuotaExceeded", "over quota")),
+        ),
+        (
+            "<type 'exceptions.KeyboardInterrupt'>",
+            Some(("KeyboardInterrupt", "")),
+        ),
+        ("<type 'exceptions.Bad name'>: x", None),
+        ("<html>", None),
+    ];
+    for (line, want) in rows {
+        assert_eq!(exception_line(line), *want, "{line:?}");
+    }
+}
+
+/// Feeds `lines` to a machine for a traceback without its header (the first line a frame),
+/// with `exception_first` as Sentry's layout; returns how many were taken and whether the
+/// shape was whole then.
+fn run_headerless(lines: &[&str], exception_first: bool) -> (usize, bool) {
+    let mut m = LineMachine::headerless(lines[0], exception_first).expect("a frame");
+    let taken = 1 + lines[1..].iter().take_while(|l| m.feed(l)).count();
+    (taken, m.complete())
+}
+
+#[test]
+fn headerless_machine_table() {
+    let f1 = "  File \"/app/a.py\", line 1, in f";
+    let f2 = "  File \"/app/b.py\", line 2, in g";
+    let rows: &[(&str, &[&str], bool, usize, bool)] = &[
+        (
+            "two frames then the exception",
+            &[
+                f1,
+                "    g()",
+                f2,
+                "    raise KeyError('a')",
+                "KeyError: 'a'",
+                "INFO: x",
+            ],
+            false,
+            5,
+            true,
+        ),
+        (
+            "one frame is no traceback: the exception line is not taken",
+            &[f1, "    g()", "KeyError: 'a'"],
+            false,
+            2,
+            false,
+        ),
+        (
+            "two frames, no exception",
+            &[f1, f2, "GET /health 200"],
+            false,
+            2,
+            false,
+        ),
+        (
+            "Sentry: two frames after the exception line are whole",
+            &[f1, "    g()", f2, "    h()", "GET /health 200"],
+            true,
+            4,
+            true,
+        ),
+        (
+            "Sentry: one frame is not",
+            &[f1, "    g()", "GET /health 200"],
+            true,
+            2,
+            false,
+        ),
+        (
+            "flush left: sources at column 0",
+            &[
+                "File \"/app/a.py\", line 1, in f",
+                "g()",
+                "File \"/app/b.py\", line 2, in g",
+                "raise",
+                "KeyError: 'a'",
+            ],
+            false,
+            5,
+            true,
+        ),
+    ];
+    for (name, lines, exception_first, taken, complete) in rows {
+        assert_eq!(
+            run_headerless(lines, *exception_first),
+            (*taken, *complete),
+            "{name}"
+        );
+    }
+    assert!(LineMachine::headerless("GET /health 200", false).is_none());
+    assert!(LineMachine::headerless("  File \"/app/a.py\", line 3", false).is_none());
+}
+
+#[test]
+fn parse_takes_headerless_layouts() {
+    let types = |text: &str| -> Option<Vec<(String, Vec<String>)>> {
+        let tb = parse(text)?;
+        Some(
+            tb.chain
+                .iter()
+                .map(|e| {
+                    let fs = e.frames.iter().map(|f| f.function.clone()).collect();
+                    (e.type_name.clone(), fs)
+                })
+                .collect(),
+        )
+    };
+    let one = |ty: &str, fs: &[&str]| {
+        Some(vec![(
+            ty.to_string(),
+            fs.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+        )])
+    };
+    type Chain = Option<Vec<(String, Vec<String>)>>;
+    let rows: &[(&str, &str, Chain)] = &[
+        (
+            "header cut off",
+            "the worker dies with:\n  File \"/a.py\", line 1, in f\n    g()\n  File \"/b.py\", line 2, in g\n    h()\nNameError: name 'h' is not defined\nINFO: bye",
+            one("NameError", &["f", "g"]),
+        ),
+        (
+            // Sentry lists the newest frame first: turned around, outermost first.
+            "Sentry's layout",
+            "NameError: name 'h' is not defined\n  File \"/b.py\", line 2, in g\n    h()\n  File \"/a.py\", line 1, in f\n    g()",
+            one("NameError", &["f", "g"]),
+        ),
+        (
+            // AWS Lambda: the record's `[ERROR] Type: message`, then a traceback with no
+            // exception line; its frames are already outermost first.
+            "Lambda's record before the header",
+            "[ERROR] KeyError: 'thread_id'\nTraceback (most recent call last):\n  File \"/var/task/app.py\", line 8, in handler\n    x = event['thread_id']\n  File \"/var/task/app.py\", line 3, in inner\n    y()",
+            one("KeyError", &["handler", "inner"]),
+        ),
+        (
+            "one frame and an exception line is prose",
+            "  File \"/a.py\", line 1, in f\nKeyError: 'a'",
+            None,
+        ),
+        (
+            "list item: exception less indented than the header",
+            "    Traceback (most recent call last):\n      File \"/a.py\", line 1, in f\n        g()\nZeroDivisionError: division by zero",
+            one("ZeroDivisionError", &["f"]),
+        ),
+    ];
+    for (name, text, want) in rows {
+        assert_eq!(types(text), *want, "{name}");
+    }
+}
