@@ -107,6 +107,20 @@ fn two_threads_match_one_on_a_corpus_with_split_tracebacks() {
     assert_same(&c.bytes, 3, 8192);
 }
 
+/// REGRESSION (found by the fuzz target): a stream's first block must be cut after the bytes
+/// that decide its format. `[` then a line of text is text, but a first block cut after the
+/// `[` line alone looked like an array (nothing after `[` in it) and lost an entry.
+#[test]
+fn the_first_block_of_a_stream_keeps_what_decides_its_format() {
+    let mut input = b"[\n1\",\"severity\":\"ERROR\",\"".to_vec();
+    input.extend(std::iter::repeat_n(b'1', 225));
+    for block_bytes in [16, 64, 256] {
+        assert_same(&input, 2, block_bytes);
+    }
+    let (_, report) = run(&input, 2, 256);
+    assert_eq!(report.totals.entries, 2);
+}
+
 #[test]
 fn malformed_lines_after_a_carried_traceback_keep_their_numbers() {
     let c = ndjson(512 << 10, 0.2, 5);

@@ -184,7 +184,7 @@ impl<R: Read> Blocks<R> {
             let cut = if self.eof {
                 Some(self.filled)
             } else {
-                last_boundary(self.carried(), text)
+                last_boundary(self.carried(), text).filter(|&cut| self.keeps_format(cut))
             };
             match cut {
                 Some(0) if self.eof => return Ok(None),
@@ -198,6 +198,15 @@ impl<R: Read> Blocks<R> {
                 _ => {}
             }
         }
+    }
+
+    /// Whether a block cut at `cut` can be framed alone: the input's first block is framed by
+    /// a reader that detects the format from it, so it must hold the bytes that decide the
+    /// format (`[` then a line of text is text; `[` alone, an array).
+    fn keeps_format(&self, cut: usize) -> bool {
+        !self.first
+            || sniff_format(self.carried().get(..cut).unwrap_or(&[]))
+                == sniff_format(self.carried())
     }
 
     /// The block of `carry[..cut]`; the bytes after it move to a spare buffer.
