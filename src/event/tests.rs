@@ -4,7 +4,9 @@
 
 use super::*;
 use crate::entry::Severity;
+use crate::event::model::EventKind;
 use crate::event::split::*;
+use crate::traceback;
 use crate::traceback::Link;
 use proptest::prelude::*;
 use std::borrow::Cow;
@@ -84,7 +86,9 @@ fn run(entries: &[Entry<'_>], slow_ms: f64) -> Vec<Event> {
         let mut e = e.clone();
         e.line = i as u64 + 1;
         if a.has_open() || candidate(&e) {
-            a.push(&e, &mut |ev| events.push(ev));
+            // As the scan: a text line (no insertId here) is not ordered by its time.
+            let timed = e.insert_id.is_some();
+            a.push_entry(&e, true, timed, &mut |ev| events.push(ev));
         } else {
             a.skip();
         }

@@ -24,6 +24,7 @@ use crate::input::DEFAULT_MAX_ENTRY_BYTES;
 use crate::known_issues::KnownIssues;
 use crate::prefilter::Prefilter;
 use crate::report::Report;
+use crate::title::suggest_title;
 use parallel::Parallel;
 use read_at::{read_full_at, At};
 use scan::run_sequential;
@@ -367,6 +368,7 @@ impl Triage {
     }
 
     fn ranked(&self, mut report: Report) -> Report {
+        report.make_titles(suggest_title);
         let categories = self.stages.classifier.categories();
         report.rank(|c| categories.rank(c));
         report
