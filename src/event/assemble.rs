@@ -87,8 +87,8 @@
 use super::database::Database;
 use super::lookback::Look;
 use super::model::Event;
-use super::newest_first::Gap;
 use super::reversed::{Line, Reversed};
+use super::split::Gap;
 use super::split::{
     Before, Floors, Needle, Needles, Open, Pending, MAX_LOOKBACK, MAX_PENDING_IDLE, MAX_STREAMS,
 };

@@ -10,24 +10,10 @@ use super::lookback::{walk, History, Look, Step, Walked};
 use super::model::{Event, EventKind};
 use super::reversed::{Line, Offer, Replay, Reversed};
 use super::single::whole_traceback;
-use super::split::{Needle, Pending, MAX_LINES, MAX_PENDING_IDLE};
+use super::split::{Gap, Pending, MAX_LINES, MAX_PENDING_IDLE};
 use crate::entry::{Entry, Severity};
 use crate::time::{self, Instant};
 use crate::traceback::{self, start_at, LineMachine};
-
-/// A header-able line read after a traceback whole in one entry, earlier than it: it joins
-/// the traceback (as a header waiting for it would have, read forwards) only if no entry of
-/// its stream lies between them; those were not parsed, and a walk back looks for one.
-#[derive(Debug)]
-pub(crate) struct Gap {
-    stream: u64,
-    needle: Needle,
-    /// The whole traceback's input line.
-    until: u64,
-    entry: Entry<'static>,
-    time: Instant,
-    candidate: bool,
-}
 
 impl Assembler {
     /// Asks for the gap check when `entry`, at `time`, may be a header read after whole

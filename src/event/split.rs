@@ -343,3 +343,17 @@ pub(super) fn bounded(text: &str) -> std::borrow::Cow<'_, str> {
 pub(super) fn elision(omitted: impl std::fmt::Display) -> String {
     format!("    ...<{omitted} lines>...")
 }
+
+/// A header-able line read after a traceback whole in one entry, earlier than it: it joins
+/// the traceback (as a header waiting for it would have, read forwards) only if no entry of
+/// its stream lies between them; those were not parsed, and a walk back looks for one.
+#[derive(Debug)]
+pub(crate) struct Gap {
+    pub(super) stream: u64,
+    pub(super) needle: Needle,
+    /// The whole traceback's input line.
+    pub(super) until: u64,
+    pub(super) entry: Entry<'static>,
+    pub(super) time: Instant,
+    pub(super) candidate: bool,
+}
