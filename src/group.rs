@@ -3,6 +3,9 @@
 //! latency [`Sketch`]es) and how they link to other groups (a cause's [`Impact`], a
 //! symptom's [`CauseLink`]s). Everything in it merges exactly: counts add, sets unite,
 //! sketches and timelines add bucket by bucket.
+//!
+//! What a group says of its events does not depend on the order they came in (an export
+//! read oldest or newest first): see [`Group`].
 
 use crate::baseline::Baseline;
 use crate::category::Category;
@@ -12,9 +15,12 @@ use crate::event::{Event, EventKind, IssueRef, Role};
 use crate::fingerprint::Fingerprint;
 use crate::platform::PlatformMessage;
 use crate::revision::Revisions;
+use crate::seen::{replace, seen_order, widen, Seen};
 use crate::sketch::Sketch;
+use crate::time::Instant;
 use crate::timeline::Timeline;
 use crate::traceback::Frame;
+use std::cmp::Ordering;
 use std::collections::BTreeSet;
 
 /// How many sample `insertId`s a group keeps.
@@ -35,6 +41,15 @@ pub struct RequestKey {
 }
 
 /// Events that share a fingerprint.
+///
+/// What a group says of its events does not depend on the order they came in (an export
+/// read oldest or newest first): its message, subject, frame, known issue, sample text,
+/// request and platform row are those of its earliest event (by timestamp, read as an
+/// instant, one instant written two ways by the text; among events of one timestamp, the
+/// one with the smallest first `insertId`; events without a timestamp come after: the
+/// first found speaks for a group of only such events, and as samples they go by
+/// `insertId`), and its samples are the first `insertId`s of its earliest events, in that
+/// order.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct Group {
@@ -47,15 +62,16 @@ pub struct Group {
     pub role: Role,
     /// The deciding exception type, if any.
     pub exception: Option<String>,
-    /// The first occurrence's message.
+    /// The earliest occurrence's message.
     pub message: String,
-    /// The first occurrence's subject.
+    /// The earliest occurrence's subject.
     pub subject: Option<String>,
-    /// The first occurrence's innermost in-app frame (where it was raised in the app).
+    /// The earliest occurrence's innermost in-app frame (where it was raised in the app).
     pub top_frame: Option<Frame>,
     /// How many events the group holds.
     pub count: u64,
-    /// The earliest timestamp seen (RFC 3339 strings compare in time order).
+    /// The earliest timestamp seen (compared as instants: `…:02Z` is before `…:02.5Z`, and
+    /// an offset counts), as written.
     pub first_seen: Option<String>,
     /// The latest timestamp seen.
     pub last_seen: Option<String>,
@@ -63,17 +79,18 @@ pub struct Group {
     pub services: BTreeSet<String>,
     /// Events per revision of each service, sorted by service then revision.
     pub revisions: Revisions,
-    /// The first `insertId`s, in input order, at most [`SAMPLES_KEPT`].
+    /// The first `insertId` of each of its earliest events (in time order, see above), at
+    /// most [`SAMPLES_KEPT`]: the same set whichever order the export came in.
     pub samples: Vec<String>,
-    /// The known issue that tracks the group.
+    /// The known issue that tracks the group (the earliest occurrence's).
     pub known_issue: Option<IssueRef>,
     /// A title for a new issue, when no known issue matches.
     pub suggested_title: Option<String>,
-    /// The first occurrence's text (its traceback, or its message), for a reader to see
+    /// The earliest occurrence's text (its traceback, or its message), for a reader to see
     /// one whole: at most [`SAMPLE_TEXT_BYTES`], a longer one cut to its first line, a `…`
     /// line and as many of its last lines as fit. `None` (`null`) when the text is blank.
     pub sample_text: Option<String>,
-    /// The first occurrence's project id, from its `logName`.
+    /// The earliest occurrence's project id, from its `logName`.
     #[serde(default)]
     pub project: Option<String>,
     /// The Logs Explorer link that opens the samples (set by [`crate::Report::rank`]; `null`
@@ -113,6 +130,98 @@ pub struct Group {
     /// ([`crate::Report::set_baseline`]); dropped by [`crate::Report::merge`].
     #[serde(default)]
     pub baseline: Option<Baseline>,
+    /// When the samples happened, to keep the earliest; not saved (a group read back keeps
+    /// the order it was saved in).
+    #[serde(skip)]
+    sample_times: SampleTimes,
+    /// The content of the event it speaks for; not saved.
+    #[serde(skip)]
+    shown: Shown,
+    /// The event it speaks for, while its suggested title is still to be made (see
+    /// `Report::add_later`); not saved.
+    #[serde(skip)]
+    speaker: Speaker,
+}
+
+/// An event kept for its title (boxed: most groups keep none). Not part of equality.
+#[derive(Clone, Debug, Default)]
+struct Speaker(Option<Box<Event>>);
+
+impl PartialEq for Speaker {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+/// When a group's suggested title is made.
+pub(crate) enum Title<F> {
+    /// Now, by this function.
+    Now(F),
+    /// At `Report::make_titles`: read newest first, every event is earlier than the ones
+    /// before it, and making the title of each cost more than the rest of its report work.
+    Later,
+}
+
+/// A hash of the kind and text of the event a group speaks for: an earlier event with the
+/// same content would say the same (read newest first, every event is earlier, and a title
+/// costs more than the rest of a report's work for it). Not part of a group's equality.
+#[derive(Clone, Copy, Debug, Default)]
+struct Shown(Option<u64>);
+
+impl Shown {
+    fn of(event: &Event) -> Self {
+        use std::hash::{Hash, Hasher};
+        let mut h = rustc_hash::FxHasher::default();
+        event.kind.hash(&mut h);
+        event.text.hash(&mut h);
+        Shown(Some(h.finish()))
+    }
+}
+
+impl PartialEq for Shown {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+/// The times of a group's samples, beside them; not part of the saved form, nor of a
+/// group's equality (a group read back has none).
+#[derive(Clone, Debug, Default)]
+struct SampleTimes(Vec<SampleKey>);
+
+impl PartialEq for SampleTimes {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+/// A group's [`Group::order`], saved beside it in a partial report.
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
+pub(crate) struct GroupOrder {
+    shown: Option<u64>,
+    sample_times: Vec<SampleKey>,
+}
+
+/// Where an event goes among a group's: by its time (none after any; one instant written
+/// two ways, by the text), then its first `insertId`.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+struct SampleKey {
+    untimed: bool,
+    time: Option<Instant>,
+    text: Option<String>,
+    id: String,
+}
+
+impl SampleKey {
+    fn of(event: &Event, time: Option<Instant>) -> Option<SampleKey> {
+        let id = event.insert_ids.first()?.clone();
+        Some(SampleKey {
+            untimed: time.is_none(),
+            time,
+            text: event.timestamp.clone(),
+            id,
+        })
+    }
 }
 
 impl Group {
@@ -156,23 +265,63 @@ impl Group {
             timeline: Timeline::default(),
             deploy: None,
             baseline: None,
+            sample_times: SampleTimes::default(),
+            shown: Shown::of(event),
+            speaker: Speaker::default(),
         }
     }
 
-    /// Adds one event, whose timestamp reads as `at` microseconds since the epoch.
-    pub(crate) fn add(&mut self, event: &Event, at: Option<i64>) {
+    /// A group of its first event, `event`; `title` makes its suggested title.
+    pub(crate) fn first<F: FnOnce(&Event) -> String>(event: &Event, title: Title<F>) -> Self {
+        let untracked = event.classification.known_issue.is_none();
+        let (title, speaker) = match title {
+            Title::Now(suggest) => (untracked.then(|| suggest(event)), None),
+            Title::Later => (None, untracked.then(|| Box::new(event.clone()))),
+        };
+        let mut group = Group::new(event, title);
+        group.speaker = Speaker(speaker);
+        group
+    }
+
+    /// Makes the suggested title [`Title::Later`] left to make.
+    pub(crate) fn make_title(&mut self, suggest: impl Fn(&Event) -> String) {
+        if let Some(event) = self.speaker.0.take() {
+            self.suggested_title = Some(suggest(&event));
+        }
+    }
+
+    /// Adds one event, whose timestamp reads as the instant `at`; `title` makes the
+    /// suggested title should it become the earliest. `true` when it now speaks for the
+    /// group.
+    pub(crate) fn add<F: FnOnce(&Event) -> String>(
+        &mut self,
+        event: &Event,
+        at: Option<Instant>,
+        title: Title<F>,
+    ) -> bool {
+        let seen = event.timestamp.as_deref().map(|ts| Seen(ts, at));
+        let first = self.first_seen.as_deref().map(Seen::of);
+        let earlier = self.count > 0 && self.is_earlier(event, seen, first);
+        let new_first = seen.is_some_and(|s| first.is_none_or(|f| s.order(f) == Ordering::Less));
         self.count += 1;
-        if let Some(ts) = &event.timestamp {
-            widen(&mut self.first_seen, &mut self.last_seen, ts, ts);
+        let spoke = earlier && self.speak_for(event, title);
+        if let Some(seen) = seen {
+            if new_first {
+                replace(&mut self.first_seen, seen.0);
+            }
+            let last = self.last_seen.as_deref().map(Seen::of);
+            if last.is_none_or(|l| seen.order(l) == Ordering::Greater) {
+                replace(&mut self.last_seen, seen.0);
+            }
         }
         // Every event of a group names the same few services: clone only a new one.
         insert_new(&mut self.services, event.service.as_ref());
         self.revisions.add(event);
-        let room = SAMPLES_KEPT.saturating_sub(self.samples.len());
-        self.samples
-            .extend(event.insert_ids.iter().take(room.min(1)).cloned());
+        if let Some(key) = SampleKey::of(event, at) {
+            self.keep_sample(key);
+        }
         if let Some(at) = at {
-            self.timeline.add_micros(at);
+            self.timeline.add_micros(at.micros());
         }
         if let Some(q) = &event.slow_query {
             self.duration_ms
@@ -188,18 +337,117 @@ impl Group {
         if let Some(n) = &mut self.unexplained {
             *n += 1;
         }
+        spoke
+    }
+
+    /// Makes `event`, earlier than the one it spoke for, speak for the group (unless it
+    /// says the same); `true` when it does.
+    fn speak_for<F: FnOnce(&Event) -> String>(&mut self, event: &Event, title: Title<F>) -> bool {
+        let shown = Shown::of(event);
+        if shown.0 == self.shown.0 {
+            return false;
+        }
+        self.shown = shown;
+        let untracked = event.classification.known_issue.is_none();
+        let title = match title {
+            Title::Now(suggest) => untracked.then(|| suggest(event)),
+            Title::Later => {
+                self.speaker = Speaker(untracked.then(|| Box::new(event.clone())));
+                None
+            }
+        };
+        let fresh = Group::new(event, title);
+        self.message = fresh.message;
+        self.subject = fresh.subject;
+        self.top_frame = fresh.top_frame;
+        self.known_issue = fresh.known_issue;
+        self.suggested_title = fresh.suggested_title;
+        self.sample_text = fresh.sample_text;
+        if fresh.project.is_some() {
+            self.project = fresh.project;
+        }
+        if fresh.request.is_some() {
+            self.request = fresh.request;
+        }
+        if fresh.platform.is_some() {
+            self.platform = fresh.platform;
+        }
+        true
+    }
+
+    /// Whether `event` is earlier than the one the group speaks for: by time, then by its
+    /// first `insertId` (the group's first sample, when it is that event's).
+    fn is_earlier(&self, event: &Event, seen: Option<Seen<'_>>, first: Option<Seen<'_>>) -> bool {
+        let Some(seen) = seen else {
+            return false;
+        };
+        let Some(first) = first else {
+            return true;
+        };
+        match seen.order(first) {
+            Ordering::Less => true,
+            Ordering::Greater => false,
+            Ordering::Equal => match (event.insert_ids.first(), self.samples.first()) {
+                (Some(id), Some(sample)) => id < sample,
+                _ => false,
+            },
+        }
+    }
+
+    /// Keeps `key`'s `insertId` if it is among the earliest [`SAMPLES_KEPT`].
+    fn keep_sample(&mut self, key: SampleKey) {
+        let times = &mut self.sample_times.0;
+        if times.len() != self.samples.len() {
+            // Read back without times: the saved order stands, new samples come after.
+            if self.samples.len() < SAMPLES_KEPT {
+                self.samples.push(key.id);
+            }
+            return;
+        }
+        let at = times.partition_point(|k| k <= &key);
+        if at >= SAMPLES_KEPT {
+            return;
+        }
+        self.samples.insert(at, key.id.clone());
+        times.insert(at, key);
+        self.samples.truncate(SAMPLES_KEPT);
+        times.truncate(SAMPLES_KEPT);
     }
 
     /// Adds the group of the same fingerprint from the shard that follows.
     pub(crate) fn merge(&mut self, next: &Group) {
+        let earlier = self.is_earlier_group(next);
+        if self.takes_speaker(next) {
+            self.shown = next.shown;
+            self.speaker = next.speaker.clone();
+            self.message = next.message.clone();
+            self.subject = next.subject.clone();
+            self.top_frame = next.top_frame.clone();
+            self.known_issue = next.known_issue.clone();
+            self.suggested_title = next.suggested_title.clone();
+            self.sample_text = next.sample_text.clone();
+            if next.project.is_some() {
+                self.project = next.project.clone();
+            }
+            if next.request.is_some() {
+                self.request = next.request.clone();
+            }
+            if next.platform.is_some() {
+                self.platform = next.platform.clone();
+            }
+        }
         self.count += next.count;
         if let (Some(first), Some(last)) = (&next.first_seen, &next.last_seen) {
-            widen(&mut self.first_seen, &mut self.last_seen, first, last);
+            widen(
+                &mut self.first_seen,
+                &mut self.last_seen,
+                Seen::of(first),
+                Seen::of(last),
+            );
         }
         self.services.extend(next.services.iter().cloned());
         self.revisions.merge(&next.revisions);
-        let room = SAMPLES_KEPT.saturating_sub(self.samples.len());
-        self.samples.extend(next.samples.iter().take(room).cloned());
+        self.merge_samples(next, earlier);
         if self.project.is_none() {
             self.project.clone_from(&next.project);
         }
@@ -216,6 +464,66 @@ impl Group {
         if let (Some(mine), Some(theirs)) = (&mut self.unexplained, next.unexplained) {
             *mine += theirs;
         }
+    }
+
+    /// Whether the earliest event of `next` is earlier than this group's.
+    fn is_earlier_group(&self, next: &Group) -> bool {
+        match (&next.first_seen, &self.first_seen) {
+            (Some(theirs), Some(mine)) => match seen_order(theirs, mine) {
+                Ordering::Equal => next.samples.first() < self.samples.first(),
+                order => order == Ordering::Less,
+            },
+            (Some(_), None) => true,
+            _ => false,
+        }
+    }
+
+    /// Whether merging `next` (the group of a shard that follows) makes its speaker this
+    /// group's, as adding its events one by one would: it is earlier and says something
+    /// else (when both know what they say).
+    pub(crate) fn takes_speaker(&self, next: &Group) -> bool {
+        let same = self.shown.0.is_some() && self.shown.0 == next.shown.0;
+        self.is_earlier_group(next) && !same
+    }
+
+    /// What a partial report keeps of the group beside its saved form, so that it merges as
+    /// adding its events would: what its speaker says and its samples' times.
+    pub(crate) fn order(&self) -> GroupOrder {
+        GroupOrder {
+            shown: self.shown.0,
+            sample_times: self.sample_times.0.clone(),
+        }
+    }
+
+    /// Puts back what [`Group::order`] kept.
+    pub(crate) fn set_order(&mut self, order: GroupOrder) {
+        self.shown = Shown(order.shown);
+        self.sample_times = SampleTimes(order.sample_times);
+    }
+
+    /// Takes in the samples of `next` (`earlier`: its earliest event is earlier).
+    fn merge_samples(&mut self, next: &Group, earlier: bool) {
+        let timed = |g: &Group| g.sample_times.0.len() == g.samples.len();
+        if timed(self) && timed(next) {
+            for key in &next.sample_times.0 {
+                self.keep_sample(key.clone());
+            }
+            return;
+        }
+        // Without times (a report read back): the earlier group's samples first.
+        let (first, then) = if earlier {
+            (&next.samples, &self.samples)
+        } else {
+            (&self.samples, &next.samples)
+        };
+        let samples: Vec<String> = first
+            .iter()
+            .chain(then)
+            .take(SAMPLES_KEPT)
+            .cloned()
+            .collect();
+        self.samples = samples;
+        self.sample_times = SampleTimes::default();
     }
 
     /// What the group explains: requests plus exits (0 for a symptom).
@@ -276,24 +584,6 @@ fn floor_char_boundary(s: &str, at: usize) -> usize {
 fn insert_new(set: &mut BTreeSet<String>, value: Option<&String>) {
     if let Some(value) = value.filter(|v| !set.contains(*v)) {
         set.insert(value.clone());
-    }
-}
-
-/// Widens `first..=last` to hold `lo..=hi`. Timestamps mostly grow: `last` changes with
-/// nearly every event, in place.
-pub(crate) fn widen(first: &mut Option<String>, last: &mut Option<String>, lo: &str, hi: &str) {
-    if first.as_deref().is_none_or(|f| lo < f) {
-        replace(first, lo);
-    }
-    if last.as_deref().is_none_or(|l| hi > l) {
-        replace(last, hi);
-    }
-}
-
-fn replace(slot: &mut Option<String>, value: &str) {
-    match slot {
-        Some(s) => value.clone_into(s),
-        None => *slot = Some(value.to_string()),
     }
 }
 

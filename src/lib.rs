@@ -79,6 +79,7 @@ mod report;
 mod revision;
 mod route;
 mod scrub;
+mod seen;
 mod sketch;
 mod text;
 mod time;

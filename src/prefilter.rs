@@ -225,6 +225,8 @@ impl Prefilter {
 pub struct Ahead {
     /// Input offset before which no literal starts in the bytes searched so far.
     clear_to: u64,
+    /// Input offset of the last entry framed.
+    entry_at: u64,
 }
 
 impl Ahead {
@@ -238,6 +240,13 @@ impl Ahead {
         reader.skip_entries_before(self.clear_to)
     }
 
+    /// The input offset where the last entry [`Ahead::next_entry`] framed starts (for
+    /// malformed and oversize entries, at or before their end).
+    #[inline]
+    pub(crate) fn entry_at(&self) -> u64 {
+        self.entry_at
+    }
+
     /// The next entry of `reader` (which must be read through this `Ahead` only) and
     /// whether `prefilter` takes it as a candidate; malformed and oversize entries are not.
     #[inline]
@@ -249,6 +258,7 @@ impl Ahead {
         let Some(ahead) = reader.next_entry_ahead()? else {
             return Ok(None);
         };
+        self.entry_at = ahead.entry_at;
         // The entry ends at or before `rest_at`.
         if ahead.rest_at <= self.clear_to {
             return Ok(Some((ahead.framed, false)));

@@ -104,7 +104,10 @@
 //!
 //! Invalid UTF-8 and lone surrogate escapes (`"\ud800"`) are decoded as U+FFFD; the entry is
 //! kept. Line numbers are 1-based and name the line where an entry starts. Timestamps are
-//! compared as the RFC 3339 strings Cloud Logging writes (UTC, ending in `Z`).
+//! compared as the instants they name, not as strings: Cloud Logging writes RFC 3339 with a
+//! fraction of 0 to 9 digits (`…:02Z` is before `…:02.5Z`), and an offset (`+01:00`) counts;
+//! a time without a zone is read as UTC, and one that cannot be read sorts after the others,
+//! as a string.
 //!
 //! ## The fast path and `--validate`
 //!
@@ -120,6 +123,12 @@
 //! or a header line is open in some stream, the entries that carry that stream's instance id
 //! and the last segment of its log name (`run.googleapis.com%2Fstderr`) are parsed too (every
 //! entry, when the stream has no plain instance id).
+//!
+//! Read newest first, a split traceback's first lines (its exception line, the source line
+//! of its innermost frame) come before its first candidate, a frame line: they are looked
+//! back for in the input already read, which the reader keeps for that (128 KiB before the
+//! entry, and the entries starting in them; see "Split tracebacks"). Only the entries of the
+//! frame line's stream there are parsed, and only when a frame line opens such a traceback.
 //!
 //! The other entries are only framed, and the framing checks their shape: an NDJSON line,
 //! trimmed, starts with `{` and ends with `}`; an array element is a balanced object; a text
@@ -215,7 +224,7 @@
 //! `resource.labels` and `labels.instanceId`. Streams may interleave, and the entries of other
 //! streams between its lines are not swallowed; a stray line of the same stream before the
 //! exception line does not cut it short. The event lists the `insertId` of every entry it
-//! spans, and its line is the line of its first entry.
+//! spans, in time order, and its line is the line of its first entry in time.
 //!
 //! A split traceback without its header starts at a frame line and is followed the same way;
 //! if its lines never take the shape above, they are no event. While it waits for that
@@ -223,10 +232,44 @@
 //! report): such a line ends it. Sentry's exception line starts the traceback only when it is
 //! the entry just before the first frame, in the same stream.
 //!
-//! Lines are joined in input order: oldest first, the order in which they were written and in
-//! which `gcloud logging read --order=asc` prints them. In a newest-first export (gcloud's
-//! default order) a split traceback's lines come in reverse, and they are not put back into
-//! the one event they were.
+//! Lines are joined in the order of their timestamps, whichever order the input has: oldest
+//! first, as `gcloud logging read --order=asc` and a logging sink write them, or newest first,
+//! gcloud's default. The order is decided per stream, from one line's timestamp to the next
+//! (nothing is assumed of the input as a whole), so streams may interleave either way.
+//! Entries that share one timestamp keep the order of the input, which is then their order
+//! in time: gcloud keeps it among them, and a traceback written at once, its lines of one
+//! timestamp, comes in its own order in either export. Plain-text lines (whose time their
+//! prefix gives) and entries without a timestamp are joined in input order.
+//!
+//! A traceback read newest first is found by its first frame line the prefilter lets
+//! through; the lines after it in time came before it in the input and are looked back for
+//! (among the 128 entries and 128 KiB before it, in the same stream, as long as a traceback
+//! read forwards would have waited between them), the lines before it in time are collected
+//! as they come (frames, its `Traceback (most recent call last):` line, a chain's separator
+//! and the traceback before it, the log record's header line), and the lines are then taken
+//! in time order as if read forwards: the events, their text and `insertId`s, fingerprints
+//! and groups are those of the same export read oldest first. The bounds apply to the lines
+//! in time order, as read forwards: a traceback keeps its first and last 128 lines; it ends
+//! where, read forwards, it would have ended after 1000 (or 32) entries without a line; a
+//! header line 32 entries or more from its traceback does not join it. Looking back is the
+//! one bound of its own: a line more than 128 entries (or 128 KiB) before the first frame
+//! line of its traceback is not found, where read forwards a traceback waits up to 1000
+//! entries for its exception line. An error-level line that may be a traceback's last (GKE
+//! makes every stderr line error-level) waits 128 entries for the frames that may follow it
+//! in the input, and the header line of a traceback read after it waits until the line
+//! before it shows it is no exception line of a traceback before.
+//!
+//! A few layouts of pastes and terminals are put back together only when read oldest first
+//! (plain text always is: it is read in input order). Read newest first:
+//!
+//! - Sentry's exception line printed before the frames comes after them, and the frames
+//!   without it are a traceback that lost its header and its exception line: no event;
+//! - a traceback is found at a frame line indented as CPython prints it, at the start of the
+//!   entry's text: frames that lost their indentation (flush left), and a traceback whose
+//!   every line carries a prefix (`docker compose`, journald, `kubectl --prefix`, honcho, a
+//!   viewer's columns), are not put back together;
+//! - a stray line among the frames of a traceback that lost its header is passed over, as
+//!   among any traceback's frames, where read forwards it ends that traceback.
 //!
 //! A split traceback ends when no entry continues it: after 1000 entries of any stream while it
 //! waits for its exception line, or after 32 once it has one (only a chained exception could
@@ -248,7 +291,9 @@
 //! behind the header's prefix with no timestamp, bracket or level word of their own, no
 //! indentation, and no event by themselves; they are part of the event's text when the
 //! traceback follows, and stay lines of their own otherwise. A traceback without its header
-//! joins no header line.
+//! joins no header line. Read newest first, the header comes after its traceback (and after
+//! the lines held between them) and joins it the same way, a traceback whole in one entry
+//! included.
 //!
 //! ## Severity events and level words
 //!
@@ -459,9 +504,10 @@
 //! empty when there is none): latency and ids do not split a group.
 //!
 //! A group takes its category, role, exception, message, subject and top frame from its first
-//! event, and counts its events, their first and last timestamps, the services seen, its
-//! events per revision (see "Deploys") and up to 5 sample `insertId`s (the first entry of each
-//! of its first events). It keeps
+//! event (the earliest, whatever the input's order: see "The JSON report"), and counts its
+//! events, their first and last timestamps, the services seen, its events per revision (see
+//! "Deploys") and up to 5 sample `insertId`s (the first entry of each of its earliest
+//! events). It keeps
 //! its events per minute (a [`Timeline`](crate::Timeline)), and for slow queries their
 //! durations, for failed requests their latencies, in a [`Sketch`](crate::Sketch): a
 //! log-bucket histogram whose quantiles are within 1% of the exact ones (DDSketch's idea,
@@ -840,9 +886,25 @@
 //! them beside it: [`Report::links`](crate::Report::links),
 //! [`Report::set_links`](crate::Report::set_links)).
 //!
+//! A group does not depend on the order of its events in the input. "The first event" is the
+//! earliest: by timestamp (an instant; one instant written two ways, by the text), then by
+//! the smallest first `insertId`; events without a timestamp come after (the first found
+//! speaks for a group of only such events; as samples they go by `insertId`). `message`,
+//! `subject`, `top_frame`, `known_issue`, `suggested_title`, `sample_text`, `project`,
+//! `request` and `platform` are its. `samples` are the first `insertId` of each of the 5
+//! earliest events, in that order. `first_seen` and `last_seen` are the earliest and latest
+//! instants, written as the input wrote them. In report order (see "Grouping and the
+//! fingerprint"), first seen is
+//! compared as an instant, and groups that tie on everything go by fingerprint. Reports of
+//! shards merged ([`Report::merge`](crate::Report::merge)) keep the earliest samples while
+//! both were made in this run; a report read back from its JSON has no times for its
+//! samples, and its samples come first when its first seen is the earlier.
+//!
 //! ## NDJSON events
 //!
-//! One event per line, written and flushed as soon as it is found, in input order:
+//! One event per line, written and flushed as soon as it is found, in input order (read
+//! newest first, a split traceback is found when its earliest entry is read, the last of its
+//! entries in the input, whose line is its `line`):
 //!
 //! ```json
 //! {"insert_id":"6b083caa000ba0bad2f7393f","line":64,"entries":["6b083caa000ba0bad2f7393f"],"timestamp":"2026-11-26T14:05:30.419609Z","service":"netra-backend-staging","revision":"netra-backend-staging-00041-abc","kind":"request","role":"symptom","severity":"ERROR","category":"unclassified","exception":null,"message":"GET /health → 500 in 5.1 s","subject":null,"fingerprint":"0d7f8ba4dcf4e36a","frames":[],"known_issue":null,"trace":"projects/netra-staging/traces/3e5fa4ae18af92e09fb6b9e70f18ec0c","instance":"009ce86b57...","request":{"method":"GET","route":"/health","status":500,"latency_ms":5143.565}}

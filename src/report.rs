@@ -14,10 +14,11 @@ use crate::causes::{sort_cause_links, Links};
 use crate::deploy::{self, Deploy};
 use crate::event::{Event, Role};
 use crate::fingerprint::Fingerprint;
-use crate::group::{widen, Group};
+use crate::group::{Group, GroupOrder, Title};
 use crate::input::Binary;
 use crate::logs_url::logs_explorer_url;
-use crate::time::parse_micros;
+use crate::seen::{seen_order, widen, Seen};
+use crate::time::{self, Instant};
 use std::collections::{BTreeSet, HashMap};
 
 /// The version of the JSON report's schema, written as its `schema_version`. It changes
@@ -130,7 +131,7 @@ impl Totals {
             Some(Span { first, last }) => (Some(first), Some(last)),
             None => (None, None),
         };
-        widen(&mut first, &mut last, lo, hi);
+        widen(&mut first, &mut last, Seen::of(lo), Seen::of(hi));
         if let (Some(first), Some(last)) = (first, last) {
             self.span = Some(Span { first, last });
         }
@@ -206,32 +207,57 @@ impl PartialEq for Report {
 }
 
 impl Report {
-    /// Adds a classified event to its group. `suggest` makes the suggested title of a new
-    /// group that has no known issue. Links are computed when the report is ranked.
+    /// Adds a classified event to its group. `suggest` makes the suggested title of a group
+    /// that has no known issue, from the event it speaks for (a new group's first, or an
+    /// event earlier than any before it). Links are computed when the report is ranked.
     pub fn add(&mut self, event: &Event, suggest: impl FnOnce(&Event) -> String) {
+        let _ = self.add_with(event, Title::Now(suggest));
+    }
+
+    /// [`Report::add`], the suggested titles made later by [`Report::make_titles`].
+    pub(crate) fn add_later(&mut self, event: &Event) {
+        let _ = self.add_with(event, Title::<fn(&Event) -> String>::Later);
+    }
+
+    /// Makes the suggested titles [`Report::add_later`] left to make.
+    pub(crate) fn make_titles(&mut self, suggest: impl Fn(&Event) -> String) {
+        for group in &mut self.groups {
+            group.make_title(&suggest);
+        }
+    }
+
+    /// [`Report::add`], `true` when the event now speaks for its group (its first, or an
+    /// earlier event that says something else): a partial report keeps that event.
+    pub(crate) fn add_speaking(
+        &mut self,
+        event: &Event,
+        suggest: impl FnOnce(&Event) -> String,
+    ) -> bool {
+        self.add_with(event, Title::Now(suggest))
+    }
+
+    fn add_with<F: FnOnce(&Event) -> String>(&mut self, event: &Event, title: Title<F>) -> bool {
         self.totals.events += 1;
         if event.role() == Role::Symptom {
             self.totals.symptoms += 1;
         }
         let fingerprint = event.classification.fingerprint;
-        let i = match self.index.get(&fingerprint) {
-            Some(&i) => i,
+        let at: Option<Instant> = event.timestamp.as_deref().and_then(time::parse);
+        let spoke = match self.index.get(&fingerprint) {
+            Some(&i) => self
+                .groups
+                .get_mut(i)
+                .is_some_and(|group| group.add(event, at, title)),
             None => {
-                let title = event
-                    .classification
-                    .known_issue
-                    .is_none()
-                    .then(|| suggest(event));
-                self.groups.push(Group::new(event, title));
-                self.index.insert(fingerprint, self.groups.len() - 1);
-                self.groups.len() - 1
+                let mut group = Group::first(event, title);
+                group.add(event, at, Title::<F>::Later);
+                self.index.insert(fingerprint, self.groups.len());
+                self.groups.push(group);
+                true
             }
         };
-        let at = event.timestamp.as_deref().and_then(parse_micros);
-        if let Some(group) = self.groups.get_mut(i) {
-            group.add(event, at);
-        }
-        self.links.add(event, fingerprint, at);
+        self.links.add(event, fingerprint, at.map(Instant::micros));
+        spoke
     }
 
     /// Appends the report of the shard that follows this one, and links the symptoms of
@@ -261,15 +287,29 @@ impl Report {
         self.judge_deploys();
     }
 
-    /// Whether a group has this fingerprint.
-    pub(crate) fn has_group(&self, fingerprint: &Fingerprint) -> bool {
-        self.index.contains_key(fingerprint)
+    /// What each group keeps beside its saved form for a partial report, in group order.
+    pub(crate) fn orders(&self) -> Vec<GroupOrder> {
+        self.groups.iter().map(Group::order).collect()
     }
 
-    /// Links each group to a known issue again from its first event (of `firsts`): `link`
-    /// fills the event's known issue, and the group takes what it takes from its first
-    /// event anew (its known issue, or a title from `suggest` when it has none), as if the
-    /// events had been linked as they were found.
+    /// Puts back what [`Report::orders`] kept.
+    pub(crate) fn set_orders(&mut self, orders: Vec<GroupOrder>) {
+        for (group, order) in self.groups.iter_mut().zip(orders) {
+            group.set_order(order);
+        }
+    }
+
+    /// The group of `fingerprint`.
+    pub(crate) fn group(&self, fingerprint: &Fingerprint) -> Option<&Group> {
+        self.index
+            .get(fingerprint)
+            .and_then(|&i| self.groups.get(i))
+    }
+
+    /// Links each group to a known issue again from the event it speaks for (of `firsts`):
+    /// `link` fills the event's known issue, and the group takes its known issue, or a
+    /// title from `suggest` when it has none, as if the events had been linked as they were
+    /// found.
     pub(crate) fn relink(
         &mut self,
         firsts: &[Event],
@@ -291,21 +331,25 @@ impl Report {
                 .known_issue
                 .is_none()
                 .then(|| suggest(&event));
-            let mut linked = Group::new(&event, title);
-            linked.merge(group);
-            *group = linked;
+            group.known_issue = event.classification.known_issue;
+            group.suggested_title = title;
         }
     }
 
     /// Links symptoms to causes (see [`crate::reference`]) and sorts groups for a reader:
     /// causes first, by impact (failed requests plus exits they explain), then most
     /// frequent, with the rank of their category (lower first, see
-    /// [`crate::Categories::rank`]) only breaking ties, then first seen; symptoms after
-    /// them, most frequent first.
+    /// [`crate::Categories::rank`]) only breaking ties, then first seen (as an instant;
+    /// groups without a timestamp first), then by fingerprint; symptoms after them, most
+    /// frequent first. The order does not depend on the order events came in.
     /// Also fills the span and services of the totals from the groups, sets each group's
     /// [`Group::logs_url`] from its samples, and fills the [`Report::deploys`] and each
     /// group's `deploy` verdict from the groups.
     pub fn rank(&mut self, category_rank: impl Fn(&str) -> u32) {
+        let seen = |a: &Option<String>, b: &Option<String>| match (a, b) {
+            (Some(a), Some(b)) => seen_order(a, b),
+            _ => a.is_some().cmp(&b.is_some()),
+        };
         self.totals.span = None;
         self.totals.services.clear();
         for group in &self.groups {
@@ -327,7 +371,7 @@ impl Report {
                 .then_with(|| {
                     category_rank(a.category.as_str()).cmp(&category_rank(b.category.as_str()))
                 })
-                .then(a.first_seen.cmp(&b.first_seen))
+                .then_with(|| seen(&a.first_seen, &b.first_seen))
                 .then(a.fingerprint.cmp(&b.fingerprint))
         });
         for g in &mut self.groups {

@@ -1,5 +1,5 @@
-//! RFC 3339 timestamps as microseconds since the Unix epoch, and back as whole minutes.
-//! The crate's one time parser.
+//! RFC 3339 timestamps as instants (to the nanosecond) and microseconds since the Unix
+//! epoch, and back as whole minutes. The crate's one time parser.
 //!
 //! Linking a symptom to its cause compares times (a request's span, 60 s before an exit),
 //! timelines count events per minute, and deploys and baselines need the lengths of spans
@@ -14,9 +14,34 @@ pub(crate) const SECOND_US: i64 = 1_000_000;
 /// Microseconds in one minute.
 pub(crate) const MINUTE_US: i64 = 60 * SECOND_US;
 
+/// An instant to the nanosecond: seconds since 1970-01-01T00:00:00Z and the nanoseconds
+/// into that second. Instants compare in time order: `…:02Z` is before `…:02.5Z` (their
+/// strings sort the other way), and `15:00:00+01:00` is `14:00:00Z`. Event assembly orders a
+/// stream's entries by them (Cloud Logging writes up to nine digits of fraction, and lines
+/// a microsecond apart must not tie), and a group's first and last seen go by them.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+pub(crate) struct Instant {
+    seconds: i64,
+    nanos: u32,
+}
+
+impl Instant {
+    /// Microseconds since the epoch (the fraction past them dropped).
+    pub(crate) fn micros(self) -> i64 {
+        self.seconds * SECOND_US + i64::from(self.nanos / 1000)
+    }
+}
+
 /// The instant `ts` names, in microseconds since 1970-01-01T00:00:00Z; `None` when it is not
 /// an RFC 3339 timestamp.
 pub(crate) fn parse_micros(ts: &str) -> Option<i64> {
+    parse(ts).map(Instant::micros)
+}
+
+/// The instant `ts` names, to the nanosecond; `None` when it is not an RFC 3339 timestamp.
+pub(crate) fn parse(ts: &str) -> Option<Instant> {
     let b = ts.as_bytes();
     let num = |from: usize, len: usize| -> Option<i64> {
         let digits = b.get(from..from + len)?;
@@ -33,12 +58,12 @@ pub(crate) fn parse_micros(ts: &str) -> Option<i64> {
     if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || minute > 59 {
         return None;
     }
-    // A leap second (`:60`) is read as the last microsecond of its minute's 59th second.
+    // A leap second (`:60`) is read as the last nanosecond of its minute's 59th second.
     if second > 60 {
         return None;
     }
     let mut at = 19;
-    let mut micros = 0i64;
+    let mut nanos = 0u32;
     if sep(at, b".,") {
         at += 1;
         let digits = b
@@ -49,8 +74,10 @@ pub(crate) fn parse_micros(ts: &str) -> Option<i64> {
         if digits == 0 {
             return None;
         }
-        for i in 0..6 {
-            micros = micros * 10 + if i < digits { num(at + i, 1)? } else { 0 };
+        // Digits past the ninth are below a nanosecond.
+        for i in 0..9 {
+            let digit = if i < digits { num(at + i, 1)? } else { 0 };
+            nanos = nanos * 10 + digit as u32;
         }
         at += digits;
     }
@@ -68,13 +95,13 @@ pub(crate) fn parse_micros(ts: &str) -> Option<i64> {
         _ => return None,
     };
     let days = days_from_civil(year, month, day);
-    let (second, micros) = if second == 60 {
-        (59, SECOND_US - 1)
+    let (second, nanos) = if second == 60 {
+        (59, 999_999_999)
     } else {
-        (second, micros)
+        (second, nanos)
     };
-    let secs = days * 86_400 + hour * 3600 + minute * 60 + second - offset_s;
-    Some(secs * SECOND_US + micros)
+    let seconds = days * 86_400 + hour * 3600 + minute * 60 + second - offset_s;
+    Some(Instant { seconds, nanos })
 }
 
 /// Seconds from `first` to `last` (RFC 3339), when both read as times.
@@ -107,7 +134,7 @@ pub(crate) fn format_seconds(seconds: i64) -> String {
 }
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+pub(crate) fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
     let era = y.div_euclid(400);
     let yoe = y - era * 400;
@@ -118,7 +145,7 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
 }
 
 /// The date of a day since 1970-01-01 (the inverse of [`days_from_civil`]).
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
+pub(crate) fn civil_from_days(z: i64) -> (i64, i64, i64) {
     let z = z + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z - era * 146_097;
@@ -187,6 +214,77 @@ mod tests {
         for days in [-800_000i64, -1, 0, 59, 365, 10_957, 20_000, 800_000] {
             let (y, m, d) = civil_from_days(days);
             assert_eq!(days_from_civil(y, m, d), days);
+        }
+    }
+
+    #[test]
+    fn instants_compare_in_time_order() {
+        use std::cmp::Ordering;
+        let rows: &[(&str, &str, Ordering)] = &[
+            // A fraction sorts after no fraction as a time, before it as a string.
+            (
+                "2026-11-26T14:00:02Z",
+                "2026-11-26T14:00:02.5Z",
+                Ordering::Less,
+            ),
+            (
+                "2026-11-26T14:00:02.5Z",
+                "2026-11-26T14:00:02.500000000Z",
+                Ordering::Equal,
+            ),
+            // A nanosecond apart: no tie.
+            (
+                "2026-11-26T14:00:02.000001927Z",
+                "2026-11-26T14:00:02.0000019Z",
+                Ordering::Greater,
+            ),
+            (
+                "2026-11-26T15:00:00+01:00",
+                "2026-11-26T14:00:00Z",
+                Ordering::Equal,
+            ),
+            (
+                "2026-11-26T13:30:00-01:00",
+                "2026-11-26T14:00:00Z",
+                Ordering::Greater,
+            ),
+            (
+                "2026-11-26 14:00:00z",
+                "2026-11-26T14:00:00Z",
+                Ordering::Equal,
+            ),
+            (
+                "2026-12-31T23:59:59Z",
+                "2027-01-01T00:00:00Z",
+                Ordering::Less,
+            ),
+            (
+                "2024-02-29T00:00:00Z",
+                "2024-03-01T00:00:00Z",
+                Ordering::Less,
+            ),
+            (
+                "1969-12-31T23:59:59.9Z",
+                "1970-01-01T00:00:00Z",
+                Ordering::Less,
+            ),
+            (
+                "2026-11-26T14:00:59.999999999Z",
+                "2026-11-26T14:00:60Z",
+                Ordering::Equal,
+            ),
+        ];
+        for (a, b, want) in rows {
+            let (x, y) = (parse(a).expect(a), parse(b).expect(b));
+            assert_eq!(x.cmp(&y), *want, "{a} vs {b}");
+            assert_eq!(parse_micros(a), Some(x.micros()), "{a}");
+        }
+        for text in [
+            "2026-11-26T14:00:02+0100",
+            "2026-11-26T10:00:00.123",
+            "yesterday",
+        ] {
+            assert_eq!(parse(text), None, "{text}");
         }
     }
 }

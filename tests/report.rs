@@ -108,3 +108,80 @@ fn the_span_and_services_of_the_totals_are_the_groups() {
     let quiet = report(b"{\"severity\":\"INFO\",\"textPayload\":\"ok\"}\n");
     assert_eq!((quiet.totals.span, quiet.totals.services.len()), (None, 0));
 }
+
+/// An event of one fingerprint at `timestamp` with `id`, saying `message`.
+fn event(id: &str, timestamp: Option<&str>, message: &str) -> logtriage::Event {
+    let mut ev = logtriage::Event::new(logtriage::EventKind::Severity, message);
+    ev.insert_ids = vec![id.to_string()];
+    ev.timestamp = timestamp.map(str::to_string);
+    ev.classification.message = message.to_string();
+    ev.classification.fingerprint = logtriage::Fingerprint(7);
+    ev
+}
+
+fn grouped(events: &[logtriage::Event]) -> Report {
+    let mut r = Report::default();
+    for ev in events {
+        r.add(ev, |e| format!("title of {}", e.classification.message));
+    }
+    r.rank(|_| 0);
+    r
+}
+
+#[test]
+fn a_group_speaks_for_its_earliest_event_whatever_their_order() {
+    // Fractions of every length, an offset (`a` is the earliest, though its text sorts
+    // last), a tie broken by the first insertId (`b` before `c`), and an event without a
+    // timestamp.
+    let events = [
+        event("f", Some("2026-11-26T14:00:02.5Z"), "at 2.5"),
+        event("e", Some("2026-11-26T14:00:02Z"), "at 2"),
+        event(
+            "d",
+            Some("2026-11-26T14:00:01.000000001Z"),
+            "a nanosecond later",
+        ),
+        event("c", Some("2026-11-26T14:00:01Z"), "tied, c"),
+        event("b", Some("2026-11-26T14:00:01Z"), "tied, b"),
+        event("a", Some("2026-11-26T15:00:00.5+01:00"), "earliest"),
+        event("g", None, "no time"),
+    ];
+    let forward = grouped(&events);
+    let mut reversed = events.to_vec();
+    reversed.reverse();
+    let mut shuffled = events.to_vec();
+    shuffled.rotate_left(2);
+    for other in [grouped(&reversed), grouped(&shuffled)] {
+        assert_eq!(other.groups, forward.groups);
+    }
+    let g = &forward.groups[0];
+    assert_eq!(g.message, "earliest");
+    assert_eq!(g.suggested_title.as_deref(), Some("title of earliest"));
+    assert_eq!(g.samples, ["a", "b", "c", "d", "e"]);
+    assert_eq!(g.first_seen.as_deref(), Some("2026-11-26T15:00:00.5+01:00"));
+    assert_eq!(g.last_seen.as_deref(), Some("2026-11-26T14:00:02.5Z"));
+    // Shards merged either way round keep the earliest samples and speaker.
+    let (late, early) = (grouped(&events[..3]), grouped(&events[3..]));
+    let mut tied = grouped(&events[..4]);
+    tied.merge(&grouped(&events[4..5]));
+    tied.rank(|_| 0);
+    assert_eq!(tied.groups[0].message, "tied, b");
+    for (a, b) in [(&late, &early), (&early, &late)] {
+        let mut merged = a.clone();
+        merged.merge(b);
+        merged.rank(|_| 0);
+        assert_eq!(merged.groups[0].samples, g.samples);
+        assert_eq!(merged.groups[0].message, g.message);
+    }
+}
+
+#[test]
+fn groups_of_one_count_rank_by_first_seen_as_instants() {
+    let mut second = event("x", Some("2026-11-26T14:00:02.5Z"), "later");
+    second.classification.fingerprint = logtriage::Fingerprint(1);
+    let first = event("y", Some("2026-11-26T14:00:02Z"), "earlier");
+    // As strings, `…:02.5Z` sorts before `…:02Z`.
+    let r = grouped(&[second, first]);
+    let order: Vec<&str> = r.groups.iter().map(|g| g.message.as_str()).collect();
+    assert_eq!(order, ["earlier", "later"]);
+}

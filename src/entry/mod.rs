@@ -8,6 +8,7 @@ use std::borrow::Cow;
 
 mod de;
 mod plain;
+pub(crate) mod saved;
 #[cfg(test)]
 mod tests;
 
@@ -206,6 +207,63 @@ impl<'a> Entry<'a> {
             text_service: service,
             text_payload: Some(text),
             ..Entry::default()
+        }
+    }
+
+    /// A copy that owns its strings, for an entry kept after the reader's buffer moves on
+    /// (the lines of a split traceback read newest first wait for the line that starts it).
+    pub(crate) fn to_owned_entry(&self) -> Entry<'static> {
+        fn own(s: &Option<Cow<'_, str>>) -> Option<Cow<'static, str>> {
+            s.as_deref().map(|s| Cow::Owned(s.to_string()))
+        }
+        fn pairs(
+            v: &[(Cow<'_, str>, Cow<'_, str>)],
+        ) -> Vec<(Cow<'static, str>, Cow<'static, str>)> {
+            v.iter()
+                .map(|(k, v)| (Cow::Owned(k.to_string()), Cow::Owned(v.to_string())))
+                .collect()
+        }
+        // Destructured whole: a new field must be copied here too.
+        let Entry {
+            line,
+            insert_id,
+            timestamp,
+            severity,
+            log_name,
+            resource_type,
+            resource_labels,
+            instance_id,
+            pod_template_hash,
+            text_payload,
+            json_strings,
+            duration_ms,
+            trace,
+            text_service,
+            http_request,
+            status_message,
+        } = self;
+        Entry {
+            line: *line,
+            insert_id: own(insert_id),
+            timestamp: own(timestamp),
+            severity: *severity,
+            log_name: own(log_name),
+            resource_type: own(resource_type),
+            resource_labels: pairs(resource_labels),
+            instance_id: own(instance_id),
+            pod_template_hash: own(pod_template_hash),
+            text_payload: own(text_payload),
+            json_strings: pairs(json_strings),
+            duration_ms: *duration_ms,
+            trace: own(trace),
+            text_service: own(text_service),
+            http_request: http_request.as_ref().map(|r| HttpRequest {
+                method: own(&r.method),
+                url: own(&r.url),
+                status: r.status,
+                latency_ms: r.latency_ms,
+            }),
+            status_message: own(status_message),
         }
     }
 

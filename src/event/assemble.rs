@@ -2,60 +2,134 @@
 //!
 //! An entry whose text spans lines is self-contained: a traceback in it (in `textPayload`,
 //! `jsonPayload.message` or any other string field) ends with the entry. Single-line entries
-//! are followed per stream ([`Entry::stream_key`]) with a [`LineMachine`], so a traceback
-//! that Cloud Run or GKE split into one entry per line comes back as one event even when
-//! instances interleave. State is bounded: an open traceback keeps its first and last
-//! [`MAX_LINES`]` / 2` lines (the middle becomes a `...<N lines>...` line, as CPython 3.13
-//! prints) and its first [`MAX_LINES`] insertIds, however long it runs; it is flushed after
-//! [`MAX_IDLE`](super::split::MAX_IDLE) entries without a continuation ([`MAX_IDLE_COMPLETE`](super::split::MAX_IDLE_COMPLETE) once it has its
-//! exception line), and at most [`MAX_STREAMS`] streams hold state at once. A single-line
-//! entry that no traceback takes is offered to the database entries (`database`: a
-//! PostgreSQL error and its `STATEMENT:`, a statement and its later duration, MySQL slow-log
-//! blocks) before it is made an event of its own; their state counts as held state too.
+//! are followed per stream ([`Entry::stream_key`]) with a `LineMachine`, so a traceback that
+//! Cloud Run or GKE split into one entry per line comes back as one event even when
+//! instances interleave (the `forward` module). A single-line entry that no traceback takes
+//! is offered to the database entries (`database`: a PostgreSQL error and its `STATEMENT:`,
+//! a statement and its later duration, MySQL slow-log blocks) before it is made an event of
+//! its own; their state counts as held state too.
+//!
+//! State is bounded: an open traceback keeps its first and last `MAX_LINES / 2` lines (the
+//! middle becomes a `...<N lines>...` line, as CPython 3.13 prints) and its first
+//! `MAX_LINES` insertIds, however long it runs; it is flushed after `MAX_IDLE` entries
+//! without a continuation (`MAX_IDLE_COMPLETE` once it has its exception line), a header
+//! waits `MAX_PENDING_IDLE` entries for its traceback, and at most `MAX_STREAMS` streams
+//! hold state at once (see `split`).
 //!
 //! Three hooks serve the layouts of pasted and viewed logs, each calling into
 //! `traceback`: a one-line message may hold a whole traceback (flattened, or in a JSON
-//! document: [`traceback::unfold`]); a split traceback may start at a frame that lost its
-//! header ([`split_start`]); such a traceback is tentative until its shape is whole, takes no
+//! document: `traceback::unfold`); a split traceback may start at a frame that lost its
+//! header (`split_start`); such a traceback is tentative until its shape is whole, takes no
 //! line that is an event by itself, and is dropped without an event if its shape never
 //! comes, so prose that quotes a frame stays prose. A lone exception line is kept for one
 //! entry (`Before`), because Sentry prints it before the frames; it counts as held state, so
-//! the parallel path's quiet points stay exact. A pending header holds up to
-//! [`MAX_HELD`] lines that go on with its record's message (celery's `Trying again in ...`).
+//! the parallel path's quiet points stay exact. A pending header holds up to `MAX_HELD`
+//! lines that go on with its record's message (celery's `Trying again in ...`).
+//!
+//! # Either order
+//!
+//! `gcloud logging read` prints newest first unless told `--order=asc`. A stream's entries
+//! are taken in the order of their timestamps, read as instants (`2026-11-26T15:00:00+01:00`
+//! is `14:00:00Z`, `…:02.5Z` is after `…:02Z`); entries that share a timestamp keep the
+//! order of the input, which is then their order in time (gcloud's sort is stable on them,
+//! and a traceback written at once comes as one block in its own order). Nothing is decided
+//! for the input as a whole: each stream goes by its own timestamps, from one line to the
+//! next, so exports sorted either way, and streams interleaved, come out the same. Entries
+//! without a readable timestamp, and plain-text lines (whose time their prefix gives), are
+//! taken in input order.
+//!
+//! Read newest first, a split traceback starts with its exception line, which carries no
+//! literal the prefilter looks for; its first line let through is a frame (`  File "...`).
+//! A frame line of a stream with no open traceback opens a reversed run (`newest_first`,
+//! `reversed`): the entries before it are looked back for in the bytes the reader still
+//! holds (`lookback`) for the lines after it in time, and the entries after it, each
+//! earlier in time, are collected while they fit the shape of a traceback read backwards,
+//! up to its `Traceback (most recent call last):` line, the chains before it and the log
+//! record's header line. Then the lines are put in time order and replayed through the
+//! forward assembly, which makes of them what it makes of the same lines read oldest first.
+//! A header line read after a traceback that started forwards (its lines shared one
+//! timestamp) or that was whole in one entry joins it as a waiting header would have; an
+//! error-level line that may be a traceback's newest line (GKE makes every stderr line
+//! error-level) waits for the frames that may follow it.
+//!
+//! The bounds read in reverse:
+//!
+//! - `MAX_LINES`: a reversed run keeps its earliest `MAX_LINES / 2 + 1` and latest
+//!   `MAX_LINES / 2` lines, and the count, highest level and first insertIds of those left
+//!   out, so that the replay keeps what a forward traceback keeps.
+//! - `MAX_IDLE` / `MAX_IDLE_COMPLETE`: a reversed run waits for its next (earlier) line as
+//!   long as a forward traceback waited after that line: `MAX_IDLE_COMPLETE` before a
+//!   chain's separator, `MAX_IDLE` otherwise. The replay flushes where reading forwards
+//!   would have (between two lines lie as many entries in both orders), and looking back
+//!   stops where a forward traceback would not have waited.
+//! - `MAX_PENDING_IDLE`: a header read after its traceback joins it when at most this many
+//!   entries lie between them, as a waiting header.
+//! - `MAX_STREAMS`: reversed runs count with open tracebacks and waiting headers; the
+//!   oldest is replayed and its stream flushed to make room.
+//! - `MAX_LOOKBACK` / `LOOKBACK_BYTES` (new in reverse): the lines a traceback read newest
+//!   first has after its first frame in time (source and carets, the exception line and its
+//!   message) are looked for among the 128 entries, and the 128 KiB, before that frame; an
+//!   error-level line that may be one waits as long. Reading forwards a traceback may wait
+//!   up to `MAX_IDLE` entries for its exception line: read newest first, a wait longer than
+//!   the lookback cuts it there.
+//!
+//! The layouts of pasted and viewed logs read newest first (issue 21): a traceback that
+//! lost its header is a reversed run that never meets a start, replayed as read forwards;
+//! lines held between a header and its traceback (celery) are held by the run until the
+//! header tells (`reversed`). Some are put together oldest first only, as the reference
+//! says: Sentry's exception line printed before the frames (read newest first it comes
+//! after them, and the frames alone make no event); frames that lost their indentation, or
+//! whose every line carries a prefix (a reversed run opens only at a frame indented as
+//! CPython prints it); and a stray line among the frames of a traceback that lost its
+//! header, which reading forwards ends it and a reversed run passes over. Plain text is
+//! read in input order, where they all work.
 
 use super::database::Database;
-use super::held::Held;
-use super::model::{Event, EventKind, Request};
-use super::slow::slow_query;
+use super::lookback::Look;
+use super::model::Event;
+use super::reversed::{Line, Reversed};
+use super::split::Gap;
 use super::split::{
-    bounded, confirm_prefix, Before, Needle, Needles, Open, Pending, MAX_HELD, MAX_LINES,
-    MAX_PENDING_IDLE, MAX_STREAMS,
+    Before, Floors, Needle, Needles, Open, Pending, MAX_LOOKBACK, MAX_PENDING_IDLE, MAX_STREAMS,
 };
 use crate::entry::Entry;
 use crate::platform::PlatformTable;
-use crate::text::continues_record;
-use crate::traceback::{self, split_start, start_at, strip_shaped};
-use memchr::memmem::Finder;
+use crate::time;
 
 /// Turns entries into events, keeping bounded per-stream state for split tracebacks.
 #[derive(Debug)]
 pub(crate) struct Assembler {
     /// The slow-query threshold in milliseconds.
-    slow_ms: f64,
-    open: Vec<Open>,
-    pending: Vec<Pending>,
+    pub(super) slow_ms: f64,
+    pub(super) open: Vec<Open>,
+    /// Tracebacks whole in one entry that a header read after them may still join; their
+    /// streams' entries are not parsed for them.
+    pub(super) wholes: Vec<Open>,
+    /// The check a header read after one of `wholes` waits for: no entry of the stream
+    /// between them.
+    pub(super) gap: Option<Gap>,
+    pub(super) pending: Vec<Pending>,
+    /// Tracebacks being read newest first.
+    pub(super) reversed: Vec<Reversed>,
     /// Events flushed by `skip`, which has no sink; they go out with the next push.
-    ready: Vec<Event>,
+    pub(super) ready: Vec<Event>,
     /// Counts every entry, pushed or skipped.
-    tick: u64,
-    needles: Needles,
-    /// The platform messages that make an entry a [`EventKind::Platform`] event.
-    platform: PlatformTable,
+    pub(super) tick: u64,
+    pub(super) needles: Needles,
+    /// The platform messages that make an entry a `Platform` event.
+    pub(super) platform: PlatformTable,
     /// The last entry, when it was a lone exception line.
-    before: Option<Before>,
+    pub(super) before: Option<Before>,
     /// Database entries that belong together (PostgreSQL errors and their statements,
     /// statements and their durations, MySQL slow-log blocks): see `database`.
-    database: Database,
+    pub(super) database: Database,
+    pub(super) floors: Floors,
+    /// The lookback the last push asked for, with the frame line that opens the run.
+    pub(super) look: Option<(Look, Line)>,
+    /// Replaying a reversed run (or passing a line over): forward assembly only.
+    pub(super) replaying: bool,
+    /// Handling the lines a reversed run let go: it decided they are no header of it.
+    pub(super) releasing: bool,
 }
 
 impl Assembler {
@@ -63,37 +137,21 @@ impl Assembler {
         Assembler {
             slow_ms,
             open: Vec::new(),
+            wholes: Vec::new(),
+            gap: None,
             pending: Vec::new(),
+            reversed: Vec::new(),
             ready: Vec::new(),
             tick: 0,
             needles: Needles::default(),
+            platform: PlatformTable::default(),
             before: None,
             database: Database::new(slow_ms),
-            platform: PlatformTable::default(),
+            floors: Floors::default(),
+            look: None,
+            replaying: false,
+            releasing: false,
         }
-    }
-
-    /// What it holds, taken out: it holds nothing after.
-    pub(crate) fn take_held(&mut self) -> Held {
-        Held {
-            tick: self.tick,
-            open: std::mem::take(&mut self.open),
-            pending: std::mem::take(&mut self.pending),
-            ready: std::mem::take(&mut self.ready),
-            before: self.before.take().filter(|b| b.tick == self.tick),
-            database: std::mem::replace(&mut self.database, Database::new(self.slow_ms)),
-        }
-    }
-
-    /// Goes on from `held`, what an assembler with the same settings held (its needles are
-    /// built again as streams come).
-    pub(crate) fn restore(&mut self, held: Held) {
-        self.tick = held.tick;
-        self.open = held.open;
-        self.pending = held.pending;
-        self.ready = held.ready;
-        self.before = held.before;
-        self.database = held.database;
     }
 
     /// The assembler with the platform table `platform` (none by default).
@@ -102,11 +160,24 @@ impl Assembler {
         self
     }
 
-    /// Whether some stream has an open traceback or a pending header, or database entries
-    /// wait for theirs: the state a block's scan must start with.
+    /// Whether it holds anything that later entries may change: the state a block's scan
+    /// must start with.
     pub(crate) fn has_open(&self) -> bool {
-        !(self.open.is_empty() && self.pending.is_empty() && self.ready.is_empty())
+        self.parses_more()
+            || !self.wholes.is_empty()
+            || self.gap.is_some()
             || self.before.as_ref().is_some_and(|b| b.tick == self.tick)
+    }
+
+    /// Whether some stream has an open traceback or a pending header: while it does, the
+    /// entries that may continue it must be parsed (see [`Assembler::may_continue`]).
+    #[inline]
+    pub(crate) fn parses_more(&self) -> bool {
+        !(self.open.is_empty()
+            && self.pending.is_empty()
+            && self.ready.is_empty()
+            && self.reversed.is_empty()
+            && self.look.is_none())
             || self.database.holds()
     }
 
@@ -116,263 +187,60 @@ impl Assembler {
     #[inline]
     pub(crate) fn may_continue(&self, raw: &[u8]) -> bool {
         // Most entries pass while nothing is open: keep that test inlined in the scan loop.
-        if self.open.is_empty() && self.pending.is_empty() && self.ready.is_empty() {
+        if self.open.is_empty()
+            && self.pending.is_empty()
+            && self.ready.is_empty()
+            && self.reversed.is_empty()
+        {
             return self.database.wants_entries();
         }
         self.may_continue_open(raw) || self.database.wants_entries()
     }
 
     fn may_continue_open(&self, raw: &[u8]) -> bool {
-        let holds = |needle: &Needle| {
-            needle
-                .as_ref()
-                .is_none_or(|n| n.finders.iter().all(|f| f.find(raw).is_some()))
-        };
         !self.ready.is_empty()
-            || self.open.iter().any(|o| holds(&o.needle))
-            || self.pending.iter().any(|p| holds(&p.needle))
+            || self.open.iter().any(|o| holds(&o.needle, raw))
+            || self.pending.iter().any(|p| holds(&p.needle, raw))
+            || self.reversed.iter().any(|r| holds(&r.needle, raw))
     }
 
-    /// Feeds one parsed candidate entry; completed events go to `out`.
+    /// Feeds one parsed candidate entry, in the order of its timestamp; completed events go
+    /// to `out`.
     #[cfg(test)]
     pub(crate) fn push(&mut self, entry: &Entry<'_>, out: &mut dyn FnMut(Event)) {
-        self.push_entry(entry, true, out);
+        self.push_entry(entry, true, true, out);
     }
 
-    /// Feeds one parsed entry; completed events go to `out`. `candidate` says whether the
-    /// prefilter picked it: an entry parsed only because a split traceback is open (or to
-    /// validate) may continue that traceback, but a failed request or a platform message
-    /// starts only at a candidate, so that which of them are found does not depend on what
-    /// else was open at the time (nor on input order or sharding).
+    /// Feeds one parsed entry; completed events go to `out`. It may ask for a lookback
+    /// ([`Assembler::look_back`]), which must come before the next entry.
+    ///
+    /// `candidate` says whether the prefilter picked it: an entry parsed only because a
+    /// split traceback is open (or to validate) may continue that traceback, but a failed
+    /// request or a platform message starts only at a candidate, so that which of them are
+    /// found does not depend on what else was open at the time (nor on input order or
+    /// sharding). When not `timed` (a plain-text line, whose time its prefix gave), the
+    /// entry is taken in input order whatever its timestamp.
     pub(crate) fn push_entry(
         &mut self,
         entry: &Entry<'_>,
         candidate: bool,
+        timed: bool,
         out: &mut dyn FnMut(Event),
     ) {
+        self.end_look();
+        self.end_gap(false);
         self.tick += 1;
         self.expire();
         for event in self.ready.drain(..) {
             out(event);
         }
         let stream = entry.stream_key();
-        if let Some(text) = whole_traceback(entry) {
-            self.end_stream(stream, out);
-            let mut event = match self.take_pending(stream) {
-                Some(p) => {
-                    let held = p.held.join("\n");
-                    let mut event = join(p.event, entry);
-                    if !held.is_empty() {
-                        event.text.push('\n');
-                        event.text.push_str(&held);
-                    }
-                    event
-                }
-                None => Event::at(EventKind::Traceback, entry),
-            };
-            event.kind = EventKind::Traceback;
-            if !event.text.is_empty() {
-                event.text.push('\n');
-            }
-            event.text.push_str(&bounded(text.trim_end()));
-            event.traceback = traceback::parse(&event.text);
-            out(event);
-            return;
-        }
-        let message = entry.message().unwrap_or("").trim_end_matches(['\n', '\r']);
-        if message.contains('\n') {
-            self.end_stream(stream, out);
-            if let Some(p) = self.take_pending(stream) {
-                out(p.event);
-            }
-        } else if self.push_line(entry, stream, message, out) {
-            return;
-        }
-        if self.database.push(entry, self.tick, out) {
-            return;
-        }
-        let Some(event) = self.other_event(entry, candidate) else {
-            self.remember_exception_line(entry, stream, message);
-            return;
-        };
-        // Only an un-structured line can be a log record's header with its traceback in the
-        // next lines; a structured record holds its own traceback.
-        if event.kind == EventKind::Severity
-            && !message.contains('\n')
-            && entry.text_payload.is_some()
-        {
-            self.make_room(out);
-            self.pending.push(Pending {
-                stream,
-                needle: self.needles.of(entry),
-                event,
-                tick: self.tick,
-                held: Vec::new(),
-            });
-        } else {
-            out(event);
-        }
-    }
-
-    /// Handles one single-line entry against its stream's state; `true` when the line was
-    /// taken into a traceback.
-    fn push_line(
-        &mut self,
-        entry: &Entry<'_>,
-        stream: u64,
-        line: &str,
-        out: &mut dyn FnMut(Event),
-    ) -> bool {
-        let found = self.open.iter().position(|o| {
-            o.stream == stream && (!o.prefix_known || strip_shaped(&o.prefix, line).is_some())
-        });
-        if let Some(i) = found {
-            if self.continue_open(i, entry, line) {
-                return true;
-            }
-            // A stray line (another thread's print) inside a traceback that has not reached
-            // its exception line yet does not cut it short: it is an entry of its own. A
-            // traceback that lost its header is not waited for so.
-            let waits = self
-                .open
-                .get(i)
-                .is_some_and(|o| !o.machine.complete() && !o.machine.tentative());
-            if waits && start_at(line).is_none() {
-                return false;
-            }
-            let done = self.open.remove(i);
-            out_some(done.into_event(), out);
-        }
-        let pending = self.take_pending(stream);
-        let before = self
-            .before
-            .take()
-            .filter(|b| b.stream == stream && b.tick + 1 == self.tick);
-        let start = split_start(line, before.as_ref().map(|b| b.event.text.as_str()));
-        let Some(start) = start else {
-            if let Some(mut p) = pending {
-                // A line that goes on with the header's message (no prefix, level or
-                // timestamp of its own, and no event by itself) is held with it.
-                if p.held.len() < MAX_HELD
-                    && entry.effective_severity() == crate::entry::Severity::Default
-                    && continues_record(&p.event.text, line)
-                    && !traceback::is_exception_line(line)
-                    && self.other_event(entry, true).is_none()
-                {
-                    p.held.push(line.to_string());
-                    self.pending.push(p);
-                    return true;
-                }
-                out(p.event);
-            }
-            return false;
-        };
-        let (prefix, rest) = line.split_at(start.at);
-        let headerless = start.machine.tentative();
-        // A header joins only when it carries the traceback's prefix (the same compose
-        // service); its text loses the prefix as the traceback lines do. A traceback that
-        // lost its header joins none: if its shape fails, it is no event, and the header
-        // must not be lost with it.
-        let header = pending.and_then(|p| match strip_shaped(prefix, &p.event.text) {
-            Some(own) if !headerless => {
-                let mut own = own.to_string();
-                for line in &p.held {
-                    own.push('\n');
-                    own.push_str(line);
-                }
-                Some((p, own))
-            }
-            _ => {
-                out(p.event);
-                None
-            }
-        });
-        let mut head = String::new();
-        let mut event = match (header, before.filter(|_| start.takes_before)) {
-            (Some((p, own)), _) => {
-                let mut event = join(p.event, entry);
-                event.text = own;
-                event
-            }
-            (None, Some(b)) => {
-                // Sentry's layout: the exception line printed before the frames starts it.
-                let mut event = join(b.event, entry);
-                head = std::mem::take(&mut event.text);
-                head.push('\n');
-                event
-            }
-            (None, None) => Event::at(EventKind::Traceback, entry),
-        };
-        event.kind = EventKind::Traceback;
-        head.push_str(rest);
-        head.push('\n');
-        let head_lines = head.lines().count();
-        self.make_room(out);
-        self.open.push(Open {
-            stream,
-            needle: self.needles.of(entry),
-            prefix: prefix.to_string(),
-            prefix_known: prefix.is_empty(),
-            machine: start.machine,
-            event,
-            head,
-            head_lines,
-            tail: std::collections::VecDeque::new(),
-            omitted: 0,
-            last: self.tick,
-        });
-        true
-    }
-
-    /// Keeps a lone exception line (no event by itself) as its stream's last entry: a
-    /// traceback without a header that follows it may have printed it first.
-    fn remember_exception_line(&mut self, entry: &Entry<'_>, stream: u64, message: &str) {
-        if message.contains('\n') || !traceback::is_exception_line(message) {
-            return;
-        }
-        let mut event = Event::at(EventKind::Traceback, entry);
-        event.text = message.trim_end().to_string();
-        self.before = Some(Before {
-            stream,
-            tick: self.tick,
-            event,
-        });
-    }
-
-    /// Offers `line` to the open traceback `i`; `true` when it continued it.
-    fn continue_open(&mut self, i: usize, entry: &Entry<'_>, line: &str) -> bool {
-        // A traceback that lost its header may yet prove no traceback: it takes no line
-        // that is an event by itself, which its failure would lose.
-        if self.open.get(i).is_some_and(|o| o.machine.tentative())
-            && self.other_event(entry, true).is_some()
-        {
-            return false;
-        }
-        let Some(open) = self.open.get_mut(i) else {
-            return false;
-        };
-        let rest = if open.prefix_known {
-            strip_shaped(&open.prefix, line).unwrap_or(line)
-        } else {
-            let Some(k) = confirm_prefix(&open.prefix, line, &open.machine) else {
-                return false;
-            };
-            open.prefix.truncate(k);
-            open.prefix_known = true;
-            strip_shaped(&open.prefix, line).unwrap_or(line)
-        };
-        if !open.machine.feed(rest) {
-            return false;
-        }
-        open.keep(rest);
-        open.last = self.tick;
-        if open.event.insert_ids.len() < MAX_LINES {
-            open.event
-                .insert_ids
-                .extend(entry.insert_id.iter().map(|s| s.to_string()));
-        }
-        open.event.severity = open.event.severity.max(entry.level());
-        true
+        let time = entry
+            .timestamp
+            .as_deref()
+            .filter(|_| timed)
+            .and_then(time::parse);
+        self.process(entry, stream, time, candidate, out);
     }
 
     /// Notes that a non-candidate entry went by unparsed (it counts for the bound on how long
@@ -386,7 +254,16 @@ impl Assembler {
     #[inline]
     pub(crate) fn skip_many(&mut self, n: u64) {
         self.tick += n;
-        if !(self.open.is_empty() && self.pending.is_empty()) || self.database.holds() {
+        if !(self.open.is_empty()
+            && self.pending.is_empty()
+            && self.reversed.is_empty()
+            && self.wholes.is_empty()
+            && self.look.is_none()
+            && self.gap.is_none())
+            || self.database.holds()
+        {
+            self.end_look();
+            self.end_gap(false);
             self.expire();
         }
     }
@@ -394,26 +271,48 @@ impl Assembler {
     /// Adds `offset` to the line numbers of the events it holds: the parallel path numbers a
     /// block's lines from 0, and learns where the block starts only when it merges it.
     pub(crate) fn shift_lines(&mut self, offset: u64) {
+        self.end_look();
+        self.end_gap(false);
+        for whole in &mut self.wholes {
+            whole.event.line += offset;
+        }
+        let late = self.open.iter_mut().filter_map(|o| o.late.as_mut());
+        for late in late {
+            late.event.line += offset;
+        }
         let events = self.open.iter_mut().map(|o| &mut o.event);
         let events = events.chain(self.pending.iter_mut().map(|p| &mut p.event));
         let events = events.chain(self.before.iter_mut().map(|b| &mut b.event));
         for event in events.chain(self.ready.iter_mut()) {
             event.line += offset;
         }
+        for run in &mut self.reversed {
+            run.shift_lines(offset);
+        }
+        self.floors.shift(offset);
         self.database.shift_lines(offset);
+    }
+
+    /// Takes in what the assembler it goes on from knew of the streams' used lines: the
+    /// parallel path goes on from a block's own scan when nothing was carried into it.
+    pub(crate) fn inherit(&mut self, earlier: Assembler) {
+        self.floors.inherit(earlier.floors);
     }
 
     /// Flushes every open traceback at the end of the input.
     pub(crate) fn finish(&mut self, out: &mut dyn FnMut(Event)) {
+        self.end_look();
+        self.end_gap(false);
         for event in self.ready.drain(..) {
             out(event);
         }
+        while let Some(i) = (0..self.reversed.len()).min_by_key(|&i| self.reversed[i].last) {
+            self.close_reversed(i, out);
+        }
         let mut all: Vec<(u64, Event)> = Vec::new();
-        all.extend(
-            self.open
-                .drain(..)
-                .filter_map(|o| Some((o.last, o.into_event()?))),
-        );
+        let done = |o: Open| Some((o.last, o.into_event()?));
+        all.extend(self.open.drain(..).filter_map(done));
+        all.extend(self.wholes.drain(..).filter_map(done));
         all.extend(self.pending.drain(..).map(|p| (p.tick, p.event)));
         self.database.finish(&mut all);
         all.sort_by_key(|(tick, _)| *tick);
@@ -424,12 +323,35 @@ impl Assembler {
 
     /// Moves tracebacks and headers that waited too long to `ready`.
     fn expire(&mut self) {
-        let tick = self.tick;
         if self.database.holds() {
-            self.database.expire(tick, &mut self.ready);
+            self.database.expire(self.tick, &mut self.ready);
         }
-        if self.open.is_empty() && self.pending.is_empty() {
+        if self.open.is_empty()
+            && self.pending.is_empty()
+            && self.reversed.is_empty()
+            && self.wholes.is_empty()
+        {
             return;
+        }
+        let tick = self.tick;
+        while let Some(i) = self
+            .wholes
+            .iter()
+            .position(|w| tick.saturating_sub(w.last) > MAX_PENDING_IDLE)
+        {
+            let done = self.wholes.remove(i);
+            self.ready.extend(done.into_event());
+        }
+        let mut i = 0;
+        while let Some(run) = self.reversed.get(i) {
+            if tick.saturating_sub(run.last) > run.idle_limit() {
+                let mut ready = std::mem::take(&mut self.ready);
+                self.close_reversed(i, &mut |e| ready.push(e));
+                ready.append(&mut self.ready);
+                self.ready = ready;
+            } else {
+                i += 1;
+            }
         }
         let mut i = 0;
         while i < self.open.len() {
@@ -443,8 +365,14 @@ impl Assembler {
         // In place: this runs for every entry while anything waits.
         let mut i = 0;
         while let Some(p) = self.pending.get(i) {
-            if tick.saturating_sub(p.tick) > MAX_PENDING_IDLE {
+            let limit = if p.tail {
+                MAX_LOOKBACK
+            } else {
+                MAX_PENDING_IDLE
+            };
+            if tick.saturating_sub(p.tick) > limit {
                 let stale = self.pending.remove(i);
+                self.floors.set(stale.stream, stale.event.line);
                 self.ready.push(stale.event);
             } else {
                 i += 1;
@@ -452,28 +380,47 @@ impl Assembler {
         }
     }
 
-    /// Flushes the oldest open traceback or pending header when every slot is taken.
-    fn make_room(&mut self, out: &mut dyn FnMut(Event)) {
-        while self.open.len() + self.pending.len() >= MAX_STREAMS {
-            let oldest_open = self.open.iter().enumerate().min_by_key(|(_, o)| o.last);
-            let oldest_pending = self.pending.iter().enumerate().min_by_key(|(_, p)| p.tick);
-            match (oldest_open, oldest_pending) {
-                (Some((i, o)), Some((_, p))) if o.last <= p.tick => {
+    /// Flushes the oldest open traceback, pending header or reversed run when every slot is
+    /// taken.
+    pub(super) fn make_room(&mut self, out: &mut dyn FnMut(Event)) {
+        while self.open.len() + self.pending.len() + self.reversed.len() >= MAX_STREAMS {
+            let open = self.open.iter().enumerate().min_by_key(|(_, o)| o.last);
+            let pending = self.pending.iter().enumerate().min_by_key(|(_, p)| p.tick);
+            let reversed = self.reversed.iter().enumerate().min_by_key(|(_, r)| r.last);
+            let open = open.map(|(i, o)| (o.last, 0, i));
+            let pending = pending.map(|(i, p)| (p.tick, 1, i));
+            let reversed = reversed.map(|(i, r)| (r.last, 2, i));
+            match [open, pending, reversed].into_iter().flatten().min() {
+                Some((_, 0, i)) => {
                     let done = self.open.remove(i);
                     out_some(done.into_event(), out);
                 }
-                (_, Some((j, _))) => out(self.pending.remove(j).event),
-                (Some((i, _)), None) => {
-                    let done = self.open.remove(i);
-                    out_some(done.into_event(), out);
+                Some((_, 1, i)) => {
+                    let p = self.pending.remove(i);
+                    self.emit_pending(p, out);
                 }
-                (None, None) => return,
+                Some((_, _, i)) => {
+                    let stream = self.reversed[i].stream;
+                    self.close_reversed(i, out);
+                    self.end_stream(stream, out);
+                    while let Some(j) = self.pending.iter().position(|p| p.stream == stream) {
+                        let p = self.pending.remove(j);
+                        self.emit_pending(p, out);
+                    }
+                }
+                None => return,
             }
         }
     }
 
-    /// Ends the open tracebacks of `stream`: an entry that spans lines continues none.
-    fn end_stream(&mut self, stream: u64, out: &mut dyn FnMut(Event)) {
+    /// Ends the open tracebacks of `stream` (and replays its reversed run): an entry that
+    /// spans lines continues none.
+    pub(super) fn end_stream(&mut self, stream: u64, out: &mut dyn FnMut(Event)) {
+        if !self.replaying {
+            if let Some(i) = self.reversed.iter().position(|r| r.stream == stream) {
+                self.close_reversed(i, out);
+            }
+        }
         let mut i = 0;
         while i < self.open.len() {
             if self.open[i].stream == stream {
@@ -483,157 +430,25 @@ impl Assembler {
                 i += 1;
             }
         }
-    }
-
-    fn take_pending(&mut self, stream: u64) -> Option<Pending> {
-        let i = self.pending.iter().position(|p| p.stream == stream)?;
-        let p = self.pending.remove(i);
-        Some(p)
-    }
-
-    /// The event of an entry that holds no traceback: a failed request, out of memory, a
-    /// slow query, a platform message, or an error-level message.
-    fn other_event(&self, entry: &Entry<'_>, candidate: bool) -> Option<Event> {
-        let text = entry
-            .message()
-            .or_else(|| entry.json_strings.first().map(|(_, v)| v.as_ref()))
-            .unwrap_or("");
-        if candidate {
-            if let Some(event) = self.request_event(entry, text) {
-                return Some(event);
-            }
+        while let Some(i) = self.wholes.iter().position(|w| w.stream == stream) {
+            let done = self.wholes.remove(i);
+            out_some(done.into_event(), out);
         }
-        if is_out_of_memory(text) {
-            let mut event = Event::at(EventKind::OutOfMemory, entry);
-            event.text = text.trim_end().to_string();
-            return Some(event);
-        }
-        if let Some(slow) = slow_query(entry, text).filter(|q| q.duration_ms >= self.slow_ms) {
-            let mut event = Event::at(EventKind::SlowQuery, entry);
-            event.text = text.trim_end().to_string();
-            event.slow_query = Some(slow);
-            return Some(event);
-        }
-        if let Some(row) = candidate.then(|| self.platform.find(text)).flatten() {
-            let mut event = Event::at(EventKind::Platform, entry);
-            event.text = text.trim_end().to_string();
-            event.platform = Some(row.message());
-            event.request = entry.http_request.as_ref().map(|r| {
-                Request::new(
-                    r.method.as_deref(),
-                    r.url.as_deref().unwrap_or(""),
-                    r.status,
-                    r.latency_ms,
-                )
-            });
-            return Some(event);
-        }
-        let severity = entry.level();
-        if severity.is_error() {
-            let mut event = Event::at(EventKind::Severity, entry);
-            event.severity = severity;
-            event.text = text.trim_end().to_string();
-            return Some(event);
-        }
-        None
-    }
-}
-
-impl Assembler {
-    /// A failed request: a request log entry with a status of 500 or more. Its text is the
-    /// request's headline (with the platform's reason when its message is a refusal), then
-    /// the entry's own message.
-    fn request_event(&self, entry: &Entry<'_>, text: &str) -> Option<Event> {
-        let r = entry.http_request.as_ref()?;
-        let status = r.status.filter(|s| *s >= 500)?;
-        let request = Request::new(
-            r.method.as_deref(),
-            r.url.as_deref().unwrap_or(""),
-            Some(status),
-            r.latency_ms,
-        );
-        let mut event = Event::at(EventKind::Request, entry);
-        let text = text.trim_end();
-        let row = match text.is_empty() {
-            true => None,
-            false => self.platform.find(text),
-        };
-        event.text = request.headline();
-        if let Some(row) = row {
-            event.text.push_str(&format!(" ({})", row.title()));
-            event.platform = Some(row.message());
-        }
-        if !text.is_empty() {
-            event.text.push('\n');
-            event.text.push_str(text);
-        }
-        event.request = Some(request);
-        Some(event)
     }
 }
 
 /// Hands `event` to `out`, if there is one.
-fn out_some(event: Option<Event>, out: &mut dyn FnMut(Event)) {
+pub(super) fn out_some(event: Option<Event>, out: &mut dyn FnMut(Event)) {
     if let Some(event) = event {
         out(event);
     }
 }
 
-/// A header event continued by `entry`'s traceback.
-fn join(mut header: Event, entry: &Entry<'_>) -> Event {
-    header
-        .insert_ids
-        .extend(entry.insert_id.iter().map(|s| s.to_string()));
-    header.severity = header.severity.max(entry.level());
-    header
-}
-
-/// The text of a traceback held whole in one entry: a string that spans lines and has a
-/// traceback start in it. From a field other than the message, the message goes first (it
-/// is the log record's header line).
-fn whole_traceback(entry: &Entry<'_>) -> Option<String> {
-    let strings = entry.text_payload.iter().map(|s| ("", s.as_ref())).chain(
-        entry
-            .json_strings
-            .iter()
-            .map(|(k, v)| (k.as_ref(), v.as_ref())),
-    );
-    for (key, value) in strings {
-        if !holds_traceback(value) {
-            continue;
-        }
-        if key.is_empty() || key == "message" {
-            return Some(value.to_string());
-        }
-        return Some(match entry.message().filter(|m| !m.trim().is_empty()) {
-            Some(header) => format!("{}\n{}", header.trim_end(), value),
-            None => value.to_string(),
-        });
-    }
-    // A traceback inside a one-line message: flattened, or escaped in a JSON document.
-    entry
-        .message()
-        .filter(|m| !m.trim_end().contains('\n'))
-        .and_then(traceback::unfold)
-}
-
-fn holds_traceback(value: &str) -> bool {
-    let bytes = value.as_bytes();
-    value.trim_end().contains('\n')
-        && (finder!("Traceback (most recent call last):")
-            .find(bytes)
-            .is_some()
-            || finder!("File \"").find(bytes).is_some())
-        && traceback::has_start(value)
-}
-
-/// Cloud Run's `Memory limit of 512 MiB exceeded with 519 MiB used`, a kernel
-/// `Out of memory: Killed process 1234 (python)`, a container's `OOMKilled` status.
-fn is_out_of_memory(text: &str) -> bool {
-    let has = |f: &Finder<'_>| f.find(text.as_bytes()).is_some();
-    (has(finder!("Memory limit of ")) && has(finder!(" exceeded with ")))
-        || has(finder!("Out of memory: Killed process"))
-        || has(finder!("OOMKilled"))
+/// Whether `raw` may be an entry of the stream `needle` finds.
+pub(super) fn holds(needle: &Needle, raw: &[u8]) -> bool {
+    needle
+        .as_ref()
+        .is_none_or(|fs| fs.iter().all(|f| f.find(raw).is_some()))
 }
 
 #[cfg(test)]

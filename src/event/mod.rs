@@ -9,21 +9,29 @@
 //! Assembly (the crate-private `Assembler`) is described in the `assemble` module: whole
 //! tracebacks in one entry, tracebacks split one line per entry and reassembled per stream,
 //! header lines joining their traceback, and single-entry events (error levels, slow
-//! queries, out-of-memory reports).
+//! queries, out-of-memory reports); in either order of time (`newest_first`, `reversed`,
+//! `lookback`: an export printed newest first comes out as one printed oldest first).
 
 mod assemble;
 mod database;
+mod forward;
 mod held;
+mod lookback;
 mod model;
+mod newest_first;
 mod postgres;
 mod record;
+mod reversed;
+mod single;
 mod slow;
 mod split;
 
 pub(crate) use assemble::Assembler;
 pub(crate) use held::Held;
+pub(crate) use lookback::{History, Start};
 pub use model::{
     Classification, Event, EventKind, IssueMatch, IssueRef, IssueState, MatchBy, Request, Role,
     SlowQuery,
 };
 pub use record::EventRecord;
+pub(crate) use split::HISTORY_BYTES;

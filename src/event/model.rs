@@ -256,9 +256,11 @@ impl Classification {
 pub struct Event {
     /// What made it an event.
     pub kind: EventKind,
-    /// The 1-based input line where its first entry starts.
+    /// The 1-based input line where its first entry starts (first in time: read newest first,
+    /// the last of its entries in the input).
     pub line: u64,
-    /// The `insertId` of every entry it spans, in order (empty for plain text).
+    /// The `insertId` of every entry it spans, in time order, whichever order the input
+    /// had (empty for plain text).
     pub insert_ids: Vec<String>,
     /// The first entry's timestamp.
     pub timestamp: Option<String>,

@@ -1,9 +1,11 @@
 //! The state of split tracebacks while they are reassembled: an open traceback per stream,
-//! a header line waiting for its traceback, and the needles that find a stream's entries in
-//! raw bytes; with the bounds that keep that state small.
+//! a header line waiting for its traceback, the needles that find a stream's entries in
+//! raw bytes and the last entry of each stream already used; with the bounds that keep that
+//! state small. (A traceback read newest first is held apart, in the `reversed` module.)
 
 use super::model::Event;
 use crate::entry::Entry;
+use crate::time::Instant;
 use crate::traceback::{self, strip_shaped, LineMachine};
 use memchr::memmem::Finder;
 use std::sync::Arc;
@@ -21,9 +23,19 @@ pub(crate) const MAX_IDLE_COMPLETE: u64 = 32;
 /// A pending header line waits at most this many entries for its traceback: while it waits
 /// every entry is parsed, so the wait is kept short.
 pub(crate) const MAX_PENDING_IDLE: u64 = 32;
-/// At most this many streams hold an open traceback or a pending header; the oldest is
-/// flushed to make room.
+/// At most this many streams hold an open traceback, a pending header or a traceback read
+/// newest first; the oldest is flushed to make room.
 pub(crate) const MAX_STREAMS: usize = 64;
+/// A traceback read newest first is found by its first frame line that the prefilter lets
+/// through; the lines after it (in time), which came before it and were skipped unparsed,
+/// are looked back for among at most this many entries before it...
+pub(crate) const MAX_LOOKBACK: u64 = 128;
+/// ... that start at most this many bytes before it. The reader keeps this much (and a
+/// little more) of the input it has gone past.
+pub(crate) const LOOKBACK_BYTES: usize = 128 << 10;
+/// The bytes a reader keeps before an entry: [`LOOKBACK_BYTES`] and room to find where the
+/// entry that starts there begins.
+pub(crate) const HISTORY_BYTES: usize = LOOKBACK_BYTES + 1024;
 
 /// A traceback split over single-line entries, still collecting lines.
 #[derive(Debug, serde::Serialize, serde::Deserialize)]
@@ -50,6 +62,38 @@ pub(super) struct Open {
     pub(super) omitted: u64,
     /// The tick of the entry that last continued it.
     pub(super) last: u64,
+    /// The time of its first and latest lines: a line of its stream earlier than the latest
+    /// one does not continue it (the stream is read newest first there).
+    pub(super) first_time: Option<Instant>,
+    pub(super) last_time: Option<Instant>,
+    /// The tick of the last line of its start's timestamp (its start line, unless lines
+    /// tie with it), and the prefix its start line carried: a header read after it (newest
+    /// first) joins it as a pending one would have, reading forwards, within as many entries.
+    pub(super) started: u64,
+    pub(super) start_prefix: String,
+    /// A header line joined it.
+    pub(super) has_header: bool,
+    /// It started at a frame, its header lost (issue 21's layouts): no header joins it,
+    /// read forwards or after it.
+    pub(super) headerless: bool,
+    /// A traceback whole in one entry, which no line continues: it waits only for a header
+    /// read after it (newest first), as long as a header waits for its traceback.
+    pub(super) whole: bool,
+    /// A header read after it (newest first), waiting for the lines before it to tell
+    /// whether it is the exception line of a traceback before (see `Probe`); while it
+    /// waits, no line continues this traceback.
+    pub(super) late: Option<Late>,
+}
+
+/// A header line read after the traceback it may start: its event (as a pending header's),
+/// its text without the traceback's prefix, its time and tick, and what decides it.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+pub(super) struct Late {
+    pub(super) event: Event,
+    pub(super) own: String,
+    pub(super) time: Option<Instant>,
+    pub(super) tick: u64,
+    pub(super) probe: super::reversed::Probe,
 }
 
 impl Open {
@@ -70,19 +114,43 @@ impl Open {
     }
 
     pub(super) fn idle_limit(&self) -> u64 {
-        if self.machine.complete() {
+        if self.late.is_some() {
+            // The header read late may be the exception line of a traceback before, which
+            // waited that long for it.
+            MAX_IDLE
+        } else if self.whole {
+            MAX_PENDING_IDLE
+        } else if self.machine.complete() {
             MAX_IDLE_COMPLETE
         } else {
             MAX_IDLE
         }
     }
 
+    /// Joins the header read after it.
+    pub(super) fn join_late(&mut self) {
+        let Some(late) = self.late.take() else {
+            return;
+        };
+        let mut header = late.event;
+        header.insert_ids.append(&mut self.event.insert_ids);
+        header.insert_ids.truncate(MAX_LINES);
+        header.severity = header.severity.max(self.event.severity);
+        header.text = late.own;
+        header.kind = super::model::EventKind::Traceback;
+        self.event = header;
+        self.has_header = true;
+        self.first_time = late.time;
+    }
+
     /// The event of the lines it collected; `None` for a traceback that lost its header and
     /// never took the shape of one (its lines were something else, and no event).
-    pub(super) fn into_event(self) -> Option<Event> {
+    pub(super) fn into_event(mut self) -> Option<Event> {
         if self.machine.tentative() {
             return None;
         }
+        // Nothing came before the header read after it: it joins.
+        self.join_late();
         let mut event = self.event;
         if !event.text.is_empty() {
             event.text.push('\n');
@@ -126,9 +194,60 @@ pub(super) struct Pending {
     pub(super) needle: Needle,
     pub(super) event: Event,
     pub(super) tick: u64,
+    /// The entry's time: a start line earlier than it is not its traceback (the stream is
+    /// read newest first there, and the header may yet be a line of a traceback before).
+    pub(super) time: Option<Instant>,
+    /// Its text could follow a frame or an exception line: read newest first, it may be a
+    /// traceback's newest line, whose frames are still to come, and which a lookback from
+    /// them takes. It waits [`MAX_LOOKBACK`] entries for that; as a header, no longer than
+    /// [`MAX_PENDING_IDLE`].
+    pub(super) tail: bool,
     /// Lines that went on with the record's message (celery's `Trying again in 4.00
     /// seconds...`): part of the header if a traceback follows them.
     pub(super) held: Vec<String>,
+}
+
+/// The input line of the last entry of each stream that an event used or an open
+/// traceback took: looking back, a stream's entries at or before it are not taken again.
+/// The most recently used streams are kept (a lookback goes back [`MAX_LOOKBACK`] entries).
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+pub(super) struct Floors(Vec<(u64, u64)>);
+
+impl Floors {
+    /// Notes that `line` of `stream` was used.
+    pub(super) fn set(&mut self, stream: u64, line: u64) {
+        match self.0.iter().position(|(s, _)| *s == stream) {
+            Some(i) => {
+                let (_, old) = self.0.remove(i);
+                self.0.push((stream, old.max(line)));
+            }
+            None => {
+                if self.0.len() >= 4 * MAX_STREAMS {
+                    self.0.remove(0);
+                }
+                self.0.push((stream, line));
+            }
+        }
+    }
+
+    /// The last line of `stream` used, if it is remembered.
+    pub(super) fn of(&self, stream: u64) -> Option<u64> {
+        self.0.iter().find(|(s, _)| *s == stream).map(|(_, l)| *l)
+    }
+
+    pub(super) fn shift(&mut self, offset: u64) {
+        for (_, line) in &mut self.0 {
+            *line += offset;
+        }
+    }
+
+    /// Takes in the floors of the assembler this one goes on from (its own are later).
+    pub(super) fn inherit(&mut self, earlier: Floors) {
+        let mine = std::mem::replace(&mut self.0, earlier.0);
+        for (stream, line) in mine {
+            self.set(stream, line);
+        }
+    }
 }
 
 /// A pending header holds at most this many lines of its message: a record's message that
@@ -150,44 +269,38 @@ pub(super) struct Before {
 /// split traceback is open only the entries of its stream need parsing (an instance's request
 /// log and stdout are other streams). `None` when the stream has no plain instance id (plain
 /// text, or an id that JSON would escape): then every entry may continue it.
-pub(super) type Needle = Option<Arc<StreamNeedle>>;
+pub(super) type Needle = Option<Arc<[Finder<'static>]>>;
 
-/// The names a [`Needle`] looks for, and their finders.
-#[derive(Debug)]
-pub(super) struct StreamNeedle {
-    /// The log name's last segment, when it is plain.
-    log: Option<Box<str>>,
-    /// The instance id.
-    id: Box<str>,
-    /// The log name's finder first (most entries are of other logs), then the id's.
-    pub(super) finders: Box<[Finder<'static>]>,
-}
+/// A [`Needle`] saved as the names it looks for (the log name's last segment and the
+/// instance id, as built by [`Needles::of`], or `null`); the finders are built again when
+/// it is read.
+pub(super) mod needle_names {
+    use super::Needle;
+    use memchr::memmem::Finder;
 
-impl StreamNeedle {
-    fn new(log: Option<&str>, id: &str) -> Self {
-        let finders = log.into_iter().chain([id]);
-        StreamNeedle {
-            log: log.map(Box::from),
-            id: Box::from(id),
-            finders: finders.map(|s| Finder::new(s).into_owned()).collect(),
-        }
-    }
-}
-
-/// A [`Needle`] saved as the names it looks for (`[log, id]`, `null` for none); the finders
-/// are built again when it is read.
-mod needle_names {
-    use super::{Needle, StreamNeedle};
-    use std::sync::Arc;
-
-    pub(super) fn serialize<S: serde::Serializer>(n: &Needle, s: S) -> Result<S::Ok, S::Error> {
-        let names = n.as_ref().map(|n| (n.log.as_deref(), &*n.id));
+    pub(in crate::event) fn serialize<S: serde::Serializer>(
+        n: &Needle,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        let names: Option<Vec<String>> = n.as_ref().map(|finders| {
+            finders
+                .iter()
+                .map(|f| String::from_utf8_lossy(f.needle()).into_owned())
+                .collect()
+        });
         serde::Serialize::serialize(&names, s)
     }
 
-    pub(super) fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Needle, D::Error> {
-        let names: Option<(Option<String>, String)> = serde::Deserialize::deserialize(d)?;
-        Ok(names.map(|(log, id)| Arc::new(StreamNeedle::new(log.as_deref(), &id))))
+    pub(in crate::event) fn deserialize<'de, D: serde::Deserializer<'de>>(
+        d: D,
+    ) -> Result<Needle, D::Error> {
+        let names: Option<Vec<String>> = serde::Deserialize::deserialize(d)?;
+        Ok(names.map(|names| {
+            names
+                .iter()
+                .map(|n| Finder::new(n.as_bytes()).into_owned())
+                .collect()
+        }))
     }
 }
 
@@ -195,7 +308,7 @@ mod needle_names {
 /// again and again, and building the finders of a hundred-digit instance id cost more than
 /// the searches with them: 3% of a run with 20% failures.
 #[derive(Debug, Default)]
-pub(super) struct Needles(pub(super) Vec<Arc<StreamNeedle>>);
+pub(super) struct Needles(pub(super) Vec<(Option<Box<str>>, Box<str>, Needle)>);
 
 impl Needles {
     pub(super) fn of(&mut self, entry: &Entry<'_>) -> Needle {
@@ -215,18 +328,20 @@ impl Needles {
         let seen = self
             .0
             .iter()
-            .find(|n| &*n.id == id && n.log.as_deref() == log);
-        if let Some(needle) = seen {
-            return Some(needle.clone());
+            .find(|(l, i, _)| &**i == id && l.as_deref() == log);
+        if let Some((_, _, needle)) = seen {
+            return needle.clone();
         }
         // The log name goes first: most entries are of other logs, and its `%` is rare in
         // JSON, where an instance id's hex digits are not.
-        let needle = Arc::new(StreamNeedle::new(log, id));
+        let finders = log.into_iter().chain([id]);
+        let needle: Needle = Some(finders.map(|s| Finder::new(s).into_owned()).collect());
         if self.0.len() >= MAX_STREAMS {
             self.0.remove(0);
         }
-        self.0.push(needle.clone());
-        Some(needle)
+        self.0
+            .push((log.map(Box::from), Box::from(id), needle.clone()));
+        needle
     }
 }
 
@@ -262,4 +377,18 @@ pub(super) fn bounded(text: &str) -> std::borrow::Cow<'_, str> {
 /// writes it under a frame.
 pub(super) fn elision(omitted: impl std::fmt::Display) -> String {
     format!("    ...<{omitted} lines>...")
+}
+
+/// A header-able line read after a traceback whole in one entry, earlier than it: it joins
+/// the traceback (as a header waiting for it would have, read forwards) only if no entry of
+/// its stream lies between them; those were not parsed, and a walk back looks for one.
+#[derive(Debug)]
+pub(crate) struct Gap {
+    pub(super) stream: u64,
+    pub(super) needle: Needle,
+    /// The whole traceback's input line.
+    pub(super) until: u64,
+    pub(super) entry: Entry<'static>,
+    pub(super) time: Instant,
+    pub(super) candidate: bool,
 }

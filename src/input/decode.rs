@@ -100,6 +100,18 @@ pub(crate) struct Found {
     pub(crate) truncated: bool,
 }
 
+/// Copies what is left of `head` after `at` into `buf`, if anything is: the bytes read to
+/// look at an input are given back before the rest of it.
+fn replay(head: &[u8], at: &mut usize, buf: &mut [u8]) -> Option<usize> {
+    let left = head.get(*at..).filter(|h| !h.is_empty())?;
+    let n = left.len().min(buf.len());
+    if let (Some(dst), Some(src)) = (buf.get_mut(..n), left.get(..n)) {
+        dst.copy_from_slice(src);
+    }
+    *at += n;
+    Some(n)
+}
+
 /// `head`, then the rest of a reader: the bytes read to look at the input are not lost.
 struct Prefixed<R> {
     head: Vec<u8>,
@@ -111,12 +123,7 @@ struct Prefixed<R> {
 
 impl<R: Read> Read for Prefixed<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if let Some(head) = self.head.get(self.at..).filter(|h| !h.is_empty()) {
-            let n = head.len().min(buf.len());
-            if let (Some(dst), Some(src)) = (buf.get_mut(..n), head.get(..n)) {
-                dst.copy_from_slice(src);
-            }
-            self.at += n;
+        if let Some(n) = replay(&self.head, &mut self.at, buf) {
             return Ok(n);
         }
         self.rest.read(buf).inspect_err(|e| {
@@ -236,12 +243,7 @@ impl<R: Read> Decoded<R> {
 
 impl<R: Read> Read for Decoded<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if let Some(head) = self.head.get(self.at..).filter(|h| !h.is_empty()) {
-            let n = head.len().min(buf.len());
-            if let (Some(dst), Some(src)) = (buf.get_mut(..n), head.get(..n)) {
-                dst.copy_from_slice(src);
-            }
-            self.at += n;
+        if let Some(n) = replay(&self.head, &mut self.at, buf) {
             return Ok(n);
         }
         self.read_source(buf)

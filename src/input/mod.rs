@@ -96,6 +96,7 @@ pub struct ReaderBuilder {
     capacity: usize,
     max_entry_bytes: usize,
     format: Option<Format>,
+    history: usize,
 }
 
 impl Default for ReaderBuilder {
@@ -104,6 +105,7 @@ impl Default for ReaderBuilder {
             capacity: 64 << 10,
             max_entry_bytes: DEFAULT_MAX_ENTRY_BYTES,
             format: None,
+            history: 0,
         }
     }
 }
@@ -137,6 +139,16 @@ impl ReaderBuilder {
         self
     }
 
+    /// Bytes kept before the unconsumed ones (default 0), so that [`Reader::history`] holds
+    /// at least this many bytes before an entry it frames (or all of them, near the input's
+    /// start): event assembly looks back at entries it skipped. They are kept without a copy:
+    /// the buffer is rolled into a second one, and the consumed bytes of the first are the
+    /// history; the buffers are then at least four times this size.
+    pub(crate) fn history(&mut self, bytes: usize) -> &mut Self {
+        self.history = bytes;
+        self
+    }
+
     /// A reader over bytes already in memory, which become its buffer as they are: no copy,
     /// no zeroing; `bytes[len..]` is ignored. The parallel path's blocks are read this way; [`Reader::into_buffer`]
     /// gives them back unchanged.
@@ -155,14 +167,18 @@ impl ReaderBuilder {
 
     /// A reader over `rdr`.
     pub fn build<R: Read>(&self, rdr: R) -> Reader<R> {
+        let capacity = self.capacity.max(self.history.saturating_mul(4)).max(1);
         Reader {
             rdr,
-            buf: vec![0; self.capacity.max(1)],
+            buf: vec![0; capacity],
+            prev: Vec::new(),
+            prev_len: 0,
             pos: 0,
             end: 0,
             eof: false,
             max: self.max_entry_bytes,
             limit: self.max_entry_bytes.saturating_add(SLACK),
+            keep: self.history,
             format: self.format,
             phase: match self.format {
                 None => Phase::Start,
@@ -255,11 +271,16 @@ enum Flow {
 ///
 /// Invariants: `pos <= end <= buf.len()`; `buf[pos..end]` is read but not yet consumed; the
 /// buffer grows only while `buf[pos..end]` holds part of one entry of at most
-/// `max_entry_bytes`, so `buf.len() <= max(capacity, max_entry_bytes + SLACK)`.
+/// `max_entry_bytes` (or, keeping history, while fewer than `keep` bytes are consumed), so
+/// `buf.len() <= max(capacity, 4 * keep, max_entry_bytes + SLACK + 2 * keep)`.
 #[derive(Debug)]
 pub struct Reader<R> {
     rdr: R,
     buf: Vec<u8>,
+    /// The buffer before the last roll (with `keep`): `prev[..prev_len]` are the bytes just
+    /// before `buf[0]` in the input.
+    prev: Vec<u8>,
+    prev_len: usize,
     /// Start of the unconsumed bytes.
     pos: usize,
     /// End of the bytes read.
@@ -270,6 +291,8 @@ pub struct Reader<R> {
     max: usize,
     /// The buffer's growth cap and the detection look-ahead: `max + SLACK`.
     limit: usize,
+    /// Bytes kept before `pos` when rolling (see [`ReaderBuilder::history`]).
+    keep: usize,
     format: Option<Format>,
     phase: Phase,
     /// The entry being framed, if its end is not in the buffer yet.
@@ -479,13 +502,41 @@ impl<R: Read> Reader<R> {
         self.consume(n, newlines as u64);
     }
 
-    /// Moves the unconsumed bytes to the front of the buffer.
+    /// The bytes still held before input offset `at` (an entry just framed starts there):
+    /// those of the buffer before the last roll, then those of the buffer; and whether they
+    /// start at the reader's first byte (nothing was dropped yet). Together they run back at
+    /// least [`ReaderBuilder::history`] bytes, when the input has them.
+    pub(crate) fn history(&self, at: u64) -> (&[u8], &[u8], bool) {
+        // `buf[0]` is at input offset `consumed - pos`.
+        let first = self.consumed - self.pos as u64;
+        let len = usize::try_from(at.saturating_sub(first)).unwrap_or(usize::MAX);
+        let current = self.buf.get(..len.min(self.end)).unwrap_or(&[]);
+        let earlier = self.prev.get(..self.prev_len).unwrap_or(&[]);
+        (earlier, current, first == self.prev_len as u64)
+    }
+
+    /// Moves the unconsumed bytes to the front of the buffer. Keeping history, they go to
+    /// the front of the other buffer instead, and the consumed bytes stay where they are.
     fn roll(&mut self) {
-        if self.pos > 0 {
-            self.buf.copy_within(self.pos..self.end, 0);
-            self.end -= self.pos;
-            self.pos = 0;
+        if self.pos == 0 {
+            return;
         }
+        if self.keep == 0 {
+            self.buf.copy_within(self.pos..self.end, 0);
+        } else {
+            if self.prev.len() < self.buf.len() {
+                // Zeroed by the allocator (fresh pages), not by a fill.
+                self.prev = vec![0; self.buf.len()];
+            }
+            let unconsumed = self.buf.get(self.pos..self.end).unwrap_or(&[]);
+            if let Some(front) = self.prev.get_mut(..unconsumed.len()) {
+                front.copy_from_slice(unconsumed);
+            }
+            std::mem::swap(&mut self.buf, &mut self.prev);
+            self.prev_len = self.pos;
+        }
+        self.end -= self.pos;
+        self.pos = 0;
     }
 
     /// Reads more input after `end`, rolling and (up to `limit`) growing the buffer first.
@@ -494,11 +545,25 @@ impl<R: Read> Reader<R> {
         if self.eof {
             return Ok(false);
         }
-        self.roll();
+        let len = self.buf.len();
+        if self.keep == 0 {
+            self.roll();
+        } else if len - self.end < len / 4 {
+            // Rolled only when short of room, and only once `keep` bytes were consumed: the
+            // buffer rolled away holds the history.
+            let cap = self.limit.saturating_add(2 * self.keep);
+            if self.pos >= self.keep || len >= cap {
+                self.roll();
+            } else {
+                self.buf
+                    .resize(len.saturating_mul(2).min(cap).max(len + 1), 0);
+            }
+        }
         if self.end == self.buf.len() {
             let len = self.buf.len();
             // The callers discard or give up before the cap; `len + 1` only guards progress.
-            let new_len = len.saturating_mul(2).min(self.limit).max(len + 1);
+            let cap = self.limit.saturating_add(2 * self.keep);
+            let new_len = len.saturating_mul(2).min(cap).max(len + 1);
             self.buf.resize(new_len, 0);
         }
         loop {

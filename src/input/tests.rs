@@ -506,3 +506,65 @@ fn read_errors_are_returned() {
     }
     assert!(Reader::new(Broken).next_entry().is_err());
 }
+
+/// A reader that keeps history holds at least that many bytes before each entry it frames
+/// (or all of the input before it), in order and unchanged, whatever the reads' sizes: the
+/// double buffer hands the consumed bytes over instead of copying them.
+#[test]
+fn history_holds_the_bytes_before_each_entry() {
+    let input: Vec<u8> = (0..400)
+        .flat_map(|n| format!("{{\"n\":{n},\"pad\":\"{}\"}}\n", "x".repeat(n % 37)).into_bytes())
+        .collect();
+    for (capacity, keep, read) in [
+        (64, 300, 7),
+        (1000, 500, 4096),
+        (1, 64, 1),
+        (4096, 1000, 333),
+    ] {
+        let chunks = vec![read];
+        let mut rdr = ReaderBuilder::new()
+            .capacity(capacity)
+            .history(keep)
+            .build(crate::input::tests::Chunks::new(&input, chunks));
+        let mut entries = 0;
+        while let Some(ahead) = rdr.next_entry_ahead().expect("in memory") {
+            let at = ahead.entry_at;
+            entries += 1;
+            let (earlier, current, from_start) = rdr.history(at);
+            let held = [earlier, current].concat();
+            let at = at as usize;
+            assert!(
+                held.len() >= keep.min(at),
+                "{capacity} {keep} {read}: {} at {at}",
+                held.len()
+            );
+            assert_eq!(held.as_slice(), &input[at - held.len()..at]);
+            assert_eq!(from_start, held.len() == at);
+        }
+        assert_eq!(entries, 400);
+    }
+}
+
+/// Hands `data` out in reads of the given sizes, cycled.
+pub(crate) struct Chunks<'a> {
+    data: &'a [u8],
+    sizes: Vec<usize>,
+    i: usize,
+}
+
+impl<'a> Chunks<'a> {
+    pub(crate) fn new(data: &'a [u8], sizes: Vec<usize>) -> Self {
+        Chunks { data, sizes, i: 0 }
+    }
+}
+
+impl Read for Chunks<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let size = self.sizes[self.i % self.sizes.len()].max(1);
+        self.i += 1;
+        let n = size.min(buf.len()).min(self.data.len());
+        buf[..n].copy_from_slice(&self.data[..n]);
+        self.data = &self.data[n..];
+        Ok(n)
+    }
+}

@@ -3,7 +3,7 @@
 use super::lead::Lead;
 use super::tally::Tally;
 use crate::error::PartialError;
-use crate::event::Held;
+use crate::event::{Held, HISTORY_BYTES};
 use crate::input::decode::HEAD_BYTES;
 use crate::input::Format;
 use crate::quiet::Quiet;
@@ -64,6 +64,12 @@ pub struct Partial {
     /// binary data, and so does a merge, across shards shorter than that.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) head: Option<Lead>,
+    /// Its last bytes, up to [`HISTORY_BYTES`] (`whole`: all of them): a traceback read
+    /// newest first in the next shard looks back at the entries before its first frame.
+    pub(crate) tail: Lead,
+    /// A lookback of its scan reached its first byte and might have gone on (into the
+    /// shards before): a merge with the one before scans its lead again.
+    pub(crate) cut: bool,
     /// Its quiet places in the lead, from its start (the first at 0), in order.
     pub(crate) points: Vec<Quiet>,
     /// The events found from each quiet place to the next (the last: to its end), one
@@ -202,6 +208,10 @@ impl Partial {
         }
         if self.lead.whole && lead != self.bytes {
             return invalid("a whole lead holds every byte");
+        }
+        let tail = self.tail.bytes.len() as u64;
+        if tail != self.bytes.min(HISTORY_BYTES as u64) || self.tail.whole != (tail == self.bytes) {
+            return invalid("its tail is not its last bytes");
         }
         let head = self.head.as_ref().map_or(0, |h| h.bytes.len());
         if head > HEAD_BYTES || head as u64 > self.bytes {

@@ -4,8 +4,9 @@
 //! pipeline's), given as a closure.
 
 use super::form::{Partial, Position, LEAD_BYTES};
+use super::lead::Lead;
 use crate::error::PartialError;
-use crate::event::{Event, Held};
+use crate::event::{Event, Held, HISTORY_BYTES};
 use crate::input::decode::{binary, HEAD_BYTES};
 use crate::quiet::Quiet;
 use crate::report::Totals;
@@ -24,8 +25,11 @@ pub(crate) struct Rescanned {
     pub(crate) met: Option<usize>,
     /// Its counts up to there (or the lead's end).
     pub(crate) totals: Totals,
-    /// What it held at the lead's end, when it did not meet.
+    /// What it held at the lead's end, when it did not meet; else where it met (nothing
+    /// open, but the streams' used lines).
     pub(crate) held: Held,
+    /// A lookback reached the first byte of the tail it was given and might have gone on.
+    pub(crate) cut: bool,
 }
 
 /// The next partial seen from the start of the one before: its places from its own start,
@@ -41,12 +45,12 @@ struct Part {
 
 impl Partial {
     /// This partial followed by `next` (the partial of the shard right after), as one.
-    /// `rescan` scans `next`'s lead again with the state this one held at its end, lines
-    /// numbered after the given count.
+    /// `rescan` scans `next`'s lead again with the state this one held at its end, after
+    /// this one's tail, lines numbered after the given count.
     pub(crate) fn join(
         self,
         next: Partial,
-        rescan: impl FnOnce(Held, &Partial, u64) -> Rescanned,
+        rescan: impl FnOnce(Held, &Lead, &Partial, u64) -> Rescanned,
     ) -> Result<Partial, PartialError> {
         self.check_next(&next)?;
         // A single pass looks at the input's first bytes for binary data: those of this
@@ -63,13 +67,17 @@ impl Partial {
             binary(&head)
         };
         let shift = self.totals.lines;
+        let tail = joined_tail(&self.tail, &next.tail);
         let mut a = self;
         let b = next;
-        let part = if a.held.is_empty() {
+        // `b`'s own scan is right as it is when nothing was held open into it and none of
+        // its lookbacks wanted the input before it.
+        let part = if a.held.is_empty() && !b.cut {
             let mut totals = Totals::default();
             totals.add_counts(&b.totals, shift);
             let mut held = b.held;
             held.shift_lines(shift);
+            held.inherit(std::mem::take(&mut a.held));
             Part {
                 before: Tally::default(),
                 points: b.points,
@@ -78,7 +86,8 @@ impl Partial {
                 held,
             }
         } else {
-            let r = rescan(std::mem::take(&mut a.held), &b, shift);
+            let r = rescan(std::mem::take(&mut a.held), &a.tail, &b, shift);
+            a.cut |= r.cut;
             carried(r, b.points, b.tallies, &b.totals, b.held, &b.lead, shift)?
         };
         let rest = Rest {
@@ -91,6 +100,7 @@ impl Partial {
             last: b.last,
         };
         let mut joined = a.then(part, rest);
+        joined.tail = tail;
         joined.totals.binary = binary;
         joined.keep_head(&head);
         Ok(joined)
@@ -200,6 +210,21 @@ impl Partial {
     }
 }
 
+/// The last [`HISTORY_BYTES`] of `first`'s bytes then `next`'s, given their tails.
+fn joined_tail(first: &Lead, next: &Lead) -> Lead {
+    if !next.whole {
+        return next.clone();
+    }
+    let mut bytes = first.bytes.clone();
+    bytes.extend_from_slice(&next.bytes);
+    let cut = bytes.len().saturating_sub(HISTORY_BYTES);
+    bytes.drain(..cut);
+    Lead {
+        bytes,
+        whole: first.whole && cut == 0,
+    }
+}
+
 /// What else a merge takes from the next partial.
 struct Rest {
     /// What its input was: gzip, truncated (as [`Totals::merge`] takes them).
@@ -255,6 +280,7 @@ fn carried(
             own_tallies.extend(later);
             let mut held = held;
             held.shift_lines(shift);
+            held.inherit(r.held);
             Ok(Part {
                 before,
                 points: own,

@@ -26,6 +26,7 @@ use crate::known_issues::KnownIssues;
 use crate::partial::Partial;
 use crate::prefilter::Prefilter;
 use crate::report::Report;
+use crate::title::suggest_title;
 use parallel::Parallel;
 use read_at::{read_full_at, At};
 use scan::run_sequential;
@@ -392,8 +393,8 @@ impl Triage {
         self.check_partial(&next)?;
         let first = self.settle_format(first, next.format)?;
         let next = self.settle_format(next, first.format)?;
-        Ok(first.join(next, |held, next, line| {
-            partial::rescan(&self.stages, held, next, line)
+        Ok(first.join(next, |held, tail, next, line| {
+            partial::rescan(&self.stages, held, tail, next, line)
         })?)
     }
 
@@ -447,6 +448,7 @@ impl Triage {
     }
 
     fn ranked(&self, mut report: Report) -> Report {
+        report.make_titles(suggest_title);
         let categories = self.stages.classifier.categories();
         report.rank(|c| categories.rank(c));
         report

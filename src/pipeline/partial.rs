@@ -2,13 +2,14 @@
 //! places near the start; the scan of a lead again with the state carried from the shard
 //! before, when partials merge; and the finish of a merged partial into the report.
 
-use super::scan::{Core, Quieting};
+use super::scan::{Before, Core, Quieting};
 use super::stages::Stages;
 use crate::error::Result;
-use crate::event::{Event, Held};
+use crate::event::{Event, Held, Start, HISTORY_BYTES};
 use crate::input::decode::HEAD_BYTES;
 use crate::input::{Format, ReaderBuilder};
 use crate::partial::{Lead, Partial, Rescanned, Settings, Tally, LEAD_BYTES, PARTIAL_VERSION};
+use crate::quiet::Quiet;
 use crate::report::{Report, Totals};
 use crate::title::suggest_title;
 use std::cell::Cell;
@@ -24,15 +25,22 @@ pub(crate) fn scan<R: Read>(stages: &Stages, rdr: R, format: Option<Format>) -> 
     let mut tee = Tee {
         inner: rdr,
         kept: Vec::new(),
+        tail: Vec::new(),
         bytes: &read,
     };
     let mut reader = stages.reader(&mut tee, format);
-    let mut core = Core::new(stages, stages.assembler(), 0);
+    // Whether the shard starts the input is not known: a lookback that gets to its first
+    // byte says so (`cut`), and the merge with the shard before scans its lead again.
+    let before = Before {
+        bytes: &[],
+        start: Start::Boundary,
+    };
+    let mut core = Core::new(stages, stages.assembler(), 0, before);
     let mut lead_events: Vec<Event> = Vec::new();
     let mut rest = Tally::default();
     // An event found before a quiet place of the lead was found with less than a buffer
     // read past the lead: later ones are tallied at once, not held.
-    let buffer = stages.capacity.max(stages.max_entry_bytes) as u64 + 64;
+    let buffer = (stages.capacity + stages.max_entry_bytes + 4 * HISTORY_BYTES) as u64 + 64;
     let mut emit = |ev: Event| {
         if lead_events.len() < LEAD_EVENTS && read.get() <= LEAD_BYTES + buffer {
             lead_events.push(ev);
@@ -50,10 +58,12 @@ pub(crate) fn scan<R: Read>(stages: &Stages, rdr: R, format: Option<Format>) -> 
     core.scan(&mut reader, &mut quieting, &mut emit)?;
     let format = reader.format();
     drop(reader);
-    let points = match quieting {
+    let mut points = match quieting {
         Quieting::Record { points, .. } => points,
         _ => Vec::new(),
     };
+    // A place is one to go on from only when no lookback after it looked before it.
+    keep_unlooked(&mut points, &core.lookbacks);
     let bytes = read.get();
     let whole = bytes <= LEAD_BYTES;
     let head = tee
@@ -61,6 +71,12 @@ pub(crate) fn scan<R: Read>(stages: &Stages, rdr: R, format: Option<Format>) -> 
         .get(..HEAD_BYTES.min(tee.kept.len()))
         .unwrap_or(&[])
         .to_vec();
+    let mut tail = tee.tail;
+    tail.drain(..tail.len().saturating_sub(HISTORY_BYTES));
+    let tail = Lead {
+        whole: tail.len() as u64 == bytes,
+        bytes: tail,
+    };
     let mut lead = tee.kept;
     if !whole {
         let end = points.last().map_or(0, |p| p.offset);
@@ -96,6 +112,8 @@ pub(crate) fn scan<R: Read>(stages: &Stages, rdr: R, format: Option<Format>) -> 
         points,
         tallies,
         head: None,
+        tail,
+        cut: core.cut,
         held: core.assembler.take_held(),
     };
     partial.keep_head(&head);
@@ -112,10 +130,29 @@ pub(crate) fn settings(stages: &Stages) -> Settings {
     }
 }
 
-/// `next`'s lead scanned again with `held`, the state of the shards before, its lines
-/// numbered after `first_line`: up to the first of `next`'s quiet places where this scan
-/// holds nothing too, or to the lead's end.
-pub(crate) fn rescan(stages: &Stages, held: Held, next: &Partial, first_line: u64) -> Rescanned {
+/// Keeps the places that no lookback after them looked before (`lookbacks`: where each
+/// started, how many bytes back it looked; `u64::MAX` for one cut at the first byte), and
+/// the first, at 0, where a shard's tallies start (a merge never goes on from it: see
+/// `Quieting::Rescan`).
+fn keep_unlooked(points: &mut Vec<Quiet>, lookbacks: &[(u64, u64)]) {
+    points.retain(|q| {
+        q.offset == 0
+            || lookbacks.iter().all(|&(at, reach)| {
+                at < q.offset || at.checked_sub(reach).is_some_and(|from| from >= q.offset)
+            })
+    });
+}
+
+/// `next`'s lead scanned again with `held`, the state of the shards before, after `tail`,
+/// their last bytes, its lines numbered after `first_line`: up to the first of `next`'s
+/// quiet places where this scan holds nothing too, or to the lead's end.
+pub(crate) fn rescan(
+    stages: &Stages,
+    held: Held,
+    tail: &Lead,
+    next: &Partial,
+    first_line: u64,
+) -> Rescanned {
     let mut assembler = stages.assembler();
     assembler.restore(held);
     let bytes = next.lead.bytes.clone();
@@ -124,7 +161,17 @@ pub(crate) fn rescan(stages: &Stages, held: Held, next: &Partial, first_line: u6
         .max_entry_bytes(stages.max_entry_bytes)
         .format(next.format)
         .build_filled(bytes, len);
-    let mut core = Core::new(stages, assembler, first_line);
+    // A whole tail starts at an entry boundary, perhaps not the input's start; a longer
+    // one was cut where no lookback reaches.
+    let before = Before {
+        bytes: &tail.bytes,
+        start: if tail.whole {
+            Start::Boundary
+        } else {
+            Start::Mid
+        },
+    };
+    let mut core = Core::new(stages, assembler, first_line, before);
     let mut events = Vec::new();
     let mut emit = |ev: Event| {
         events.push(ev);
@@ -150,6 +197,7 @@ pub(crate) fn rescan(stages: &Stages, held: Held, next: &Partial, first_line: u6
             own.retain(|p| p.offset < end);
         }
     }
+    keep_unlooked(&mut own, &core.lookbacks);
     core.totals.lines = 0;
     Rescanned {
         events,
@@ -157,6 +205,7 @@ pub(crate) fn rescan(stages: &Stages, held: Held, next: &Partial, first_line: u6
         met,
         totals: core.totals,
         held: core.assembler.take_held(),
+        cut: core.cut,
     }
 }
 
@@ -181,10 +230,12 @@ pub(crate) fn finish(stages: &Stages, partial: Partial) -> Report {
     report
 }
 
-/// The input, with its first [`LEAD_BYTES`] kept and the bytes read counted.
+/// The input, with its first [`LEAD_BYTES`] and its last [`HISTORY_BYTES`] kept and the
+/// bytes read counted.
 struct Tee<'a, R> {
     inner: R,
     kept: Vec<u8>,
+    tail: Vec<u8>,
     bytes: &'a Cell<u64>,
 }
 
@@ -196,6 +247,12 @@ impl<R: Read> Read for Tee<'_, R> {
         self.kept
             .extend_from_slice(got.get(..room.min(n)).unwrap_or(&[]));
         self.bytes.set(self.bytes.get() + n as u64);
+        // Moved down only once it holds twice what it keeps.
+        self.tail.extend_from_slice(got);
+        if self.tail.len() > 2 * HISTORY_BYTES {
+            let cut = self.tail.len() - HISTORY_BYTES;
+            self.tail.drain(..cut);
+        }
         Ok(n)
     }
 }

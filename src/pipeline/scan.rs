@@ -6,12 +6,11 @@ use super::sink::Sink;
 use super::stages::Stages;
 use crate::entry::Entry;
 use crate::error::{Error, Result};
-use crate::event::{Assembler, Event};
+use crate::event::{Assembler, Event, History, Start};
 use crate::input::{Framed, Reader};
 use crate::prefilter::Ahead;
 use crate::quiet::Quiet;
 use crate::report::{Report, Totals};
-use crate::title::suggest_title;
 use std::io::Read;
 
 /// The state of one scan: what the stages need from entry to entry.
@@ -30,11 +29,44 @@ pub(crate) struct Core<'s> {
     ahead: Ahead,
     /// Events emitted so far.
     emitted: usize,
+    /// The input before the reader's first byte, for lookbacks across it.
+    before: Before<'s>,
+    /// Whether lookbacks are recorded (a block's first scan, a partial report's scans).
+    recording: bool,
+    /// The lookbacks made: where the entry starts, and how many bytes back they looked.
+    pub(crate) lookbacks: Vec<(u64, u64)>,
+    /// A lookback needed input before the reader's first byte that `before` did not hold.
+    pub(crate) cut: bool,
+}
+
+/// What lies before a scan's first byte: the last bytes of the input before it (the
+/// merged blocks' last [`crate::event::HISTORY_BYTES`], a partial report's tail, or none),
+/// and what lies before those: the input's start, an entry boundary with more input before
+/// it (a shard that does not know whether it starts the input), or the middle of an entry
+/// too far back for any lookback.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Before<'a> {
+    pub(crate) bytes: &'a [u8],
+    pub(crate) start: Start,
+}
+
+impl Before<'_> {
+    /// A scan from the input's start.
+    pub(crate) const START: Before<'static> = Before {
+        bytes: &[],
+        start: Start::Input,
+    };
 }
 
 impl<'s> Core<'s> {
-    /// A scan that goes on with `assembler`, numbering lines from `first_line + 1`.
-    pub(crate) fn new(stages: &'s Stages, assembler: Assembler, first_line: u64) -> Self {
+    /// A scan that goes on with `assembler`, numbering lines from `first_line + 1`, after
+    /// the input `before`.
+    pub(crate) fn new(
+        stages: &'s Stages,
+        assembler: Assembler,
+        first_line: u64,
+        before: Before<'s>,
+    ) -> Self {
         Core {
             stages,
             assembler,
@@ -44,6 +76,10 @@ impl<'s> Core<'s> {
             scratch: String::new(),
             ahead: Ahead::default(),
             emitted: 0,
+            before,
+            recording: false,
+            lookbacks: Vec::new(),
+            cut: false,
         }
     }
 
@@ -56,13 +92,14 @@ impl<'s> Core<'s> {
         emit: &mut dyn FnMut(Event) -> Result<bool>,
     ) -> Result<bool> {
         let validate = self.stages.validate;
+        self.recording = matches!(quieting, Quieting::Record { .. } | Quieting::Rescan { .. });
         loop {
             let open = self.assembler.has_open();
             if !open && quieting.at_quiet(reader.bytes_read(), &self.totals, self.emitted) {
                 return Ok(false);
             }
             // While nothing is open, the entries before the next literal need no look.
-            if !(validate || open) {
+            if !(validate || self.assembler.parses_more()) {
                 let skipped = self.ahead.skip_clear(reader);
                 self.totals.ok_many(skipped);
                 self.assembler.skip_many(skipped);
@@ -86,6 +123,9 @@ impl<'s> Core<'s> {
                         continue;
                     }
                     self.entry(bytes, self.first_line + line, json, candidate);
+                    if self.assembler.wants_lookback() {
+                        self.look_back(reader, self.first_line + line);
+                    }
                 }
             }
             for mut ev in self.found.drain(..) {
@@ -100,6 +140,34 @@ impl<'s> Core<'s> {
         Ok(true)
     }
 
+    /// Walks back from the entry just pushed, which opened a traceback read newest first,
+    /// over the bytes the reader still holds before it (and those kept before the reader).
+    fn look_back<R: Read>(&mut self, reader: &Reader<R>, line: u64) {
+        let at = self.ahead.entry_at();
+        let (earlier, current, from_first_byte) = reader.history(at);
+        let history = if !from_first_byte {
+            History {
+                parts: [&[], earlier, current],
+                start: Start::Mid,
+            }
+        } else {
+            // The reader's first byte: what the caller kept before it, if anything.
+            History {
+                parts: [self.before.bytes, earlier, current],
+                start: self.before.start,
+            }
+        };
+        let walked = self.assembler.look_back(history, line, &mut self.scratch);
+        if let Some(walked) = walked {
+            self.cut |= walked.cut;
+            // A walk cut at the first byte reached before it, whatever it looked at.
+            let reach = if walked.cut { u64::MAX } else { walked.reach };
+            if self.recording && reach > 0 {
+                self.lookbacks.push((at, reach));
+            }
+        }
+    }
+
     /// Parses one wanted entry and feeds it to the assembler.
     fn entry(&mut self, bytes: &[u8], line: u64, json: bool, candidate: bool) {
         let entry = if json {
@@ -111,8 +179,10 @@ impl<'s> Core<'s> {
             Ok(entry) => {
                 self.totals.ok();
                 let found = &mut self.found;
+                // A text line's time (from its prefix) orders nothing: text is read as written.
+                let timed = json;
                 self.assembler
-                    .push_entry(&entry, candidate, &mut |ev| found.push(ev));
+                    .push_entry(&entry, candidate, timed, &mut |ev| found.push(ev));
             }
             Err(_) => self.totals.malformed(line),
         }
@@ -128,12 +198,12 @@ pub(crate) fn run_sequential<R: Read, S: Sink + ?Sized>(
     let mut report = Report::default();
     let mut go_on = true;
     let mut emit = |ev: Event| -> Result<bool> {
-        report.add(&ev, suggest_title);
+        report.add_later(&ev);
         go_on = go_on && sink.event(&ev).map_err(Error::Output)?;
         Ok(go_on)
     };
     let mut reader = stages.reader(rdr, None);
-    let mut core = Core::new(stages, stages.assembler(), 0);
+    let mut core = Core::new(stages, stages.assembler(), 0, Before::START);
     if core.scan(&mut reader, &mut Quieting::Off, &mut emit)? {
         for ev in stages.finish_held(&mut core.assembler) {
             emit(ev)?;
@@ -162,7 +232,8 @@ pub(crate) enum Quieting<'a> {
     },
     /// Stops at the first place that is in `points`, as `Converge` does, and records the
     /// places before it that are not (a partial report's lead scanned again with the state
-    /// carried from the shard before).
+    /// carried from the shard before). Never at the lead's start: a scan holds nothing there
+    /// only when it is scanned again for a lookback that wanted the input before it.
     Rescan {
         points: &'a [Quiet],
         own: Vec<Quiet>,
@@ -197,7 +268,7 @@ impl Quieting<'_> {
                     return false;
                 }
                 match points.binary_search_by_key(&offset, |p| p.offset) {
-                    Ok(i) if points.get(i).is_some_and(|p| p.splices(totals)) => {
+                    Ok(i) if offset > 0 && points.get(i).is_some_and(|p| p.splices(totals)) => {
                         *met = Some(i);
                         true
                     }

@@ -3,7 +3,7 @@
 
 use super::memo::Memo;
 use crate::classify::Classifier;
-use crate::event::{Assembler, Event};
+use crate::event::{Assembler, Event, HISTORY_BYTES};
 use crate::input::{Format, Reader, ReaderBuilder};
 use crate::known_issues::KnownIssues;
 use crate::prefilter::Prefilter;
@@ -60,12 +60,13 @@ impl Stages {
     }
 
     /// A reader of `rdr` with the run's settings; `format` for input that starts at an entry
-    /// boundary mid-stream, `None` to detect it.
+    /// boundary mid-stream, `None` to detect it. It keeps the bytes a lookback may walk.
     pub(crate) fn reader<R: Read>(&self, rdr: R, format: Option<Format>) -> Reader<R> {
         ReaderBuilder::new()
             .capacity(self.capacity)
             .max_entry_bytes(self.max_entry_bytes)
             .format(format)
+            .history(HISTORY_BYTES)
             .build(rdr)
     }
 

@@ -5,9 +5,9 @@ use super::model::Frame;
 
 pub(super) const HEADER: &str = "Traceback (most recent call last):";
 pub(super) const GROUP_HEADER: &str = "Exception Group Traceback (most recent call last):";
-pub(super) const CAUSE: &str =
+pub(crate) const CAUSE: &str =
     "The above exception was the direct cause of the following exception:";
-pub(super) const CONTEXT: &str =
+pub(crate) const CONTEXT: &str =
     "During handling of the above exception, another exception occurred:";
 
 /// Where a traceback starts in `line`: the length of the prefix before it, when the line is

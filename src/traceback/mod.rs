@@ -26,7 +26,7 @@ mod model;
 
 use builder::Builder;
 pub(crate) use headerless::has_start;
-pub(crate) use lines::{is_exception_line, is_group_line, start_at, strip_shaped};
+pub(crate) use lines::{is_exception_line, is_group_line, start_at, strip_shaped, CAUSE, CONTEXT};
 pub(crate) use machine::{split_start, LineMachine};
 pub use model::{Exception, Frame, Link, Traceback};
 

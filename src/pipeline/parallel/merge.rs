@@ -3,14 +3,13 @@
 //! first place where both scans agree), and the results merged in input order.
 
 use crate::error::{Error, Result};
-use crate::event::{Assembler, Event};
+use crate::event::{Assembler, Event, Start, HISTORY_BYTES};
 use crate::input::{Format, Reader, ReaderBuilder};
-use crate::pipeline::scan::{Core, Quieting};
+use crate::pipeline::scan::{Before, Core, Quieting};
 use crate::pipeline::sink::Sink;
 use crate::pipeline::stages::Stages;
 use crate::quiet::Quiet;
 use crate::report::{Report, Totals};
-use crate::title::suggest_title;
 use std::io::Read;
 
 /// A parallel run's setting: the stages, the workers and how to cut.
@@ -29,6 +28,8 @@ impl Parallel<'_> {
             report: Report::default(),
             totals: Totals::default(),
             go_on: true,
+            history: Vec::new(),
+            history_at_start: true,
         }
     }
 
@@ -52,7 +53,8 @@ impl Parallel<'_> {
     }
 
     /// Merges one scanned block, scanning it again with the carried assembler when a split
-    /// traceback was open at its start. Gives back the block's buffer.
+    /// traceback was open at its start, or when its scan looked back past its start. Gives
+    /// back the block's buffer.
     pub(super) fn merge_block<S: Sink + ?Sized>(
         &self,
         mut result: BlockResult,
@@ -63,11 +65,16 @@ impl Parallel<'_> {
     ) -> Result<Vec<u8>> {
         // The block's lines were numbered from 0; it starts after the merged ones.
         let mut shift = merge.totals.lines;
-        if merge.assembler.has_open() {
+        if merge.assembler.has_open() || result.cut {
             let carried = std::mem::replace(&mut merge.assembler, self.stages.assembler());
-            (result, block) = self.rescan_block(block, format, carried, shift, result)?;
+            let before = Before {
+                bytes: &merge.history,
+                start: merge.history_start(),
+            };
+            (result, block) = self.rescan_block(block, format, carried, shift, result, before)?;
             shift = 0;
         }
+        merge.remember(block.bytes.get(..block.len).unwrap_or(&[]));
         merge.block(result, shift, sink)?;
         Ok(block.bytes)
     }
@@ -81,7 +88,12 @@ impl Parallel<'_> {
         sink: &mut S,
     ) -> Result<()> {
         let carried = std::mem::replace(&mut merge.assembler, self.stages.assembler());
-        let mut core = Core::new(self.stages, carried, merge.totals.lines);
+        let history = std::mem::take(&mut merge.history);
+        let before = Before {
+            bytes: &history,
+            start: merge.history_start(),
+        };
+        let mut core = Core::new(self.stages, carried, merge.totals.lines, before);
         let mut emit = |ev: Event| {
             merge.event(ev, sink)?;
             Ok(merge.go_on)
@@ -94,6 +106,8 @@ impl Parallel<'_> {
             assembler: core.assembler,
             quiet: Vec::new(),
             between_elements: false,
+            cut: false,
+            lookbacks: Vec::new(),
         };
         merge.block(rest, 0, sink)
     }
@@ -112,17 +126,40 @@ impl Parallel<'_> {
             all: false,
             points: Vec::new(),
         };
-        let (mut result, block) =
-            self.scan_block_with(block, format, self.stages.assembler(), 0, &mut quieting)?;
-        if let Quieting::Record { points, .. } = quieting {
+        // Before a non-first block lies input this scan does not have.
+        let before = Before {
+            bytes: &[],
+            start: if block.first {
+                Start::Input
+            } else {
+                Start::Boundary
+            },
+        };
+        let (mut result, block) = self.scan_block_with(
+            block,
+            format,
+            self.stages.assembler(),
+            0,
+            before,
+            &mut quieting,
+        )?;
+        if let Quieting::Record { mut points, .. } = quieting {
+            // A place is only good to go on from when no lookback after it looked before it:
+            // a scan carried to that place has seen other entries used there.
+            let lookbacks = std::mem::take(&mut result.lookbacks);
+            points.retain(|q| {
+                lookbacks.iter().all(|&(at, reach)| {
+                    at < q.offset || at.checked_sub(reach).is_some_and(|from| from >= q.offset)
+                })
+            });
             result.quiet = points;
         }
         Ok((result, block))
     }
 
     /// Scans `block` again with the assembler carried from the blocks before it, numbering its
-    /// lines from `first_line + 1`, up to where it holds nothing where the first scan
-    /// (`fresh`) did too: the first scan's result is right from there on.
+    /// lines from `first_line + 1`, after the input `before`, up to where it holds nothing
+    /// where the first scan (`fresh`) did too: the first scan's result is right from there on.
     pub(super) fn rescan_block(
         &self,
         block: Block,
@@ -130,10 +167,11 @@ impl Parallel<'_> {
         carried: Assembler,
         first_line: u64,
         fresh: BlockResult,
+        before: Before<'_>,
     ) -> Result<(BlockResult, Block)> {
         let mut quieting = Quieting::Converge(&fresh.quiet);
         let (prefix, block) =
-            self.scan_block_with(block, format, carried, first_line, &mut quieting)?;
+            self.scan_block_with(block, format, carried, first_line, before, &mut quieting)?;
         let result = match quieting {
             Quieting::Converged(i) => match fresh.quiet.get(i).copied() {
                 Some(at) => splice(prefix, fresh, at, first_line),
@@ -150,6 +188,7 @@ impl Parallel<'_> {
         format: Option<Format>,
         assembler: Assembler,
         first_line: u64,
+        before: Before<'_>,
         quieting: &mut Quieting<'_>,
     ) -> Result<(BlockResult, Block)> {
         // The first block may start with a BOM: let the reader detect it there.
@@ -163,7 +202,7 @@ impl Parallel<'_> {
             events.push(ev);
             Ok(true)
         };
-        let mut core = Core::new(self.stages, assembler, first_line);
+        let mut core = Core::new(self.stages, assembler, first_line, before);
         let scanned = core.scan(&mut reader, quieting, &mut emit);
         let result = BlockResult {
             events,
@@ -171,6 +210,8 @@ impl Parallel<'_> {
             assembler: core.assembler,
             quiet: Vec::new(),
             between_elements: reader.ended_between_elements(),
+            cut: core.cut,
+            lookbacks: core.lookbacks,
         };
         let block = Block {
             bytes: reader.into_buffer(),
@@ -201,6 +242,10 @@ pub(super) struct BlockResult {
     /// The block's bytes ended inside an array where an element was expected: a block of
     /// array elements cut where they should be.
     pub(super) between_elements: bool,
+    /// A lookback needed the input before the block: its scan must be done again with it.
+    pub(super) cut: bool,
+    /// The lookbacks made (where, how many bytes back), which decide the places of `quiet`.
+    pub(super) lookbacks: Vec<(u64, u64)>,
 }
 
 /// How many bytes from a block's start [`Quiet`] places are recorded: a traceback carried
@@ -225,7 +270,8 @@ pub(super) fn splice(
         .add_counts(&at.counts_after(&fresh.totals), shift);
     prefix.totals.lines = fresh.totals.lines;
     fresh.assembler.shift_lines(shift);
-    prefix.assembler = fresh.assembler;
+    let carried = std::mem::replace(&mut prefix.assembler, fresh.assembler);
+    prefix.assembler.inherit(carried);
     prefix
 }
 
@@ -235,6 +281,10 @@ pub(super) struct Merge {
     pub(super) report: Report,
     pub(super) totals: Totals,
     pub(super) go_on: bool,
+    /// The last bytes of the merged blocks, for lookbacks from the next block.
+    pub(super) history: Vec<u8>,
+    /// `history` starts at the input's start.
+    pub(super) history_at_start: bool,
 }
 
 impl Merge {
@@ -248,8 +298,9 @@ impl Merge {
         let t = result.totals;
         self.totals.add_counts(&t, shift);
         self.totals.lines += t.lines;
-        self.assembler = result.assembler;
+        let earlier = std::mem::replace(&mut self.assembler, result.assembler);
         self.assembler.shift_lines(shift);
+        self.assembler.inherit(earlier);
         for mut ev in result.events {
             ev.line += shift;
             self.event(ev, sink)?;
@@ -260,8 +311,39 @@ impl Merge {
         Ok(())
     }
 
+    /// What lies before `history`: the input's start, or (once it was cut back) the middle
+    /// of an entry too far back for a lookback.
+    fn history_start(&self) -> Start {
+        if self.history_at_start {
+            Start::Input
+        } else {
+            Start::Mid
+        }
+    }
+
+    /// Keeps the last [`HISTORY_BYTES`] of the merged input, `bytes` (a block) after it.
+    fn remember(&mut self, bytes: &[u8]) {
+        let keep = bytes
+            .get(bytes.len().saturating_sub(HISTORY_BYTES)..)
+            .unwrap_or(&[]);
+        if keep.len() < bytes.len() {
+            self.history.clear();
+            self.history_at_start = false;
+        }
+        self.history.extend_from_slice(keep);
+        if let Some(drop) = self
+            .history
+            .len()
+            .checked_sub(HISTORY_BYTES)
+            .filter(|&d| d > 0)
+        {
+            self.history.drain(..drop);
+            self.history_at_start = false;
+        }
+    }
+
     pub(super) fn event<S: Sink + ?Sized>(&mut self, ev: Event, sink: &mut S) -> Result<()> {
-        self.report.add(&ev, suggest_title);
+        self.report.add_later(&ev);
         self.go_on = sink.event(&ev).map_err(Error::Output)?;
         Ok(())
     }

@@ -39,6 +39,14 @@
 //! failures; re-scanning them whole: 171 ms on two threads, stopping early 151, none at all
 //! (wrong results) 149.
 //!
+//! A traceback read newest first looks back at the entries before its first frame line
+//! (`event::lookback`), in the bytes a reader keeps. A worker has only its block: a lookback
+//! that reaches the block's start is cut, and the merge scans the block again, as above,
+//! with the last 129 KiB of the merged blocks before it (the merge keeps them; the
+//! sequential reader keeps as much in its second buffer). A place where the first scan held
+//! nothing is one to go on from only when no lookback after it looked before it (a scan
+//! carried there may have used other entries before it).
+//!
 //! # Falling back to the sequential path
 //!
 //! The rest of the input goes the sequential way, from the end of the merged blocks, when no
