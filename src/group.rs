@@ -162,9 +162,12 @@ pub(crate) enum Title<F> {
     Later,
 }
 
-/// A hash of the kind and text of the event a group speaks for: an earlier event with the
-/// same content would say the same (read newest first, every event is earlier, and a title
-/// costs more than the rest of a report's work for it). Not part of a group's equality.
+/// A hash of what the event a group speaks for gives the group: its kind and text (its
+/// classification, request and platform row follow from them), its service (a known issue
+/// or a title may name it) and its project. An earlier event with the same would say the
+/// same (read newest first, every event is earlier, and a title costs more than the rest of
+/// a report's work for it); one from another project or service would not, however alike
+/// its text, and then speaks. Not part of a group's equality.
 #[derive(Clone, Copy, Debug, Default)]
 struct Shown(Option<u64>);
 
@@ -174,6 +177,8 @@ impl Shown {
         let mut h = rustc_hash::FxHasher::default();
         event.kind.hash(&mut h);
         event.text.hash(&mut h);
+        event.service.hash(&mut h);
+        event.project.hash(&mut h);
         Shown(Some(h.finish()))
     }
 }

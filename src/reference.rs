@@ -1010,33 +1010,47 @@
 //!   traceback held open across them): those bytes, saved as `lead` is. A merge looks for
 //!   binary data in the merged input's first 4 KiB, as a run does, whichever shards hold
 //!   them.
+//! - `tail`: the shard's last bytes, up to 129 KiB (`whole` when that is all of it), saved
+//!   as `lead` is: a traceback read newest first in the next shard looks back at the
+//!   entries before its first frame line (see "Split tracebacks"), which may lie here.
+//! - `cut`: a lookback of the shard's scan got to its first byte and might have gone on
+//!   into the shard before.
 //! - `points`: the shard's *quiet places* within the lead, from its start: where its scan
-//!   held nothing open (`offset` in bytes, and the `entries`, `ok`, `malformed` and
-//!   `oversize` counted before it). The first is at 0.
+//!   held nothing open and no lookback after it looked before it (`offset` in bytes, and
+//!   the `entries`, `ok`, `malformed` and `oversize` counted before it). The first is at 0.
 //! - `tallies`: one per quiet place, the events found from it to the next (the last: to
 //!   the shard's end), each as a `report` (the JSON report above, unranked: timelines and
 //!   sketches in full), `links`, the marks that link its symptoms to causes (`partial`;
 //!   `names`, each instance and revision name once; then `causes` and `symptoms`, each mark
 //!   with `at` in microseconds, `group`, `kind` (`cause`, `request`, `exit`), and when
 //!   known `status`, `span` (a request's latency in microseconds), `trace`, and `instance`
-//!   and `revision` as indexes into `names`), and `firsts`, the first event of each
-//!   of its groups (known issues are linked from them). Links, impact and the symptom
-//!   totals are computed from the marks once the partials are merged, so a failed request
-//!   in one shard links to its cause in another exactly as in one run.
+//!   and `revision` as indexes into `names`), `orders`, per group what its events' order
+//!   needs (`shown`, a hash of what the event it speaks for gives it; `sample_times`, when
+//!   its samples happened), and `firsts`, the event each of its groups speaks for (known
+//!   issues are linked from them). Links, impact and the symptom totals are computed from
+//!   the marks once the partials are merged, so a failed request in one shard links to its
+//!   cause in another exactly as in one run; groups whose earliest events lie in a later
+//!   shard (an export read newest first) merge as their events added one by one do.
 //! - `held`: what the scan still held at the shard's end: `tick` (entries seen), `open`
 //!   (split tracebacks still collecting lines: stream, the instance and log it looks for,
 //!   the line prefix, the line machine's state, the event so far, kept lines), `pending`
 //!   (header lines waiting for a traceback, with the lines of their record's message they
 //!   hold), `before` (when the last entry was a lone exception line, which a traceback
 //!   without header in the next entry takes, as Sentry prints it), `database` (database
-//!   entries waiting for the lines that complete them) and `ready` (events flushed, not yet
-//!   given out).
+//!   entries waiting for the lines that complete them), `ready` (events flushed, not yet
+//!   given out); read newest first, also `wholes` (tracebacks whole in one entry that a
+//!   header read after them may join), `reversed` (tracebacks being read newest first:
+//!   their lines so far, each with its entry, and where in the traceback's shape they are)
+//!   and `floors` (each stream's last line used, which a lookback takes no more).
 //!
-//! Merging `a` then `b`: when `a` held nothing, `b`'s tallies are right as they are.
-//! Otherwise `b`'s lead is scanned again with what `a` held, up to the first of `b`'s quiet
-//! places where that scan holds nothing too: from there on `b`'s own scan went the same
-//! way, and its tallies from that place on are taken. A partial's size is bounded by its
-//! groups, its open state, the lead and its link marks (at most
+//! Merging `a` then `b`: when `a` held nothing and `b` is not `cut`, `b`'s tallies are
+//! right as they are. Otherwise `b`'s lead is scanned again with what `a` held, after
+//! `a`'s tail, up to the first of `b`'s quiet places (after its start) where that scan
+//! holds nothing too: from there on `b`'s own scan went the same way, and its tallies from
+//! that place on are taken. `a`'s places that a lookback of that scan looked before are
+//! dropped, and the merged partial is `cut` when that scan's lookbacks got to `a`'s first
+//! byte (its whole tail). A partial's size is bounded by its
+//! groups, its open state, the lead, the tail and its link marks (at most
 //! [`MAX_MARKS`](crate::MAX_MARKS) causes and as many symptoms, as in a run), not by the
 //! shard's size. A split traceback still
 //! open past `b`'s lead (it would have to keep receiving lines, or wait for them, across

@@ -30,6 +30,9 @@ pub(crate) struct Rescanned {
     pub(crate) held: Held,
     /// A lookback reached the first byte of the tail it was given and might have gone on.
     pub(crate) cut: bool,
+    /// How many bytes before the lead's start its lookbacks looked (`u64::MAX` when cut):
+    /// the places of the partial before that lie there are no places to go on from.
+    pub(crate) reach_before: u64,
 }
 
 /// The next partial seen from the start of the one before: its places from its own start,
@@ -88,6 +91,7 @@ impl Partial {
         } else {
             let r = rescan(std::mem::take(&mut a.held), &a.tail, &b, shift);
             a.cut |= r.cut;
+            a.drop_places_after(a.bytes.saturating_sub(r.reach_before));
             carried(r, b.points, b.tallies, &b.totals, b.held, &b.lead, shift)?
         };
         let rest = Rest {
@@ -179,6 +183,26 @@ impl Partial {
         self.last = next.last.or(self.last.take());
         self.keep_lead_bounded();
         self
+    }
+
+    /// Drops the places after `offset` but the first (a lookback from the next shard looked
+    /// before them), their tallies added to the ones before.
+    fn drop_places_after(&mut self, offset: u64) {
+        let keep = self
+            .points
+            .iter()
+            .rposition(|p| p.offset <= offset)
+            .unwrap_or(0);
+        for tally in self.tallies.split_off(keep + 1) {
+            self.fold(tally);
+        }
+        self.points.truncate(keep + 1);
+        if !self.lead.whole {
+            let end = self.points.last().map_or(0, |p| p.offset);
+            self.lead
+                .bytes
+                .truncate(usize::try_from(end).unwrap_or(usize::MAX));
+        }
     }
 
     /// Adds a tally to the last one.

@@ -198,6 +198,12 @@ pub(crate) fn rescan(
         }
     }
     keep_unlooked(&mut own, &core.lookbacks);
+    let reach_before = core
+        .lookbacks
+        .iter()
+        .map(|&(at, reach)| reach.saturating_sub(at))
+        .max()
+        .unwrap_or(0);
     core.totals.lines = 0;
     Rescanned {
         events,
@@ -206,6 +212,7 @@ pub(crate) fn rescan(
         totals: core.totals,
         held: core.assembler.take_held(),
         cut: core.cut,
+        reach_before,
     }
 }
 

@@ -101,7 +101,10 @@ pub fn mismatch(t: &Triage, input: &Cuttable, picks: &[usize], order: &[usize]) 
     let got = json(&t.finish_partial(merged));
     (got != want).then(|| {
         format!(
-            "cuts {cuts:?}, order {order:?}\n{}",
+            "cuts {} (the first: {:?}), order {:?}\n{}",
+            cuts.len(),
+            &cuts[..cuts.len().min(12)],
+            &order[..order.len().min(12)],
             first_difference(&got, &want)
         )
     })
