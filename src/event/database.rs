@@ -16,6 +16,7 @@ use super::model::{Event, EventKind};
 use super::postgres::{self, logged_statement, Level, PgLine};
 use super::slow::{mysql_query_time, postgres_duration};
 use crate::entry::{Entry, Severity};
+use crate::time::{self, Instant};
 
 /// How many entries an event waits for a line that continues it, and a statement for its
 /// duration.
@@ -27,14 +28,28 @@ const MAX_RECORD_LINES: usize = 256;
 
 /// An event waiting for lines of its stream (and backend).
 #[derive(Debug)]
-struct Held {
-    stream: u64,
-    pid: Option<String>,
-    event: Event,
+pub(super) struct Held {
+    pub(super) stream: u64,
+    pub(super) pid: Option<String>,
+    pub(super) event: Event,
     /// The tick of the entry that last continued it.
-    tick: u64,
+    pub(super) tick: u64,
+    pub(super) role: Role,
+}
+
+/// What a held item is.
+#[derive(Debug)]
+pub(super) enum Role {
+    /// An event that later lines may continue.
+    Event,
     /// A `csvlog` record not yet complete: no event until it is.
-    partial: bool,
+    Partial,
+    /// A `DETAIL`/`STATEMENT`/... line read before its error (newest first): it joins the
+    /// error read after it; alone, it is what reading forwards made of it (`fallback`).
+    Tail {
+        fallback: Option<Box<Event>>,
+        number: Option<u64>,
+    },
 }
 
 /// A statement logged on its own, waiting for its duration.
@@ -49,7 +64,7 @@ struct Remembered {
 
 /// Where a PostgreSQL line's event starts: at an entry, or at a `csvlog` record put
 /// together from several.
-enum Origin<'e, 'a> {
+pub(super) enum Origin<'e, 'a> {
     Entry(&'e Entry<'a>),
     Record(Box<Event>),
 }
@@ -74,18 +89,67 @@ impl Origin<'_, '_> {
     }
 }
 
+/// Which held items a walk back fills.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Kind {
+    Error,
+    Mysql,
+    Record,
+}
+
+/// A walk back asked for by the entry just pushed, which started a held item that may have
+/// been read newest first: the entries before it in the input may be its later lines.
+#[derive(Debug)]
+pub(crate) struct Walk {
+    pub(super) kind: Kind,
+    pub(super) stream: u64,
+    pub(super) pid: Option<String>,
+    /// The item's time: a line earlier than it is none of its.
+    pub(super) time: Instant,
+    /// The item's session line number (PostgreSQL's `%l`), when its prefix gives one.
+    pub(super) number: Option<u64>,
+    /// Entries back of the last entry taken (0: the item's own).
+    pub(super) last: u64,
+    /// Whether the last entry of the stream walked over was taken (a TAB line goes on
+    /// with it).
+    pub(super) taken: bool,
+}
+
+/// Whether [`Database::push`] took an entry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Took {
+    /// Not a database entry it puts together: the usual assembly's.
+    No,
+    Yes,
+    /// A line that continues an error not read yet (newest first): the caller makes what
+    /// it would make of the entry and holds it with [`Database::hold_tail`].
+    Tail,
+}
+
+impl From<bool> for Took {
+    fn from(taken: bool) -> Self {
+        if taken {
+            Took::Yes
+        } else {
+            Took::No
+        }
+    }
+}
+
 /// The database entries held while they wait for the lines that complete them.
 #[derive(Debug, Default)]
 pub(crate) struct Database {
-    slow_ms: f64,
+    pub(super) slow_ms: f64,
+    /// The walk back the last push asks for (see `db_reverse`).
+    pub(super) walk: Option<Walk>,
     /// PostgreSQL errors waiting for their `DETAIL`/`HINT`/`CONTEXT`/`STATEMENT` lines.
-    errors: Vec<Held>,
+    pub(super) errors: Vec<Held>,
     /// Slow bare durations waiting for their statement in a newest-first export.
     durations: Vec<Held>,
     /// MySQL slow-log blocks waiting for their statement.
-    mysql: Vec<Held>,
+    pub(super) mysql: Vec<Held>,
     /// `csvlog` records whose quoted field goes on on the next lines.
-    records: Vec<Held>,
+    pub(super) records: Vec<Held>,
     statements: Vec<Remembered>,
 }
 
@@ -117,14 +181,18 @@ impl Database {
 
     /// Takes `entry` when it is a database entry this module puts together with others;
     /// `false` leaves it to the usual assembly. Completed events go to `out`.
+    ///
+    /// `walkable`: `entry` is the one just pushed, with a timestamp, so that an item held at
+    /// it may ask for a walk back over the entries before it (see `db_reverse`).
     pub(crate) fn push(
         &mut self,
         entry: &Entry<'_>,
         tick: u64,
+        walkable: bool,
         out: &mut dyn FnMut(Event),
-    ) -> bool {
+    ) -> Took {
         if !self.wants_entries() && !self.maybe_database(entry) {
-            return false;
+            return Took::No;
         }
         let stream = entry.stream_key();
         let text = entry.message().unwrap_or("");
@@ -132,29 +200,100 @@ impl Database {
             if let Some(event) = done {
                 let text = event.text.clone();
                 if let Ok(Some(line)) = postgres::parse_csv(&text) {
-                    self.on_pg(&line, Origin::Record(Box::new(event)), stream, tick, out);
+                    let origin = Origin::Record(Box::new(event));
+                    self.on_pg(&line, origin, stream, tick, false, out);
                 }
             }
-            return true;
+            return Took::Yes;
         }
         if self.continue_mysql(stream, entry, text, tick, out) {
-            return true;
+            return Took::Yes;
         }
         if let Some(first) = text.lines().next().filter(|l| postgres::starts_csvlog(l)) {
             if !postgres::csv_complete(text) && first.len() == text.len() {
                 let mut event = Event::at(EventKind::Severity, entry);
                 event.text = text.to_string();
-                hold(&mut self.records, (stream, None, true), event, tick, out);
-                return true;
+                hold(
+                    &mut self.records,
+                    (stream, None, Role::Partial),
+                    event,
+                    tick,
+                    out,
+                );
+                if walkable {
+                    self.ask_walk(Kind::Record, stream, None, entry);
+                }
+                return Took::Yes;
             }
         }
         if let Some(line) = postgres::parse(text) {
-            return self.on_pg(&line, Origin::Entry(entry), stream, tick, out);
+            return self.on_pg(&line, Origin::Entry(entry), stream, tick, walkable, out);
         }
         if text.starts_with('\t') {
-            return self.continue_error_line(stream, None, entry, text, tick);
+            return self
+                .continue_error_line(stream, None, entry, text, tick)
+                .into();
         }
-        self.start_mysql(stream, entry, text, tick, out)
+        self.start_mysql(stream, entry, text, tick, walkable, out)
+            .into()
+    }
+
+    /// Asks for a walk back from `entry`, which started a held item of `kind`.
+    fn ask_walk(&mut self, kind: Kind, stream: u64, pid: Option<String>, entry: &Entry<'_>) {
+        let Some(time) = entry.timestamp.as_deref().and_then(time::parse) else {
+            return;
+        };
+        let number = postgres::parse(entry.message().unwrap_or("")).and_then(|l| l.number);
+        self.walk = Some(Walk {
+            kind,
+            stream,
+            pid,
+            time,
+            number,
+            last: 0,
+            taken: true,
+        });
+    }
+
+    /// Joins to `event`, an error of `stream` and `pid` (session line `number`), the lines
+    /// held before it that continue it: read newest first, they came first. `true` when
+    /// some did.
+    fn join_tails(
+        &mut self,
+        event: &mut Event,
+        stream: u64,
+        pid: &Option<String>,
+        number: Option<u64>,
+    ) -> bool {
+        let at = event.timestamp.as_deref().and_then(time::parse);
+        let ours = |h: &Held| {
+            let Role::Tail { number: n, .. } = h.role else {
+                return false;
+            };
+            let later = h.event.timestamp.as_deref().and_then(time::parse);
+            let in_time = matches!((at, later), (Some(a), Some(l)) if l >= a);
+            let in_session = match (number, n) {
+                (Some(e), Some(t)) => t > e,
+                _ => true,
+            };
+            h.stream == stream && &h.pid == pid && in_time && in_session
+        };
+        let mut joined = false;
+        // Held in input order, newest first: the last one held is the earliest in time.
+        while let Some(i) = self.errors.iter().rposition(ours) {
+            let tail = self.errors.remove(i);
+            event.text.push('\n');
+            event.text.push_str(&tail.event.text);
+            if tail.event.statement.is_some() {
+                event.statement = tail.event.statement;
+            }
+            if event.insert_ids.len() < super::split::MAX_LINES {
+                event.insert_ids.extend(tail.event.insert_ids);
+            }
+            event.severity = event.severity.max(tail.event.severity);
+            joined = true;
+        }
+        joined
     }
 
     /// A cheap look: whether `entry` may be a database entry at all.
@@ -169,7 +308,7 @@ impl Database {
 
     /// Adds `text` to the `csvlog` record open in `stream`; the record when it is complete.
     /// `None` when no record is open there.
-    fn continue_record(
+    pub(super) fn continue_record(
         &mut self,
         stream: u64,
         entry: &Entry<'_>,
@@ -195,15 +334,16 @@ impl Database {
         Some(None)
     }
 
-    /// A PostgreSQL line: `true` when it was taken.
-    fn on_pg(
+    /// A PostgreSQL line: whether it was taken.
+    pub(super) fn on_pg(
         &mut self,
         line: &PgLine<'_>,
         origin: Origin<'_, '_>,
         stream: u64,
         tick: u64,
+        walkable: bool,
         out: &mut dyn FnMut(Event),
-    ) -> bool {
+    ) -> Took {
         let pid = line.pid.map(str::to_string);
         let csv = line.csv;
         match line.level {
@@ -211,10 +351,13 @@ impl Database {
                 if let Some(i) = find(&self.errors, stream, &pid) {
                     out(self.errors.remove(i).event);
                 }
-                let raw = match &origin {
-                    Origin::Entry(entry) => entry.message().unwrap_or("").trim_end().to_string(),
-                    Origin::Record(_) => String::new(),
+                let origin_entry = match &origin {
+                    Origin::Entry(entry) => Some(*entry),
+                    Origin::Record(_) => None,
                 };
+                let raw = origin_entry
+                    .map(|e| e.message().unwrap_or("").trim_end().to_string())
+                    .unwrap_or_default();
                 let mut event = origin.event(EventKind::Severity);
                 event.severity = event.severity.max(Severity::Error);
                 event.text = if raw.is_empty() || csv {
@@ -226,26 +369,45 @@ impl Database {
                 if csv {
                     out(event);
                 } else {
-                    hold(&mut self.errors, (stream, pid, false), event, tick, out);
+                    let joined = self.join_tails(&mut event, stream, &pid, line.number);
+                    hold(
+                        &mut self.errors,
+                        (stream, pid.clone(), Role::Event),
+                        event,
+                        tick,
+                        out,
+                    );
+                    if walkable && !joined {
+                        if let Some(entry) = origin_entry {
+                            self.ask_walk(Kind::Error, stream, pid, entry);
+                        }
+                    }
                 }
-                true
+                Took::Yes
             }
             Level::Statement | Level::Detail => match origin {
                 Origin::Entry(entry) => {
                     let text = entry.message().unwrap_or("");
-                    if line.level == Level::Statement {
-                        if let Some(i) = find(&self.errors, stream, &pid) {
-                            if let Some(held) = self.errors.get_mut(i) {
-                                held.event.statement = Some(line.message.trim().to_string());
+                    if self.continue_error_line(stream, Some(&pid), entry, text, tick) {
+                        if line.level == Level::Statement {
+                            if let Some(i) = find(&self.errors, stream, &pid) {
+                                if let Some(held) = self.errors.get_mut(i) {
+                                    held.event.statement = Some(line.message.trim().to_string());
+                                }
                             }
                         }
+                        Took::Yes
+                    } else if walkable {
+                        // No error waits for it: read newest first, its error comes next.
+                        Took::Tail
+                    } else {
+                        Took::No
                     }
-                    self.continue_error_line(stream, Some(&pid), entry, text, tick)
                 }
-                Origin::Record(_) => false,
+                Origin::Record(_) => Took::No,
             },
-            Level::Log => self.on_log(line, origin, stream, pid, tick, out),
-            Level::Other => false,
+            Level::Log => self.on_log(line, origin, stream, pid, tick, out).into(),
+            Level::Other => Took::No,
         }
     }
 
@@ -323,7 +485,13 @@ impl Database {
         let waits = slow.statement.is_empty() && event.timestamp.is_some();
         event.slow_query = Some(slow);
         if waits {
-            hold(&mut self.durations, (stream, pid, false), event, tick, out);
+            hold(
+                &mut self.durations,
+                (stream, pid, Role::Event),
+                event,
+                tick,
+                out,
+            );
         } else {
             out(event);
         }
@@ -332,7 +500,7 @@ impl Database {
 
     /// Adds a `DETAIL`/`STATEMENT`/... line, or a TAB continuation line, to the error held
     /// in `stream` for `pid` (for a continuation line: the one last continued there).
-    fn continue_error_line(
+    pub(super) fn continue_error_line(
         &mut self,
         stream: u64,
         pid: Option<&Option<String>>,
@@ -353,6 +521,16 @@ impl Database {
         let Some(held) = held.and_then(|i| self.errors.get_mut(i)) else {
             return false;
         };
+        // A line earlier than the error is none of its: the stream is read newest first.
+        let at = |ts: Option<&str>| ts.and_then(time::parse);
+        if let (Some(line), Some(error)) = (
+            at(entry.timestamp.as_deref()),
+            at(held.event.timestamp.as_deref()),
+        ) {
+            if line < error {
+                return false;
+            }
+        }
         held.event.text.push('\n');
         held.event.text.push_str(text.trim_end());
         if held.event.insert_ids.len() < super::split::MAX_LINES {
@@ -373,6 +551,7 @@ impl Database {
         entry: &Entry<'_>,
         text: &str,
         tick: u64,
+        walkable: bool,
         out: &mut dyn FnMut(Event),
     ) -> bool {
         let Some(slow) = mysql_query_time(text) else {
@@ -384,14 +563,23 @@ impl Database {
         let mut event = Event::at(EventKind::SlowQuery, entry);
         event.text = text.trim_end().to_string();
         event.slow_query = Some(slow);
-        hold(&mut self.mysql, (stream, None, false), event, tick, out);
+        hold(
+            &mut self.mysql,
+            (stream, None, Role::Event),
+            event,
+            tick,
+            out,
+        );
+        if walkable {
+            self.ask_walk(Kind::Mysql, stream, None, entry);
+        }
         true
     }
 
     /// An entry of a stream whose MySQL block waits for its statement: `use`, `SET
     /// timestamp=` and comment lines are part of the block, other lines are the statement,
     /// which ends with `;`. A new block's `#` header ends the one before without a statement.
-    fn continue_mysql(
+    pub(super) fn continue_mysql(
         &mut self,
         stream: u64,
         entry: &Entry<'_>,
@@ -447,7 +635,7 @@ impl Database {
             let mut i = 0;
             while let Some(h) = list.get(i) {
                 if stale(h) {
-                    ready.push(list.remove(i).event);
+                    ready.extend(list.remove(i).into_event());
                 } else {
                     i += 1;
                 }
@@ -461,7 +649,10 @@ impl Database {
     /// The events still held at the end of the input, with the tick each last moved at.
     pub(crate) fn finish(&mut self, all: &mut Vec<(u64, Event)>) {
         for list in [&mut self.errors, &mut self.durations, &mut self.mysql] {
-            all.extend(list.drain(..).map(|h| (h.tick, h.event)));
+            all.extend(
+                list.drain(..)
+                    .filter_map(|h| Some((h.tick, h.into_event()?))),
+            );
         }
         self.records.clear();
         self.statements.clear();
@@ -477,25 +668,29 @@ impl Database {
         ] {
             for h in list.iter_mut() {
                 h.event.line += offset;
+                if let Role::Tail {
+                    fallback: Some(f), ..
+                } = &mut h.role
+                {
+                    f.line += offset;
+                }
             }
         }
     }
 }
 
-/// Holds `event` in `list`, making room first (the oldest goes out). `partial`: a `csvlog`
-/// record not yet complete, no event until it is.
-fn hold(
+/// Holds `event` in `list`, making room first (the oldest goes out).
+pub(super) fn hold(
     list: &mut Vec<Held>,
-    (stream, pid, partial): (u64, Option<String>, bool),
+    (stream, pid, role): (u64, Option<String>, Role),
     event: Event,
     tick: u64,
     out: &mut dyn FnMut(Event),
 ) {
     if list.len() >= MAX_HELD {
         let oldest = list.remove(0);
-        // A record not yet complete is no event yet: it is dropped.
-        if !oldest.partial {
-            out(oldest.event);
+        if let Some(event) = oldest.into_event() {
+            out(event);
         }
     }
     list.push(Held {
@@ -503,13 +698,26 @@ fn hold(
         pid,
         event,
         tick,
-        partial,
+        role,
     });
 }
 
-fn find(list: &[Held], stream: u64, pid: &Option<String>) -> Option<usize> {
+impl Held {
+    /// The event it is when nothing more comes: a record not yet complete is none, a line
+    /// read before its error what reading forwards made of it.
+    pub(super) fn into_event(self) -> Option<Event> {
+        match self.role {
+            Role::Event => Some(self.event),
+            Role::Partial => None,
+            Role::Tail { fallback, .. } => fallback.map(|e| *e),
+        }
+    }
+}
+
+/// The event held in `list` for `stream` and `pid` (not a line waiting for its error).
+pub(super) fn find(list: &[Held], stream: u64, pid: &Option<String>) -> Option<usize> {
     list.iter()
-        .position(|h| h.stream == stream && &h.pid == pid)
+        .position(|h| h.stream == stream && &h.pid == pid && !matches!(h.role, Role::Tail { .. }))
 }
 
 fn find_remembered(list: &[Remembered], stream: u64, pid: &Option<String>) -> Option<usize> {

@@ -14,6 +14,7 @@
 
 mod assemble;
 mod database;
+mod db_reverse;
 mod forward;
 mod lookback;
 mod model;
