@@ -11,46 +11,52 @@
 //! its duration ("within the next few lines or entries": a statement further back names no
 //! slow query, which then has no subject). While anything is held, the assembler says it
 //! holds state, so the parallel path carries it from one block into the next.
+//!
+//! # Either order
+//!
+//! Each of these events is the same whether its stream's entries come oldest first or
+//! newest first (`gcloud logging read`'s default). Nothing is decided for a stream as a
+//! whole (as for split tracebacks, see `assemble`): each item goes by the evidence of its
+//! own lines, their timestamps (read as instants), PostgreSQL's session line numbers
+//! (`%l`, Cloud SQL's `[N-1]`) when the prefix gives them, and the shape of what comes
+//! first (a `STATEMENT` line follows its error, a MySQL block's `# User@Host:` header
+//! precedes its `# Query_time:`). A line earlier in time than the error held for its
+//! backend continues none. How the lines read first come back is `db_reverse`'s: a
+//! continuation line parsed with no error of its backend waiting is held as a tail for
+//! the error read after it; an item started at the entry just pushed walks back over the
+//! entries before it (which the prefilter let by unparsed) for its later lines. Ties: a
+//! continuation line tied in time with an error of its backend read after it is that
+//! error's (it cannot be earlier: PostgreSQL writes it after), unless the line numbers
+//! say otherwise. A statement and its duration were already matched by time either way.
+//!
+//! The bounds read in reverse:
+//!
+//! - [`MAX_WAIT`]: a tail waits this many entries for its error, as an error waits for
+//!   its next line reading forwards; alone, it then goes out as what reading forwards made
+//!   of it (an entry of its own, an error-level line's event, or nothing). A walk back
+//!   takes a line at most this many entries before the last one it took (or the item),
+//!   the gap an item waits for its next line reading forwards; it also stops at the
+//!   lookback's own bounds (`MAX_LOOKBACK` entries, `LOOKBACK_BYTES`) and at the first
+//!   entry of the stream earlier in time, or that fits no continuation (a `#` header
+//!   before a MySQL block, another message of the error's backend).
+//! - [`MAX_HELD`]: tails count with the errors of their list; the oldest goes first (a
+//!   tail as what reading forwards made of it).
+//! - `MAX_RECORD_LINES`: a `csvlog` record walked back for its lines keeps to it too.
+//! - [`MAX_LINES`](super::split::MAX_LINES): the insertIds an error keeps, tails joined
+//!   included.
+//!
+//! Plain text is read as written (see `assemble`): only an export's entries are walked
+//! back over; a tail needs a timestamp too.
 
+use super::db_held::{find, hold, Held, Kind, Role, Took, Walk, MAX_HELD, MAX_WAIT};
 use super::model::{Event, EventKind};
 use super::postgres::{self, logged_statement, Level, PgLine};
 use super::slow::{mysql_query_time, postgres_duration};
 use crate::entry::{Entry, Severity};
-use crate::time::{self, Instant};
+use crate::time;
 
-/// How many entries an event waits for a line that continues it, and a statement for its
-/// duration.
-pub(crate) const MAX_WAIT: u64 = 32;
-/// How many items of each kind are held at once; the oldest goes first.
-pub(crate) const MAX_HELD: usize = 64;
 /// A `csvlog` record longer than this many lines is not put back together.
 const MAX_RECORD_LINES: usize = 256;
-
-/// An event waiting for lines of its stream (and backend).
-#[derive(Debug)]
-pub(super) struct Held {
-    pub(super) stream: u64,
-    pub(super) pid: Option<String>,
-    pub(super) event: Event,
-    /// The tick of the entry that last continued it.
-    pub(super) tick: u64,
-    pub(super) role: Role,
-}
-
-/// What a held item is.
-#[derive(Debug)]
-pub(super) enum Role {
-    /// An event that later lines may continue.
-    Event,
-    /// A `csvlog` record not yet complete: no event until it is.
-    Partial,
-    /// A `DETAIL`/`STATEMENT`/... line read before its error (newest first): it joins the
-    /// error read after it; alone, it is what reading forwards made of it (`fallback`).
-    Tail {
-        fallback: Option<Box<Event>>,
-        number: Option<u64>,
-    },
-}
 
 /// A statement logged on its own, waiting for its duration.
 #[derive(Debug)]
@@ -85,53 +91,6 @@ impl Origin<'_, '_> {
         match self {
             Origin::Entry(entry) => entry.timestamp.as_deref().map(str::to_string),
             Origin::Record(event) => event.timestamp.clone(),
-        }
-    }
-}
-
-/// Which held items a walk back fills.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Kind {
-    Error,
-    Mysql,
-    Record,
-}
-
-/// A walk back asked for by the entry just pushed, which started a held item that may have
-/// been read newest first: the entries before it in the input may be its later lines.
-#[derive(Debug)]
-pub(crate) struct Walk {
-    pub(super) kind: Kind,
-    pub(super) stream: u64,
-    pub(super) pid: Option<String>,
-    /// The item's time: a line earlier than it is none of its.
-    pub(super) time: Instant,
-    /// The item's session line number (PostgreSQL's `%l`), when its prefix gives one.
-    pub(super) number: Option<u64>,
-    /// Entries back of the last entry taken (0: the item's own).
-    pub(super) last: u64,
-    /// Whether the last entry of the stream walked over was taken (a TAB line goes on
-    /// with it).
-    pub(super) taken: bool,
-}
-
-/// Whether [`Database::push`] took an entry.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Took {
-    /// Not a database entry it puts together: the usual assembly's.
-    No,
-    Yes,
-    /// A line that continues an error not read yet (newest first): the caller makes what
-    /// it would make of the entry and holds it with [`Database::hold_tail`].
-    Tail,
-}
-
-impl From<bool> for Took {
-    fn from(taken: bool) -> Self {
-        if taken {
-            Took::Yes
-        } else {
-            Took::No
         }
     }
 }
@@ -236,64 +195,6 @@ impl Database {
         }
         self.start_mysql(stream, entry, text, tick, walkable, out)
             .into()
-    }
-
-    /// Asks for a walk back from `entry`, which started a held item of `kind`.
-    fn ask_walk(&mut self, kind: Kind, stream: u64, pid: Option<String>, entry: &Entry<'_>) {
-        let Some(time) = entry.timestamp.as_deref().and_then(time::parse) else {
-            return;
-        };
-        let number = postgres::parse(entry.message().unwrap_or("")).and_then(|l| l.number);
-        self.walk = Some(Walk {
-            kind,
-            stream,
-            pid,
-            time,
-            number,
-            last: 0,
-            taken: true,
-        });
-    }
-
-    /// Joins to `event`, an error of `stream` and `pid` (session line `number`), the lines
-    /// held before it that continue it: read newest first, they came first. `true` when
-    /// some did.
-    fn join_tails(
-        &mut self,
-        event: &mut Event,
-        stream: u64,
-        pid: &Option<String>,
-        number: Option<u64>,
-    ) -> bool {
-        let at = event.timestamp.as_deref().and_then(time::parse);
-        let ours = |h: &Held| {
-            let Role::Tail { number: n, .. } = h.role else {
-                return false;
-            };
-            let later = h.event.timestamp.as_deref().and_then(time::parse);
-            let in_time = matches!((at, later), (Some(a), Some(l)) if l >= a);
-            let in_session = match (number, n) {
-                (Some(e), Some(t)) => t > e,
-                _ => true,
-            };
-            h.stream == stream && &h.pid == pid && in_time && in_session
-        };
-        let mut joined = false;
-        // Held in input order, newest first: the last one held is the earliest in time.
-        while let Some(i) = self.errors.iter().rposition(ours) {
-            let tail = self.errors.remove(i);
-            event.text.push('\n');
-            event.text.push_str(&tail.event.text);
-            if tail.event.statement.is_some() {
-                event.statement = tail.event.statement;
-            }
-            if event.insert_ids.len() < super::split::MAX_LINES {
-                event.insert_ids.extend(tail.event.insert_ids);
-            }
-            event.severity = event.severity.max(tail.event.severity);
-            joined = true;
-        }
-        joined
     }
 
     /// A cheap look: whether `entry` may be a database entry at all.
@@ -677,47 +578,6 @@ impl Database {
             }
         }
     }
-}
-
-/// Holds `event` in `list`, making room first (the oldest goes out).
-pub(super) fn hold(
-    list: &mut Vec<Held>,
-    (stream, pid, role): (u64, Option<String>, Role),
-    event: Event,
-    tick: u64,
-    out: &mut dyn FnMut(Event),
-) {
-    if list.len() >= MAX_HELD {
-        let oldest = list.remove(0);
-        if let Some(event) = oldest.into_event() {
-            out(event);
-        }
-    }
-    list.push(Held {
-        stream,
-        pid,
-        event,
-        tick,
-        role,
-    });
-}
-
-impl Held {
-    /// The event it is when nothing more comes: a record not yet complete is none, a line
-    /// read before its error what reading forwards made of it.
-    pub(super) fn into_event(self) -> Option<Event> {
-        match self.role {
-            Role::Event => Some(self.event),
-            Role::Partial => None,
-            Role::Tail { fallback, .. } => fallback.map(|e| *e),
-        }
-    }
-}
-
-/// The event held in `list` for `stream` and `pid` (not a line waiting for its error).
-pub(super) fn find(list: &[Held], stream: u64, pid: &Option<String>) -> Option<usize> {
-    list.iter()
-        .position(|h| h.stream == stream && &h.pid == pid && !matches!(h.role, Role::Tail { .. }))
 }
 
 fn find_remembered(list: &[Remembered], stream: u64, pid: &Option<String>) -> Option<usize> {

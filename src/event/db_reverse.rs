@@ -14,7 +14,8 @@
 //!   Reading forwards the entry before such an item is older or no continuation of it
 //!   (the block's `# User@Host:` header, another statement), so the walk stops there.
 
-use super::database::{hold, Database, Held, Kind, Origin, Role, MAX_WAIT};
+use super::database::{Database, Origin};
+use super::db_held::{find, hold, Held, Kind, Role, Walk, MAX_WAIT};
 use super::lookback::Step;
 use super::model::{Event, EventKind};
 use super::postgres::{self, Level};
@@ -22,6 +23,70 @@ use crate::entry::Entry;
 use crate::time;
 
 impl Database {
+    /// Asks for a walk back from `entry`, which started a held item of `kind`.
+    pub(super) fn ask_walk(
+        &mut self,
+        kind: Kind,
+        stream: u64,
+        pid: Option<String>,
+        entry: &Entry<'_>,
+    ) {
+        let Some(time) = entry.timestamp.as_deref().and_then(time::parse) else {
+            return;
+        };
+        let number = postgres::parse(entry.message().unwrap_or("")).and_then(|l| l.number);
+        self.walk = Some(Walk {
+            kind,
+            stream,
+            pid,
+            time,
+            number,
+            last: 0,
+            taken: true,
+        });
+    }
+
+    /// Joins to `event`, an error of `stream` and `pid` (session line `number`), the lines
+    /// held before it that continue it: read newest first, they came first. `true` when
+    /// some did.
+    pub(super) fn join_tails(
+        &mut self,
+        event: &mut Event,
+        stream: u64,
+        pid: &Option<String>,
+        number: Option<u64>,
+    ) -> bool {
+        let at = event.timestamp.as_deref().and_then(time::parse);
+        let ours = |h: &Held| {
+            let Role::Tail { number: n, .. } = h.role else {
+                return false;
+            };
+            let later = h.event.timestamp.as_deref().and_then(time::parse);
+            let in_time = matches!((at, later), (Some(a), Some(l)) if l >= a);
+            let in_session = match (number, n) {
+                (Some(e), Some(t)) => t > e,
+                _ => true,
+            };
+            h.stream == stream && &h.pid == pid && in_time && in_session
+        };
+        let mut joined = false;
+        // Held in input order, newest first: the last one held is the earliest in time.
+        while let Some(i) = self.errors.iter().rposition(ours) {
+            let tail = self.errors.remove(i);
+            event.text.push('\n');
+            event.text.push_str(&tail.event.text);
+            if tail.event.statement.is_some() {
+                event.statement = tail.event.statement;
+            }
+            if event.insert_ids.len() < super::split::MAX_LINES {
+                event.insert_ids.extend(tail.event.insert_ids);
+            }
+            event.severity = event.severity.max(tail.event.severity);
+            joined = true;
+        }
+        joined
+    }
+
     /// Whether the last push asks for a walk back.
     pub(crate) fn wants_walk(&self) -> bool {
         self.walk.is_some()
@@ -149,7 +214,7 @@ impl Database {
     }
 
     fn held_error(&mut self, stream: u64, pid: &Option<String>) -> Option<&mut Held> {
-        let i = super::database::find(&self.errors, stream, pid)?;
+        let i = find(&self.errors, stream, pid)?;
         self.errors.get_mut(i)
     }
 }

@@ -14,7 +14,7 @@
 //! lines that go on with a waiting header's message (`Pending::held`).
 
 use super::assemble::{out_some, Assembler};
-use super::database::Took;
+use super::db_held::Took;
 use super::model::{Event, EventKind};
 use super::reversed::{is_frame, may_end_traceback, Probe, Verdict};
 use super::single::{event_of, join, whole_traceback};

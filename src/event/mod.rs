@@ -14,6 +14,7 @@
 
 mod assemble;
 mod database;
+mod db_held;
 mod db_reverse;
 mod forward;
 mod lookback;
