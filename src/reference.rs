@@ -354,6 +354,14 @@
 //! (up to 256) before it is read. Cloud SQL entries name their database
 //! (`resource.labels.database_id`, `project:instance`) as the service.
 //!
+//! In an export read newest first these events are the same as oldest first: the lines
+//! after an error, a MySQL block's statement and a `csvlog` record's later lines come before
+//! it in the input, and are taken back when they are of its stream (and backend), not earlier
+//! in time than it and, when the prefix numbers the session's lines (`%l`, Cloud SQL's
+//! `[N-1]`), numbered after it; a line tied in time with an error of its backend read after
+//! it is that error's. The same bound of 32 entries applies between two lines either way.
+//! Plain text is read as written.
+//!
 //! ## Failed requests
 //!
 //! A request log entry (`httpRequest`: Cloud Run's `run.googleapis.com/requests`, App Engine,
