@@ -43,6 +43,8 @@ pub(crate) const CANDIDATE_LITERALS: &[&str] = &[
     "LOG:  statement: ",
     "LOG:  execute ",
     "LOG,00000,\"statement: ",
+    // The same in an export's `textPayload`, where JSON escapes its quote.
+    "LOG,00000,\\\"statement: ",
     // Out of memory: Cloud Run, the kernel, Kubernetes, Python.
     "Memory limit",
     "Out of memory",
@@ -311,6 +313,7 @@ mod tests {
             "2026-11-26 14:02:11.200 UTC [3918] LOG:  statement: SELECT 1",
             r#"{"textPayload":"2026-11-26 14:04:19.950 UTC [3539] LOG:  execute <unnamed>: SELECT 1"}"#,
             r#"2026-11-26 14:08:20.001 UTC,"netra_app","netra_staging",31340,"10.0.0.7:52350",6745a1f2.7a6c,3,"idle",2026-11-26 14:08:00 UTC,3/18,0,LOG,00000,"statement: SELECT 1",,,,,,,,,"psql","client backend",,0"#,
+            r#"{"textPayload":"2026-11-26 14:08:20.001 UTC,\"netra_app\",\"netra_staging\",31340,\"10.0.0.7:52350\",6745a1f2.7a6c,3,\"idle\",2026-11-26 14:08:00 UTC,3/18,0,LOG,00000,\"statement: SELECT 1\",,,,,,,,,\"psql\",\"client backend\",,0"}"#,
             r#"{"severity":"WARNING","textPayload":"Container called exit(1)."}"#,
             r#"{"httpRequest":{"status":429},"severity":"WARNING","textPayload":"The request was aborted because there was no available instance."}"#,
             "The request has been terminated because it has reached the maximum request timeout.",

@@ -354,6 +354,14 @@
 //! (up to 256) before it is read. Cloud SQL entries name their database
 //! (`resource.labels.database_id`, `project:instance`) as the service.
 //!
+//! In an export read newest first these events are the same as oldest first: the lines
+//! after an error, a MySQL block's statement and a `csvlog` record's later lines come before
+//! it in the input, and are taken back when they are of its stream (and backend), not earlier
+//! in time than it and, when the prefix numbers the session's lines (`%l`, Cloud SQL's
+//! `[N-1]`), numbered after it; a line tied in time with an error of its backend read after
+//! it is that error's. The same bound of 32 entries applies between two lines either way.
+//! Plain text is read as written.
+//!
 //! ## Failed requests
 //!
 //! A request log entry (`httpRequest`: Cloud Run's `run.googleapis.com/requests`, App Engine,
@@ -1035,8 +1043,9 @@
 //!   (split tracebacks still collecting lines: stream, the instance and log it looks for,
 //!   the line prefix, the line machine's state, the event so far, kept lines), `pending`
 //!   (header lines waiting for a traceback, with the lines of their record's message they
-//!   hold), `before` (when the last entry was a lone exception line, which a traceback
-//!   without header in the next entry takes, as Sentry prints it), `database` (database
+//!   hold), `before` (a stream's last lone exception line, which a traceback without
+//!   header in the next entry takes, as Sentry prints it, or a traceback read newest first
+//!   replayed in time order), `database` (database
 //!   entries waiting for the lines that complete them), `ready` (events flushed, not yet
 //!   given out); read newest first, also `wholes` (tracebacks whole in one entry that a
 //!   header read after them may join), `reversed` (tracebacks being read newest first:

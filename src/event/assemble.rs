@@ -240,6 +240,7 @@ impl Assembler {
             .as_deref()
             .filter(|_| timed)
             .and_then(time::parse);
+        self.database.forget_walk();
         self.process(entry, stream, time, candidate, out);
     }
 

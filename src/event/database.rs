@@ -11,31 +11,52 @@
 //! its duration ("within the next few lines or entries": a statement further back names no
 //! slow query, which then has no subject). While anything is held, the assembler says it
 //! holds state, so the parallel path carries it from one block into the next.
+//!
+//! # Either order
+//!
+//! Each of these events is the same whether its stream's entries come oldest first or
+//! newest first (`gcloud logging read`'s default). Nothing is decided for a stream as a
+//! whole (as for split tracebacks, see `assemble`): each item goes by the evidence of its
+//! own lines, their timestamps (read as instants), PostgreSQL's session line numbers
+//! (`%l`, Cloud SQL's `[N-1]`) when the prefix gives them, and the shape of what comes
+//! first (a `STATEMENT` line follows its error, a MySQL block's `# User@Host:` header
+//! precedes its `# Query_time:`). A line earlier in time than the error held for its
+//! backend continues none. How the lines read first come back is `db_reverse`'s: a
+//! continuation line parsed with no error of its backend waiting is held as a tail for
+//! the error read after it; an item started at the entry just pushed walks back over the
+//! entries before it (which the prefilter let by unparsed) for its later lines. Ties: a
+//! continuation line tied in time with an error of its backend read after it is that
+//! error's (it cannot be earlier: PostgreSQL writes it after), unless the line numbers
+//! say otherwise. A statement and its duration were already matched by time either way.
+//!
+//! The bounds read in reverse:
+//!
+//! - [`MAX_WAIT`]: a tail waits this many entries for its error, as an error waits for
+//!   its next line reading forwards; alone, it then goes out as what reading forwards made
+//!   of it (an entry of its own, an error-level line's event, or nothing). A walk back
+//!   takes a line at most this many entries before the last one it took (or the item),
+//!   the gap an item waits for its next line reading forwards; it also stops at the
+//!   lookback's own bounds (`MAX_LOOKBACK` entries, `LOOKBACK_BYTES`) and at the first
+//!   entry of the stream earlier in time, or that fits no continuation (a `#` header
+//!   before a MySQL block, another message of the error's backend).
+//! - [`MAX_HELD`]: tails count with the errors of their list; the oldest goes first (a
+//!   tail as what reading forwards made of it).
+//! - `MAX_RECORD_LINES`: a `csvlog` record walked back for its lines keeps to it too.
+//! - [`MAX_LINES`](super::split::MAX_LINES): the insertIds an error keeps, tails joined
+//!   included.
+//!
+//! Plain text is read as written (see `assemble`): only an export's entries are walked
+//! back over; a tail needs a timestamp too.
 
+use super::db_held::{find, hold, Held, Kind, Role, Took, Walk, MAX_HELD, MAX_WAIT};
 use super::model::{Event, EventKind};
 use super::postgres::{self, logged_statement, Level, PgLine};
 use super::slow::{mysql_query_time, postgres_duration};
 use crate::entry::{Entry, Severity};
+use crate::time;
 
-/// How many entries an event waits for a line that continues it, and a statement for its
-/// duration.
-pub(crate) const MAX_WAIT: u64 = 32;
-/// How many items of each kind are held at once; the oldest goes first.
-pub(crate) const MAX_HELD: usize = 64;
 /// A `csvlog` record longer than this many lines is not put back together.
 const MAX_RECORD_LINES: usize = 256;
-
-/// An event waiting for lines of its stream (and backend).
-#[derive(Debug, serde::Serialize, serde::Deserialize)]
-struct Held {
-    stream: u64,
-    pid: Option<String>,
-    event: Event,
-    /// The tick of the entry that last continued it.
-    tick: u64,
-    /// A `csvlog` record not yet complete: no event until it is.
-    partial: bool,
-}
 
 /// A statement logged on its own, waiting for its duration.
 #[derive(Debug, serde::Serialize, serde::Deserialize)]
@@ -49,7 +70,7 @@ struct Remembered {
 
 /// Where a PostgreSQL line's event starts: at an entry, or at a `csvlog` record put
 /// together from several.
-enum Origin<'e, 'a> {
+pub(super) enum Origin<'e, 'a> {
     Entry(&'e Entry<'a>),
     Record(Box<Event>),
 }
@@ -78,15 +99,19 @@ impl Origin<'_, '_> {
 /// ways: a partial report saves it with the rest of what its assembler held.
 #[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Database {
-    slow_ms: f64,
+    pub(super) slow_ms: f64,
+    /// The walk back the last push asks for (see `db_reverse`): walked before the next
+    /// entry, so never saved.
+    #[serde(skip)]
+    pub(super) walk: Option<Walk>,
     /// PostgreSQL errors waiting for their `DETAIL`/`HINT`/`CONTEXT`/`STATEMENT` lines.
-    errors: Vec<Held>,
+    pub(super) errors: Vec<Held>,
     /// Slow bare durations waiting for their statement in a newest-first export.
     durations: Vec<Held>,
     /// MySQL slow-log blocks waiting for their statement.
-    mysql: Vec<Held>,
+    pub(super) mysql: Vec<Held>,
     /// `csvlog` records whose quoted field goes on on the next lines.
-    records: Vec<Held>,
+    pub(super) records: Vec<Held>,
     statements: Vec<Remembered>,
 }
 
@@ -118,14 +143,18 @@ impl Database {
 
     /// Takes `entry` when it is a database entry this module puts together with others;
     /// `false` leaves it to the usual assembly. Completed events go to `out`.
+    ///
+    /// `walkable`: `entry` is the one just pushed, with a timestamp, so that an item held at
+    /// it may ask for a walk back over the entries before it (see `db_reverse`).
     pub(crate) fn push(
         &mut self,
         entry: &Entry<'_>,
         tick: u64,
+        walkable: bool,
         out: &mut dyn FnMut(Event),
-    ) -> bool {
+    ) -> Took {
         if !self.wants_entries() && !self.maybe_database(entry) {
-            return false;
+            return Took::No;
         }
         let stream = entry.stream_key();
         let text = entry.message().unwrap_or("");
@@ -133,29 +162,42 @@ impl Database {
             if let Some(event) = done {
                 let text = event.text.clone();
                 if let Ok(Some(line)) = postgres::parse_csv(&text) {
-                    self.on_pg(&line, Origin::Record(Box::new(event)), stream, tick, out);
+                    let origin = Origin::Record(Box::new(event));
+                    self.on_pg(&line, origin, stream, tick, false, out);
                 }
             }
-            return true;
+            return Took::Yes;
         }
         if self.continue_mysql(stream, entry, text, tick, out) {
-            return true;
+            return Took::Yes;
         }
         if let Some(first) = text.lines().next().filter(|l| postgres::starts_csvlog(l)) {
             if !postgres::csv_complete(text) && first.len() == text.len() {
                 let mut event = Event::at(EventKind::Severity, entry);
                 event.text = text.to_string();
-                hold(&mut self.records, (stream, None, true), event, tick, out);
-                return true;
+                hold(
+                    &mut self.records,
+                    (stream, None, Role::Partial),
+                    event,
+                    tick,
+                    out,
+                );
+                if walkable {
+                    self.ask_walk(Kind::Record, stream, None, entry);
+                }
+                return Took::Yes;
             }
         }
         if let Some(line) = postgres::parse(text) {
-            return self.on_pg(&line, Origin::Entry(entry), stream, tick, out);
+            return self.on_pg(&line, Origin::Entry(entry), stream, tick, walkable, out);
         }
         if text.starts_with('\t') {
-            return self.continue_error_line(stream, None, entry, text, tick);
+            return self
+                .continue_error_line(stream, None, entry, text, tick)
+                .into();
         }
-        self.start_mysql(stream, entry, text, tick, out)
+        self.start_mysql(stream, entry, text, tick, walkable, out)
+            .into()
     }
 
     /// A cheap look: whether `entry` may be a database entry at all.
@@ -170,7 +212,7 @@ impl Database {
 
     /// Adds `text` to the `csvlog` record open in `stream`; the record when it is complete.
     /// `None` when no record is open there.
-    fn continue_record(
+    pub(super) fn continue_record(
         &mut self,
         stream: u64,
         entry: &Entry<'_>,
@@ -196,15 +238,16 @@ impl Database {
         Some(None)
     }
 
-    /// A PostgreSQL line: `true` when it was taken.
-    fn on_pg(
+    /// A PostgreSQL line: whether it was taken.
+    pub(super) fn on_pg(
         &mut self,
         line: &PgLine<'_>,
         origin: Origin<'_, '_>,
         stream: u64,
         tick: u64,
+        walkable: bool,
         out: &mut dyn FnMut(Event),
-    ) -> bool {
+    ) -> Took {
         let pid = line.pid.map(str::to_string);
         let csv = line.csv;
         match line.level {
@@ -212,10 +255,13 @@ impl Database {
                 if let Some(i) = find(&self.errors, stream, &pid) {
                     out(self.errors.remove(i).event);
                 }
-                let raw = match &origin {
-                    Origin::Entry(entry) => entry.message().unwrap_or("").trim_end().to_string(),
-                    Origin::Record(_) => String::new(),
+                let origin_entry = match &origin {
+                    Origin::Entry(entry) => Some(*entry),
+                    Origin::Record(_) => None,
                 };
+                let raw = origin_entry
+                    .map(|e| e.message().unwrap_or("").trim_end().to_string())
+                    .unwrap_or_default();
                 let mut event = origin.event(EventKind::Severity);
                 event.severity = event.severity.max(Severity::Error);
                 event.text = if raw.is_empty() || csv {
@@ -227,26 +273,45 @@ impl Database {
                 if csv {
                     out(event);
                 } else {
-                    hold(&mut self.errors, (stream, pid, false), event, tick, out);
+                    let joined = self.join_tails(&mut event, stream, &pid, line.number);
+                    hold(
+                        &mut self.errors,
+                        (stream, pid.clone(), Role::Event),
+                        event,
+                        tick,
+                        out,
+                    );
+                    if walkable && !joined {
+                        if let Some(entry) = origin_entry {
+                            self.ask_walk(Kind::Error, stream, pid, entry);
+                        }
+                    }
                 }
-                true
+                Took::Yes
             }
             Level::Statement | Level::Detail => match origin {
                 Origin::Entry(entry) => {
                     let text = entry.message().unwrap_or("");
-                    if line.level == Level::Statement {
-                        if let Some(i) = find(&self.errors, stream, &pid) {
-                            if let Some(held) = self.errors.get_mut(i) {
-                                held.event.statement = Some(line.message.trim().to_string());
+                    if self.continue_error_line(stream, Some(&pid), entry, text, tick) {
+                        if line.level == Level::Statement {
+                            if let Some(i) = find(&self.errors, stream, &pid) {
+                                if let Some(held) = self.errors.get_mut(i) {
+                                    held.event.statement = Some(line.message.trim().to_string());
+                                }
                             }
                         }
+                        Took::Yes
+                    } else if walkable {
+                        // No error waits for it: read newest first, its error comes next.
+                        Took::Tail
+                    } else {
+                        Took::No
                     }
-                    self.continue_error_line(stream, Some(&pid), entry, text, tick)
                 }
-                Origin::Record(_) => false,
+                Origin::Record(_) => Took::No,
             },
-            Level::Log => self.on_log(line, origin, stream, pid, tick, out),
-            Level::Other => false,
+            Level::Log => self.on_log(line, origin, stream, pid, tick, out).into(),
+            Level::Other => Took::No,
         }
     }
 
@@ -324,7 +389,13 @@ impl Database {
         let waits = slow.statement.is_empty() && event.timestamp.is_some();
         event.slow_query = Some(slow);
         if waits {
-            hold(&mut self.durations, (stream, pid, false), event, tick, out);
+            hold(
+                &mut self.durations,
+                (stream, pid, Role::Event),
+                event,
+                tick,
+                out,
+            );
         } else {
             out(event);
         }
@@ -333,7 +404,7 @@ impl Database {
 
     /// Adds a `DETAIL`/`STATEMENT`/... line, or a TAB continuation line, to the error held
     /// in `stream` for `pid` (for a continuation line: the one last continued there).
-    fn continue_error_line(
+    pub(super) fn continue_error_line(
         &mut self,
         stream: u64,
         pid: Option<&Option<String>>,
@@ -354,6 +425,16 @@ impl Database {
         let Some(held) = held.and_then(|i| self.errors.get_mut(i)) else {
             return false;
         };
+        // A line earlier than the error is none of its: the stream is read newest first.
+        let at = |ts: Option<&str>| ts.and_then(time::parse);
+        if let (Some(line), Some(error)) = (
+            at(entry.timestamp.as_deref()),
+            at(held.event.timestamp.as_deref()),
+        ) {
+            if line < error {
+                return false;
+            }
+        }
         held.event.text.push('\n');
         held.event.text.push_str(text.trim_end());
         if held.event.insert_ids.len() < super::split::MAX_LINES {
@@ -374,6 +455,7 @@ impl Database {
         entry: &Entry<'_>,
         text: &str,
         tick: u64,
+        walkable: bool,
         out: &mut dyn FnMut(Event),
     ) -> bool {
         let Some(slow) = mysql_query_time(text) else {
@@ -385,14 +467,23 @@ impl Database {
         let mut event = Event::at(EventKind::SlowQuery, entry);
         event.text = text.trim_end().to_string();
         event.slow_query = Some(slow);
-        hold(&mut self.mysql, (stream, None, false), event, tick, out);
+        hold(
+            &mut self.mysql,
+            (stream, None, Role::Event),
+            event,
+            tick,
+            out,
+        );
+        if walkable {
+            self.ask_walk(Kind::Mysql, stream, None, entry);
+        }
         true
     }
 
     /// An entry of a stream whose MySQL block waits for its statement: `use`, `SET
     /// timestamp=` and comment lines are part of the block, other lines are the statement,
     /// which ends with `;`. A new block's `#` header ends the one before without a statement.
-    fn continue_mysql(
+    pub(super) fn continue_mysql(
         &mut self,
         stream: u64,
         entry: &Entry<'_>,
@@ -448,7 +539,7 @@ impl Database {
             let mut i = 0;
             while let Some(h) = list.get(i) {
                 if stale(h) {
-                    ready.push(list.remove(i).event);
+                    ready.extend(list.remove(i).into_event());
                 } else {
                     i += 1;
                 }
@@ -462,7 +553,10 @@ impl Database {
     /// The events still held at the end of the input, with the tick each last moved at.
     pub(crate) fn finish(&mut self, all: &mut Vec<(u64, Event)>) {
         for list in [&mut self.errors, &mut self.durations, &mut self.mysql] {
-            all.extend(list.drain(..).map(|h| (h.tick, h.event)));
+            all.extend(
+                list.drain(..)
+                    .filter_map(|h| Some((h.tick, h.into_event()?))),
+            );
         }
         self.records.clear();
         self.statements.clear();
@@ -478,39 +572,15 @@ impl Database {
         ] {
             for h in list.iter_mut() {
                 h.event.line += offset;
+                if let Role::Tail {
+                    fallback: Some(f), ..
+                } = &mut h.role
+                {
+                    f.line += offset;
+                }
             }
         }
     }
-}
-
-/// Holds `event` in `list`, making room first (the oldest goes out). `partial`: a `csvlog`
-/// record not yet complete, no event until it is.
-fn hold(
-    list: &mut Vec<Held>,
-    (stream, pid, partial): (u64, Option<String>, bool),
-    event: Event,
-    tick: u64,
-    out: &mut dyn FnMut(Event),
-) {
-    if list.len() >= MAX_HELD {
-        let oldest = list.remove(0);
-        // A record not yet complete is no event yet: it is dropped.
-        if !oldest.partial {
-            out(oldest.event);
-        }
-    }
-    list.push(Held {
-        stream,
-        pid,
-        event,
-        tick,
-        partial,
-    });
-}
-
-fn find(list: &[Held], stream: u64, pid: &Option<String>) -> Option<usize> {
-    list.iter()
-        .position(|h| h.stream == stream && &h.pid == pid)
 }
 
 fn find_remembered(list: &[Remembered], stream: u64, pid: &Option<String>) -> Option<usize> {

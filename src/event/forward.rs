@@ -14,6 +14,7 @@
 //! lines that go on with a waiting header's message (`Pending::held`).
 
 use super::assemble::{out_some, Assembler};
+use super::db_held::Took;
 use super::model::{Event, EventKind};
 use super::reversed::{is_frame, may_end_traceback, Probe, Verdict};
 use super::single::{event_of, join, whole_traceback};
@@ -103,8 +104,16 @@ impl Assembler {
         } else if self.push_line(entry, stream, time, candidate, message, out) {
             return;
         }
-        if self.database.push(entry, self.tick, out) {
-            return;
+        // Only the entry just pushed may walk back over the entries before it.
+        let walkable = time.is_some() && !self.replaying && !self.releasing;
+        match self.database.push(entry, self.tick, walkable, out) {
+            Took::Yes => return,
+            Took::Tail => {
+                let fallback = self.other_event(entry, candidate);
+                self.database.hold_tail(entry, fallback, self.tick, out);
+                return;
+            }
+            Took::No => {}
         }
         let Some(event) = self.other_event(entry, candidate) else {
             self.remember_exception_line(entry, stream, message);

@@ -27,8 +27,8 @@ pub(crate) struct Held {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     reversed: Vec<Reversed>,
     ready: Vec<Event>,
-    /// The last entry, when it was a lone exception line (only the entry right after it
-    /// may take it: kept only when it was the last one seen).
+    /// The last lone exception line of a stream: the entry right after it may take it, or
+    /// a traceback read newest first replayed in time order.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     before: Option<Before>,
     /// Database entries waiting for the lines that complete them.
@@ -49,7 +49,9 @@ impl Held {
             && self.pending.is_empty()
             && self.reversed.is_empty()
             && self.ready.is_empty()
-            && self.before.is_none()
+            // Older, it is taken only by a run read newest first replaying its lines, and
+            // that run is held too.
+            && self.before.as_ref().is_none_or(|b| b.tick != self.tick)
             && !self.database.holds()
     }
 
@@ -83,7 +85,7 @@ impl Assembler {
             pending: std::mem::take(&mut self.pending),
             reversed: std::mem::take(&mut self.reversed),
             ready: std::mem::take(&mut self.ready),
-            before: self.before.take().filter(|b| b.tick == tick),
+            before: self.before.take(),
             database: std::mem::replace(&mut self.database, Database::new(self.slow_ms)),
             floors: std::mem::take(&mut self.floors),
         }

@@ -14,6 +14,8 @@
 
 mod assemble;
 mod database;
+mod db_held;
+mod db_reverse;
 mod forward;
 mod held;
 mod lookback;

@@ -321,6 +321,20 @@ impl Assembler {
         line: u64,
         scratch: &mut String,
     ) -> Option<Walked> {
+        if self.database.wants_walk() {
+            let tick = self.tick;
+            let mut ready = Vec::new();
+            let database = &mut self.database;
+            let walked = walk(history, |bytes, lines_back, back| {
+                match Entry::from_json(bytes, line.saturating_sub(lines_back()), &mut *scratch) {
+                    Ok(entry) => database.walk_over(&entry, back, tick, &mut |e| ready.push(e)),
+                    Err(_) => Step::Next,
+                }
+            });
+            self.database.forget_walk();
+            self.ready.append(&mut ready);
+            return Some(walked);
+        }
         if let Some(gap) = &self.gap {
             let (needle, until, stream) = (gap.needle.clone(), gap.until, gap.stream);
             // Unless the walk gets to the whole traceback, something may lie between.
@@ -361,7 +375,7 @@ impl Assembler {
 
     /// Whether a lookback is asked for.
     pub(crate) fn wants_lookback(&self) -> bool {
-        self.look.is_some() || self.gap.is_some()
+        self.look.is_some() || self.gap.is_some() || self.database.wants_walk()
     }
 
     /// An entry of another stream met looking back.

@@ -47,6 +47,8 @@ const LEVELS: &[(&str, Level)] = &[
 pub(super) struct PgLine<'t> {
     /// The backend's pid (`%p` of the prefix, `process_id` of `csvlog`), when given.
     pub(super) pid: Option<&'t str>,
+    /// The session's line number (`%l` of the prefix: Cloud SQL's `[N-1]`), when given.
+    pub(super) number: Option<u64>,
     pub(super) level: Level,
     /// The level as written (`ERROR`, `FATAL`, `LOG`).
     pub(super) level_name: &'t str,
@@ -83,6 +85,7 @@ pub(super) fn parse(text: &str) -> Option<PgLine<'_>> {
         };
         let prefix = before.get(..word_start)?;
         let pid = pid_in(prefix);
+        let number = pid.and_then(|_| number_in(prefix));
         let prefixed = prefix.is_empty()
             || pid.is_some()
             || prefix.as_bytes().first().is_some_and(u8::is_ascii_digit);
@@ -91,6 +94,7 @@ pub(super) fn parse(text: &str) -> Option<PgLine<'_>> {
         }
         return Some(PgLine {
             pid,
+            number,
             level: *level,
             level_name: name,
             message: Cow::Borrowed(text.get(at + 3..)?.trim_end()),
@@ -112,6 +116,24 @@ fn pid_in(prefix: &str) -> Option<&str> {
         let inside = after.get(..close)?;
         if !inside.is_empty() && inside.bytes().all(|b| b.is_ascii_digit()) {
             return Some(inside);
+        }
+        rest = after;
+    }
+    None
+}
+
+/// The session line number of a prefix: `N` of the first `[N-M]` (Cloud SQL's `[%l-1]`).
+fn number_in(prefix: &str) -> Option<u64> {
+    let mut rest = prefix;
+    while let Some(open) = rest.find('[') {
+        let after = rest.get(open + 1..)?;
+        let close = after.find(']')?;
+        let inside = after.get(..close)?;
+        if let Some((n, m)) = inside.split_once('-') {
+            let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+            if digits(n) && digits(m) {
+                return n.parse().ok();
+            }
         }
         rest = after;
     }
@@ -184,6 +206,7 @@ pub(super) fn parse_csv(text: &str) -> Result<Option<PgLine<'_>>, ()> {
     let query = Some(field(QUERY)).filter(|q| !q.trim().is_empty());
     Ok(Some(PgLine {
         pid,
+        number: None,
         level: *level,
         level_name: name,
         message: field(MESSAGE),
