@@ -135,9 +135,17 @@ pub(crate) fn settings(stages: &Stages) -> Settings {
 /// the first, at 0, where a shard's tallies start (a merge never goes on from it: see
 /// `Quieting::Rescan`).
 fn keep_unlooked(points: &mut Vec<Quiet>, lookbacks: &[(u64, u64)]) {
+    // Only those that looked before the last place count (a shard's places lie in its
+    // first MiBs; a long one made lookbacks all through).
+    let last = points.last().map_or(0, |p| p.offset);
+    let near: Vec<(u64, u64)> = lookbacks
+        .iter()
+        .copied()
+        .filter(|&(at, reach)| at.checked_sub(reach).is_none_or(|from| from < last))
+        .collect();
     points.retain(|q| {
         q.offset == 0
-            || lookbacks.iter().all(|&(at, reach)| {
+            || near.iter().all(|&(at, reach)| {
                 at < q.offset || at.checked_sub(reach).is_some_and(|from| from >= q.offset)
             })
     });
