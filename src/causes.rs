@@ -185,23 +185,17 @@ enum MarkKind {
 }
 
 /// What one event leaves for linking. Ordered by time first: the bound keeps the earliest.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 struct Mark {
     /// Microseconds since the epoch, when the timestamp could be read.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     at: Option<i64>,
     group: Fingerprint,
     kind: MarkKind,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     status: Option<u16>,
     /// A request's latency in microseconds.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     span: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     trace: Option<Arc<str>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     instance: Option<Arc<str>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     revision: Option<Arc<str>>,
 }
 
@@ -476,22 +470,70 @@ impl PartialEq for Links {
     }
 }
 
-/// The JSON form: the marks in their sorted order.
+/// The JSON form: the marks in their sorted order, each instance and revision name written
+/// once in `names` and given in a mark by its index there (an instance id of Cloud Run is
+/// about 100 characters: written in every mark, it was most of a mark).
 #[derive(serde::Serialize, serde::Deserialize)]
 struct Saved {
     partial: bool,
-    causes: Vec<Mark>,
-    symptoms: Vec<Mark>,
+    #[serde(default)]
+    names: Vec<Arc<str>>,
+    causes: Vec<SavedMark>,
+    symptoms: Vec<SavedMark>,
+}
+
+/// A [`Mark`] as saved: its names by their index in [`Saved::names`].
+#[derive(serde::Serialize, serde::Deserialize)]
+struct SavedMark {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    at: Option<i64>,
+    group: Fingerprint,
+    kind: MarkKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    status: Option<u16>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    span: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    trace: Option<Arc<str>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    instance: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    revision: Option<u32>,
 }
 
 impl serde::Serialize for Links {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut sorted = self.clone();
         sorted.bound();
+        let mut names: Vec<Arc<str>> = Vec::new();
+        let mut index: HashMap<Arc<str>, u32> = HashMap::new();
+        let mut save = |m: Mark| {
+            let mut at = |name: Option<Arc<str>>| {
+                let name = name?;
+                let next = names.len() as u32;
+                Some(*index.entry(name.clone()).or_insert_with(|| {
+                    names.push(name);
+                    next
+                }))
+            };
+            SavedMark {
+                instance: at(m.instance),
+                revision: at(m.revision),
+                at: m.at,
+                group: m.group,
+                kind: m.kind,
+                status: m.status,
+                span: m.span,
+                trace: m.trace,
+            }
+        };
+        let causes = sorted.causes.into_iter().map(&mut save).collect();
+        let symptoms = sorted.symptoms.into_iter().map(&mut save).collect();
         Saved {
             partial: sorted.partial,
-            causes: sorted.causes,
-            symptoms: sorted.symptoms,
+            names,
+            causes,
+            symptoms,
         }
         .serialize(s)
     }
@@ -512,13 +554,28 @@ impl<'de> serde::Deserialize<'de> for Links {
             partial: saved.partial,
             ..Links::default()
         };
-        // Each name held once again.
-        for mut m in saved.causes.into_iter().chain(saved.symptoms) {
-            m.instance = links.name(m.instance.as_deref());
-            m.revision = links.name(m.revision.as_deref());
-            match m.kind {
-                MarkKind::Cause => links.causes.push(m),
-                _ => links.symptoms.push(m),
+        let name = |i: Option<u32>| match i {
+            None => Ok(None),
+            Some(i) => match saved.names.get(i as usize) {
+                Some(name) => Ok(Some(name.clone())),
+                None => Err(D::Error::custom("a mark names no name in `names`")),
+            },
+        };
+        for m in saved.causes.iter().chain(&saved.symptoms) {
+            // Each name held once again.
+            let mark = Mark {
+                at: m.at,
+                group: m.group,
+                kind: m.kind,
+                status: m.status,
+                span: m.span,
+                trace: m.trace.clone(),
+                instance: links.name(name(m.instance)?.as_deref()),
+                revision: links.name(name(m.revision)?.as_deref()),
+            };
+            match mark.kind {
+                MarkKind::Cause => links.causes.push(mark),
+                _ => links.symptoms.push(mark),
             }
         }
         links.bound();

@@ -76,6 +76,75 @@ pub enum Error {
         /// What is wrong with the value given.
         reason: String,
     },
+    /// A partial report cannot be read, or merged with the one before it.
+    #[error(transparent)]
+    Partial(#[from] PartialError),
+}
+
+/// Why a partial report ([`crate::Partial`]) cannot be read or merged: never a wrong report.
+#[derive(Debug, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PartialError {
+    /// It is not a partial report's JSON, or it was cut short.
+    #[error("not a whole partial report (truncated?): {reason}")]
+    Invalid {
+        /// What serde_json found wrong.
+        reason: String,
+    },
+    /// It follows another version of the partial format.
+    #[error("a partial report of partial_version {found}; this build reads version {want}")]
+    Version {
+        /// Its `partial_version`.
+        found: u64,
+        /// [`crate::PARTIAL_VERSION`].
+        want: u32,
+    },
+    /// It was made with other settings than the partial before it, or than the merge uses.
+    #[error(
+        "made with another {setting} than the partial before it (make and merge every \
+         partial with the same --slow-ms, --max-entry-bytes, --validate and --rules)"
+    )]
+    Settings {
+        /// The setting that differs (`slow-ms`, `max-entry-bytes`, `validate`, `rules`).
+        setting: &'static str,
+    },
+    /// Its input was read in another format than the partial before it.
+    #[error(
+        "read as {this}, the shard before it as {before} (a shard cut from the middle of an \
+         array needs --input-format array)"
+    )]
+    Format {
+        /// The format of the shard before.
+        before: String,
+        /// Its format.
+        this: String,
+    },
+    /// Its recorded place in its input does not follow the partial before it.
+    #[error(
+        "out of order: it covers bytes {start}..{end} of {input}, and the partial before it \
+         ends at byte {before_end} of that file (give the partials in input order, each once)"
+    )]
+    OutOfOrder {
+        /// The input file both were made from.
+        input: String,
+        /// Where this one starts in it.
+        start: u64,
+        /// Where this one ends.
+        end: u64,
+        /// Where the one before ends.
+        before_end: u64,
+    },
+    /// A split traceback open at the end of the shards before is still open past the lead
+    /// of this shard that its partial keeps, so the merge cannot finish it exactly.
+    #[error(
+        "a split traceback open at the end of the shard before it is still open {kept} bytes \
+         into this one, past what its partial keeps: cut the input elsewhere, or into \
+         fewer shards"
+    )]
+    NotExact {
+        /// The bytes of the shard's start that its partial keeps.
+        kept: u64,
+    },
 }
 
 /// The kind of entry an [`Error::Item`] is about.

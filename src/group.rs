@@ -162,9 +162,12 @@ pub(crate) enum Title<F> {
     Later,
 }
 
-/// A hash of the kind and text of the event a group speaks for: an earlier event with the
-/// same content would say the same (read newest first, every event is earlier, and a title
-/// costs more than the rest of a report's work for it). Not part of a group's equality.
+/// A hash of what the event a group speaks for gives the group: its kind and text (its
+/// classification, request and platform row follow from them), its service (a known issue
+/// or a title may name it) and its project. An earlier event with the same would say the
+/// same (read newest first, every event is earlier, and a title costs more than the rest of
+/// a report's work for it); one from another project or service would not, however alike
+/// its text, and then speaks. Not part of a group's equality.
 #[derive(Clone, Copy, Debug, Default)]
 struct Shown(Option<u64>);
 
@@ -174,6 +177,8 @@ impl Shown {
         let mut h = rustc_hash::FxHasher::default();
         event.kind.hash(&mut h);
         event.text.hash(&mut h);
+        event.service.hash(&mut h);
+        event.project.hash(&mut h);
         Shown(Some(h.finish()))
     }
 }
@@ -195,9 +200,16 @@ impl PartialEq for SampleTimes {
     }
 }
 
+/// A group's [`Group::order`], saved beside it in a partial report.
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
+pub(crate) struct GroupOrder {
+    shown: Option<u64>,
+    sample_times: Vec<SampleKey>,
+}
+
 /// Where an event goes among a group's: by its time (none after any; one instant written
 /// two ways, by the text), then its first `insertId`.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 struct SampleKey {
     untimed: bool,
     time: Option<Instant>,
@@ -284,21 +296,20 @@ impl Group {
     }
 
     /// Adds one event, whose timestamp reads as the instant `at`; `title` makes the
-    /// suggested title should it become the earliest.
+    /// suggested title should it become the earliest. `true` when it now speaks for the
+    /// group.
     pub(crate) fn add<F: FnOnce(&Event) -> String>(
         &mut self,
         event: &Event,
         at: Option<Instant>,
         title: Title<F>,
-    ) {
+    ) -> bool {
         let seen = event.timestamp.as_deref().map(|ts| Seen(ts, at));
         let first = self.first_seen.as_deref().map(Seen::of);
         let earlier = self.count > 0 && self.is_earlier(event, seen, first);
         let new_first = seen.is_some_and(|s| first.is_none_or(|f| s.order(f) == Ordering::Less));
         self.count += 1;
-        if earlier {
-            self.speak_for(event, title);
-        }
+        let spoke = earlier && self.speak_for(event, title);
         if let Some(seen) = seen {
             if new_first {
                 replace(&mut self.first_seen, seen.0);
@@ -331,14 +342,15 @@ impl Group {
         if let Some(n) = &mut self.unexplained {
             *n += 1;
         }
+        spoke
     }
 
     /// Makes `event`, earlier than the one it spoke for, speak for the group (unless it
-    /// says the same).
-    fn speak_for<F: FnOnce(&Event) -> String>(&mut self, event: &Event, title: Title<F>) {
+    /// says the same); `true` when it does.
+    fn speak_for<F: FnOnce(&Event) -> String>(&mut self, event: &Event, title: Title<F>) -> bool {
         let shown = Shown::of(event);
         if shown.0 == self.shown.0 {
-            return;
+            return false;
         }
         self.shown = shown;
         let untracked = event.classification.known_issue.is_none();
@@ -365,6 +377,7 @@ impl Group {
         if fresh.platform.is_some() {
             self.platform = fresh.platform;
         }
+        true
     }
 
     /// Whether `event` is earlier than the one the group speaks for: by time, then by its
@@ -408,15 +421,8 @@ impl Group {
 
     /// Adds the group of the same fingerprint from the shard that follows.
     pub(crate) fn merge(&mut self, next: &Group) {
-        let earlier = match (&next.first_seen, &self.first_seen) {
-            (Some(theirs), Some(mine)) => match seen_order(theirs, mine) {
-                Ordering::Equal => next.samples.first() < self.samples.first(),
-                order => order == Ordering::Less,
-            },
-            (Some(_), None) => true,
-            _ => false,
-        };
-        if earlier {
+        let earlier = self.is_earlier_group(next);
+        if self.takes_speaker(next) {
             self.shown = next.shown;
             self.speaker = next.speaker.clone();
             self.message = next.message.clone();
@@ -463,6 +469,41 @@ impl Group {
         if let (Some(mine), Some(theirs)) = (&mut self.unexplained, next.unexplained) {
             *mine += theirs;
         }
+    }
+
+    /// Whether the earliest event of `next` is earlier than this group's.
+    fn is_earlier_group(&self, next: &Group) -> bool {
+        match (&next.first_seen, &self.first_seen) {
+            (Some(theirs), Some(mine)) => match seen_order(theirs, mine) {
+                Ordering::Equal => next.samples.first() < self.samples.first(),
+                order => order == Ordering::Less,
+            },
+            (Some(_), None) => true,
+            _ => false,
+        }
+    }
+
+    /// Whether merging `next` (the group of a shard that follows) makes its speaker this
+    /// group's, as adding its events one by one would: it is earlier and says something
+    /// else (when both know what they say).
+    pub(crate) fn takes_speaker(&self, next: &Group) -> bool {
+        let same = self.shown.0.is_some() && self.shown.0 == next.shown.0;
+        self.is_earlier_group(next) && !same
+    }
+
+    /// What a partial report keeps of the group beside its saved form, so that it merges as
+    /// adding its events would: what its speaker says and its samples' times.
+    pub(crate) fn order(&self) -> GroupOrder {
+        GroupOrder {
+            shown: self.shown.0,
+            sample_times: self.sample_times.0.clone(),
+        }
+    }
+
+    /// Puts back what [`Group::order`] kept.
+    pub(crate) fn set_order(&mut self, order: GroupOrder) {
+        self.shown = Shown(order.shown);
+        self.sample_times = SampleTimes(order.sample_times);
     }
 
     /// Takes in the samples of `next` (`earlier`: its earliest event is earlier).

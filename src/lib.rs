@@ -69,9 +69,11 @@ mod input;
 mod json_file;
 mod known_issues;
 mod logs_url;
+mod partial;
 mod pipeline;
 mod platform;
 mod prefilter;
+mod quiet;
 pub mod reference;
 mod report;
 mod revision;
@@ -96,15 +98,16 @@ pub use compare::Comparison;
 pub use deploy::{Deploy, DeployVerdict, RevisionSpan, SETTLED_EVENTS, SETTLED_SECONDS};
 pub use draft::{prepare_dir, write_drafts, Draft, WrittenDraft, DRAFT_LINES};
 pub use entry::Severity;
-pub use error::{Error, Item, Result};
+pub use error::{Error, Item, PartialError, Result};
 pub use event::{
     Classification, Event, EventKind, EventRecord, IssueMatch, IssueRef, IssueState, MatchBy,
     Request, Role, SlowQuery,
 };
 pub use fingerprint::{is_in_app, normalize_message, Fingerprint};
 pub use group::{Group, RequestKey, SAMPLES_KEPT, SAMPLE_TEXT_BYTES};
-pub use input::{Binary, DEFAULT_MAX_ENTRY_BYTES};
+pub use input::{Binary, Format, DEFAULT_MAX_ENTRY_BYTES};
 pub use known_issues::KnownIssues;
+pub use partial::{Partial, LEAD_BYTES, PARTIAL_VERSION};
 pub use pipeline::{FnSink, NoSink, ReadAt, Sink, Triage, TriageBuilder};
 pub use platform::{PlatformKind, PlatformMessage};
 pub use report::{Report, Span, Totals, MALFORMED_LINES_KEPT, SCHEMA_VERSION};

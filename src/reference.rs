@@ -976,13 +976,113 @@
 //! lower-case hex ids and UUIDs, CamelCase names. A suggested title cut with `…` loses its last
 //! word before it is scrubbed, as a secret cut in half may no longer look like one.
 //!
+//! ## Partial reports
+//!
+//! A large export can be triaged in shards, apart (processes, machines, Spark tasks), and
+//! the shards' *partial reports* merged, in input order, into exactly the report one run over
+//! the whole input gives: the same JSON, byte for byte, including tracebacks split one line
+//! per entry that straddle a cut, line numbers, samples, first and last seen, timelines,
+//! percentiles, and the links from symptoms to causes in other shards. The library
+//! makes one with [`Triage::partial`](crate::Triage::partial), merges two with
+//! [`Triage::merge_partials`](crate::Triage::merge_partials) (associative: merge in any
+//! grouping, as long as the order is kept) and finishes one into the report with
+//! [`Triage::finish_partial`](crate::Triage::finish_partial); the command line with
+//! `--format partial [FILE]` and `merge PARTIAL...` (`-`: one partial per line on standard
+//! input). A shard must start and end at entry boundaries: NDJSON and text at a line start;
+//! a shard cut from the middle of a JSON array starts at an element and is read with
+//! `--input-format array` ([`Format::Array`](crate::Format::Array)). Known issues,
+//! `--baseline` (compared with the merged report, as after a run: see "Baselines") and
+//! `--fail-on` (categories, and `new`, `regressed`) apply when the merged partial is
+//! finished, not to the partials; a partial carries each group's events per revision, so
+//! the deploy verdicts of the merged report are the single pass's.
+//!
+//! A partial is one JSON object on one line, a stable format of its own
+//! ([`PARTIAL_VERSION`](crate::PARTIAL_VERSION), now 1; a reader rejects any other version
+//! before reading the rest):
+//!
+//! - `partial_version`: written first.
+//! - `settings`: `slow_ms`, `max_entry_bytes`, `validate` and `rules` (a digest of the rules
+//!   files added to the built-in rules, 0 for none): only partials made alike merge, and the
+//!   merge scans with them.
+//! - `format`: `ndjson`, `array`, `text`, or null for an empty shard. Neighbours must agree.
+//! - `first`, `last`: where the first and last shard lie in the files they were read from
+//!   (`source`, `start`, `end` in bytes), or null when read from standard input. Two neighbours of
+//!   the same file must touch (`end` of one = `start` of the next), else the merge says
+//!   they are out of order.
+//! - `bytes`: the input bytes covered; `totals`: as in the report (with `lines`, which
+//!   numbers the next shard's lines; `events` is counted from the tallies).
+//! - `lead`: the shard's first bytes, raw (`text`, or `base64` when they are not UTF-8),
+//!   and `whole` when that is all of it. At most [`LEAD_BYTES`](crate::LEAD_BYTES) (2 MiB)
+//!   are kept, ending at a quiet place.
+//! - `head`: only when the lead holds fewer of the shard's first bytes than 4 KiB (a split
+//!   traceback held open across them): those bytes, saved as `lead` is. A merge looks for
+//!   binary data in the merged input's first 4 KiB, as a run does, whichever shards hold
+//!   them.
+//! - `tail`: the shard's last bytes, up to 129 KiB (`whole` when that is all of it), saved
+//!   as `lead` is: a traceback read newest first in the next shard looks back at the
+//!   entries before its first frame line (see "Split tracebacks"), which may lie here.
+//! - `cut`: a lookback of the shard's scan got to its first byte and might have gone on
+//!   into the shard before.
+//! - `points`: the shard's *quiet places* within the lead, from its start: where its scan
+//!   held nothing open and no lookback after it looked before it (`offset` in bytes, and
+//!   the `entries`, `ok`, `malformed` and `oversize` counted before it). The first is at 0.
+//! - `tallies`: one per quiet place, the events found from it to the next (the last: to
+//!   the shard's end), each as a `report` (the JSON report above, unranked: timelines and
+//!   sketches in full), `links`, the marks that link its symptoms to causes (`partial`;
+//!   `names`, each instance and revision name once; then `causes` and `symptoms`, each mark
+//!   with `at` in microseconds, `group`, `kind` (`cause`, `request`, `exit`), and when
+//!   known `status`, `span` (a request's latency in microseconds), `trace`, and `instance`
+//!   and `revision` as indexes into `names`), `orders`, per group what its events' order
+//!   needs (`shown`, a hash of what the event it speaks for gives it; `sample_times`, when
+//!   its samples happened), and `firsts`, the event each of its groups speaks for (known
+//!   issues are linked from them). Links, impact and the symptom totals are computed from
+//!   the marks once the partials are merged, so a failed request in one shard links to its
+//!   cause in another exactly as in one run; groups whose earliest events lie in a later
+//!   shard (an export read newest first) merge as their events added one by one do.
+//! - `held`: what the scan still held at the shard's end: `tick` (entries seen), `open`
+//!   (split tracebacks still collecting lines: stream, the instance and log it looks for,
+//!   the line prefix, the line machine's state, the event so far, kept lines), `pending`
+//!   (header lines waiting for a traceback, with the lines of their record's message they
+//!   hold), `before` (a stream's last lone exception line, which a traceback without
+//!   header in the next entry takes, as Sentry prints it, or a traceback read newest first
+//!   replayed in time order), `database` (database
+//!   entries waiting for the lines that complete them), `ready` (events flushed, not yet
+//!   given out); read newest first, also `wholes` (tracebacks whole in one entry that a
+//!   header read after them may join), `reversed` (tracebacks being read newest first:
+//!   their lines so far, each with its entry, and where in the traceback's shape they are)
+//!   and `floors` (each stream's last line used, which a lookback takes no more).
+//!
+//! Merging `a` then `b`: when `a` held nothing and `b` is not `cut`, `b`'s tallies are
+//! right as they are. Otherwise `b`'s lead is scanned again with what `a` held, after
+//! `a`'s tail, up to the first of `b`'s quiet places (after its start) where that scan
+//! holds nothing too: from there on `b`'s own scan went the same way, and its tallies from
+//! that place on are taken. `a`'s places that a lookback of that scan looked before are
+//! dropped, and the merged partial is `cut` when that scan's lookbacks got to `a`'s first
+//! byte (its whole tail). A partial's size is bounded by its
+//! groups, its open state, the lead, the tail and its link marks (at most
+//! [`MAX_MARKS`](crate::MAX_MARKS) causes and as many symptoms, as in a run), not by the
+//! shard's size. A split traceback still
+//! open past `b`'s lead (it would have to keep receiving lines, or wait for them, across
+//! thousands of entries) cannot be finished exactly: the merge says so and fails rather than
+//! give a wrong report. So do a truncated partial, another version, other settings or
+//! format, and neighbours of one file out of order; the command line exits 2 naming the
+//! file.
+//!
+//! A gzip file is a shard as a whole (compressed data cannot be cut at entry boundaries):
+//! its partial is made from the decompressed bytes, as a run reads them (`lead`, `points`
+//! and `bytes` count decompressed bytes; `first` and `last` the file's own), and partials of
+//! `.gz` files merge into the report of a run over the files one after another (`cat a.gz
+//! b.gz`, read member after member), with `totals.gzip` true. A piece of a `.gz` file cut
+//! elsewhere than between members is not gzip data by itself: cut the decompressed stream
+//! instead (Spark's `textFile` decompresses `.gz` files itself, a partition per file).
+//!
 //! ## Exit status of the `triage` example
 //!
 //! | status | when |
 //! |---|---|
 //! | 0 | the run finished (also for `--help` and `--version`) |
 //! | 1 | `--fail-on CATEGORY[,...]` (or `any`) matched an event; `--fail-on new` a group is `new` against `--baseline` (without one: its deploy verdict is `new`); `--fail-on regressed` a group is `regressed` against `--baseline` (never without one) |
-//! | 2 | bad arguments, an unknown category in `--fail-on`, an input that cannot be read, an invalid rules or known-issues file, a `--baseline` that cannot be read, is not a report or is of another `schema_version`, a `--draft-issues` directory that cannot be written, an invalid setting; one line on stderr says what is wrong, naming the file |
+//! | 2 | bad arguments, an unknown category in `--fail-on`, an input that cannot be read, an invalid rules or known-issues file, a `--baseline` that cannot be read, is not a report or is of another `schema_version`, a `--draft-issues` directory that cannot be written, an invalid setting, a partial report that cannot be read or merged; one line on stderr says what is wrong, naming the file |
 //!
 //! Bad input data is never a reason to stop: it is counted (see "Entries and their
 //! accounting").

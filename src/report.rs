@@ -14,7 +14,7 @@ use crate::causes::{sort_cause_links, Links};
 use crate::deploy::{self, Deploy};
 use crate::event::{Event, Role};
 use crate::fingerprint::Fingerprint;
-use crate::group::{Group, Title};
+use crate::group::{Group, GroupOrder, Title};
 use crate::input::Binary;
 use crate::logs_url::logs_explorer_url;
 use crate::seen::{seen_order, widen, Seen};
@@ -211,12 +211,12 @@ impl Report {
     /// that has no known issue, from the event it speaks for (a new group's first, or an
     /// event earlier than any before it). Links are computed when the report is ranked.
     pub fn add(&mut self, event: &Event, suggest: impl FnOnce(&Event) -> String) {
-        self.add_with(event, Title::Now(suggest));
+        let _ = self.add_with(event, Title::Now(suggest));
     }
 
     /// [`Report::add`], the suggested titles made later by [`Report::make_titles`].
     pub(crate) fn add_later(&mut self, event: &Event) {
-        self.add_with(event, Title::<fn(&Event) -> String>::Later);
+        let _ = self.add_with(event, Title::<fn(&Event) -> String>::Later);
     }
 
     /// Makes the suggested titles [`Report::add_later`] left to make.
@@ -226,27 +226,38 @@ impl Report {
         }
     }
 
-    fn add_with<F: FnOnce(&Event) -> String>(&mut self, event: &Event, title: Title<F>) {
+    /// [`Report::add`], `true` when the event now speaks for its group (its first, or an
+    /// earlier event that says something else): a partial report keeps that event.
+    pub(crate) fn add_speaking(
+        &mut self,
+        event: &Event,
+        suggest: impl FnOnce(&Event) -> String,
+    ) -> bool {
+        self.add_with(event, Title::Now(suggest))
+    }
+
+    fn add_with<F: FnOnce(&Event) -> String>(&mut self, event: &Event, title: Title<F>) -> bool {
         self.totals.events += 1;
         if event.role() == Role::Symptom {
             self.totals.symptoms += 1;
         }
         let fingerprint = event.classification.fingerprint;
         let at: Option<Instant> = event.timestamp.as_deref().and_then(time::parse);
-        match self.index.get(&fingerprint) {
-            Some(&i) => {
-                if let Some(group) = self.groups.get_mut(i) {
-                    group.add(event, at, title);
-                }
-            }
+        let spoke = match self.index.get(&fingerprint) {
+            Some(&i) => self
+                .groups
+                .get_mut(i)
+                .is_some_and(|group| group.add(event, at, title)),
             None => {
                 let mut group = Group::first(event, title);
                 group.add(event, at, Title::<F>::Later);
                 self.index.insert(fingerprint, self.groups.len());
                 self.groups.push(group);
+                true
             }
-        }
+        };
         self.links.add(event, fingerprint, at.map(Instant::micros));
+        spoke
     }
 
     /// Appends the report of the shard that follows this one, and links the symptoms of
@@ -274,6 +285,55 @@ impl Report {
             g.baseline = None;
         }
         self.judge_deploys();
+    }
+
+    /// What each group keeps beside its saved form for a partial report, in group order.
+    pub(crate) fn orders(&self) -> Vec<GroupOrder> {
+        self.groups.iter().map(Group::order).collect()
+    }
+
+    /// Puts back what [`Report::orders`] kept.
+    pub(crate) fn set_orders(&mut self, orders: Vec<GroupOrder>) {
+        for (group, order) in self.groups.iter_mut().zip(orders) {
+            group.set_order(order);
+        }
+    }
+
+    /// The group of `fingerprint`.
+    pub(crate) fn group(&self, fingerprint: &Fingerprint) -> Option<&Group> {
+        self.index
+            .get(fingerprint)
+            .and_then(|&i| self.groups.get(i))
+    }
+
+    /// Links each group to a known issue again from the event it speaks for (of `firsts`):
+    /// `link` fills the event's known issue, and the group takes its known issue, or a
+    /// title from `suggest` when it has none, as if the events had been linked as they were
+    /// found.
+    pub(crate) fn relink(
+        &mut self,
+        firsts: &[Event],
+        link: impl Fn(&mut Event),
+        suggest: impl Fn(&Event) -> String,
+    ) {
+        let firsts: HashMap<Fingerprint, &Event> = firsts
+            .iter()
+            .map(|e| (e.classification.fingerprint, e))
+            .collect();
+        for group in &mut self.groups {
+            let Some(&first) = firsts.get(&group.fingerprint) else {
+                continue;
+            };
+            let mut event = first.clone();
+            link(&mut event);
+            let title = event
+                .classification
+                .known_issue
+                .is_none()
+                .then(|| suggest(&event));
+            group.known_issue = event.classification.known_issue;
+            group.suggested_title = title;
+        }
     }
 
     /// Links symptoms to causes (see [`crate::reference`]) and sorts groups for a reader:

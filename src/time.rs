@@ -19,7 +19,9 @@ pub(crate) const MINUTE_US: i64 = 60 * SECOND_US;
 /// strings sort the other way), and `15:00:00+01:00` is `14:00:00Z`. Event assembly orders a
 /// stream's entries by them (Cloud Logging writes up to nine digits of fraction, and lines
 /// a microsecond apart must not tie), and a group's first and last seen go by them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub(crate) struct Instant {
     seconds: i64,
     nanos: u32,

@@ -13,7 +13,8 @@
 mod support;
 
 use logtriage::{Event, FnSink, TriageBuilder};
-use serde_json::{json, Value};
+use serde_json::Value;
+use support::export::entries;
 
 fn rows() -> Vec<Value> {
     let path = concat!(
@@ -24,51 +25,6 @@ fn rows() -> Vec<Value> {
     text.lines()
         .filter(|l| !l.trim().is_empty())
         .map(|l| serde_json::from_str(l).expect("row"))
-        .collect()
-}
-
-/// A PostgreSQL line's own time (`2026-11-26 14:02:11.200 UTC`) as RFC 3339, to the
-/// microsecond.
-fn own_time(line: &str) -> Option<String> {
-    let b = line.as_bytes();
-    let shaped = b.len() >= 27
-        && b.get(4) == Some(&b'-')
-        && b.get(10) == Some(&b' ')
-        && b.get(19) == Some(&b'.')
-        && line.get(23..27) == Some(" UTC");
-    shaped.then(|| format!("{}T{}000Z", &line[..10], &line[11..23]))
-}
-
-/// A microsecond after `ts` (`...HH:MM:SS.ffffffZ`).
-fn after(ts: &str) -> String {
-    let (head, frac) = ts.trim_end_matches('Z').rsplit_once('.').expect("fraction");
-    let micros: u64 = frac.parse().expect("micros");
-    assert!(micros < 999_999, "{ts}");
-    format!("{head}.{:06}Z", micros + 1)
-}
-
-/// The row's entries, oldest first as given: NDJSON lines, or a text row's lines as entries.
-fn entries(row: &Value) -> Vec<String> {
-    let input = row["input"].as_str().expect("input");
-    if row["format"] == "ndjson" {
-        return input.lines().map(str::to_string).collect();
-    }
-    let mut last = "2026-11-26T14:00:00.000000Z".to_string();
-    let name = row["name"].as_str().expect("name");
-    input
-        .lines()
-        .enumerate()
-        .map(|(i, line)| {
-            last = own_time(line).unwrap_or_else(|| after(&last));
-            json!({
-                "insertId": format!("{name}-{i}"),
-                "logName": "projects/netra-staging/logs/netra-db",
-                "resource": {"type": "gce_instance", "labels": {"instance_id": "4711"}},
-                "textPayload": line,
-                "timestamp": last,
-            })
-            .to_string()
-        })
         .collect()
 }
 

@@ -117,6 +117,7 @@ fn rules_compile_on_first_use_and_clones_share_them() {
         categories: Categories::default(),
         rules: Vec::new(),
         set: Arc::default(),
+        digest: 0,
         platform: PlatformTable::default(),
     };
     let json = r#"{"categories": [{"id": "a", "patterns": ["refused (?P<subject>\\S+)"]}]}"#;

@@ -10,23 +10,28 @@
 //! It reads Cloud Logging entries (a `gcloud logging read --format=json` array, NDJSON or
 //! plain text) from a file or standard input and prints the root causes, ranked, each with
 //! the issue that tracks it: as a text report fitted to the terminal, as one JSON document,
-//! or as one JSON event per line while it reads (`--format`).
+//! or as one JSON event per line while it reads (`--format`). For an input triaged in
+//! shards, `--format partial` writes a shard's partial report on one line, and `merge
+//! PARTIAL...` finishes the shards' partials, in input order, into the report of the whole
+//! (see [`crate::Partial`]).
 //!
 //! Exit status: 0 on success; 1 when `--fail-on` matched an event, or (`new`, `regressed`)
 //! a group of the finished report; 2 for bad arguments, an unreadable input, an invalid
-//! known-issues, rules or `--baseline` file, or an output that cannot be written. A closed
-//! standard output (`... | head`) is not an error: the run ends quietly with 0, or 1 when
-//! `--fail-on` matched (it reads on, printing nothing, only while `--fail-on` may still
-//! match).
+//! known-issues, rules or `--baseline` file, a partial report that cannot be read or
+//! merged, or an output that cannot be written. A closed standard output (`... | head`) is
+//! not an error: the run ends quietly with 0, or 1 when `--fail-on` matched (it reads on,
+//! printing nothing, only while `--fail-on` may still match).
 
 mod deploys;
 mod input;
 mod links;
+mod merge;
 mod text;
 
 use crate::{Event, Sink, TriageBuilder};
 use clap::{CommandFactory, FromArgMatches, Parser, ValueEnum};
 use input::{grow_pipe, stdin_file, Progress};
+use merge::InputFormat;
 use std::fs::File;
 use std::io::{self, BufWriter, IsTerminal, Seek, Write};
 use std::path::PathBuf;
@@ -46,6 +51,11 @@ Examples:
   {name} --format json logs-yesterday.json > yesterday.json
   {name} --baseline yesterday.json --fail-on new,regressed logs-today.json
 
+Shards of a large export, triaged apart (one process, machine or Spark task each), merge
+into the report of the whole:
+  {name} --format partial shard-0.ndjson > shard-0.partial   (one per shard)
+  {name} merge --format json shard-*.partial                 (in input order)
+
 Exit status: 0 on success, 1 when --fail-on matched an event (or a new or regressed
 group), 2 for bad arguments, an unreadable input or file, or an output that cannot be
 written. A closed output (| head) ends the run quietly. Colour is used when stdout is a
@@ -58,34 +68,43 @@ COLUMNS, else 100 columns (60 to 160)."
 #[derive(Parser, Debug)]
 #[command(name = "logtriage", version, about)]
 struct Args {
+    #[command(subcommand)]
+    command: Option<Command>,
+
     /// Log file to read: a gcloud JSON array, NDJSON or plain text. Standard input when
     /// absent or `-`.
     file: Option<PathBuf>,
 
     /// Output: `text` for a person, `json` for the whole report as one document, `ndjson`
-    /// for one event per line as soon as it is found.
-    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    /// for one event per line as soon as it is found, `partial` for this shard's partial
+    /// report (one line) that `merge` finishes with the other shards'.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text, global = true)]
     format: OutputFormat,
+
+    /// Read the input as this format instead of detecting it: `array` for a shard cut from
+    /// the middle of a gcloud JSON array (between its elements).
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    input_format: Option<InputFormat>,
 
     /// Known-issues file linking groups to tracker issues: hand-written (e.g.
     /// fixtures/known_issues.json) or the output of `gh issue list --state all --limit 1000
     /// --json number,title,url,state,labels,body`. May be repeated.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", global = true)]
     known_issues: Vec<PathBuf>,
 
     /// Write a Markdown issue draft for each group with no known issue into DIR (created if
     /// missing; named <category>-<fingerprint>.md), and print on stderr the `gh issue
     /// create` command that files each.
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", global = true)]
     draft_issues: Option<PathBuf>,
 
     /// Scrub secrets (passwords in URLs, tokens, API keys, e-mail addresses) from the report
     /// and events, as issue drafts always are.
-    #[arg(long)]
+    #[arg(long, global = true)]
     redact: bool,
 
     /// Rules file adding or overriding categories (may be repeated; see the README).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", global = true)]
     rules: Vec<PathBuf>,
 
     /// A query at or above this many milliseconds is a slow_query event.
@@ -107,23 +126,30 @@ struct Args {
     #[arg(
         long,
         value_name = "CATEGORY[,..]|any|new|regressed",
-        value_delimiter = ','
+        value_delimiter = ',',
+        global = true
     )]
     fail_on: Vec<String>,
 
     /// A report saved earlier with `--format json`: each group is marked new, regressed,
     /// improved or same against it (by fingerprint), and its groups absent now are listed
     /// as gone.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", global = true)]
     baseline: Option<PathBuf>,
 
     /// Text report: only the N groups that rank first, then one line counting the rest.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", global = true)]
     top: Option<usize>,
 
     /// Text report: under each group, its first event's traceback or message (`traceback`),
     /// cut to 40 lines.
-    #[arg(long, value_enum, value_name = "WHAT", value_delimiter = ',')]
+    #[arg(
+        long,
+        value_enum,
+        value_name = "WHAT",
+        value_delimiter = ',',
+        global = true
+    )]
     show: Vec<Show>,
 
     /// Worker threads. By default one per core, up to 4, for a regular file of 1 MiB or
@@ -138,6 +164,21 @@ enum OutputFormat {
     Text,
     Json,
     Ndjson,
+    Partial,
+}
+
+#[derive(clap::Subcommand, Debug)]
+enum Command {
+    /// Merge the partial reports of an input's shards (`--format partial`), given in input
+    /// order, into its report: the same as one run over the whole input. `--known-issues`,
+    /// `--fail-on`, `--draft-issues` and `--redact` apply to the merged report; `--format
+    /// partial` merges into a partial again, for merging in stages.
+    Merge {
+        /// Partial report files (each may hold several, one per line), or `-` for standard
+        /// input, one partial per line.
+        #[arg(value_name = "PARTIAL", required = true)]
+        partials: Vec<PathBuf>,
+    },
 }
 
 /// What the text report shows beyond its default lines.
@@ -208,6 +249,23 @@ fn complain(name: &str, why: &str) {
 
 /// Runs the triage and prints the report; `Ok(true)` when `--fail-on` matched.
 fn run(name: &str, args: &Args) -> Result<bool, Failure> {
+    if let Some(Command::Merge { partials }) = &args.command {
+        return run_merge(args, partials);
+    }
+    if args.format == OutputFormat::Partial {
+        let report_only = !args.known_issues.is_empty() || !args.fail_on.is_empty();
+        if report_only || args.baseline.is_some() || args.draft_issues.is_some() || args.redact {
+            return Err(Failure(
+                "--format partial: --known-issues, --fail-on, --baseline, --draft-issues and \
+                 --redact apply to the merged report (give them to `merge`)"
+                    .to_string(),
+            ));
+        }
+    } else if args.input_format.is_some() {
+        return Err(Failure(
+            "--input-format applies to --format partial (a shard of an input)".to_string(),
+        ));
+    }
     let file = match &args.file {
         Some(path) if path.as_os_str() != "-" => Some(File::open(path).map_err(|e| {
             Failure(format!(
@@ -254,22 +312,26 @@ fn run(name: &str, args: &Args) -> Result<bool, Failure> {
     let fail_on = FailOn::parse(&args.fail_on, &categories)?;
     let gate = Gate::parse(&args.fail_on);
     // Read before the logs: a wrong file stops the run at once.
-    let baseline = match &args.baseline {
-        Some(path) => Some(crate::Report::load(path)?),
-        None => None,
-    };
+    let baseline = load_baseline(args)?;
     let progress = Progress::new(io::stderr().is_terminal());
     let stdout = io::stdout();
-    let color = stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-    let layout = text::Layout {
-        width: text::width(stdout.is_terminal()),
-        color,
-        top: args.top,
-        traceback: args.show.contains(&Show::Traceback),
-        baseline: args.baseline.as_ref().map(|p| p.display().to_string()),
-        utf8: links::utf8_locale(|name| std::env::var(name).ok()),
-    };
     let mut out = BufWriter::new(stdout.lock());
+    if args.format == OutputFormat::Partial {
+        let format = args.input_format.map(crate::Format::from);
+        let partial = merge::partial_of(
+            &triage,
+            file,
+            regular,
+            args.file.as_deref(),
+            format,
+            &progress,
+        )?;
+        for warning in input_warnings(&partial.totals) {
+            complain(name, &warning);
+        }
+        finish_output(merge::write_partial(&mut out, &partial))?;
+        return Ok(false);
+    }
 
     let mut sink = EventSink {
         fail_on: &fail_on,
@@ -307,10 +369,84 @@ fn run(name: &str, args: &Args) -> Result<bool, Failure> {
         complain(name, &warning);
     }
     if let Some(baseline) = &baseline {
-        let comparison = report.compare(baseline);
-        report.set_baseline(comparison);
+        judge(&mut report, baseline);
     }
     failed |= gate.matches(&report);
+    write_report(&mut out, report, args)?;
+    Ok(failed)
+}
+
+/// `merge`: the partials folded in order, then finished into the report (or written as one
+/// partial again); `Ok(true)` when `--fail-on` matched a group.
+fn run_merge(args: &Args, paths: &[PathBuf]) -> Result<bool, Failure> {
+    if args.format == OutputFormat::Ndjson {
+        return Err(Failure(
+            "merge: --format ndjson streams events as they are read; a merge has the report \
+             (use json, text or partial)"
+                .to_string(),
+        ));
+    }
+    if args.format == OutputFormat::Partial && (args.baseline.is_some() || !args.fail_on.is_empty())
+    {
+        return Err(Failure(
+            "merge --format partial: --baseline and --fail-on apply to the finished report"
+                .to_string(),
+        ));
+    }
+    if let Some(dir) = &args.draft_issues {
+        crate::prepare_dir(dir)?;
+    }
+    // Read before the partials: a wrong file stops the merge at once.
+    let baseline = load_baseline(args)?;
+    let (triage, merged) = merge::merged(paths, &args.rules, &args.known_issues)?;
+    let stdout = io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    if args.format == OutputFormat::Partial {
+        finish_output(merge::write_partial(&mut out, &merged))?;
+        return Ok(false);
+    }
+    let categories: Vec<&str> = triage
+        .classifier()
+        .categories()
+        .iter()
+        .map(crate::Category::as_str)
+        .collect();
+    let fail_on = FailOn::parse(&args.fail_on, &categories)?;
+    let mut report = triage.finish_partial(merged);
+    // As after a run: the baseline is compared with the merged report, then the gate.
+    if let Some(baseline) = &baseline {
+        judge(&mut report, baseline);
+    }
+    let failed = report
+        .groups
+        .iter()
+        .any(|g| fail_on.matches(g.category.as_str()))
+        || Gate::parse(&args.fail_on).matches(&report);
+    write_report(&mut out, report, args)?;
+    Ok(failed)
+}
+
+/// The `--baseline` report, read (before the logs or partials: a wrong file stops at once).
+fn load_baseline(args: &Args) -> Result<Option<crate::Report>, Failure> {
+    match &args.baseline {
+        Some(path) => Ok(Some(crate::Report::load(path)?)),
+        None => Ok(None),
+    }
+}
+
+/// Marks each group of a finished report against the baseline, and lists its gone groups.
+fn judge(report: &mut crate::Report, baseline: &crate::Report) {
+    let comparison = report.compare(baseline);
+    report.set_baseline(comparison);
+}
+
+/// Writes drafts (`--draft-issues`), then the report in `--format` (`ndjson` wrote its
+/// lines already), scrubbed with `--redact`.
+fn write_report(
+    out: &mut impl Write,
+    mut report: crate::Report,
+    args: &Args,
+) -> Result<(), Failure> {
     if let Some(dir) = &args.draft_issues {
         for draft in crate::write_drafts(&report, dir)? {
             let _ = writeln!(io::stderr(), "{}", draft.gh_command());
@@ -319,17 +455,31 @@ fn run(name: &str, args: &Args) -> Result<bool, Failure> {
     if args.redact {
         crate::Redact::redact(&mut report);
     }
+    let stdout = io::stdout();
+    let color = stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let layout = text::Layout {
+        width: text::width(stdout.is_terminal()),
+        color,
+        top: args.top,
+        traceback: args.show.contains(&Show::Traceback),
+        baseline: args.baseline.as_ref().map(|p| p.display().to_string()),
+        utf8: links::utf8_locale(|name| std::env::var(name).ok()),
+    };
     let written = match args.format {
-        OutputFormat::Text => text::write_report(&mut out, &report, &layout),
-        OutputFormat::Json => serde_json::to_writer_pretty(&mut out, &report)
+        OutputFormat::Text => text::write_report(&mut *out, &report, &layout),
+        OutputFormat::Json => serde_json::to_writer_pretty(&mut *out, &report)
             .map_err(io::Error::from)
             .and_then(|()| writeln!(out)),
-        OutputFormat::Ndjson => Ok(()),
+        OutputFormat::Ndjson | OutputFormat::Partial => Ok(()),
     };
-    match written.and_then(|()| out.flush()) {
-        Ok(()) => Ok(failed),
-        // The reader stopped early (`| head`): its choice, not a failure.
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(failed),
+    finish_output(written.and_then(|()| out.flush()))
+}
+
+/// The end of the output: a closed pipe is the reader's choice (`| head`), not a failure.
+fn finish_output(written: io::Result<()>) -> Result<(), Failure> {
+    match written {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
         Err(e) => Err(Failure(format!("cannot write the output: {e}"))),
     }
 }
@@ -511,42 +661,4 @@ fn write_line(out: &mut impl Write, event: &Event, redact: bool) -> io::Result<(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::{FailOn, Failure};
-
-    const KNOWN: &[&str] = &["undefined_symbol", "missing_module", "unclassified"];
-
-    fn parse(ids: &[&str]) -> Result<FailOn, Failure> {
-        let ids: Vec<String> = ids.iter().map(|s| s.to_string()).collect();
-        FailOn::parse(&ids, KNOWN)
-    }
-
-    #[test]
-    fn fail_on_takes_known_names_and_any() {
-        assert_eq!(parse(&[]).ok(), Some(FailOn::Never));
-        assert_eq!(parse(&["any"]).ok(), Some(FailOn::Any));
-        let both = parse(&["undefined_symbol", " missing_module"]).ok();
-        assert_eq!(
-            both,
-            Some(FailOn::Categories(vec![
-                "undefined_symbol".into(),
-                "missing_module".into()
-            ]))
-        );
-    }
-
-    #[test]
-    fn fail_on_rejects_empty_and_unknown_names_listing_the_valid_ones() {
-        for bad in [&[""][..], &[" "], &["undefined_symbol", ""], &["bogus"]] {
-            let Err(Failure(why)) = parse(bad) else {
-                panic!("{bad:?} accepted");
-            };
-            assert!(
-                why.ends_with(
-                    "valid: any, new, regressed, undefined_symbol, missing_module, unclassified"
-                ),
-                "{why}"
-            );
-        }
-    }
-}
+mod tests;

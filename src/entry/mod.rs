@@ -8,6 +8,7 @@ use std::borrow::Cow;
 
 mod de;
 mod plain;
+pub(crate) mod saved;
 #[cfg(test)]
 mod tests;
 

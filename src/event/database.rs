@@ -59,7 +59,7 @@ use crate::time;
 const MAX_RECORD_LINES: usize = 256;
 
 /// A statement logged on its own, waiting for its duration.
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 struct Remembered {
     stream: u64,
     pid: Option<String>,
@@ -95,11 +95,14 @@ impl Origin<'_, '_> {
     }
 }
 
-/// The database entries held while they wait for the lines that complete them.
-#[derive(Debug, Default)]
+/// The database entries held while they wait for the lines that complete them. Serde both
+/// ways: a partial report saves it with the rest of what its assembler held.
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Database {
     pub(super) slow_ms: f64,
-    /// The walk back the last push asks for (see `db_reverse`).
+    /// The walk back the last push asks for (see `db_reverse`): walked before the next
+    /// entry, so never saved.
+    #[serde(skip)]
     pub(super) walk: Option<Walk>,
     /// PostgreSQL errors waiting for their `DETAIL`/`HINT`/`CONTEXT`/`STATEMENT` lines.
     pub(super) errors: Vec<Held>,

@@ -12,7 +12,7 @@ pub(crate) const MAX_WAIT: u64 = 32;
 pub(crate) const MAX_HELD: usize = 64;
 
 /// An event waiting for lines of its stream (and backend).
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub(super) struct Held {
     pub(super) stream: u64,
     pub(super) pid: Option<String>,
@@ -23,7 +23,7 @@ pub(super) struct Held {
 }
 
 /// What a held item is.
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub(super) enum Role {
     /// An event that later lines may continue.
     Event,

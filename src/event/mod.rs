@@ -17,6 +17,7 @@ mod database;
 mod db_held;
 mod db_reverse;
 mod forward;
+mod held;
 mod lookback;
 mod model;
 mod newest_first;
@@ -28,6 +29,7 @@ mod slow;
 mod split;
 
 pub(crate) use assemble::Assembler;
+pub(crate) use held::Held;
 pub(crate) use lookback::{History, Start};
 pub use model::{
     Classification, Event, EventKind, IssueMatch, IssueRef, IssueState, MatchBy, Request, Role,

@@ -248,7 +248,10 @@ impl Classification {
 }
 
 /// One failure found in the stream, with its classification once the pipeline filled it.
-#[derive(Clone, Debug, PartialEq)]
+///
+/// Serde both ways: a partial report ([`crate::Partial`]) carries the events a shard still
+/// held open at its end, and each group's first event.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct Event {
     /// What made it an event.

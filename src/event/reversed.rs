@@ -44,8 +44,9 @@ use crate::traceback::{start_at, strip_shaped, LineMachine, CAUSE, CONTEXT};
 use std::collections::VecDeque;
 
 /// One single-line entry of a reversed run.
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub(super) struct Line {
+    #[serde(with = "crate::entry::saved")]
     pub(super) entry: Entry<'static>,
     pub(super) time: Instant,
     /// The assembler's tick when it came (looked-back lines: counted back from the entry
@@ -143,7 +144,7 @@ fn ends_frames(line: &str) -> bool {
 /// exception lines are read on; a frame then decides by the line machine, fed that frame and
 /// the lines after it up to the header-able one (all of them taken: a traceback before,
 /// which reading forwards would have kept them); anything else makes it the header.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 pub(super) struct Probe {
     /// The header-able line, then the lines read before it, the latest first; with the
     /// ticks they came at (the gaps between them are the same read forwards).
@@ -205,7 +206,7 @@ impl Probe {
 }
 
 /// Where a reversed run is, read backwards: what the next (earlier) line may be.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(super) enum Region {
     /// After the newest lines: message lines, the exception line (and for a chain, the
     /// lines between the separator and a traceback's frames).
@@ -232,9 +233,10 @@ pub(super) enum Offer {
 }
 
 /// A split traceback being read newest first.
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub(super) struct Reversed {
     pub(super) stream: u64,
+    #[serde(with = "super::split::needle_names")]
     pub(super) needle: Needle,
     /// Lines checked, in time order (the earliest first): at most `MAX_LINES + 1`, the
     /// earliest `MAX_LINES / 2 + 1` and the latest `MAX_LINES / 2`, as a forward traceback

@@ -38,9 +38,10 @@ pub(crate) const LOOKBACK_BYTES: usize = 128 << 10;
 pub(crate) const HISTORY_BYTES: usize = LOOKBACK_BYTES + 1024;
 
 /// A traceback split over single-line entries, still collecting lines.
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub(super) struct Open {
     pub(super) stream: u64,
+    #[serde(with = "needle_names")]
     pub(super) needle: Needle,
     /// The per-line prefix (`web-1  | `, a timestamp) its header carried; lines of the same
     /// shape continue it, others belong to someone else.
@@ -86,7 +87,7 @@ pub(super) struct Open {
 
 /// A header line read after the traceback it may start: its event (as a pending header's),
 /// its text without the traceback's prefix, its time and tick, and what decides it.
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub(super) struct Late {
     pub(super) event: Event,
     pub(super) own: String,
@@ -186,9 +187,10 @@ pub(super) fn without_blank_tail(lines: &str) -> &str {
 
 /// An error-level single-line entry that may be the header of a traceback in the next line
 /// of its stream.
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub(super) struct Pending {
     pub(super) stream: u64,
+    #[serde(with = "needle_names")]
     pub(super) needle: Needle,
     pub(super) event: Event,
     pub(super) tick: u64,
@@ -208,7 +210,7 @@ pub(super) struct Pending {
 /// The input line of the last entry of each stream that an event used or an open
 /// traceback took: looking back, a stream's entries at or before it are not taken again.
 /// The most recently used streams are kept (a lookback goes back [`MAX_LOOKBACK`] entries).
-#[derive(Debug, Default)]
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 pub(super) struct Floors(Vec<(u64, u64)>);
 
 impl Floors {
@@ -254,7 +256,7 @@ pub(super) const MAX_HELD: usize = 2;
 
 /// The previous entry of a stream, when it was an exception line and nothing else: a
 /// traceback that follows it without a header may have printed it first (Sentry).
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub(super) struct Before {
     pub(super) stream: u64,
     /// The tick of its entry: only the very next entry may take it.
@@ -268,6 +270,39 @@ pub(super) struct Before {
 /// log and stdout are other streams). `None` when the stream has no plain instance id (plain
 /// text, or an id that JSON would escape): then every entry may continue it.
 pub(super) type Needle = Option<Arc<[Finder<'static>]>>;
+
+/// A [`Needle`] saved as the names it looks for (the log name's last segment and the
+/// instance id, as built by [`Needles::of`], or `null`); the finders are built again when
+/// it is read.
+pub(super) mod needle_names {
+    use super::Needle;
+    use memchr::memmem::Finder;
+
+    pub(in crate::event) fn serialize<S: serde::Serializer>(
+        n: &Needle,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        let names: Option<Vec<String>> = n.as_ref().map(|finders| {
+            finders
+                .iter()
+                .map(|f| String::from_utf8_lossy(f.needle()).into_owned())
+                .collect()
+        });
+        serde::Serialize::serialize(&names, s)
+    }
+
+    pub(in crate::event) fn deserialize<'de, D: serde::Deserializer<'de>>(
+        d: D,
+    ) -> Result<Needle, D::Error> {
+        let names: Option<Vec<String>> = serde::Deserialize::deserialize(d)?;
+        Ok(names.map(|names| {
+            names
+                .iter()
+                .map(|n| Finder::new(n.as_bytes()).into_owned())
+                .collect()
+        }))
+    }
+}
 
 /// The needles of the streams seen last, oldest first. A stream opens tracebacks and headers
 /// again and again, and building the finders of a hundred-digit instance id cost more than

@@ -41,7 +41,7 @@ pub const DEFAULT_MAX_ENTRY_BYTES: usize = 16 << 20;
 const SLACK: usize = 16;
 
 /// The input format, detected from the first non-whitespace byte (a UTF-8 BOM is skipped).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Format {
     /// `[`: one JSON array, as `gcloud logging read --format=json` prints it.

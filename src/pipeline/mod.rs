@@ -7,6 +7,7 @@
 
 mod memo;
 mod parallel;
+mod partial;
 mod read_at;
 mod scan;
 mod sink;
@@ -20,8 +21,9 @@ use crate::classify::Classifier;
 use crate::error::{Error, Item, Result};
 use crate::event::Event;
 use crate::input::decode::{binary, is_gzip, Decoded, Found, HEAD_BYTES};
-use crate::input::DEFAULT_MAX_ENTRY_BYTES;
+use crate::input::{Format, DEFAULT_MAX_ENTRY_BYTES};
 use crate::known_issues::KnownIssues;
+use crate::partial::Partial;
 use crate::prefilter::Prefilter;
 use crate::report::Report;
 use crate::title::suggest_title;
@@ -157,6 +159,15 @@ impl TriageBuilder {
     pub fn block_bytes(&mut self, bytes: usize) -> &mut Self {
         self.block_bytes = bytes;
         self
+    }
+
+    /// The slow-query threshold, largest entry and validation `partial` was made with, as a
+    /// merge of it must use them (rules files must be given alike: the merge checks them).
+    pub fn settings_of(&mut self, partial: &Partial) -> &mut Self {
+        let (slow_ms, max_entry_bytes, validate) = partial.scan_settings();
+        self.slow_ms(slow_ms)
+            .max_entry_bytes(max_entry_bytes)
+            .validate(validate)
     }
 
     /// Checks the settings, loads the rules and known-issues files and returns the
@@ -350,6 +361,75 @@ impl Triage {
         }
         let start = file.stream_position()?;
         self.run_at(file, start..meta.len().max(start), sink)
+    }
+
+    /// The partial report of one shard of an input (see [`Partial`]), read on this thread
+    /// as `format` (`None`: detected from its first bytes, as [`Triage::run`] does; a shard
+    /// cut from the middle of a JSON array must say [`Format::Array`]). Known issues are
+    /// linked when the merged partial is finished, not here.
+    /// Gzip input is decompressed as [`Triage::run`] does it.
+    pub fn partial<R: Read>(&self, rdr: R, format: Option<Format>) -> Result<Partial> {
+        let mut input = Decoded::new(rdr)?;
+        let mut partial = partial::scan(&self.stages, &mut input, format)?;
+        let found = input.found();
+        // The binary data of a plain input is looked for in its first bytes, as
+        // [`Triage::run_at`] looks (a first read of a pipe may hold fewer).
+        let binary = match found.gzip {
+            true => found.binary,
+            false => binary(partial.head()),
+        };
+        let totals = &mut partial.totals;
+        (totals.gzip, totals.binary, totals.truncated) = (found.gzip, binary, found.truncated);
+        Ok(partial)
+    }
+
+    /// `first` followed by `next`, the partial of the shard right after it, as one partial:
+    /// associative, and exact (finished, it gives the report of the shards' concatenation).
+    /// An error when they were made with other settings than this triage's or each other's,
+    /// read as other formats, out of order by their recorded places, or when a split
+    /// traceback runs past what `next` keeps of its start.
+    pub fn merge_partials(&self, first: Partial, next: Partial) -> Result<Partial> {
+        self.check_partial(&first)?;
+        self.check_partial(&next)?;
+        let first = self.settle_format(first, next.format)?;
+        let next = self.settle_format(next, first.format)?;
+        Ok(first.join(next, |held, tail, next, line| {
+            partial::rescan(&self.stages, held, tail, next, line)
+        })?)
+    }
+
+    /// `partial` read again as text when it held only blank lines (no format could be
+    /// detected from them) and its neighbour is text: there, blank lines are entries.
+    fn settle_format(&self, partial: Partial, other: Option<Format>) -> Result<Partial> {
+        if partial.format.is_some() || partial.bytes == 0 || other != Some(Format::Text) {
+            return Ok(partial);
+        }
+        if !partial.lead.whole {
+            return Err(crate::error::PartialError::Format {
+                before: "blank lines only".to_string(),
+                this: "text".to_string(),
+            }
+            .into());
+        }
+        let mut again = partial::scan(&self.stages, &partial.lead.bytes[..], other)?;
+        again.first = partial.first;
+        again.last = partial.last;
+        Ok(again)
+    }
+
+    /// Whether `partial` was made with this triage's settings (slow-query threshold,
+    /// largest entry, validation and rules).
+    pub(crate) fn check_partial(&self, partial: &Partial) -> Result<()> {
+        match partial.settings.differs(&partial::settings(&self.stages)) {
+            Some(setting) => Err(crate::error::PartialError::Settings { setting }.into()),
+            None => Ok(()),
+        }
+    }
+
+    /// The report of a partial (merged from every shard of an input, in order), ranked,
+    /// with this triage's known issues linked.
+    pub fn finish_partial(&self, partial: Partial) -> Report {
+        self.ranked(partial::finish(&self.stages, partial))
     }
 
     /// Classification, fingerprint and known issue of one assembled event.

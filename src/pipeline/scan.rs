@@ -9,7 +9,8 @@ use crate::error::{Error, Result};
 use crate::event::{Assembler, Event, History, Start};
 use crate::input::{Framed, Reader};
 use crate::prefilter::Ahead;
-use crate::report::{Report, Totals, MALFORMED_LINES_KEPT};
+use crate::quiet::Quiet;
+use crate::report::{Report, Totals};
 use std::io::Read;
 
 /// The state of one scan: what the stages need from entry to entry.
@@ -30,7 +31,7 @@ pub(crate) struct Core<'s> {
     emitted: usize,
     /// The input before the reader's first byte, for lookbacks across it.
     before: Before<'s>,
-    /// Whether lookbacks are recorded (a block's first scan).
+    /// Whether lookbacks are recorded (a block's first scan, a partial report's scans).
     recording: bool,
     /// The lookbacks made: where the entry starts, and how many bytes back they looked.
     pub(crate) lookbacks: Vec<(u64, u64)>,
@@ -39,19 +40,21 @@ pub(crate) struct Core<'s> {
 }
 
 /// What lies before a scan's first byte: the last bytes of the input before it (the
-/// merged blocks' last [`crate::event::HISTORY_BYTES`], or none), and whether those start at
-/// the input's start (with no bytes: whether the scan does).
+/// merged blocks' last [`crate::event::HISTORY_BYTES`], a partial report's tail, or none),
+/// and what lies before those: the input's start, an entry boundary with more input before
+/// it (a shard that does not know whether it starts the input), or the middle of an entry
+/// too far back for any lookback.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Before<'a> {
     pub(crate) bytes: &'a [u8],
-    pub(crate) at_input_start: bool,
+    pub(crate) start: Start,
 }
 
 impl Before<'_> {
     /// A scan from the input's start.
     pub(crate) const START: Before<'static> = Before {
         bytes: &[],
-        at_input_start: true,
+        start: Start::Input,
     };
 }
 
@@ -89,7 +92,7 @@ impl<'s> Core<'s> {
         emit: &mut dyn FnMut(Event) -> Result<bool>,
     ) -> Result<bool> {
         let validate = self.stages.validate;
-        self.recording = matches!(quieting, Quieting::Record { .. });
+        self.recording = matches!(quieting, Quieting::Record { .. } | Quieting::Rescan { .. });
         loop {
             let open = self.assembler.has_open();
             if !open && quieting.at_quiet(reader.bytes_read(), &self.totals, self.emitted) {
@@ -149,17 +152,9 @@ impl<'s> Core<'s> {
             }
         } else {
             // The reader's first byte: what the caller kept before it, if anything.
-            let start = match self.before {
-                Before {
-                    at_input_start: true,
-                    ..
-                } => Start::Input,
-                Before { bytes: [], .. } => Start::Boundary,
-                Before { .. } => Start::Mid,
-            };
             History {
                 parts: [self.before.bytes, earlier, current],
-                start,
+                start: self.before.start,
             }
         };
         let walked = self.assembler.look_back(history, line, &mut self.scratch);
@@ -222,52 +217,28 @@ pub(crate) fn run_sequential<R: Read, S: Sink + ?Sized>(
     Ok(report)
 }
 
-/// A place in a block where its scan with a fresh assembler held nothing, with the counts
-/// there. A scan of the block with a carried assembler that holds nothing at the same place
-/// goes on exactly as the fresh one did, so it stops there and takes the rest of the fresh
-/// result: 11% of the blocks of a corpus with 2% failures start inside a split traceback,
-/// and scanning them whole again cost 13% of a two-thread run.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Quiet {
-    /// Bytes of the block consumed.
-    pub(crate) offset: u64,
-    entries: u64,
-    ok: u64,
-    malformed: u64,
-    oversize: u64,
-    malformed_kept: usize,
-    /// Events the fresh scan had emitted.
-    pub(crate) events: usize,
-}
-
-impl Quiet {
-    /// What `totals`, a fresh scan's of the block, counted after this place.
-    pub(crate) fn counts_after(&self, totals: &Totals) -> Totals {
-        Totals {
-            entries: totals.entries.saturating_sub(self.entries),
-            ok: totals.ok.saturating_sub(self.ok),
-            malformed: totals.malformed.saturating_sub(self.malformed),
-            oversize: totals.oversize.saturating_sub(self.oversize),
-            events: 0,
-            lines: 0,
-            symptoms: 0,
-            symptoms_explained: 0,
-            malformed_lines: totals
-                .malformed_lines
-                .get(self.malformed_kept..)
-                .unwrap_or(&[])
-                .to_vec(),
-            ..Totals::default()
-        }
-    }
-}
-
 /// What [`Core::scan`] does at each place where its assembler holds nothing.
 pub(crate) enum Quieting<'a> {
     /// Nothing: the sequential path.
     Off,
-    /// Records the places within the first `until` bytes.
-    Record { until: u64, points: Vec<Quiet> },
+    /// Records the places within the first `until` bytes, after at most `max_events` events;
+    /// with `all`, also those after the malformed lines a report keeps (a partial report's:
+    /// its merge checks [`Quiet::splices`]).
+    Record {
+        until: u64,
+        max_events: usize,
+        all: bool,
+        points: Vec<Quiet>,
+    },
+    /// Stops at the first place that is in `points`, as `Converge` does, and records the
+    /// places before it that are not (a partial report's lead scanned again with the state
+    /// carried from the shard before). Never at the lead's start: a scan holds nothing there
+    /// only when it is scanned again for a lookback that wanted the input before it.
+    Rescan {
+        points: &'a [Quiet],
+        own: Vec<Quiet>,
+        met: Option<usize>,
+    },
     /// Stops at the first place that is in `points` (in offset order)...
     Converge(&'a [Quiet]),
     /// ... which was `points[i]`.
@@ -280,20 +251,33 @@ impl Quieting<'_> {
     fn at_quiet(&mut self, offset: u64, totals: &Totals, events: usize) -> bool {
         match self {
             Quieting::Off | Quieting::Converged(_) => false,
-            Quieting::Record { until, points } => {
-                // Past the kept malformed lines, a suffix's lines could not be told apart.
-                if offset < *until && totals.malformed_lines.len() < MALFORMED_LINES_KEPT {
-                    points.push(Quiet {
-                        offset,
-                        entries: totals.entries,
-                        ok: totals.ok,
-                        malformed: totals.malformed,
-                        oversize: totals.oversize,
-                        malformed_kept: totals.malformed_lines.len(),
-                        events,
-                    });
+            Quieting::Record {
+                until,
+                max_events,
+                all,
+                points,
+            } => {
+                let point = Quiet::at(offset, totals, events);
+                if offset < *until && events <= *max_events && (*all || point.knows_later_lines()) {
+                    points.push(point);
                 }
                 false
+            }
+            Quieting::Rescan { points, own, met } => {
+                if met.is_some() {
+                    return false;
+                }
+                match points.binary_search_by_key(&offset, |p| p.offset) {
+                    Ok(i) if offset > 0 && points.get(i).is_some_and(|p| p.splices(totals)) => {
+                        *met = Some(i);
+                        true
+                    }
+                    Ok(_) => false,
+                    Err(_) => {
+                        own.push(Quiet::at(offset, totals, events));
+                        false
+                    }
+                }
             }
             Quieting::Converge(points) => {
                 match points.binary_search_by_key(&offset, |p| p.offset) {

@@ -28,6 +28,11 @@ impl Stages {
     /// Classification, fingerprint and known issue of one assembled event.
     pub(crate) fn finish_event(&self, event: &mut Event) {
         self.classifier.classify(event);
+        self.link(event);
+    }
+
+    /// The known issue of a classified event.
+    pub(crate) fn link(&self, event: &mut Event) {
         event.classification.known_issue = self.known.find(event);
     }
 

@@ -8,7 +8,7 @@ use super::model::{Exception, Frame, Link};
 use crate::entry::{level_word, Severity};
 
 /// Where the builder is in the shape of a traceback.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(super) enum State {
     /// Nothing yet: a header, a SyntaxError location or a bare exception line may come.
     #[default]
@@ -26,7 +26,7 @@ pub(super) enum State {
 
 /// Builds the chain of one traceback level line by line. `feed` says whether a line still
 /// belongs to it, which is all the line machine needs.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(super) struct Builder {
     pub(super) state: State,
     /// Unindented note-like lines after the message count as notes (only when the text is

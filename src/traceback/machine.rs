@@ -45,7 +45,7 @@ pub(crate) fn split_start(line: &str, before: Option<&str>) -> Option<SplitStart
 
 /// Follows a traceback line by line, as event assembly needs for tracebacks split one line
 /// per entry: it says whether each next line still belongs to the traceback.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct LineMachine {
     pub(super) builder: Builder,
     /// Inside a top-level exception group's margin.

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod events;
+pub mod export;
 
 use std::io::{self, Read};
 

@@ -3,11 +3,12 @@
 //! first place where both scans agree), and the results merged in input order.
 
 use crate::error::{Error, Result};
-use crate::event::{Assembler, Event, HISTORY_BYTES};
+use crate::event::{Assembler, Event, Start, HISTORY_BYTES};
 use crate::input::{Format, Reader, ReaderBuilder};
-use crate::pipeline::scan::{Before, Core, Quiet, Quieting};
+use crate::pipeline::scan::{Before, Core, Quieting};
 use crate::pipeline::sink::Sink;
 use crate::pipeline::stages::Stages;
+use crate::quiet::Quiet;
 use crate::report::{Report, Totals};
 use std::io::Read;
 
@@ -68,7 +69,7 @@ impl Parallel<'_> {
             let carried = std::mem::replace(&mut merge.assembler, self.stages.assembler());
             let before = Before {
                 bytes: &merge.history,
-                at_input_start: merge.history_at_start,
+                start: merge.history_start(),
             };
             (result, block) = self.rescan_block(block, format, carried, shift, result, before)?;
             shift = 0;
@@ -90,7 +91,7 @@ impl Parallel<'_> {
         let history = std::mem::take(&mut merge.history);
         let before = Before {
             bytes: &history,
-            at_input_start: merge.history_at_start,
+            start: merge.history_start(),
         };
         let mut core = Core::new(self.stages, carried, merge.totals.lines, before);
         let mut emit = |ev: Event| {
@@ -121,12 +122,18 @@ impl Parallel<'_> {
     ) -> Result<(BlockResult, Block)> {
         let mut quieting = Quieting::Record {
             until: QUIET_BYTES,
+            max_events: usize::MAX,
+            all: false,
             points: Vec::new(),
         };
         // Before a non-first block lies input this scan does not have.
         let before = Before {
             bytes: &[],
-            at_input_start: block.first,
+            start: if block.first {
+                Start::Input
+            } else {
+                Start::Boundary
+            },
         };
         let (mut result, block) = self.scan_block_with(
             block,
@@ -302,6 +309,16 @@ impl Merge {
             }
         }
         Ok(())
+    }
+
+    /// What lies before `history`: the input's start, or (once it was cut back) the middle
+    /// of an entry too far back for a lookback.
+    fn history_start(&self) -> Start {
+        if self.history_at_start {
+            Start::Input
+        } else {
+            Start::Mid
+        }
     }
 
     /// Keeps the last [`HISTORY_BYTES`] of the merged input, `bytes` (a block) after it.

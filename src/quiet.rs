@@ -1,0 +1,84 @@
+//! Quiet places: where a scan with a fresh assembler held nothing. A scan of the same bytes
+//! with state carried from before that holds nothing at the same place goes on from there
+//! exactly as the fresh one did, so the fresh result is right from there on. The parallel
+//! path meets its blocks this way, and a partial report the shard after it.
+
+use crate::report::{Totals, MALFORMED_LINES_KEPT};
+
+/// A place in a block where its scan with a fresh assembler held nothing, with the counts
+/// there. A scan of the block with a carried assembler that holds nothing at the same place
+/// goes on exactly as the fresh one did, so it stops there and takes the rest of the fresh
+/// result: 11% of the blocks of a corpus with 2% failures start inside a split traceback,
+/// and scanning them whole again cost 13% of a two-thread run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub(crate) struct Quiet {
+    /// Bytes of the block consumed.
+    pub(crate) offset: u64,
+    /// Entries counted before it, and of them how many were ok, malformed and oversize.
+    /// When fewer than [`MALFORMED_LINES_KEPT`] were malformed, the lines of those after it
+    /// are known from the scan's totals; else only a scan that kept as many before it may
+    /// take the rest from here ([`Quiet::splices`]).
+    pub(crate) entries: u64,
+    pub(crate) ok: u64,
+    pub(crate) malformed: u64,
+    pub(crate) oversize: u64,
+    /// Events the fresh scan had emitted (the parallel path's index into them; a partial
+    /// report keeps its events by place instead).
+    #[serde(skip)]
+    pub(crate) events: usize,
+}
+
+impl Quiet {
+    /// The place at `offset` with the counts of `totals` there.
+    pub(crate) fn at(offset: u64, totals: &Totals, events: usize) -> Quiet {
+        Quiet {
+            offset,
+            entries: totals.entries,
+            ok: totals.ok,
+            malformed: totals.malformed,
+            oversize: totals.oversize,
+            events,
+        }
+    }
+
+    /// Whether the malformed lines after it are known from a fresh scan's totals: fewer
+    /// than [`MALFORMED_LINES_KEPT`] came before it.
+    pub(crate) fn knows_later_lines(&self) -> bool {
+        self.malformed < MALFORMED_LINES_KEPT as u64
+    }
+
+    /// Whether a scan that counted `before` up to this place may take the fresh scan's
+    /// result from here: the lines of the malformed entries after it are known, or `before`
+    /// has kept as many lines as a report keeps.
+    pub(crate) fn splices(&self, before: &Totals) -> bool {
+        self.knows_later_lines() || before.malformed_lines.len() >= MALFORMED_LINES_KEPT
+    }
+
+    /// What `totals`, a fresh scan's of the block, counted after this place.
+    pub(crate) fn counts_after(&self, totals: &Totals) -> Totals {
+        let kept = usize::try_from(self.malformed).unwrap_or(usize::MAX);
+        Totals {
+            entries: totals.entries.saturating_sub(self.entries),
+            ok: totals.ok.saturating_sub(self.ok),
+            malformed: totals.malformed.saturating_sub(self.malformed),
+            oversize: totals.oversize.saturating_sub(self.oversize),
+            events: 0,
+            lines: 0,
+            malformed_lines: totals.malformed_lines.get(kept..).unwrap_or(&[]).to_vec(),
+            ..Totals::default()
+        }
+    }
+
+    /// This place seen from a scan that started `bytes` earlier, given `from` (a place of
+    /// the same scan, before this one) and `at`, what that scan counted there.
+    pub(crate) fn moved(&self, bytes: u64, from: &Quiet, at: &Totals) -> Quiet {
+        Quiet {
+            offset: self.offset + bytes,
+            entries: at.entries + self.entries.saturating_sub(from.entries),
+            ok: at.ok + self.ok.saturating_sub(from.ok),
+            malformed: at.malformed + self.malformed.saturating_sub(from.malformed),
+            oversize: at.oversize + self.oversize.saturating_sub(from.oversize),
+            events: 0,
+        }
+    }
+}
