@@ -303,13 +303,7 @@ fn run(name: &str, args: &Args) -> Result<bool, Failure> {
     if let Some(dir) = &args.draft_issues {
         crate::prepare_dir(dir)?;
     }
-    let categories: Vec<&str> = triage
-        .classifier()
-        .categories()
-        .iter()
-        .map(crate::Category::as_str)
-        .collect();
-    let fail_on = FailOn::parse(&args.fail_on, &categories)?;
+    let fail_on = FailOn::of(args, &triage)?;
     let gate = Gate::parse(&args.fail_on);
     // Read before the logs: a wrong file stops the run at once.
     let baseline = load_baseline(args)?;
@@ -405,13 +399,7 @@ fn run_merge(args: &Args, paths: &[PathBuf]) -> Result<bool, Failure> {
         finish_output(merge::write_partial(&mut out, &merged))?;
         return Ok(false);
     }
-    let categories: Vec<&str> = triage
-        .classifier()
-        .categories()
-        .iter()
-        .map(crate::Category::as_str)
-        .collect();
-    let fail_on = FailOn::parse(&args.fail_on, &categories)?;
+    let fail_on = FailOn::of(args, &triage)?;
     let mut report = triage.finish_partial(merged);
     // As after a run: the baseline is compared with the merged report, then the gate.
     if let Some(baseline) = &baseline {
@@ -534,6 +522,17 @@ enum FailOn {
 }
 
 impl FailOn {
+    /// `--fail-on` checked against the categories `triage` knows (built-in and from rules).
+    fn of(args: &Args, triage: &crate::Triage) -> Result<Self, Failure> {
+        let categories: Vec<&str> = triage
+            .classifier()
+            .categories()
+            .iter()
+            .map(crate::Category::as_str)
+            .collect();
+        Self::parse(&args.fail_on, &categories)
+    }
+
     /// `--fail-on`'s values, checked against the category ids `known`. An empty value is
     /// an error, not "never": an unset CI variable must not turn a gate off unseen.
     fn parse(ids: &[String], known: &[&str]) -> Result<Self, Failure> {
