@@ -17,15 +17,7 @@ use serde_json::Value;
 use support::export::entries;
 
 fn rows() -> Vec<Value> {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/fixtures/layouts/messages.jsonl"
-    );
-    let text = std::fs::read_to_string(path).expect("fixtures/layouts/messages.jsonl");
-    text.lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| serde_json::from_str(l).expect("row"))
-        .collect()
+    support::layout_rows("messages")
 }
 
 /// What an event must be in both orders: category, subject, text, service, timestamp.

@@ -14,16 +14,7 @@ use std::io::Write;
 use support::Chunked;
 
 fn rows() -> Vec<Value> {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/fixtures/layouts/messages.jsonl"
-    );
-    let text = std::fs::read_to_string(path).expect("fixtures/layouts/messages.jsonl");
-    text.lines()
-        .filter(|l| !l.trim().is_empty())
-        .enumerate()
-        .map(|(i, l)| serde_json::from_str(l).unwrap_or_else(|e| panic!("row {}: {e}", i + 1)))
-        .collect()
+    support::layout_rows("messages")
 }
 
 /// The row's input as bytes: its text, gzip-compressed when its format ends in `.gz`.

@@ -11,7 +11,6 @@ mod support;
 
 use logtriage::{Event, FnSink, TriageBuilder};
 use serde_json::Value;
-use std::path::Path;
 use support::Chunked;
 
 /// One fixture row.
@@ -26,13 +25,10 @@ struct Row {
 }
 
 fn rows() -> Vec<Row> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/layouts/tracebacks.jsonl");
-    let text = std::fs::read_to_string(&path).expect("fixtures/layouts/tracebacks.jsonl");
     let opt = |v: &Value| v.as_str().map(str::to_string);
-    text.lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| {
-            let v: Value = serde_json::from_str(l).expect("a JSON row");
+    support::layout_rows("tracebacks")
+        .into_iter()
+        .map(|v| {
             let expect = &v["expect"];
             Row {
                 class: v["class"].as_u64().expect("class"),

@@ -15,7 +15,6 @@ mod support;
 use cuts::{assert_exact, lines, mismatch, Cuttable};
 use logtriage::{Format, Triage, TriageBuilder};
 use proptest::prelude::*;
-use serde_json::Value;
 use support::export::entries;
 
 fn triage() -> Triage {
@@ -30,13 +29,7 @@ fn triage() -> Triage {
 fn rows() -> Vec<(String, String, Format)> {
     let mut out = Vec::new();
     for file in ["tracebacks", "messages"] {
-        let path = format!(
-            "{}/fixtures/layouts/{file}.jsonl",
-            env!("CARGO_MANIFEST_DIR")
-        );
-        let text = std::fs::read_to_string(&path).expect("layout table");
-        for line in text.lines().filter(|l| !l.trim().is_empty()) {
-            let row: Value = serde_json::from_str(line).expect("a JSON row");
+        for row in support::layout_rows(file) {
             let format = match row["format"].as_str().expect("format") {
                 f if f.starts_with("ndjson") => Format::Ndjson,
                 _ => Format::Text,
@@ -56,13 +49,7 @@ fn rows() -> Vec<(String, String, Format)> {
 fn exports() -> Vec<(String, Cuttable)> {
     let mut out = Vec::new();
     for file in ["tracebacks", "messages"] {
-        let path = format!(
-            "{}/fixtures/layouts/{file}.jsonl",
-            env!("CARGO_MANIFEST_DIR")
-        );
-        let text = std::fs::read_to_string(&path).expect("layout table");
-        for line in text.lines().filter(|l| !l.trim().is_empty()) {
-            let row: Value = serde_json::from_str(line).expect("a JSON row");
+        for row in support::layout_rows(file) {
             let name = row["name"].as_str().expect("name");
             let mut lines = entries(&row);
             for order in ["oldest first", "newest first"] {
