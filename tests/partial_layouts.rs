@@ -77,6 +77,25 @@ fn all_of(format: Format) -> Cuttable {
     lines(text.into_bytes(), format)
 }
 
+/// Where merging `input` cut at each entry, and at every entry (merged from the left and
+/// from the right), differs from the single pass: one line per case, named by `name`.
+fn cut_everywhere(t: &Triage, name: &str, input: &Cuttable, failures: &mut Vec<String>) {
+    let n = input.bounds.len();
+    for cut in 0..n {
+        if let Some(difference) = mismatch(t, input, &[cut], &[0]) {
+            failures.push(format!("{name}: one cut: {difference}"));
+        }
+    }
+    // A shard per entry, merged from the left and from the right.
+    let every: Vec<usize> = (0..n).collect();
+    let right_first: Vec<usize> = (0..n).rev().collect();
+    for order in [&[0][..], &right_first] {
+        if let Some(difference) = mismatch(t, input, &every, order) {
+            failures.push(format!("{name}: a shard per entry: {difference}"));
+        }
+    }
+}
+
 #[test]
 fn every_layout_merges_exactly_cut_at_any_entry_and_at_every_one() {
     let t = triage();
@@ -84,21 +103,7 @@ fn every_layout_merges_exactly_cut_at_any_entry_and_at_every_one() {
     assert!(rows.len() >= 100, "{} rows", rows.len());
     let mut failures = Vec::new();
     for (name, input, format) in rows {
-        let input = lines(input.into_bytes(), format);
-        let n = input.bounds.len();
-        for cut in 0..n {
-            if let Some(difference) = mismatch(&t, &input, &[cut], &[0]) {
-                failures.push(format!("{name}: one cut: {difference}"));
-            }
-        }
-        // A shard per entry, merged from the left and from the right.
-        let every: Vec<usize> = (0..n).collect();
-        let right_first: Vec<usize> = (0..n).rev().collect();
-        for order in [&[0][..], &right_first] {
-            if let Some(difference) = mismatch(&t, &input, &every, order) {
-                failures.push(format!("{name}: a shard per entry: {difference}"));
-            }
-        }
+        cut_everywhere(&t, &name, &lines(input.into_bytes(), format), &mut failures);
     }
     assert!(
         failures.is_empty(),
@@ -115,19 +120,7 @@ fn every_layout_exported_either_way_merges_exactly_cut_at_any_entry_and_at_every
     let exports = exports();
     assert!(exports.len() >= 200, "{} exports", exports.len());
     for (name, input) in exports {
-        let n = input.bounds.len();
-        for cut in 0..n {
-            if let Some(difference) = mismatch(&t, &input, &[cut], &[0]) {
-                failures.push(format!("{name}: one cut: {difference}"));
-            }
-        }
-        let every: Vec<usize> = (0..n).collect();
-        let right_first: Vec<usize> = (0..n).rev().collect();
-        for order in [&[0][..], &right_first] {
-            if let Some(difference) = mismatch(&t, &input, &every, order) {
-                failures.push(format!("{name}: a shard per entry: {difference}"));
-            }
-        }
+        cut_everywhere(&t, &name, &input, &mut failures);
     }
     assert!(
         failures.is_empty(),
