@@ -2,6 +2,11 @@
 //! with state carried from before that holds nothing at the same place goes on from there
 //! exactly as the fresh one did, so the fresh result is right from there on. The parallel
 //! path meets its blocks this way, and a partial report the shard after it.
+//!
+//! The parallel path also meets a block where both scans hold the same whole tracebacks
+//! waiting for a header read after them, and nothing else ([`Waiting`]): each is fixed by its
+//! entry, and every whole traceback with a timestamp waits for a while, so a block that
+//! holds one somewhere in every stretch would otherwise be scanned again to its end.
 
 use crate::report::{Totals, MALFORMED_LINES_KEPT};
 
@@ -26,12 +31,47 @@ pub(crate) struct Quiet {
     /// report keeps its events by place instead).
     #[serde(skip)]
     pub(crate) events: usize,
+    /// The whole tracebacks the fresh scan held here (the parallel path's only: a partial
+    /// report's places hold nothing).
+    #[serde(skip)]
+    pub(crate) waiting: Waiting,
+}
+
+/// The whole tracebacks a scan holds at a place, waiting for a header read after them, by
+/// their lines counted from the block's start; at most [`Waiting::MAX`] of them, as the
+/// places worth meeting at hold one or two.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Waiting {
+    lines: [u64; Waiting::MAX],
+    len: usize,
+}
+
+impl Waiting {
+    const MAX: usize = 2;
+
+    /// The tracebacks at `lines` (numbered from `first_line + 1`), unless there are too
+    /// many or one lies before the block: no fresh scan of it holds that one.
+    pub(crate) fn of(lines: impl Iterator<Item = u64>, first_line: u64) -> Option<Waiting> {
+        let mut waiting = Waiting::default();
+        for line in lines {
+            let slot = waiting.lines.get_mut(waiting.len)?;
+            *slot = line.checked_sub(first_line).filter(|&l| l > 0)?;
+            waiting.len += 1;
+        }
+        Some(waiting)
+    }
+
+    /// Whether it holds none.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.len == 0
+    }
 }
 
 impl Quiet {
     /// The place at `offset` with the counts of `totals` there.
     pub(crate) fn at(offset: u64, totals: &Totals, events: usize) -> Quiet {
         Quiet {
+            waiting: Waiting::default(),
             offset,
             entries: totals.entries,
             ok: totals.ok,
@@ -79,6 +119,7 @@ impl Quiet {
             malformed: at.malformed + self.malformed.saturating_sub(from.malformed),
             oversize: at.oversize + self.oversize.saturating_sub(from.oversize),
             events: 0,
+            waiting: self.waiting,
         }
     }
 }

@@ -163,10 +163,24 @@ impl Assembler {
     /// Whether it holds anything that later entries may change: the state a block's scan
     /// must start with.
     pub(crate) fn has_open(&self) -> bool {
-        self.parses_more()
-            || !self.wholes.is_empty()
-            || self.gap.is_some()
-            || self.before.as_ref().is_some_and(|b| b.tick == self.tick)
+        !(self.wholes.is_empty() && self.waits_only())
+    }
+
+    /// The lines of the whole tracebacks that wait for a header read after them, when that
+    /// is all it holds. Such a traceback is fixed by its entry: two scans that hold the same
+    /// ones at the same place go on alike, which lets the parallel path meet a block's
+    /// fresh scan there (issue 23 made every whole traceback with a timestamp wait).
+    pub(crate) fn waiting_lines(&self) -> Option<impl Iterator<Item = u64> + '_> {
+        self.waits_only()
+            .then(|| self.wholes.iter().map(|w| w.event.line))
+    }
+
+    /// Whether it holds nothing but whole tracebacks waiting for a header.
+    fn waits_only(&self) -> bool {
+        !self.parses_more()
+            && self.ready.is_empty()
+            && self.gap.is_none()
+            && self.before.as_ref().is_none_or(|b| b.tick != self.tick)
     }
 
     /// Whether some stream has an open traceback or a pending header: while it does, the
@@ -175,7 +189,6 @@ impl Assembler {
     pub(crate) fn parses_more(&self) -> bool {
         !(self.open.is_empty()
             && self.pending.is_empty()
-            && self.ready.is_empty()
             && self.reversed.is_empty()
             && self.look.is_none())
             || self.database.holds()
@@ -187,21 +200,30 @@ impl Assembler {
     #[inline]
     pub(crate) fn may_continue(&self, raw: &[u8]) -> bool {
         // Most entries pass while nothing is open: keep that test inlined in the scan loop.
-        if self.open.is_empty()
-            && self.pending.is_empty()
-            && self.ready.is_empty()
-            && self.reversed.is_empty()
-        {
+        if self.open.is_empty() && self.pending.is_empty() && self.reversed.is_empty() {
             return self.database.wants_entries();
         }
         self.may_continue_open(raw) || self.database.wants_entries()
     }
 
     fn may_continue_open(&self, raw: &[u8]) -> bool {
-        !self.ready.is_empty()
-            || self.open.iter().any(|o| holds(&o.needle, raw))
+        self.open.iter().any(|o| holds(&o.needle, raw))
             || self.pending.iter().any(|p| holds(&p.needle, raw))
             || self.reversed.iter().any(|r| holds(&r.needle, raw))
+    }
+
+    /// Whether it holds events let go by [`Assembler::skip`], which has no sink.
+    #[inline]
+    pub(crate) fn holds_ready(&self) -> bool {
+        !self.ready.is_empty()
+    }
+
+    /// Moves the events let go since the last push to `out`, in order.
+    #[inline]
+    pub(crate) fn take_ready(&mut self, out: &mut Vec<Event>) {
+        if !self.ready.is_empty() {
+            out.append(&mut self.ready);
+        }
     }
 
     /// Feeds one parsed candidate entry, in the order of its timestamp; completed events go

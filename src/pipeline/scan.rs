@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 use crate::event::{Assembler, Event, History, Start};
 use crate::input::{Framed, Reader};
 use crate::prefilter::Ahead;
-use crate::quiet::Quiet;
+use crate::quiet::{Quiet, Waiting};
 use crate::report::{Report, Totals};
 use std::io::Read;
 
@@ -94,8 +94,7 @@ impl<'s> Core<'s> {
         let validate = self.stages.validate;
         self.recording = matches!(quieting, Quieting::Record { .. } | Quieting::Rescan { .. });
         loop {
-            let open = self.assembler.has_open();
-            if !open && quieting.at_quiet(reader.bytes_read(), &self.totals, self.emitted) {
+            if quieting.is_on() && self.at_quiet(reader.bytes_read(), quieting) {
                 return Ok(false);
             }
             // While nothing is open, the entries before the next literal need no look.
@@ -103,6 +102,17 @@ impl<'s> Core<'s> {
                 let skipped = self.ahead.skip_clear(reader);
                 self.totals.ok_many(skipped);
                 self.assembler.skip_many(skipped);
+                // The end of a quiet stretch is a place too, and the one a scan that fell
+                // quiet anywhere in the stretch meets: places at literals alone lie tens of
+                // KiB apart.
+                if skipped > 0 && quieting.is_on() {
+                    if !self.emit_found(emit)? {
+                        return Ok(false);
+                    }
+                    if self.at_quiet(reader.bytes_read(), quieting) {
+                        return Ok(false);
+                    }
+                }
             }
             let Some((framed, candidate)) =
                 self.ahead.next_entry(&self.stages.prefilter, reader)?
@@ -120,23 +130,49 @@ impl<'s> Core<'s> {
                     if !wanted {
                         self.totals.ok();
                         self.assembler.skip();
-                        continue;
-                    }
-                    self.entry(bytes, self.first_line + line, json, candidate);
-                    if self.assembler.wants_lookback() {
-                        self.look_back(reader, self.first_line + line);
+                        if !self.assembler.holds_ready() {
+                            continue;
+                        }
+                    } else {
+                        self.entry(bytes, self.first_line + line, json, candidate);
+                        if self.assembler.wants_lookback() {
+                            self.look_back(reader, self.first_line + line);
+                        }
                     }
                 }
             }
-            for mut ev in self.found.drain(..) {
-                self.stages.finish_memoized(&mut ev);
-                self.emitted += 1;
-                if !emit(ev)? {
-                    return Ok(false);
-                }
+            if !self.emit_found(emit)? {
+                return Ok(false);
             }
         }
         self.totals.lines = reader.lines();
+        self.emit_found(emit)
+    }
+
+    /// Offers the place at `offset` to `quieting` when the assembler holds nothing there (or
+    /// only whole tracebacks waiting for a header); `true` to stop.
+    fn at_quiet(&self, offset: u64, quieting: &mut Quieting<'_>) -> bool {
+        let Some(lines) = self.assembler.waiting_lines() else {
+            return false;
+        };
+        let Some(waiting) = Waiting::of(lines, self.first_line) else {
+            return false;
+        };
+        quieting.at_quiet(offset, &self.totals, self.emitted, waiting)
+    }
+
+    /// Emits the events found, and those the assembler let go since (which a skipped entry
+    /// leaves it holding: they go out now, in the order they would with the next push, so
+    /// that no entry is parsed only to let them go, and a scan's end holds none).
+    fn emit_found(&mut self, emit: &mut dyn FnMut(Event) -> Result<bool>) -> Result<bool> {
+        self.assembler.take_ready(&mut self.found);
+        for mut ev in self.found.drain(..) {
+            self.stages.finish_memoized(&mut ev);
+            self.emitted += 1;
+            if !emit(ev)? {
+                return Ok(false);
+            }
+        }
         Ok(true)
     }
 
@@ -221,13 +257,16 @@ pub(crate) fn run_sequential<R: Read, S: Sink + ?Sized>(
 pub(crate) enum Quieting<'a> {
     /// Nothing: the sequential path.
     Off,
-    /// Records the places within the first `until` bytes, after at most `max_events` events;
-    /// with `all`, also those after the malformed lines a report keeps (a partial report's:
-    /// its merge checks [`Quiet::splices`]).
+    /// Records the places within the first `until` bytes and the first one past them, after
+    /// at most `max_events` events; with `all`, also those after the malformed lines a
+    /// report keeps (a partial report's: its merge checks [`Quiet::splices`]); with
+    /// `waiting`, also those where whole tracebacks wait for a header (the parallel path's,
+    /// which `Converge` meets).
     Record {
         until: u64,
         max_events: usize,
         all: bool,
+        waiting: bool,
         points: Vec<Quiet>,
     },
     /// Stops at the first place that is in `points`, as `Converge` does, and records the
@@ -246,23 +285,41 @@ pub(crate) enum Quieting<'a> {
 }
 
 impl Quieting<'_> {
-    /// At a place where the assembler holds nothing: records it, or tells whether to stop.
+    /// Whether it looks at places at all (the sequential path does not).
     #[inline]
-    fn at_quiet(&mut self, offset: u64, totals: &Totals, events: usize) -> bool {
+    fn is_on(&self) -> bool {
+        !matches!(self, Quieting::Off | Quieting::Converged(_))
+    }
+
+    /// At a place where the assembler holds nothing but the whole tracebacks `waiting`:
+    /// records it, or tells whether to stop.
+    fn at_quiet(&mut self, offset: u64, totals: &Totals, events: usize, waiting: Waiting) -> bool {
         match self {
             Quieting::Off | Quieting::Converged(_) => false,
             Quieting::Record {
                 until,
                 max_events,
                 all,
+                waiting: with_waiting,
                 points,
             } => {
-                let point = Quiet::at(offset, totals, events);
-                if offset < *until && events <= *max_events && (*all || point.knows_later_lines()) {
+                let point = Quiet {
+                    waiting,
+                    ..Quiet::at(offset, totals, events)
+                };
+                // The end of a quiet stretch that starts before `until` counts: a scan that
+                // fell quiet within it meets the fresh one there.
+                let near = offset < *until || points.last().is_some_and(|p| p.offset < *until);
+                if near
+                    && events <= *max_events
+                    && (*all || point.knows_later_lines())
+                    && (*with_waiting || waiting.is_empty())
+                {
                     points.push(point);
                 }
                 false
             }
+            Quieting::Rescan { .. } if !waiting.is_empty() => false,
             Quieting::Rescan { points, own, met } => {
                 if met.is_some() {
                     return false;
@@ -281,11 +338,11 @@ impl Quieting<'_> {
             }
             Quieting::Converge(points) => {
                 match points.binary_search_by_key(&offset, |p| p.offset) {
-                    Ok(i) => {
+                    Ok(i) if points.get(i).is_some_and(|p| p.waiting == waiting) => {
                         *self = Quieting::Converged(i);
                         true
                     }
-                    Err(_) => false,
+                    _ => false,
                 }
             }
         }

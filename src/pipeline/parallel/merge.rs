@@ -124,6 +124,7 @@ impl Parallel<'_> {
             until: QUIET_BYTES,
             max_events: usize::MAX,
             all: false,
+            waiting: true,
             points: Vec::new(),
         };
         // Before a non-first block lies input this scan does not have.
