@@ -49,13 +49,13 @@ pub(crate) struct Waiting {
 impl Waiting {
     const MAX: usize = 2;
 
-    /// The tracebacks at `lines` (numbered from `first_line + 1`), unless there are too
-    /// many or one lies before the block: no fresh scan of it holds that one.
+    /// The tracebacks at `lines` of a scan that numbers them from `first_line + 1`, unless
+    /// there are too many. One from before the block is at line 0, where no fresh scan of
+    /// the block holds one.
     pub(crate) fn of(lines: impl Iterator<Item = u64>, first_line: u64) -> Option<Waiting> {
         let mut waiting = Waiting::default();
         for line in lines {
-            let slot = waiting.lines.get_mut(waiting.len)?;
-            *slot = line.checked_sub(first_line).filter(|&l| l > 0)?;
+            *waiting.lines.get_mut(waiting.len)? = line.saturating_sub(first_line);
             waiting.len += 1;
         }
         Some(waiting)

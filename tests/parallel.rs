@@ -198,6 +198,46 @@ fn a_malformed_line_inside_a_carried_traceback_is_kept_once() {
 }
 
 #[test]
+fn a_header_carried_into_a_block_joins_the_whole_traceback_that_opens_it() {
+    // gunicorn's record header as one stderr entry, its traceback whole in the next: one
+    // event. A block that starts at the traceback scans it first with nothing carried, and
+    // holds it, waiting for a header read after it (as newest first); the scan with the
+    // header carried holds nothing once it joined. The two meet only where both hold the
+    // same: meeting anywhere both hold no more than whole tracebacks would keep the first
+    // scan's lone traceback as well.
+    let whole = "Traceback (most recent call last):\n  File \"/app/netra_backend/app/smd.py\", \
+                 line 1687, in _initialize_factory_patterns\n    factory = \
+                 UnifiedExecutionEngineFactory()\nNameError: name \
+                 'UnifiedExecutionEngineFactory' is not defined";
+    let startup = |second: u32| match second {
+        60.. if second.is_multiple_of(5) => {
+            stderr_line(second, "ERROR:    health check failed with status 500")
+        }
+        _ => stderr_line(second, "INFO:     Started server process [1]"),
+    };
+    let mut input: String = (0..47).map(startup).collect();
+    input += &stderr_line(
+        47,
+        "[2026-11-26 14:00:47 +0000] [7] [ERROR] Exception in worker process",
+    );
+    let start = input.len();
+    input += &stderr_line(48, whole);
+    input.extend((49..160).map(startup));
+    let (events, _) = run(input.as_bytes(), 1, 64 << 10);
+    let joined = events
+        .iter()
+        .filter(|e| e.text.contains("NameError"))
+        .collect::<Vec<_>>();
+    assert_eq!(joined.len(), 1, "{events:#?}");
+    assert!(
+        joined[0].text.starts_with("[2026-11-26 14:00:47"),
+        "{}",
+        joined[0].text
+    );
+    assert_same_via(input.as_bytes(), 2, start, &[Via::Stream, Via::Offsets]);
+}
+
+#[test]
 fn an_array_read_at_offsets_gives_what_one_thread_gives() {
     let c = generated(corpus::Shape::Array, 1 << 20, 0.2, 3);
     let (events, report) = run_via(&c.bytes, 2, 4096, Via::Offsets);

@@ -53,7 +53,7 @@ pub(crate) fn scan<R: Read>(stages: &Stages, rdr: R, format: Option<Format>) -> 
         until: LEAD_BYTES,
         max_events: LEAD_EVENTS,
         all: true,
-        waiting: false,
+        blocks: false,
         points: Vec::new(),
     };
     core.scan(&mut reader, &mut quieting, &mut emit)?;

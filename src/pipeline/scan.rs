@@ -257,16 +257,16 @@ pub(crate) fn run_sequential<R: Read, S: Sink + ?Sized>(
 pub(crate) enum Quieting<'a> {
     /// Nothing: the sequential path.
     Off,
-    /// Records the places within the first `until` bytes and the first one past them, after
-    /// at most `max_events` events; with `all`, also those after the malformed lines a
-    /// report keeps (a partial report's: its merge checks [`Quiet::splices`]); with
-    /// `waiting`, also those where whole tracebacks wait for a header (the parallel path's,
-    /// which `Converge` meets).
+    /// Records the places within the first `until` bytes, after at most `max_events` events;
+    /// with `all`, also those after the malformed lines a report keeps (a partial report's:
+    /// its merge checks [`Quiet::splices`]); with `blocks`, also those where whole
+    /// tracebacks wait for a header and the first place past `until` (the parallel path's,
+    /// which `Converge` meets; a partial report's places must lie within its lead).
     Record {
         until: u64,
         max_events: usize,
         all: bool,
-        waiting: bool,
+        blocks: bool,
         points: Vec<Quiet>,
     },
     /// Stops at the first place that is in `points`, as `Converge` does, and records the
@@ -300,7 +300,7 @@ impl Quieting<'_> {
                 until,
                 max_events,
                 all,
-                waiting: with_waiting,
+                blocks,
                 points,
             } => {
                 let point = Quiet {
@@ -309,11 +309,12 @@ impl Quieting<'_> {
                 };
                 // The end of a quiet stretch that starts before `until` counts: a scan that
                 // fell quiet within it meets the fresh one there.
-                let near = offset < *until || points.last().is_some_and(|p| p.offset < *until);
+                let near =
+                    offset < *until || *blocks && points.last().is_some_and(|p| p.offset < *until);
                 if near
                     && events <= *max_events
                     && (*all || point.knows_later_lines())
-                    && (*with_waiting || waiting.is_empty())
+                    && (*blocks || waiting.is_empty())
                 {
                     points.push(point);
                 }
