@@ -111,7 +111,8 @@ pub(crate) struct Assembler {
     pub(super) pending: Vec<Pending>,
     /// Tracebacks being read newest first.
     pub(super) reversed: Vec<Reversed>,
-    /// Events flushed by `skip`, which has no sink; they go out with the next push.
+    /// Events flushed by `skip`, which has no sink: the scan takes them right after
+    /// ([`Assembler::take_ready`]), and a push lets them go first.
     pub(super) ready: Vec<Event>,
     /// Counts every entry, pushed or skipped.
     pub(super) tick: u64,
