@@ -176,6 +176,22 @@ fn a_group_speaks_for_its_earliest_event_whatever_their_order() {
 }
 
 #[test]
+fn first_and_last_seen_changed_by_hand_are_read_again() {
+    // A group remembers the instants of its first and last seen: strings set since, by
+    // hand, must count, not the instants remembered for the ones before.
+    let mut r = grouped(&[event("b", Some("2026-11-26T14:00:05Z"), "at 5")]);
+    r.groups[0].first_seen = Some("2026-11-26T14:00:01Z".into());
+    r.groups[0].last_seen = Some("2026-11-26T14:00:09Z".into());
+    r.add(&event("c", Some("2026-11-26T14:00:03Z"), "at 3"), |_| {
+        String::new()
+    });
+    let g = &r.groups[0];
+    assert_eq!(g.first_seen.as_deref(), Some("2026-11-26T14:00:01Z"));
+    assert_eq!(g.last_seen.as_deref(), Some("2026-11-26T14:00:09Z"));
+    assert_eq!(g.message, "at 5", "no earlier event came");
+}
+
+#[test]
 fn groups_of_one_count_rank_by_first_seen_as_instants() {
     let mut second = event("x", Some("2026-11-26T14:00:02.5Z"), "later");
     second.classification.fingerprint = logtriage::Fingerprint(1);
