@@ -49,10 +49,15 @@ impl Assembler {
     /// Ends the gap check: with nothing of the stream `between`, the header waits beside its
     /// traceback (for the lines before it, see `Probe`); else the traceback goes out and
     /// the header line is an entry of its own. Events go to `ready`.
+    #[inline]
     pub(super) fn end_gap(&mut self, between: bool) {
-        let Some(gap) = self.gap.take() else {
-            return;
-        };
+        // Every push and skip asks: keep the usual answer inlined.
+        if let Some(gap) = self.gap.take() {
+            self.end_gap_with(gap, between);
+        }
+    }
+
+    fn end_gap_with(&mut self, gap: Gap, between: bool) {
         let mut events = Vec::new();
         if let Some(i) = self.wholes.iter().position(|w| w.stream == gap.stream) {
             let mut whole = self.wholes.remove(i);
@@ -289,13 +294,15 @@ impl Assembler {
 
     /// Ends the lookback the last push asked for (walked or not): the reversed run starts
     /// with what it took. Headers it took wait no more.
+    #[inline]
     pub(super) fn end_look(&mut self) {
-        if self.look.is_none() {
-            return;
+        // Every push and skip asks: keep the usual answer inlined.
+        if let Some((look, first)) = self.look.take() {
+            self.end_look_with(look, first);
         }
-        let Some((look, first)) = self.look.take() else {
-            return;
-        };
+    }
+
+    fn end_look_with(&mut self, look: Look, first: Line) {
         let stream = look.stream;
         let taken = look.finish();
         self.pending

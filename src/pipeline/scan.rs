@@ -164,7 +164,11 @@ impl<'s> Core<'s> {
     /// Emits the events found, and those the assembler let go since (which a skipped entry
     /// leaves it holding: they go out now, in the order they would with the next push, so
     /// that no entry is parsed only to let them go, and a scan's end holds none).
+    #[inline]
     fn emit_found(&mut self, emit: &mut dyn FnMut(Event) -> Result<bool>) -> Result<bool> {
+        if self.found.is_empty() && !self.assembler.holds_ready() {
+            return Ok(true);
+        }
         self.assembler.take_ready(&mut self.found);
         for mut ev in self.found.drain(..) {
             self.stages.finish_memoized(&mut ev);
