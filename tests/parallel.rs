@@ -197,6 +197,73 @@ fn a_malformed_line_inside_a_carried_traceback_is_kept_once() {
     }
 }
 
+/// One Cloud Run stderr line of `instance` at `second`, as Cloud Logging exports it.
+fn instance_line(instance: &str, second: u32, severity: &str, text: &str) -> String {
+    serde_json::json!({
+        "insertId": format!("{instance}-{second:03}"),
+        "labels": {"instanceId": instance},
+        "logName": "projects/netra-staging/logs/run.googleapis.com%2Fstderr",
+        "resource": {"type": "cloud_run_revision",
+                     "labels": {"service_name": "netra-backend-staging"}},
+        "severity": severity,
+        "textPayload": text,
+        "timestamp": format!("2026-11-26T14:{:02}:{:02}Z", second / 60, second % 60),
+    })
+    .to_string()
+        + "\n"
+}
+
+#[test]
+fn a_whole_traceback_carried_into_a_block_goes_out_where_one_thread_lets_it_go() {
+    // A traceback whole in one entry waits 32 entries for a header read after it (as
+    // newest first). A block that starts while it waits is not scanned again when no
+    // entry of its stream comes before it stops waiting: the merge puts it among the
+    // block's events where one thread lets it go, between the events before and after.
+    let whole = "Traceback (most recent call last):\n  File \"/app/netra_backend/app/db.py\", \
+                 line 88, in connect\n    conn = psycopg2.connect(dsn)\n\
+                 psycopg2.OperationalError: connection to server at \"10.0.0.5\", port 5432 \
+                 failed: Connection refused";
+    let other = |second: u32| match second % 5 {
+        0 => instance_line(
+            "00a1",
+            second,
+            "ERROR",
+            "Redis connection failed: Error 111 \
+                 connecting to 10.166.204.83:6379. Connection refused.",
+        ),
+        _ => instance_line("00a1", second, "INFO", "GET /health 200"),
+    };
+    for late_header in [false, true] {
+        let mut input: String = (0..40).map(other).collect();
+        let mut starts = vec![input.len()];
+        input += &instance_line("00b2", 40, "ERROR", whole);
+        for second in 41..140 {
+            starts.push(input.len());
+            input += &match second {
+                // Its header, read after it (newest first): it joins, so no block may
+                // start with it still waiting without a scan again.
+                52 if late_header => instance_line(
+                    "00b2",
+                    39,
+                    "ERROR",
+                    "[2026-11-26 14:00:39 +0000] [7] [ERROR] Exception in worker process",
+                ),
+                _ => other(second),
+            };
+        }
+        let (events, _) = run(input.as_bytes(), 1, 64 << 10);
+        let joined = events.iter().find(|e| e.text.contains("OperationalError"));
+        let joined = joined.expect("the traceback");
+        assert_eq!(
+            joined.text.contains("Exception in worker process"),
+            late_header
+        );
+        for &start in starts.get(1..16).expect("lines after it") {
+            assert_same_via(input.as_bytes(), 2, start, &[Via::Stream, Via::Offsets]);
+        }
+    }
+}
+
 #[test]
 fn a_header_carried_into_a_block_joins_the_whole_traceback_that_opens_it() {
     // gunicorn's record header as one stderr entry, its traceback whole in the next: one

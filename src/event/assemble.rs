@@ -176,6 +176,29 @@ impl Assembler {
             .then(|| self.wholes.iter().map(|w| w.event.line))
     }
 
+    /// Entries counted so far, pushed or skipped.
+    pub(crate) fn tick(&self) -> u64 {
+        self.tick
+    }
+
+    /// How many whole tracebacks wait for a header read after them.
+    pub(crate) fn wholes_waiting(&self) -> usize {
+        self.wholes.len()
+    }
+
+    /// The whole tracebacks waiting for a header, when that is all it holds: each one's
+    /// stream and how many entries it has waited.
+    pub(crate) fn waits(&self) -> Option<Vec<(u64, u64)>> {
+        let waits = (self.wholes.iter()).map(|w| (w.stream, self.tick.saturating_sub(w.last)));
+        self.waits_only().then(|| waits.collect())
+    }
+
+    /// Lets go of the whole tracebacks waiting for a header, in order (see
+    /// [`Assembler::waits`]).
+    pub(crate) fn take_waiting(&mut self) -> Vec<Option<Event>> {
+        self.wholes.drain(..).map(Open::into_event).collect()
+    }
+
     /// Whether it holds nothing but whole tracebacks waiting for a header.
     fn waits_only(&self) -> bool {
         !self.parses_more()

@@ -36,4 +36,4 @@ pub use model::{
     SlowQuery,
 };
 pub use record::EventRecord;
-pub(crate) use split::HISTORY_BYTES;
+pub(crate) use split::{HISTORY_BYTES, MAX_PENDING_IDLE, MAX_STREAMS};

@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 use crate::event::{Assembler, Event, History, Start};
 use crate::input::{Framed, Reader};
 use crate::prefilter::Ahead;
-use crate::quiet::{Quiet, Waiting};
+use crate::quiet::{Quiet, Waiting, Window};
 use crate::report::{Report, Totals};
 use std::io::Read;
 
@@ -37,6 +37,8 @@ pub(crate) struct Core<'s> {
     pub(crate) lookbacks: Vec<(u64, u64)>,
     /// A lookback needed input before the reader's first byte that `before` did not hold.
     pub(crate) cut: bool,
+    /// The first calls into the assembler (a block's first scan on the parallel path).
+    pub(crate) window: Option<Window>,
 }
 
 /// What lies before a scan's first byte: the last bytes of the input before it (the
@@ -80,6 +82,7 @@ impl<'s> Core<'s> {
             recording: false,
             lookbacks: Vec::new(),
             cut: false,
+            window: None,
         }
     }
 
@@ -93,6 +96,9 @@ impl<'s> Core<'s> {
     ) -> Result<bool> {
         let validate = self.stages.validate;
         self.recording = matches!(quieting, Quieting::Record { .. } | Quieting::Rescan { .. });
+        if matches!(quieting, Quieting::Record { blocks: true, .. }) {
+            self.window.get_or_insert_with(Window::default);
+        }
         loop {
             if quieting.is_on() && self.at_quiet(reader.bytes_read(), quieting) {
                 return Ok(false);
@@ -101,7 +107,11 @@ impl<'s> Core<'s> {
             if !(validate || self.assembler.parses_more()) {
                 let skipped = self.ahead.skip_clear(reader);
                 self.totals.ok_many(skipped);
+                let events = self.emitted;
                 self.assembler.skip_many(skipped);
+                if skipped > 0 {
+                    self.note_call(events, None);
+                }
                 // The end of a quiet stretch is a place too, and the one a scan that fell
                 // quiet anywhere in the stretch meets: places at literals alone lie tens of
                 // KiB apart.
@@ -123,6 +133,7 @@ impl<'s> Core<'s> {
                 Framed::Oversize { .. } => {
                     self.totals.oversize();
                     self.assembler.skip();
+                    self.note_call(self.emitted, None);
                 }
                 Framed::Malformed { line } => self.totals.malformed(self.first_line + line),
                 Framed::Entry { bytes, line, json } => {
@@ -130,6 +141,7 @@ impl<'s> Core<'s> {
                     if !wanted {
                         self.totals.ok();
                         self.assembler.skip();
+                        self.note_call(self.emitted, None);
                         if !self.assembler.holds_ready() {
                             continue;
                         }
@@ -147,6 +159,19 @@ impl<'s> Core<'s> {
         }
         self.totals.lines = reader.lines();
         self.emit_found(emit)
+    }
+
+    /// Notes a call into the assembler in the window, if one is kept and not yet full;
+    /// `events`, the events emitted before it.
+    #[inline]
+    fn note_call(&mut self, events: usize, stream: Option<u64>) {
+        let Some(window) = self.window.as_mut().filter(|w| !w.is_full()) else {
+            return;
+        };
+        // The call let nothing go when nothing was found since the events emitted.
+        let quiet = self.found.is_empty() && !self.assembler.holds_ready();
+        let (tick, wholes) = (self.assembler.tick(), self.assembler.wholes_waiting());
+        window.note(tick, events, quiet, stream, wholes);
     }
 
     /// Offers the place at `offset` to `quieting` when the assembler holds nothing there (or
@@ -221,8 +246,13 @@ impl<'s> Core<'s> {
                 let found = &mut self.found;
                 // A text line's time (from its prefix) orders nothing: text is read as written.
                 let timed = json;
+                let windowed = self.window.as_ref().is_some_and(|w| !w.is_full());
+                let stream = windowed.then(|| entry.stream_key());
                 self.assembler
                     .push_entry(&entry, candidate, timed, &mut |ev| found.push(ev));
+                if stream.is_some() {
+                    self.note_call(self.emitted, stream);
+                }
             }
             Err(_) => self.totals.malformed(line),
         }

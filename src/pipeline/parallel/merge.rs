@@ -8,7 +8,7 @@ use crate::input::{Format, Reader, ReaderBuilder};
 use crate::pipeline::scan::{Before, Core, Quieting};
 use crate::pipeline::sink::Sink;
 use crate::pipeline::stages::Stages;
-use crate::quiet::Quiet;
+use crate::quiet::{Quiet, Window};
 use crate::report::{Report, Totals};
 use std::io::Read;
 
@@ -66,7 +66,11 @@ impl Parallel<'_> {
     ) -> Result<Vec<u8>> {
         // The block's lines were numbered from 0; it starts after the merged ones.
         let mut shift = merge.totals.lines;
-        if merge.assembler.has_open() || result.cut {
+        let placed = !result.cut && merge.place_waiting(&mut result);
+        for (_, ev) in &mut result.carried {
+            self.stages.finish_memoized(ev);
+        }
+        if !placed && (merge.assembler.has_open() || result.cut) {
             let carried = std::mem::replace(&mut merge.assembler, self.stages.assembler());
             let before = Before {
                 bytes: merge.history(),
@@ -109,6 +113,8 @@ impl Parallel<'_> {
             between_elements: false,
             cut: false,
             lookbacks: Vec::new(),
+            window: Window::default(),
+            carried: Vec::new(),
         };
         merge.block(rest, 0, sink)
     }
@@ -214,6 +220,8 @@ impl Parallel<'_> {
             between_elements: reader.ended_between_elements(),
             cut: core.cut,
             lookbacks: core.lookbacks,
+            window: core.window.take().unwrap_or_default(),
+            carried: Vec::new(),
         };
         let block = Block {
             bytes: reader.into_buffer(),
@@ -248,6 +256,11 @@ pub(super) struct BlockResult {
     pub(super) cut: bool,
     /// The lookbacks made (where, how many bytes back), which decide the places of `quiet`.
     pub(super) lookbacks: Vec<(u64, u64)>,
+    /// The first scan's first calls into its assembler.
+    pub(super) window: Window,
+    /// Events of whole tracebacks carried into the block, each before the event of
+    /// `events` at its index (their lines are the input's already).
+    pub(super) carried: Vec<(usize, Event)>,
 }
 
 /// How many bytes from a block's start [`Quiet`] places are recorded: a traceback carried
@@ -305,14 +318,45 @@ impl Merge {
         let earlier = std::mem::replace(&mut self.assembler, result.assembler);
         self.assembler.shift_lines(shift);
         self.assembler.inherit(earlier);
-        for mut ev in result.events {
+        let mut carried = result.carried.into_iter().peekable();
+        let shifted = result.events.into_iter().map(|mut ev| {
             ev.line += shift;
-            self.event(ev, sink)?;
+            ev
+        });
+        for (i, ev) in shifted.enumerate() {
+            let before = std::iter::from_fn(|| carried.next_if(|&(at, _)| at <= i));
+            for ev in before.map(|(_, whole)| whole).chain([ev]) {
+                self.event(ev, sink)?;
+                if !self.go_on {
+                    return Ok(());
+                }
+            }
+        }
+        for (_, whole) in carried {
+            self.event(whole, sink)?;
             if !self.go_on {
                 break;
             }
         }
         Ok(())
+    }
+
+    /// When the carried assembler holds nothing but whole tracebacks waiting for a header,
+    /// and the block's first scan tells where each stops waiting (see [`Window`]), puts
+    /// them among the block's events instead of a scan again; `true` when it did.
+    fn place_waiting(&mut self, result: &mut BlockResult) -> bool {
+        let Some(waits) = self.assembler.waits().filter(|w| !w.is_empty()) else {
+            return false;
+        };
+        let Some(at) = result.window.place(&waits) else {
+            return false;
+        };
+        let wholes = self.assembler.take_waiting().into_iter();
+        let placed = at.into_iter().zip(wholes);
+        result.carried = placed.filter_map(|(i, ev)| Some((i, ev?))).collect();
+        // Stable: those that stop waiting at the same call keep their order.
+        result.carried.sort_by_key(|&(i, _)| i);
+        true
     }
 
     /// What lies before `history`: the input's start, or (once it was cut back) the middle
