@@ -111,15 +111,12 @@ impl<'s> Core<'s> {
                 self.assembler.skip_many(skipped);
                 if skipped > 0 {
                     self.note_call(events, None);
-                }
-                // The end of a quiet stretch is a place too, and the one a scan that fell
-                // quiet anywhere in the stretch meets: places at literals alone lie tens of
-                // KiB apart.
-                if skipped > 0 && quieting.is_on() {
-                    if !self.emit_found(emit)? {
-                        return Ok(false);
-                    }
-                    if self.at_quiet(reader.bytes_read(), quieting) {
+                    // The end of a quiet stretch is a place too, and the one a scan that
+                    // fell quiet anywhere in the stretch meets: places at literals alone
+                    // lie tens of KiB apart.
+                    if quieting.is_on()
+                        && (!self.emit_found(emit)? || self.at_quiet(reader.bytes_read(), quieting))
+                    {
                         return Ok(false);
                     }
                 }

@@ -300,7 +300,7 @@ pub(super) struct Merge {
     /// `kept[kept_at]`, in the last block's own buffer when that block holds them all.
     pub(super) kept: Vec<u8>,
     pub(super) kept_at: std::ops::Range<usize>,
-    /// `history` starts at the input's start.
+    /// The kept bytes start at the input's start.
     pub(super) history_at_start: bool,
 }
 
