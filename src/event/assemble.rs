@@ -90,7 +90,7 @@ use super::model::Event;
 use super::reversed::{Line, Reversed};
 use super::split::Gap;
 use super::split::{
-    Before, Floors, Needle, Needles, Open, Pending, MAX_LOOKBACK, MAX_PENDING_IDLE, MAX_STREAMS,
+    Before, Floors, Needle, Open, Pending, MAX_LOOKBACK, MAX_PENDING_IDLE, MAX_STREAMS,
 };
 use crate::entry::Entry;
 use crate::platform::PlatformTable;
@@ -116,7 +116,6 @@ pub(crate) struct Assembler {
     pub(super) ready: Vec<Event>,
     /// Counts every entry, pushed or skipped.
     pub(super) tick: u64,
-    pub(super) needles: Needles,
     /// The platform messages that make an entry a `Platform` event.
     pub(super) platform: PlatformTable,
     /// The last entry, when it was a lone exception line.
@@ -144,7 +143,6 @@ impl Assembler {
             reversed: Vec::new(),
             ready: Vec::new(),
             tick: 0,
-            needles: Needles::default(),
             platform: PlatformTable::default(),
             before: None,
             database: Database::new(slow_ms),

@@ -19,8 +19,8 @@ use super::model::{Event, EventKind};
 use super::reversed::{is_frame, may_end_traceback, Probe, Verdict};
 use super::single::{event_of, join, whole_traceback};
 use super::split::{
-    bounded, confirm_prefix, Before, Late, Open, Pending, MAX_HELD, MAX_LINES, MAX_PENDING_IDLE,
-    MAX_STREAMS,
+    bounded, confirm_prefix, needle_of, Before, Late, Open, Pending, MAX_HELD, MAX_LINES,
+    MAX_PENDING_IDLE, MAX_STREAMS,
 };
 use crate::entry::{Entry, Severity};
 use crate::text::continues_record;
@@ -74,7 +74,7 @@ impl Assembler {
             }
             self.wholes.push(Open {
                 stream,
-                needle: self.needles.of(entry),
+                needle: needle_of(entry),
                 prefix: String::new(),
                 prefix_known: true,
                 machine: LineMachine::default(),
@@ -128,7 +128,7 @@ impl Assembler {
             self.make_room(out);
             self.pending.push(Pending {
                 stream,
-                needle: self.needles.of(entry),
+                needle: needle_of(entry),
                 tail: may_end_traceback(message),
                 event,
                 tick: self.tick,
@@ -191,7 +191,7 @@ impl Assembler {
                             self.make_room(out);
                             self.pending.push(Pending {
                                 stream,
-                                needle: self.needles.of(entry),
+                                needle: needle_of(entry),
                                 tail: true,
                                 event: late.event,
                                 tick: late.tick,
@@ -325,7 +325,7 @@ impl Assembler {
         self.floors.set(stream, entry.line);
         self.open.push(Open {
             stream,
-            needle: self.needles.of(entry),
+            needle: needle_of(entry),
             prefix: prefix.to_string(),
             prefix_known: prefix.is_empty(),
             machine: start.machine,

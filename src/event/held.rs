@@ -91,8 +91,7 @@ impl Assembler {
         }
     }
 
-    /// Goes on from `held`, what an assembler with the same settings held (its needles are
-    /// built again as streams come).
+    /// Goes on from `held`, what an assembler with the same settings held.
     pub(crate) fn restore(&mut self, held: Held) {
         self.tick = held.tick;
         self.open = held.open;

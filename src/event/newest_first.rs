@@ -10,7 +10,7 @@ use super::lookback::{walk, History, Look, Step, Walked};
 use super::model::{Event, EventKind};
 use super::reversed::{Line, Offer, Replay, Reversed};
 use super::single::whole_traceback;
-use super::split::{Gap, Pending, MAX_LINES, MAX_PENDING_IDLE};
+use super::split::{needle_of, Gap, Pending, MAX_LINES, MAX_PENDING_IDLE};
 use crate::entry::{Entry, Severity};
 use crate::time::{self, Instant};
 use crate::traceback::{self, start_at, LineMachine};
@@ -315,7 +315,7 @@ impl Assembler {
             self.floors.set(p.stream, p.event.line);
             self.ready.push(p.event);
         }
-        let needle = self.needles.of(&first.entry);
+        let needle = needle_of(&first.entry);
         self.reversed
             .push(Reversed::new(stream, needle, first, taken));
     }
@@ -364,7 +364,7 @@ impl Assembler {
             return Some(walked);
         }
         let needle = match &self.look {
-            Some((_, first)) => self.needles.of(&first.entry),
+            Some((_, first)) => needle_of(&first.entry),
             None => return None,
         };
         let walked = walk(history, |bytes, lines_back, back| {
