@@ -255,9 +255,8 @@ pub(crate) struct GroupOrder {
     sample_times: Vec<SampleKey>,
 }
 
-/// Where an event goes among a group's: by its time (none after any; one instant written
-/// two ways, by the text), then its first `insertId`.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+/// A kept sample's place among a group's, owned to be saved; compared as a [`SampleRef`].
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 struct SampleKey {
     untimed: bool,
     time: Option<Instant>,
@@ -265,15 +264,46 @@ struct SampleKey {
     id: String,
 }
 
-impl SampleKey {
-    fn of(event: &Event, time: Option<Instant>) -> Option<SampleKey> {
-        let id = event.insert_ids.first()?.clone();
-        Some(SampleKey {
+/// Where an event goes among a group's: by its time (none after any; one instant written
+/// two ways, by the text), then its first `insertId`. Borrowed from an event or a
+/// [`SampleKey`]: most events are not kept as samples, and building an owned key only to
+/// drop it cost two strings per event.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct SampleRef<'a> {
+    untimed: bool,
+    time: Option<Instant>,
+    text: Option<&'a str>,
+    id: &'a str,
+}
+
+impl<'a> SampleRef<'a> {
+    fn of(event: &'a Event, time: Option<Instant>) -> Option<Self> {
+        Some(SampleRef {
             untimed: time.is_none(),
             time,
-            text: event.timestamp.clone(),
-            id,
+            text: event.timestamp.as_deref(),
+            id: event.insert_ids.first()?,
         })
+    }
+
+    fn to_key(self) -> SampleKey {
+        SampleKey {
+            untimed: self.untimed,
+            time: self.time,
+            text: self.text.map(str::to_string),
+            id: self.id.to_string(),
+        }
+    }
+}
+
+impl SampleKey {
+    fn as_ref(&self) -> SampleRef<'_> {
+        SampleRef {
+            untimed: self.untimed,
+            time: self.time,
+            text: self.text.as_deref(),
+            id: &self.id,
+        }
     }
 }
 
@@ -375,7 +405,7 @@ impl Group {
         // Every event of a group names the same few services: clone only a new one.
         insert_new(&mut self.services, event.service.as_ref());
         self.revisions.add(event);
-        if let Some(key) = SampleKey::of(event, at) {
+        if let Some(key) = SampleRef::of(event, at) {
             self.keep_sample(key);
         }
         if let Some(at) = at {
@@ -453,21 +483,21 @@ impl Group {
     }
 
     /// Keeps `key`'s `insertId` if it is among the earliest [`SAMPLES_KEPT`].
-    fn keep_sample(&mut self, key: SampleKey) {
+    fn keep_sample(&mut self, key: SampleRef<'_>) {
         let times = &mut self.sample_times.0;
         if times.len() != self.samples.len() {
             // Read back without times: the saved order stands, new samples come after.
             if self.samples.len() < SAMPLES_KEPT {
-                self.samples.push(key.id);
+                self.samples.push(key.id.to_string());
             }
             return;
         }
-        let at = times.partition_point(|k| k <= &key);
+        let at = times.partition_point(|k| k.as_ref() <= key);
         if at >= SAMPLES_KEPT {
             return;
         }
-        self.samples.insert(at, key.id.clone());
-        times.insert(at, key);
+        self.samples.insert(at, key.id.to_string());
+        times.insert(at, key.to_key());
         self.samples.truncate(SAMPLES_KEPT);
         times.truncate(SAMPLES_KEPT);
     }
@@ -564,7 +594,7 @@ impl Group {
         let timed = |g: &Group| g.sample_times.0.len() == g.samples.len();
         if timed(self) && timed(next) {
             for key in &next.sample_times.0 {
-                self.keep_sample(key.clone());
+                self.keep_sample(key.as_ref());
             }
             return;
         }

@@ -330,21 +330,26 @@ impl Needles {
                 && s.bytes()
                     .all(|b| b.is_ascii_alphanumeric() || b"-_.:%/".contains(&b))
         };
-        let id = entry.instance_id.as_deref().filter(plain)?;
+        // Looked up before the names are checked: an instance id may be a hundred digits,
+        // and only plain names are kept.
+        let id = entry.instance_id.as_deref()?;
         // A `/` may be written `\/` in JSON: the needle is the log name's last segment, which
         // has none and tells `stderr` from `requests` (`projects/p/logs/run.googleapis.com%2Fstderr`).
-        let log = entry
-            .log_name
-            .as_deref()
-            .and_then(|l| l.rsplit('/').next())
-            .filter(plain);
-        let seen = self
-            .0
-            .iter()
-            .find(|(l, i, _)| &**i == id && l.as_deref() == log);
+        let log = entry.log_name.as_deref().and_then(|l| l.rsplit('/').next());
+        let seen = self.0.iter().find(|(l, i, _)| {
+            &**i == id
+                && match l {
+                    Some(l) => log == Some(&**l),
+                    None => !log.is_some_and(|l| plain(&l)),
+                }
+        });
         if let Some((_, _, needle)) = seen {
             return needle.clone();
         }
+        if !plain(&id) {
+            return None;
+        }
+        let log = log.filter(plain);
         // The log name goes first: most entries are of other logs, and its `%` is rare in
         // JSON, where an instance id's hex digits are not.
         let finders = log.into_iter().chain([id]);

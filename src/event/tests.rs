@@ -998,6 +998,27 @@ fn a_streams_needle_is_built_once_and_the_cache_stays_bounded() {
     let raw = br#"{"logName":"projects/p/logs/run.googleapis.com%2Fstderr","labels":{"instanceId":"00f46b92"}}"#;
     assert!(first.iter().all(|f| f.find(raw).is_some()));
     assert!(!other.iter().all(|f| f.find(raw).is_some()));
+    let mut odd_id = entry("e", "00f4 6b92", Severity::Error, "v");
+    assert!(
+        needles.of(&odd_id).is_none(),
+        "an id with a space is not searched for"
+    );
+    odd_id.log_name = Some(Cow::Borrowed("projects/p/logs/my log"));
+    odd_id.instance_id = Some(Cow::Borrowed("00f46b92"));
+    let id_alone = needles
+        .of(&odd_id)
+        .expect("a plain id under an odd log name");
+    assert_eq!(id_alone.len(), 1, "the odd log name is left out");
+    assert!(!Arc::ptr_eq(&first, &id_alone));
+    let id_alone_again = needles.of(&odd_id).expect("cached");
+    assert!(Arc::ptr_eq(&id_alone, &id_alone_again));
+    assert!(Arc::ptr_eq(&first, &needles.of(&a).expect("still cached")));
+    odd_id.log_name = None;
+    let no_log = needles.of(&odd_id).expect("no log name");
+    assert!(
+        Arc::ptr_eq(&id_alone, &no_log),
+        "a missing log name is an odd one"
+    );
     for i in 0..3 * MAX_STREAMS {
         needles.of(&entry("d", &format!("{i:04}"), Severity::Error, "w"));
     }
