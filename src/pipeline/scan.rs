@@ -174,6 +174,9 @@ impl<'s> Core<'s> {
     /// Offers the place at `offset` to `quieting` when the assembler holds nothing there (or
     /// only whole tracebacks waiting for a header); `true` to stop.
     fn at_quiet(&self, offset: u64, quieting: &mut Quieting<'_>) -> bool {
+        if !quieting.may_take(offset) {
+            return false;
+        }
         let Some(lines) = self.assembler.waiting_lines() else {
             return false;
         };
@@ -322,6 +325,33 @@ impl Quieting<'_> {
         !matches!(self, Quieting::Off | Quieting::Converged(_))
     }
 
+    /// Whether a place at `offset` may be recorded or met, whatever the assembler holds
+    /// there: most of a block's places lie past those its scan records, and asking is
+    /// cheaper than telling what the assembler holds (a call per entry of a JSON array).
+    #[inline]
+    fn may_take(&self, offset: u64) -> bool {
+        match self {
+            Quieting::Off | Quieting::Converged(_) => false,
+            Quieting::Record {
+                until,
+                blocks,
+                points,
+                ..
+            } => Self::near(offset, *until, *blocks, points),
+            Quieting::Rescan { met, .. } => met.is_none(),
+            Quieting::Converge(points) => {
+                points.binary_search_by_key(&offset, |p| p.offset).is_ok()
+            }
+        }
+    }
+
+    /// Whether `Record` keeps a place at `offset`, by where it lies. The end of a quiet
+    /// stretch that starts before `until` counts: a scan that fell quiet within it meets the
+    /// fresh one there.
+    fn near(offset: u64, until: u64, blocks: bool, points: &[Quiet]) -> bool {
+        offset < until || blocks && points.last().is_some_and(|p| p.offset < until)
+    }
+
     /// At a place where the assembler holds nothing but the whole tracebacks `waiting`:
     /// records it, or tells whether to stop.
     fn at_quiet(&mut self, offset: u64, totals: &Totals, events: usize, waiting: Waiting) -> bool {
@@ -338,11 +368,7 @@ impl Quieting<'_> {
                     waiting,
                     ..Quiet::at(offset, totals, events)
                 };
-                // The end of a quiet stretch that starts before `until` counts: a scan that
-                // fell quiet within it meets the fresh one there.
-                let near =
-                    offset < *until || *blocks && points.last().is_some_and(|p| p.offset < *until);
-                if near
+                if Self::near(offset, *until, *blocks, points)
                     && events <= *max_events
                     && (*all || point.knows_later_lines())
                     && (*blocks || waiting.is_empty())
