@@ -10,14 +10,14 @@
 # two) and the peak RSS of each command from /usr/bin/time -v. A redirected file is read at
 # offsets (with two threads each worker reads its own blocks); the pipe rows take the streaming path
 # that `gcloud logging read ... | triage` takes (`cat` takes a core of its own there). Last,
-# logtriage and rg again, with and without its mapping, run in turn (PAIRS rounds): ratios
-# less moved by a machine whose load changes.
+# logtriage and rg again, with and without its mapping, run in turn (PAIRS rounds, each in a
+# new order): ratios less moved by a machine whose load changes.
 #
 #   BEFORE=/tmp/triage-before benches/compare.sh
 #
 # adds a build from before a change to those rounds (one and two threads, and the array on
 # one and two), so that a change is measured against its base in the same run: each row's
-# median time after the change over the median before.
+# median time after the change over the median before, and the median of the rounds' ratios.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MIB=${MIB:-256}
@@ -125,17 +125,22 @@ if [[ -n ${BEFORE:-} ]]; then
   for i in 0 1 "$A1" "$A2"; do TURNS+=("${CMDS[$i]/"$BIN/triage"/$BEFORE}"); done
 fi
 python3 - "$PAIRS" "$NDJSON" "$ARRAY" "${TURNS[@]}" <<'PY'
-import statistics, subprocess, sys, time
+import random, statistics, subprocess, sys, time
 runs, ndjson, array, cmds = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4:]
 names = ["logtriage 1 thread", "logtriage 2 threads", "rg -c", "rg --no-mmap -c"]
 names += ["logtriage array 1 thread", "logtriage array 2 threads"]
 names += ["before 1 thread", "before 2 threads", "before array 1 thread", "before array 2 threads"]
 times = [[] for _ in cmds]
+# Each round runs the commands in a new order (the same orders every run of the script): in a
+# fixed order, a command always follows the same one, and a load that rises and falls with
+# the round's position weighs on some commands more than on others.
+order, shuffle = list(range(len(cmds))), random.Random(runs).shuffle
 for r in range(runs + 1):
-    for i, c in enumerate(cmds):
+    shuffle(order)
+    for i in order:
         subprocess.run(["cat", array if "array" in names[i] else ndjson], stdout=subprocess.DEVNULL, check=True)
         t = time.perf_counter()
-        subprocess.run(c, shell=True, check=True)
+        subprocess.run(cmds[i], shell=True, check=True)
         if r:  # the first round warms up
             times[i].append(time.perf_counter() - t)
 med = [statistics.median(t) for t in times]
@@ -144,7 +149,9 @@ for name, m in zip(names, med):
     print(f"{name:<28} {m * 1e3:8.1f} ms {rg / m:10.2f} {no_mmap / m:10.2f}")
 if len(cmds) > 6:
     print()
-    print("after / before (median time; below 1.00 is faster):")
-    for name, after, before in zip(names[0:2] + names[4:6], med[0:2] + med[4:6], med[6:10]):
-        print(f"{name:<28} {after / before:8.3f}")
+    print("after / before (below 1.00 is faster): of the medians; and the median of each round's")
+    print("ratio, which a load that changes between rounds moves less:")
+    for a, b in zip([0, 1, 4, 5], range(6, 10)):
+        rounds = statistics.median(x / y for x, y in zip(times[a], times[b]))
+        print(f"{names[a]:<28} {med[a] / med[b]:8.3f} {rounds:8.3f}")
 PY
