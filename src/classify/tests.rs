@@ -130,6 +130,35 @@ fn rules_compile_on_first_use_and_clones_share_them() {
 }
 
 #[test]
+fn a_matched_rule_that_names_no_group_is_never_compiled_on_its_own() {
+    let mut c = Classifier {
+        categories: Categories::default(),
+        rules: Vec::new(),
+        set: Arc::default(),
+        digest: 0,
+        platform: PlatformTable::default(),
+    };
+    let json = r#"{"categories": [{"id": "refused", "patterns": [
+        "\\bConnection refused\\b",
+        "(?i)connect to (?P<host>[a-z0-9.]+):(?P<port>[0-9]+)",
+        "refused by (?<subject>\\S+)"
+    ]}]}"#;
+    c.add_rules_json(json, "rules.json").expect("valid");
+    let decided = |text: &str| c.decide(&[text]).and_then(|d| d.subject);
+    assert_eq!(decided("Connection refused"), None);
+    assert_eq!(
+        decided("Connection refused: connect to db.internal:5432"),
+        Some("db.internal:5432".to_string())
+    );
+    assert_eq!(
+        decided("Connection refused by redis-1"),
+        Some("redis-1".to_string())
+    );
+    let compiled: Vec<bool> = c.rules.iter().map(|r| r.regex.get().is_some()).collect();
+    assert_eq!(compiled, [false, true, true]);
+}
+
+#[test]
 fn cut_chars_never_splits_a_char() {
     assert_eq!(cut_chars("héllo", 2), "hé");
     assert_eq!(cut_chars("hé", 5), "hé");
