@@ -17,7 +17,8 @@
 #
 # adds a build from before a change to those rounds (one and two threads, and the array on
 # one and two), so that a change is measured against its base in the same run: each row's
-# median time after the change over the median before, and the median of the rounds' ratios.
+# median time after the change over the median before, and the median of the rounds' ratios
+# with a 95% interval.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MIB=${MIB:-256}
@@ -150,8 +151,11 @@ for name, m in zip(names, med):
 if len(cmds) > 6:
     print()
     print("after / before (below 1.00 is faster): of the medians; and the median of each round's")
-    print("ratio, which a load that changes between rounds moves less:")
+    print("ratio, which a load that changes between rounds moves less, with a 95% interval")
+    print("(order statistics of the rounds' ratios; a build against a copy of itself gave 0.97-1.01):")
     for a, b in zip([0, 1, 4, 5], range(6, 10)):
-        rounds = statistics.median(x / y for x, y in zip(times[a], times[b]))
-        print(f"{names[a]:<28} {med[a] / med[b]:8.3f} {rounds:8.3f}")
+        ratios = sorted(x / y for x, y in zip(times[a], times[b]))
+        n, half = len(ratios), 0.98 * len(ratios) ** 0.5
+        low, high = ratios[max(0, int(n / 2 - half))], ratios[min(n - 1, int(n / 2 + half))]
+        print(f"{names[a]:<28} {med[a] / med[b]:8.3f} {statistics.median(ratios):8.3f}   {low:.3f}-{high:.3f}")
 PY
