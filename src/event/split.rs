@@ -380,7 +380,11 @@ pub(super) fn confirm_prefix(prefix: &str, line: &str, machine: &LineMachine) ->
 /// first and last `MAX_LINES / 2` lines around a `...<N lines>...` line, as a split one does,
 /// so that one entry cannot make the event (and its parse) many times its own size.
 pub(super) fn bounded(text: &str) -> std::borrow::Cow<'_, str> {
-    let total = text.lines().count();
+    // `text.lines().count()`, by a vectorized count of line ends: every traceback whole in
+    // one entry is measured, and a search per line cost 220 instructions an event.
+    let bytes = text.as_bytes();
+    let unended = !bytes.is_empty() && !bytes.ends_with(b"\n");
+    let total = memchr::memchr_iter(b'\n', bytes).count() + usize::from(unended);
     if total <= MAX_LINES {
         return std::borrow::Cow::Borrowed(text);
     }

@@ -1024,3 +1024,24 @@ fn a_streams_needle_is_built_once_and_the_cache_stays_bounded() {
     }
     assert_eq!(needles.0.len(), MAX_STREAMS);
 }
+
+#[test]
+fn a_whole_tracebacks_lines_are_counted_as_lines_counts_them() {
+    let line = "  File \"/app/netra_backend/app/smd.py\", line 1687, in <module>";
+    for n in [0, 1, MAX_LINES - 1, MAX_LINES, MAX_LINES + 1] {
+        for end in ["", "\n", "\r\n", "\n\n", "\n\r\n"] {
+            let text = vec![line; n].join("\n") + end;
+            let kept = matches!(bounded(&text), Cow::Borrowed(_));
+            let want = text.lines().count() <= MAX_LINES;
+            assert_eq!(kept, want, "{n} lines ending {end:?}");
+        }
+    }
+    let long = vec![line; MAX_LINES + 3].join("\n");
+    let cut = bounded(&long);
+    assert_eq!(
+        cut.lines().count(),
+        MAX_LINES + 1,
+        "the kept lines and the elision"
+    );
+    assert!(cut.contains("...<3 lines>..."));
+}
