@@ -110,16 +110,21 @@ fn a_bad_pattern_is_named_by_its_entry_and_place() {
     );
 }
 
-#[test]
-fn rules_compile_on_first_use_and_clones_share_them() {
-    // Not the built-in classifier: other tests share (and compile) its rules.
-    let mut c = Classifier {
+/// A classifier without rules. Not the built-in one: other tests share (and compile) its
+/// rules.
+fn empty_classifier() -> Classifier {
+    Classifier {
         categories: Categories::default(),
         rules: Vec::new(),
         set: Arc::default(),
         digest: 0,
         platform: PlatformTable::default(),
-    };
+    }
+}
+
+#[test]
+fn rules_compile_on_first_use_and_clones_share_them() {
+    let mut c = empty_classifier();
     let json = r#"{"categories": [{"id": "a", "patterns": ["refused (?P<subject>\\S+)"]}]}"#;
     c.add_rules_json(json, "rules.json").expect("valid");
     let rule = c.rules.first().expect("one rule");
@@ -131,13 +136,7 @@ fn rules_compile_on_first_use_and_clones_share_them() {
 
 #[test]
 fn a_matched_rule_that_names_no_group_is_never_compiled_on_its_own() {
-    let mut c = Classifier {
-        categories: Categories::default(),
-        rules: Vec::new(),
-        set: Arc::default(),
-        digest: 0,
-        platform: PlatformTable::default(),
-    };
+    let mut c = empty_classifier();
     let json = r#"{"categories": [{"id": "refused", "patterns": [
         "\\bConnection refused\\b",
         "(?i)connect to (?P<host>[a-z0-9.]+):(?P<port>[0-9]+)",
