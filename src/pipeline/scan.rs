@@ -174,15 +174,7 @@ impl<'s> Core<'s> {
     /// Offers the place at `offset` to `quieting` when the assembler holds nothing there (or
     /// only whole tracebacks waiting for a header); `true` to stop.
     fn at_quiet(&self, offset: u64, quieting: &mut Quieting<'_>) -> bool {
-        if !quieting.may_take(offset) {
-            return false;
-        }
-        let Some(lines) = self.assembler.waiting_lines() else {
-            return false;
-        };
-        let Some(waiting) = Waiting::of(lines, self.first_line) else {
-            return false;
-        };
+        let waiting = || Waiting::of(self.assembler.waiting_lines()?, self.first_line);
         quieting.at_quiet(offset, &self.totals, self.emitted, waiting)
     }
 
@@ -325,36 +317,17 @@ impl Quieting<'_> {
         !matches!(self, Quieting::Off | Quieting::Converged(_))
     }
 
-    /// Whether a place at `offset` may be recorded or met, whatever the assembler holds
-    /// there: most of a block's places lie past those its scan records, and asking is
-    /// cheaper than telling what the assembler holds (a call per entry of a JSON array).
-    #[inline]
-    fn may_take(&self, offset: u64) -> bool {
-        match self {
-            Quieting::Off | Quieting::Converged(_) => false,
-            Quieting::Record {
-                until,
-                blocks,
-                points,
-                ..
-            } => Self::near(offset, *until, *blocks, points),
-            Quieting::Rescan { met, .. } => met.is_none(),
-            Quieting::Converge(points) => {
-                points.binary_search_by_key(&offset, |p| p.offset).is_ok()
-            }
-        }
-    }
-
-    /// Whether `Record` keeps a place at `offset`, by where it lies. The end of a quiet
-    /// stretch that starts before `until` counts: a scan that fell quiet within it meets the
-    /// fresh one there.
-    fn near(offset: u64, until: u64, blocks: bool, points: &[Quiet]) -> bool {
-        offset < until || blocks && points.last().is_some_and(|p| p.offset < until)
-    }
-
-    /// At a place where the assembler holds nothing but the whole tracebacks `waiting`:
-    /// records it, or tells whether to stop.
-    fn at_quiet(&mut self, offset: u64, totals: &Totals, events: usize, waiting: Waiting) -> bool {
+    /// At a place where the assembler holds nothing but the whole tracebacks `waiting()`
+    /// (`None` when it holds more): records it, or tells whether to stop. Where the place
+    /// lies is asked first, what the assembler holds only then: most of a block's places lie
+    /// past those its scan records, and there is a place at each entry of a JSON array.
+    fn at_quiet(
+        &mut self,
+        offset: u64,
+        totals: &Totals,
+        events: usize,
+        waiting: impl FnOnce() -> Option<Waiting>,
+    ) -> bool {
         match self {
             Quieting::Off | Quieting::Converged(_) => false,
             Quieting::Record {
@@ -364,22 +337,27 @@ impl Quieting<'_> {
                 blocks,
                 points,
             } => {
+                // The end of a quiet stretch that starts before `until` counts: a scan that
+                // fell quiet within it meets the fresh one there.
+                let near =
+                    offset < *until || *blocks && points.last().is_some_and(|p| p.offset < *until);
+                if !near || events > *max_events {
+                    return false;
+                }
+                let Some(waiting) = waiting() else {
+                    return false;
+                };
                 let point = Quiet {
                     waiting,
                     ..Quiet::at(offset, totals, events)
                 };
-                if Self::near(offset, *until, *blocks, points)
-                    && events <= *max_events
-                    && (*all || point.knows_later_lines())
-                    && (*blocks || waiting.is_empty())
-                {
+                if (*all || point.knows_later_lines()) && (*blocks || waiting.is_empty()) {
                     points.push(point);
                 }
                 false
             }
-            Quieting::Rescan { .. } if !waiting.is_empty() => false,
             Quieting::Rescan { points, own, met } => {
-                if met.is_some() {
+                if met.is_some() || !waiting().is_some_and(|w| w.is_empty()) {
                     return false;
                 }
                 match points.binary_search_by_key(&offset, |p| p.offset) {
@@ -395,13 +373,14 @@ impl Quieting<'_> {
                 }
             }
             Quieting::Converge(points) => {
-                match points.binary_search_by_key(&offset, |p| p.offset) {
-                    Ok(i) if points.get(i).is_some_and(|p| p.waiting == waiting) => {
-                        *self = Quieting::Converged(i);
-                        true
-                    }
-                    _ => false,
+                let Ok(i) = points.binary_search_by_key(&offset, |p| p.offset) else {
+                    return false;
+                };
+                if points.get(i).is_some_and(|p| Some(p.waiting) == waiting()) {
+                    *self = Quieting::Converged(i);
+                    return true;
                 }
+                false
             }
         }
     }
