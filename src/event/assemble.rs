@@ -209,11 +209,8 @@ impl Assembler {
     /// entries that may continue it must be parsed (see [`Assembler::may_continue`]).
     #[inline]
     pub(crate) fn parses_more(&self) -> bool {
-        !(self.open.is_empty()
-            && self.pending.is_empty()
-            && self.reversed.is_empty()
-            && self.look.is_none())
-            || self.database.holds()
+        let lens = self.open.len() | self.pending.len() | self.reversed.len();
+        lens != 0 || self.look.is_some() || self.database.holds()
     }
 
     /// Whether an unparsed entry (`raw`, its bytes) may continue an open traceback or follow a
@@ -222,7 +219,7 @@ impl Assembler {
     #[inline]
     pub(crate) fn may_continue(&self, raw: &[u8]) -> bool {
         // Most entries pass while nothing is open: keep that test inlined in the scan loop.
-        if self.open.is_empty() && self.pending.is_empty() && self.reversed.is_empty() {
+        if (self.open.len() | self.pending.len() | self.reversed.len()) == 0 {
             return self.database.wants_entries();
         }
         self.may_continue_open(raw) || self.database.wants_entries()
@@ -299,18 +296,19 @@ impl Assembler {
     #[inline]
     pub(crate) fn skip_many(&mut self, n: u64) {
         self.tick += n;
-        if !(self.open.is_empty()
-            && self.pending.is_empty()
-            && self.reversed.is_empty()
-            && self.wholes.is_empty()
-            && self.look.is_none()
-            && self.gap.is_none())
-            || self.database.holds()
-        {
-            self.end_look();
-            self.end_gap(false);
-            self.expire();
+        // Asked for every entry the scan skips: one test of the lengths together, and what
+        // a held state needs kept out of the loop's code.
+        let lens = self.open.len() | self.pending.len() | self.reversed.len() | self.wholes.len();
+        if lens != 0 || self.look.is_some() || self.gap.is_some() || self.database.holds() {
+            self.skip_held();
         }
+    }
+
+    #[inline(never)]
+    fn skip_held(&mut self) {
+        self.end_look();
+        self.end_gap(false);
+        self.expire();
     }
 
     /// Adds `offset` to the line numbers of the events it holds: the parallel path numbers a

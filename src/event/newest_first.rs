@@ -51,13 +51,18 @@ impl Assembler {
     /// the header line is an entry of its own. Events go to `ready`.
     #[inline]
     pub(super) fn end_gap(&mut self, between: bool) {
-        // Every push and skip asks: keep the usual answer inlined.
-        if let Some(gap) = self.gap.take() {
-            self.end_gap_with(gap, between);
+        // Every push and skip asks: keep the usual answer inlined (a test of the tag, not a
+        // move of the gap).
+        if self.gap.is_some() {
+            self.end_gap_held(between);
         }
     }
 
-    fn end_gap_with(&mut self, gap: Gap, between: bool) {
+    #[inline(never)]
+    fn end_gap_held(&mut self, between: bool) {
+        let Some(gap) = self.gap.take() else {
+            return;
+        };
         let mut events = Vec::new();
         if let Some(i) = self.wholes.iter().position(|w| w.stream == gap.stream) {
             let mut whole = self.wholes.remove(i);
@@ -296,13 +301,18 @@ impl Assembler {
     /// with what it took. Headers it took wait no more.
     #[inline]
     pub(super) fn end_look(&mut self) {
-        // Every push and skip asks: keep the usual answer inlined.
-        if let Some((look, first)) = self.look.take() {
-            self.end_look_with(look, first);
+        // Every push and skip asks: keep the usual answer inlined (a test of the tag, not a
+        // move of the lookback).
+        if self.look.is_some() {
+            self.end_look_held();
         }
     }
 
-    fn end_look_with(&mut self, look: Look, first: Line) {
+    #[inline(never)]
+    fn end_look_held(&mut self) {
+        let Some((look, first)) = self.look.take() else {
+            return;
+        };
         let stream = look.stream;
         let taken = look.finish();
         self.pending
