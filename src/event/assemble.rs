@@ -89,9 +89,7 @@ use super::lookback::Look;
 use super::model::Event;
 use super::reversed::{Line, Reversed};
 use super::split::Gap;
-use super::split::{
-    Before, Floors, Needle, Open, Pending, MAX_LOOKBACK, MAX_PENDING_IDLE, MAX_STREAMS,
-};
+use super::split::{Before, Floors, Needle, Open, Pending, MAX_PENDING_IDLE, MAX_STREAMS};
 use crate::entry::Entry;
 use crate::platform::PlatformTable;
 use crate::time;
@@ -116,6 +114,11 @@ pub(crate) struct Assembler {
     pub(super) ready: Vec<Event>,
     /// Counts every entry, pushed or skipped.
     pub(super) tick: u64,
+    /// No held state expires at a tick up to this one, so a skip need not look (a whole
+    /// traceback waits 32 entries for a late header; each of them is skipped). It is never
+    /// later than the earliest expiry: what adds state (a push, a lookback, a restore)
+    /// resets it to 0, and [`Assembler::expire`] sets it again.
+    pub(super) quiet_until: u64,
     /// The platform messages that make an entry a `Platform` event.
     pub(super) platform: PlatformTable,
     /// The last entry, when it was a lone exception line.
@@ -143,6 +146,7 @@ impl Assembler {
             reversed: Vec::new(),
             ready: Vec::new(),
             tick: 0,
+            quiet_until: 0,
             platform: PlatformTable::default(),
             before: None,
             database: Database::new(slow_ms),
@@ -283,6 +287,7 @@ impl Assembler {
             .and_then(time::parse);
         self.database.forget_walk();
         self.process(entry, stream, time, candidate, out);
+        self.quiet_until = 0;
     }
 
     /// Notes that a non-candidate entry went by unparsed (it counts for the bound on how long
@@ -298,8 +303,7 @@ impl Assembler {
         self.tick += n;
         // Asked for every entry the scan skips: one test of the lengths together, and what
         // a held state needs kept out of the loop's code.
-        let lens = self.open.len() | self.pending.len() | self.reversed.len() | self.wholes.len();
-        if lens != 0 || self.look.is_some() || self.gap.is_some() || self.database.holds() {
+        if self.tick > self.quiet_until || self.look.is_some() || self.gap.is_some() {
             self.skip_held();
         }
     }
@@ -366,14 +370,29 @@ impl Assembler {
 
     /// Moves tracebacks and headers that waited too long to `ready`.
     fn expire(&mut self) {
+        self.expire_held();
+        self.quiet_until = self.next_expiry().saturating_sub(1);
+    }
+
+    /// The earliest tick at which something held may expire (`u64::MAX` when nothing is);
+    /// database entries are looked at for every entry.
+    fn next_expiry(&self) -> u64 {
+        if self.database.holds() {
+            return self.tick + 1;
+        }
+        let wholes = self.wholes.iter().map(|w| w.last + MAX_PENDING_IDLE + 1);
+        let runs = self.reversed.iter().map(|r| r.last + r.idle_limit() + 1);
+        let open = self.open.iter().map(|o| o.last + o.idle_limit() + 1);
+        let pending = self.pending.iter().map(|p| p.tick + p.idle_limit() + 1);
+        let all = wholes.chain(runs).chain(open).chain(pending);
+        all.min().unwrap_or(u64::MAX)
+    }
+
+    fn expire_held(&mut self) {
         if self.database.holds() {
             self.database.expire(self.tick, &mut self.ready);
         }
-        if self.open.is_empty()
-            && self.pending.is_empty()
-            && self.reversed.is_empty()
-            && self.wholes.is_empty()
-        {
+        if (self.open.len() | self.pending.len() | self.reversed.len() | self.wholes.len()) == 0 {
             return;
         }
         let tick = self.tick;
@@ -408,12 +427,7 @@ impl Assembler {
         // In place: this runs for every entry while anything waits.
         let mut i = 0;
         while let Some(p) = self.pending.get(i) {
-            let limit = if p.tail {
-                MAX_LOOKBACK
-            } else {
-                MAX_PENDING_IDLE
-            };
-            if tick.saturating_sub(p.tick) > limit {
+            if tick.saturating_sub(p.tick) > p.idle_limit() {
                 let stale = self.pending.remove(i);
                 self.floors.set(stale.stream, stale.event.line);
                 self.ready.push(stale.event);

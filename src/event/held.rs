@@ -102,5 +102,6 @@ impl Assembler {
         self.before = held.before;
         self.database = held.database;
         self.floors = held.floors;
+        self.quiet_until = 0;
     }
 }

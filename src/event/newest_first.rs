@@ -338,6 +338,7 @@ impl Assembler {
         line: u64,
         scratch: &mut String,
     ) -> Option<Walked> {
+        self.quiet_until = 0;
         if self.database.wants_walk() {
             let tick = self.tick;
             let mut ready = Vec::new();

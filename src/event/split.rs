@@ -207,6 +207,17 @@ pub(super) struct Pending {
     pub(super) held: Vec<String>,
 }
 
+impl Pending {
+    /// How many entries it waits after its own (see `tail`).
+    pub(super) fn idle_limit(&self) -> u64 {
+        if self.tail {
+            MAX_LOOKBACK
+        } else {
+            MAX_PENDING_IDLE
+        }
+    }
+}
+
 /// The input line of the last entry of each stream that an event used or an open
 /// traceback took: looking back, a stream's entries at or before it are not taken again.
 /// The most recently used streams are kept (a lookback goes back [`MAX_LOOKBACK`] entries).

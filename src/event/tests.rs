@@ -538,6 +538,56 @@ fn idle_traceback_is_flushed_by_skips() {
     assert!(!a.has_open());
 }
 
+/// Held state is let go by skips alone, at its bound and not before, also when the push that
+/// made it came right before them: a skip looks only past the earliest expiry, which a push
+/// must set again.
+#[test]
+fn held_state_made_by_the_last_push_is_let_go_by_skips_at_its_bound() {
+    let whole = "Traceback (most recent call last):\n  File \"/app/smd.py\", line 1687, in init\n    factory = Factory()\nNameError: name 'Factory' is not defined";
+    let rows = [
+        (
+            "a split traceback's first line",
+            Severity::Default,
+            "Traceback (most recent call last):",
+            MAX_IDLE,
+        ),
+        (
+            "a header waiting for its traceback",
+            Severity::Error,
+            "[ERROR] Exception in worker process",
+            MAX_PENDING_IDLE,
+        ),
+        (
+            "a header that may be a traceback's newest line",
+            Severity::Error,
+            "ValueError: bad",
+            MAX_LOOKBACK,
+        ),
+        (
+            "a whole traceback waiting for a header read after it",
+            Severity::Error,
+            whole,
+            MAX_PENDING_IDLE,
+        ),
+    ];
+    for (what, severity, text, bound) in rows {
+        let mut a = Assembler::new(1000.0);
+        a.push(
+            &entry("1", "i1", Severity::Info, "GET /health 200"),
+            &mut |_| {},
+        );
+        a.push(&entry("2", "i1", severity, text), &mut |_| {
+            panic!("{what}: let go at its push")
+        });
+        for _ in 0..bound {
+            a.skip();
+        }
+        assert!(!a.holds_ready(), "{what}: let go before its bound");
+        a.skip();
+        assert!(a.holds_ready(), "{what}: not let go at its bound");
+    }
+}
+
 #[test]
 fn open_streams_are_capped() {
     let mut a = Assembler::new(1000.0);
