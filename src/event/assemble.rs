@@ -14,7 +14,9 @@
 //! `MAX_LINES` insertIds, however long it runs; it is flushed after `MAX_IDLE` entries
 //! without a continuation (`MAX_IDLE_COMPLETE` once it has its exception line), a header
 //! waits `MAX_PENDING_IDLE` entries for its traceback, and at most `MAX_STREAMS` streams
-//! hold state at once (see `split`).
+//! hold state at once (see `split`). Those bounds count entries, skipped ones too; a skip
+//! looks at what is held only once the earliest of them may have passed (`quiet_until`), so
+//! the entries skipped while a traceback waits do not each walk what is held.
 //!
 //! Three hooks serve the layouts of pasted and viewed logs, each calling into
 //! `traceback`: a one-line message may hold a whole traceback (flattened, or in a JSON
