@@ -588,6 +588,34 @@ fn held_state_made_by_the_last_push_is_let_go_by_skips_at_its_bound() {
     }
 }
 
+/// What a partial report carried goes on expiring by skips alone in the assembler that
+/// restores it, also one that had looked at its own state before (and found nothing).
+#[test]
+fn restored_state_is_let_go_by_skips_at_its_bound() {
+    let mut from = Assembler::new(1000.0);
+    let first = entry(
+        "1",
+        "i1",
+        Severity::Default,
+        "Traceback (most recent call last):",
+    );
+    from.push(&first, &mut |_| panic!("let go at its push"));
+    let mut to = Assembler::new(1000.0);
+    to.push(
+        &entry("2", "i2", Severity::Info, "GET /health 200"),
+        &mut |_| {},
+    );
+    to.skip();
+    let held = from.take_held();
+    to.restore(held);
+    for _ in 0..MAX_IDLE {
+        to.skip();
+    }
+    assert!(!to.holds_ready(), "let go before its bound");
+    to.skip();
+    assert!(to.holds_ready(), "not let go at its bound");
+}
+
 #[test]
 fn open_streams_are_capped() {
     let mut a = Assembler::new(1000.0);
