@@ -579,13 +579,18 @@ fn held_state_made_by_the_last_push_is_let_go_by_skips_at_its_bound() {
         a.push(&entry("2", "i1", severity, text), &mut |_| {
             panic!("{what}: let go at its push")
         });
-        for _ in 0..bound {
-            a.skip();
-        }
-        assert!(!a.holds_ready(), "{what}: let go before its bound");
-        a.skip();
-        assert!(a.holds_ready(), "{what}: not let go at its bound");
+        assert_let_go_by_skips_at(&mut a, bound, what);
     }
+}
+
+/// Skips `bound` entries and one more: what `a` holds is let go at the last, not before.
+fn assert_let_go_by_skips_at(a: &mut Assembler, bound: u64, what: &str) {
+    for _ in 0..bound {
+        a.skip();
+    }
+    assert!(!a.holds_ready(), "{what}: let go before its bound");
+    a.skip();
+    assert!(a.holds_ready(), "{what}: not let go at its bound");
 }
 
 /// What a partial report carried goes on expiring by skips alone in the assembler that
@@ -608,12 +613,7 @@ fn restored_state_is_let_go_by_skips_at_its_bound() {
     to.skip();
     let held = from.take_held();
     to.restore(held);
-    for _ in 0..MAX_IDLE {
-        to.skip();
-    }
-    assert!(!to.holds_ready(), "let go before its bound");
-    to.skip();
-    assert!(to.holds_ready(), "not let go at its bound");
+    assert_let_go_by_skips_at(&mut to, MAX_IDLE, "a restored traceback");
 }
 
 #[test]
