@@ -215,8 +215,14 @@ impl Assembler {
     /// entries that may continue it must be parsed (see [`Assembler::may_continue`]).
     #[inline]
     pub(crate) fn parses_more(&self) -> bool {
-        let lens = self.open.len() | self.pending.len() | self.reversed.len();
-        lens != 0 || self.look.is_some() || self.database.holds()
+        self.streams_held() || self.look.is_some() || self.database.holds()
+    }
+
+    /// Whether some stream has an open traceback, a pending header or a reversed run. Asked
+    /// for every entry the scan frames: one test of the lengths together, not three.
+    #[inline]
+    fn streams_held(&self) -> bool {
+        (self.open.len() | self.pending.len() | self.reversed.len()) != 0
     }
 
     /// Whether an unparsed entry (`raw`, its bytes) may continue an open traceback or follow a
@@ -225,7 +231,7 @@ impl Assembler {
     #[inline]
     pub(crate) fn may_continue(&self, raw: &[u8]) -> bool {
         // Most entries pass while nothing is open: keep that test inlined in the scan loop.
-        if (self.open.len() | self.pending.len() | self.reversed.len()) == 0 {
+        if !self.streams_held() {
             return self.database.wants_entries();
         }
         self.may_continue_open(raw) || self.database.wants_entries()
@@ -303,8 +309,8 @@ impl Assembler {
     #[inline]
     pub(crate) fn skip_many(&mut self, n: u64) {
         self.tick += n;
-        // Asked for every entry the scan skips: one test of the lengths together, and what
-        // a held state needs kept out of the loop's code.
+        // Asked for every entry the scan skips: past the earliest expiry only (or to end a
+        // lookback or gap), and what that needs is kept out of the loop's code.
         if self.tick > self.quiet_until || self.look.is_some() || self.gap.is_some() {
             self.skip_held();
         }
@@ -382,33 +388,34 @@ impl Assembler {
         if self.database.holds() {
             return self.tick + 1;
         }
-        let wholes = self.wholes.iter().map(|w| w.last + MAX_PENDING_IDLE + 1);
-        let runs = self.reversed.iter().map(|r| r.last + r.idle_limit() + 1);
-        let open = self.open.iter().map(|o| o.last + o.idle_limit() + 1);
-        let pending = self.pending.iter().map(|p| p.tick + p.idle_limit() + 1);
+        // The same ticks `expire_held` lets them go after.
+        let wholes = self.wholes.iter().map(whole_expires_after);
+        let runs = self.reversed.iter().map(Reversed::expires_after);
+        let open = self.open.iter().map(Open::expires_after);
+        let pending = self.pending.iter().map(Pending::expires_after);
         let all = wholes.chain(runs).chain(open).chain(pending);
-        all.min().unwrap_or(u64::MAX)
+        all.min().map_or(u64::MAX, |last| last + 1)
     }
 
     fn expire_held(&mut self) {
         if self.database.holds() {
             self.database.expire(self.tick, &mut self.ready);
         }
-        if (self.open.len() | self.pending.len() | self.reversed.len() | self.wholes.len()) == 0 {
+        if !self.streams_held() && self.wholes.is_empty() {
             return;
         }
         let tick = self.tick;
         while let Some(i) = self
             .wholes
             .iter()
-            .position(|w| tick.saturating_sub(w.last) > MAX_PENDING_IDLE)
+            .position(|w| tick > whole_expires_after(w))
         {
             let done = self.wholes.remove(i);
             self.ready.extend(done.into_event());
         }
         let mut i = 0;
         while let Some(run) = self.reversed.get(i) {
-            if tick.saturating_sub(run.last) > run.idle_limit() {
+            if tick > run.expires_after() {
                 let mut ready = std::mem::take(&mut self.ready);
                 self.close_reversed(i, &mut |e| ready.push(e));
                 ready.append(&mut self.ready);
@@ -419,7 +426,7 @@ impl Assembler {
         }
         let mut i = 0;
         while i < self.open.len() {
-            if tick.saturating_sub(self.open[i].last) > self.open[i].idle_limit() {
+            if tick > self.open[i].expires_after() {
                 let done = self.open.remove(i);
                 self.ready.extend(done.into_event());
             } else {
@@ -429,7 +436,7 @@ impl Assembler {
         // In place: this runs for every entry while anything waits.
         let mut i = 0;
         while let Some(p) = self.pending.get(i) {
-            if tick.saturating_sub(p.tick) > p.idle_limit() {
+            if tick > p.expires_after() {
                 let stale = self.pending.remove(i);
                 self.floors.set(stale.stream, stale.event.line);
                 self.ready.push(stale.event);
@@ -508,6 +515,11 @@ pub(super) fn holds(needle: &Needle, raw: &[u8]) -> bool {
     needle
         .as_ref()
         .is_none_or(|fs| fs.iter().all(|f| f.find(raw).is_some()))
+}
+
+/// The last tick at which a whole traceback still waits for a header read after it.
+fn whole_expires_after(whole: &Open) -> u64 {
+    whole.last + MAX_PENDING_IDLE
 }
 
 #[cfg(test)]

@@ -304,6 +304,12 @@ impl Reversed {
         self.block.first().map(|l| l.time)
     }
 
+    /// The last tick at which it still waits for its next (earlier) line (see
+    /// `idle_limit`).
+    pub(super) fn expires_after(&self) -> u64 {
+        self.last + self.idle_limit()
+    }
+
     /// How long it waits for its next (earlier) line: as long as a forward traceback waits
     /// after that line. After a chain's separator (the earlier line ends an exception),
     /// [`MAX_IDLE_COMPLETE`]; before frames, a start, a message line or a header-able line

@@ -113,6 +113,11 @@ impl Open {
         self.tail.push_back(line.to_string());
     }
 
+    /// The last tick at which it still waits for a continuation (see `idle_limit`).
+    pub(super) fn expires_after(&self) -> u64 {
+        self.last + self.idle_limit()
+    }
+
     pub(super) fn idle_limit(&self) -> u64 {
         if self.late.is_some() {
             // The header read late may be the exception line of a traceback before, which
@@ -208,6 +213,11 @@ pub(super) struct Pending {
 }
 
 impl Pending {
+    /// The last tick at which it still waits for its traceback.
+    pub(super) fn expires_after(&self) -> u64 {
+        self.tick + self.idle_limit()
+    }
+
     /// How many entries it waits after its own (see `tail`).
     pub(super) fn idle_limit(&self) -> u64 {
         if self.tail {
