@@ -126,9 +126,8 @@ impl Database {
     /// Whether anything is held: the state a block's scan must start with.
     #[inline]
     pub(crate) fn holds(&self) -> bool {
-        // Asked for every entry the scan skips: one test of the lengths together, not five.
-        let lens = self.errors.len() | self.durations.len() | self.mysql.len();
-        (lens | self.records.len() | self.statements.len()) != 0
+        // Asked for every entry the scan skips: tests of the lengths together, not five.
+        self.wants_entries() || !self.statements.is_empty()
     }
 
     /// Whether entries that no prefilter literal marks may continue something held, and so
